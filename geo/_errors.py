@@ -1,0 +1,42 @@
+"""The only exception hierarchy of Truceline.
+
+Every message is one line in the form ``file: key/row: problem``.
+"""
+
+from __future__ import annotations
+
+
+class TrucelineError(Exception):
+    """Base class of every error Truceline raises on purpose."""
+
+
+class ManifestError(TrucelineError, ValueError):
+    """A scenario manifest or one of its geometry files is invalid."""
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class GeometryFileError(ManifestError):
+    """A geometry file cannot be read safely or holds no usable geometry."""
+
+
+class ReaderError(TrucelineError, ValueError):
+    """An incident file cannot be read at all (rows with problems are not errors)."""
+
+
+class StoreError(TrucelineError, OSError):
+    """The store cannot be opened, migrated or written."""
+
+
+class NotFoundError(TrucelineError, LookupError):
+    """A record asked for by id does not exist."""
+
+
+class PermissionDeniedError(TrucelineError, PermissionError):
+    """The acting user's role does not allow this operation."""
+
+
+class AuthenticationError(TrucelineError, PermissionError):
+    """A login failed, was rate-limited, or a session expired."""

@@ -1,0 +1,126 @@
+"""Local metric projection and geodesic helpers.
+
+Every distance and buffer is computed in an azimuthal equidistant projection centred
+on the scenario, where distances are exact from the centre and within
+``rho**2 / (6 R**2)`` elsewhere (0.01 % at 160 km). Results whose distortion bound
+could exceed the tolerance are refined on the ellipsoid with pyproj ``Geod``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from pyproj import CRS, Geod, Transformer
+
+WGS84 = Geod(ellps="WGS84")
+EARTH_RADIUS_M = 6_371_008.8
+_PARALLEL_MIN = 200_000
+_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="truceline-proj")
+
+FloatArray = NDArray[np.float64]
+
+
+class LocalProjection:
+    """
+    An azimuthal equidistant projection on WGS84 centred on ``(lon0, lat0)``.
+
+    Parameters
+    ----------
+    lon0, lat0
+        The centre, in degrees.
+    """
+
+    def __init__(self, lon0: float, lat0: float) -> None:
+        self.lon0 = float(lon0)
+        self.lat0 = float(lat0)
+        self.crs = CRS.from_proj4(
+            f"+proj=aeqd +lat_0={self.lat0:.10f} +lon_0={self.lon0:.10f} +datum=WGS84 +units=m +no_defs"
+        )
+        self._local = threading.local()
+
+    @classmethod
+    def around(cls, geometries: list[shapely.Geometry]) -> LocalProjection:
+        """Return the projection centred on the bounding box of ``geometries`` (lon/lat)."""
+        xmin, ymin, xmax, ymax = shapely.total_bounds(np.asarray(geometries, dtype=object))
+        if not np.isfinite(xmin):
+            return cls(0.0, 0.0)
+        return cls((xmin + xmax) / 2.0, (ymin + ymax) / 2.0)
+
+    def _transformers(self) -> tuple[Transformer, Transformer]:
+        pair = getattr(self._local, "pair", None)
+        if pair is None:
+            fwd = Transformer.from_crs(4326, self.crs, always_xy=True)
+            inv = Transformer.from_crs(self.crs, 4326, always_xy=True)
+            pair = self._local.pair = (fwd, inv)
+        return pair
+
+    def _run(self, lon: FloatArray, lat: FloatArray, *, inverse: bool) -> tuple[FloatArray, FloatArray]:
+        lon = np.ascontiguousarray(lon, dtype=np.float64)
+        lat = np.ascontiguousarray(lat, dtype=np.float64)
+
+        def part(sl: slice) -> tuple[FloatArray, FloatArray]:
+            transformer = self._transformers()[1 if inverse else 0]
+            x, y = transformer.transform(lon[sl], lat[sl])
+            return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+        n = lon.shape[0]
+        if n < _PARALLEL_MIN:
+            return part(slice(None))
+        half = n // 2
+        a, b = _pool.map(part, [slice(0, half), slice(half, None)])
+        return np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]])
+
+    def forward(self, lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Project lon/lat degrees to x/y meters."""
+        return self._run(lon, lat, inverse=False)
+
+    def inverse(self, x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Unproject x/y meters to lon/lat degrees."""
+        return self._run(x, y, inverse=True)
+
+    def _coords(self, inverse: bool) -> Callable[[np.ndarray], np.ndarray]:
+        def fn(coords: np.ndarray) -> np.ndarray:
+            a, b = self._run(coords[:, 0], coords[:, 1], inverse=inverse)
+            return np.column_stack([a, b])
+
+        return fn
+
+    def to_metric(self, geometry: shapely.Geometry) -> shapely.Geometry:
+        """Project a lon/lat geometry to meters (vertices only: densify first if needed)."""
+        return shapely.transform(geometry, self._coords(inverse=False))
+
+    def to_lonlat(self, geometry: shapely.Geometry) -> shapely.Geometry:
+        """Unproject a metric geometry to lon/lat (vertices only: densify first if needed)."""
+        return shapely.transform(geometry, self._coords(inverse=True))
+
+    @cached_property
+    def _centre_xy(self) -> tuple[float, float]:
+        x, y = self.forward(np.array([self.lon0]), np.array([self.lat0]))
+        return float(x[0]), float(y[0])
+
+    def distortion_bound(self, x: FloatArray, y: FloatArray) -> FloatArray:
+        """Upper bound of the relative distance error at projected points ``x, y``."""
+        cx, cy = self._centre_xy
+        rho = np.hypot(x - cx, y - cy) / EARTH_RADIUS_M
+        return rho * rho / 6.0 * 1.05
+
+
+def densify_lonlat(geometry: shapely.Geometry, max_step_deg: float = 0.005) -> shapely.Geometry:
+    """Add vertices so that no segment is longer than ``max_step_deg`` in lon/lat.
+
+    Segments are straight in lon/lat (the GeoJSON reading); densifying keeps them so
+    after projection.
+    """
+    return shapely.segmentize(geometry, max_step_deg)
+
+
+def geodesic_distance(lon1: FloatArray, lat1: FloatArray, lon2: FloatArray, lat2: FloatArray) -> FloatArray:
+    """Ellipsoidal distance in meters between paired lon/lat points."""
+    _, _, dist = WGS84.inv(lon1, lat1, lon2, lat2)
+    return np.asarray(dist, dtype=np.float64)

@@ -1,0 +1,381 @@
+"""Spatial join of incidents to a scenario: zones, nearest line, side and verdict.
+
+Everything runs on whole arrays: one projection of all points, one compiled nearest
+segment query per line, one point-in-polygon test per drawn zone, and boolean masks
+per rule. See DESIGN.md section 3 for what a breach is.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from geo._metric import LocalProjection, densify_lonlat, geodesic_distance
+from geo._nearest import SegmentIndex, build_index, foot_points, nearest
+from geo.categories import vocabulary
+from geo.model import CLASSIFICATION_COLUMNS, LOCATION_PRECISIONS, Scenario, Zone
+from geo.zones import scenario_projection, validity_ns
+
+BoolArray = NDArray[np.bool_]
+FloatArray = NDArray[np.float64]
+
+REFINE_FRACTION = 0.25
+"""Refine on the ellipsoid where the projection error could exceed this share of the tolerance."""
+
+REASONS = (
+    "",
+    "coarse location ({precision} precision)",
+    "location uncertainty reaches outside zone '{zone}'",
+    "party inferred from the side of the line, and rule '{rule}' binds only some parties",
+    "party unknown, and rule '{rule}' binds only some parties",
+    "date window straddles the start or end of rule '{rule}'",
+)
+_COARSE, _UNCERTAIN, _INFERRED, _UNKNOWN_PARTY, _TIME = range(1, 6)
+
+
+@dataclass(frozen=True)
+class _Line:
+    id: str
+    index: SegmentIndex
+    valid: tuple[int, int]
+    left: str
+    right: str
+
+
+@dataclass(frozen=True)
+class _Zone:
+    zone: Zone
+    valid: tuple[int, int]
+    prepared: shapely.Geometry | None  # lon/lat polygon, prepared (drawn zones)
+    boundary: SegmentIndex | None  # metric boundary (drawn zones)
+    bounds: tuple[float, float, float, float]
+    line: int  # index into lines (derived zones), else -1
+
+
+@dataclass(frozen=True)
+class PreparedScenario:
+    """A scenario with its projection and indexes built, ready to classify many times."""
+
+    scenario: Scenario
+    projection: LocalProjection
+    lines: tuple[_Line, ...]
+    zones: tuple[_Zone, ...]
+
+
+_cache_lock = threading.Lock()
+_cache: dict[int, PreparedScenario] = {}
+
+
+def prepare(scenario: Scenario) -> PreparedScenario:
+    """
+    Build the metric indexes of a scenario (cached per scenario object).
+
+    Parameters
+    ----------
+    scenario
+        A loaded scenario.
+
+    Returns
+    -------
+    PreparedScenario
+    """
+    with _cache_lock:
+        hit = _cache.get(id(scenario))
+        if hit is not None and hit.scenario is scenario:
+            return hit
+    drawn = [z.geometry for z in scenario.zones if not z.derived]
+    projection = scenario_projection([ln.geometry for ln in scenario.lines], drawn)
+    lines = tuple(
+        _Line(ln.id, build_index(projection.to_metric(densify_lonlat(ln.geometry))),
+              validity_ns(ln.valid_from, ln.valid_to), ln.left_party or "", ln.right_party or "")
+        for ln in scenario.lines
+    )
+    line_pos = {ln.id: i for i, ln in enumerate(lines)}
+    zones = []
+    for z in scenario.zones:
+        prepared = boundary = None
+        if not z.derived:
+            prepared = shapely.from_wkb(shapely.to_wkb(z.geometry))
+            shapely.prepare(prepared)
+            boundary = build_index(projection.to_metric(densify_lonlat(z.geometry)))
+        zones.append(_Zone(z, validity_ns(z.valid_from, z.valid_to), prepared, boundary,
+                           tuple(z.geometry.bounds), line_pos.get(z.line or "", -1)))
+    result = PreparedScenario(scenario, projection, lines, tuple(zones))
+    with _cache_lock:
+        if len(_cache) > 8:
+            _cache.clear()
+        _cache[id(scenario)] = result
+    return result
+
+
+def _times(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def ns(col: str) -> np.ndarray:
+        values = pd.to_datetime(frame[col], utc=True)
+        return values.to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+    if "occurred_at" not in frame:
+        msg = "incidents: occurred_at: column missing"
+        raise ValueError(msg)
+    at = ns("occurred_at")
+    lo = ns("occurred_from") if "occurred_from" in frame else at
+    hi = ns("occurred_to") if "occurred_to" in frame else at
+    nat = np.iinfo(np.int64).min
+    lo = np.where(lo == nat, at, lo)
+    hi = np.where(hi == nat, at, hi)
+    return at, np.minimum(lo, at), np.maximum(hi, at)
+
+
+def _codes(frame: pd.DataFrame, col: str, default: str) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and the unique values of a text column (missing becomes ``default``)."""
+    if col not in frame:
+        return np.zeros(len(frame), dtype=np.int64), np.array([default], dtype=object)
+    series = frame[col]
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy(dtype=np.int64)
+        uniques = np.asarray(series.cat.categories.astype(object), dtype=object)
+    else:
+        raw_codes, raw_uniques = pd.factorize(series)
+        codes, uniques = raw_codes.astype(np.int64), np.asarray(raw_uniques, dtype=object)
+    uniques = np.append(uniques, default)
+    codes = np.where(codes < 0, len(uniques) - 1, codes)
+    missing = pd.isna(uniques) | (uniques == "")
+    return codes, np.where(missing, default, uniques).astype(object)
+
+
+def _lut(uniques: np.ndarray, accept: set[str]) -> np.ndarray:
+    return np.fromiter((u in accept for u in uniques), dtype=bool, count=len(uniques))
+
+
+def _line_distances(prep: PreparedScenario, lon: FloatArray, lat: FloatArray,
+                    x: FloatArray, y: FloatArray) -> FloatArray:
+    """Signed distance in meters from every point to every line: shape (n_lines, n)."""
+    out = np.empty((len(prep.lines), len(x)), dtype=np.float64)
+    bound = prep.projection.distortion_bound(x, y)
+    for i, line in enumerate(prep.lines):
+        d, seg, t = nearest(line.index, x, y)
+        ad = np.abs(d)
+        refine = np.flatnonzero(bound * 1.5 * ad > REFINE_FRACTION * np.maximum(1.0, 1e-3 * ad))
+        if refine.size:
+            fx, fy = foot_points(line.index, seg[refine], t[refine])
+            flon, flat = prep.projection.inverse(fx, fy)
+            exact = geodesic_distance(lon[refine], lat[refine], flon, flat)
+            d[refine] = np.copysign(exact, d[refine])
+        out[i] = d
+    return out
+
+
+def _zone_margin(z: _Zone, lon: FloatArray, lat: FloatArray, x: FloatArray, y: FloatArray,
+                 line_d: FloatArray, radius: FloatArray) -> tuple[BoolArray, FloatArray]:
+    """Whether each point is inside the zone, and its signed distance to the edge (+ inside).
+
+    Margins are computed only where an uncertainty radius makes them matter; elsewhere
+    they are +inf inside and -inf outside.
+    """
+    if z.prepared is None:
+        w = float(z.zone.width_m or 0.0)
+        d = line_d[z.line]
+        if z.zone.side == "left":
+            margin = np.minimum(d, w - d)
+        elif z.zone.side == "right":
+            margin = np.minimum(-d, w + d)
+        else:
+            margin = w - np.abs(d)
+        return margin >= 0.0, margin
+    xmin, ymin, xmax, ymax = z.bounds
+    inside = np.zeros(len(lon), dtype=bool)
+    near_box = (lon >= xmin) & (lon <= xmax) & (lat >= ymin) & (lat <= ymax)
+    idx = np.flatnonzero(near_box)
+    inside[idx] = shapely.intersects_xy(z.prepared, lon[idx], lat[idx])
+    margin = np.where(inside, np.inf, -np.inf)
+    # Points with an uncertainty radius need their distance to the edge: take those
+    # whose radius reaches the bounding box (1 degree of latitude is at most 111.7 km).
+    pad = radius / 111_000.0 / np.maximum(np.cos(np.radians(np.minimum(np.abs(lat), 89.0))), 1e-6)
+    need = np.flatnonzero((radius > 0) & (lon + pad >= xmin) & (lon - pad <= xmax)
+                          & (lat + radius / 110_000.0 >= ymin) & (lat - radius / 110_000.0 <= ymax))
+    if need.size:
+        assert z.boundary is not None
+        d, _, _ = nearest(z.boundary, x[need], y[need])
+        margin[need] = np.where(inside[need], np.abs(d), -np.abs(d))
+    return inside, margin
+
+
+def _factorize_rows(flags: BoolArray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the distinct rows of a boolean matrix, and one example row index per code."""
+    n, k = flags.shape
+    codes = np.zeros(n, dtype=np.int64)
+    for start in range(0, k, 62):
+        word = flags[:, start:start + 62].astype(np.int64) @ (1 << np.arange(min(62, k - start),
+                                                                             dtype=np.int64))
+        width = int(word.max(initial=0)) + 1
+        codes, _ = pd.factorize(codes * width + word)
+    codes = codes.astype(np.int64)
+    first = np.full(int(codes.max(initial=-1)) + 1, -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(n - 1, -1, -1)
+    return codes, first
+
+
+def _join_flags(flags: BoolArray, names: list[str]) -> pd.Categorical:
+    """Join the names whose flag is set, ``;``-separated, as a categorical column."""
+    if flags.shape[1] == 0 or flags.shape[0] == 0:
+        return pd.Categorical.from_codes(np.zeros(flags.shape[0], dtype=np.int64), categories=[""])
+    codes, first = _factorize_rows(flags)
+    labels = [";".join(nm for nm, b in zip(names, flags[row], strict=True) if b) for row in first]
+    return _categorical(codes, labels)
+
+
+def _categorical(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
+    """A categorical from codes into ``labels``, which may repeat."""
+    uniq, remap = np.unique(np.asarray(labels, dtype=object).astype(str), return_inverse=True)
+    return pd.Categorical.from_codes(remap[codes], categories=list(uniq))
+
+
+def classify(incidents: pd.DataFrame, scenario: Scenario | PreparedScenario) -> pd.DataFrame:
+    """
+    Classify incidents against a scenario.
+
+    Parameters
+    ----------
+    incidents
+        At least ``lon``, ``lat`` (WGS84 degrees) and ``occurred_at``. Used when
+        present: ``occurred_from``/``occurred_to`` (the window the incident happened
+        in), ``location_precision``, ``location_uncertainty_m``, ``category``,
+        ``weapon_class`` and ``party`` (a party id, as reported).
+    scenario
+        The scenario, or one prepared with :func:`prepare`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``incidents``, with the columns of
+        :data:`geo.model.CLASSIFICATION_COLUMNS`. ``distance_m`` is signed: positive on
+        the left of the nearest line's direction, negative on its right.
+    """
+    prep = scenario if isinstance(scenario, PreparedScenario) else prepare(scenario)
+    scen = prep.scenario
+    vocab = vocabulary()
+    n = len(incidents)
+    lon = incidents["lon"].to_numpy(dtype=np.float64)
+    lat = incidents["lat"].to_numpy(dtype=np.float64)
+    at, t_lo, t_hi = _times(incidents)
+    x, y = prep.projection.forward(lon, lat) if n else (lon, lat)
+
+    # Lines: signed distance to each, and the nearest one in force.
+    line_d = _line_distances(prep, lon, lat, x, y) if prep.lines else np.empty((0, n))
+    masked = np.abs(line_d)
+    for i, line in enumerate(prep.lines):
+        masked[i, (at < line.valid[0]) | (at >= line.valid[1])] = np.inf
+    has_line = np.isfinite(masked).any(axis=0) if prep.lines else np.zeros(n, dtype=bool)
+    best = np.argmin(masked, axis=0) if prep.lines else np.zeros(n, dtype=np.int64)
+    dist = np.where(has_line, line_d[best, np.arange(n)] if prep.lines else np.nan, np.nan)
+    side_code = np.select([~has_line, dist > 0, dist < 0], [0, 1, 2], default=3)
+    side_labels = ["", "left", "right", "on_line"]
+    party_names = ["", *(p.id for p in scen.parties)]
+    pcode = {pid: i for i, pid in enumerate(party_names)}
+    party_of_side = np.array([[0, pcode.get(ln.left, 0), pcode.get(ln.right, 0), 0] for ln in prep.lines]
+                             or [[0, 0, 0, 0]], dtype=np.int64)
+    side_party = np.where(has_line, party_of_side[best, side_code], 0)
+
+    # Attribution: the reported party wins; else the side of the nearest line.
+    party_codes, party_uniques = _codes(incidents, "party", "")
+    reported = np.array([pcode.get(u, 0) for u in party_uniques], dtype=np.int64)[party_codes]
+    attributed = np.where(reported > 0, reported, side_party)
+    attribution = np.select([reported > 0, attributed > 0], [0, 1], default=2)
+
+    # Location precision and uncertainty radius.
+    prec_codes, prec_uniques = _codes(incidents, "location_precision", "exact")
+    coarse = np.fromiter((u not in LOCATION_PRECISIONS or u in vocab.coarse for u in prec_uniques),
+                         dtype=bool, count=len(prec_uniques))[prec_codes]
+    default_r = np.array([vocab.uncertainty_m.get(u, vocab.uncertainty_m["region"]) for u in prec_uniques])
+    radius = default_r[prec_codes] if n else np.zeros(0)
+    if "location_uncertainty_m" in incidents:
+        given = incidents["location_uncertainty_m"].to_numpy(dtype=np.float64, na_value=np.nan)
+        radius = np.where(np.isfinite(given) & (given >= 0), given, radius)
+
+    # Zones: membership, definite and possible.
+    zone_ids = [z.zone.id for z in prep.zones]
+    inside = np.zeros((n, len(prep.zones)), dtype=bool)
+    member_def = np.zeros_like(inside)
+    member_pos = np.zeros_like(inside)
+    zone_time_pos = np.zeros_like(inside)
+    zone_time_def = np.zeros_like(inside)
+    for k, z in enumerate(prep.zones):
+        ins, margin = _zone_margin(z, lon, lat, x, y, line_d, radius)
+        inside[:, k] = ins
+        member_def[:, k] = ins & (margin >= radius)
+        member_pos[:, k] = margin >= -radius
+        zone_time_def[:, k] = (t_lo >= z.valid[0]) & (t_hi < z.valid[1])
+        zone_time_pos[:, k] = (t_hi >= z.valid[0]) & (t_lo < z.valid[1])
+    zones_col = _join_flags(inside & zone_time_pos, zone_ids)
+
+    # Rules.
+    cat_codes, cat_uniques = _codes(incidents, "category", "other")
+    weapon_codes, weapon_uniques = _codes(incidents, "weapon_class", "")
+    zone_pos = {zid: k for k, zid in enumerate(zone_ids)}
+    rule_ids = [r.id for r in scen.rules]
+    fire_def = np.zeros((n, len(scen.rules)), dtype=bool)
+    fire_pos = np.zeros_like(fire_def)
+    reason = np.zeros((n, len(scen.rules)), dtype=np.int64)
+    for j, rule in enumerate(scen.rules):
+        k = zone_pos[rule.zone]
+        applies = _lut(cat_uniques, set(rule.prohibits))[cat_codes]
+        if rule.weapon_classes:
+            applies &= _lut(weapon_uniques, set(rule.weapon_classes))[weapon_codes]
+        r_lo, r_hi = validity_ns(rule.valid_from, rule.valid_to)
+        time_def = zone_time_def[:, k] & (t_lo >= r_lo) & (t_hi < r_hi)
+        time_pos = zone_time_pos[:, k] & (t_hi >= r_lo) & (t_lo < r_hi)
+        if rule.binds_all:
+            party_def = party_pos = np.ones(n, dtype=bool)
+        else:
+            bound = np.isin(attributed, [pcode[p] for p in rule.parties])
+            party_def = bound & (attribution == 0)
+            party_pos = bound | (attribution == 2)
+        fire_def[:, j] = applies & member_def[:, k] & ~coarse & party_def & time_def
+        fire_pos[:, j] = applies & member_pos[:, k] & party_pos & time_pos
+        reason[:, j] = np.select(
+            [coarse, ~member_def[:, k], ~party_def & (attribution == 1), ~party_def, ~time_def],
+            [_COARSE, _UNCERTAIN, _INFERRED, _UNKNOWN_PARTY, _TIME], default=0)
+
+    is_breach = fire_def.any(axis=1)
+    is_possible = ~is_breach & fire_pos.any(axis=1)
+    monitored = (member_pos & zone_time_pos).any(axis=1)
+    verdict_code = np.select([is_breach, is_possible, monitored], [0, 1, 2], default=3)
+    rules_col = _join_flags(np.where(is_breach[:, None], fire_def, fire_pos & is_possible[:, None]),
+                            rule_ids)
+
+    # One reason per possible breach: that of the first rule that possibly fired.
+    first = np.argmax(fire_pos, axis=1) if scen.rules else np.zeros(n, dtype=np.int64)
+    code = np.where(is_possible, reason[np.arange(n), first] if scen.rules else 0, 0)
+    labels = [""]
+    key_codes = np.zeros(n, dtype=np.int64)
+    rows = np.flatnonzero(code)
+    if rows.size:
+        combo = (code[rows] * (len(scen.rules) + 1) + first[rows]) * (len(prec_uniques) + 1) + prec_codes[rows]
+        inv, uniq = pd.factorize(combo)
+        for key in uniq:
+            rest, p = divmod(int(key), len(prec_uniques) + 1)
+            c, j = divmod(rest, len(scen.rules) + 1)
+            rule = scen.rules[j]
+            labels.append(REASONS[c].format(precision=prec_uniques[p], rule=rule.id,
+                                            zone=scen.zone(rule.zone).name))
+        key_codes[rows] = inv + 1
+
+    out = pd.DataFrame(index=incidents.index)
+    line_names = [ln.id for ln in prep.lines] or [""]
+    out["zones"] = zones_col
+    out["nearest_line"] = _categorical(np.where(has_line, best, len(line_names)), [*line_names, ""])
+    out["distance_m"] = dist
+    out["side"] = _categorical(side_code, side_labels)
+    out["side_party"] = _categorical(side_party, party_names)
+    out["attributed_party"] = _categorical(attributed, party_names)
+    out["attribution"] = _categorical(attribution, ["reported", "inferred_from_side", "unattributed"])
+    out["verdict"] = _categorical(verdict_code, ["breach", "possible_breach", "no_breach",
+                                                 "outside_monitored_area"])
+    out["rules"] = rules_col
+    out["verdict_reason"] = _categorical(key_codes, labels)
+    assert tuple(out.columns) == CLASSIFICATION_COLUMNS
+    return out
