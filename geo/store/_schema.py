@@ -1,0 +1,127 @@
+"""The store schema, as ordered migrations per dialect.
+
+A store records its version in ``meta.schema_version``; opening an older store applies
+the missing migrations in one transaction. Never edit a released migration: add one.
+"""
+
+from __future__ import annotations
+
+# Dialect words: {TS} timestamp, {GEOM} scenario geometry, {BLOB} raw bytes, {REAL} float.
+_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE parties (id TEXT PRIMARY KEY, name TEXT NOT NULL, short_name TEXT NOT NULL,
+    colour TEXT NOT NULL, position INTEGER NOT NULL);
+CREATE TABLE lines (id TEXT PRIMARY KEY, name TEXT NOT NULL, agreement TEXT NOT NULL,
+    left_party TEXT, right_party TEXT, valid_from DATE, valid_to DATE, source TEXT NOT NULL,
+    position INTEGER NOT NULL, geometry {GEOM} NOT NULL);
+CREATE TABLE zones (id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, valid_from DATE,
+    valid_to DATE, line TEXT, width_m {REAL}, side TEXT, source TEXT NOT NULL,
+    position INTEGER NOT NULL, geometry {GEOM} NOT NULL);
+CREATE TABLE rules (id TEXT PRIMARY KEY, zone TEXT NOT NULL, prohibits TEXT NOT NULL,
+    parties TEXT NOT NULL, severity TEXT NOT NULL, text TEXT NOT NULL, valid_from DATE, valid_to DATE,
+    weapon_classes TEXT NOT NULL, position INTEGER NOT NULL);
+CREATE TABLE party_mapping (position INTEGER PRIMARY KEY, pattern TEXT NOT NULL, match TEXT NOT NULL,
+    party TEXT NOT NULL);
+CREATE TABLE batches (batch_id BIGINT PRIMARY KEY, user_name TEXT NOT NULL, file_name TEXT NOT NULL,
+    sha256 TEXT NOT NULL, format TEXT NOT NULL, encoding TEXT NOT NULL, source TEXT NOT NULL,
+    rows_read BIGINT NOT NULL, accepted BIGINT NOT NULL, rejected BIGINT NOT NULL,
+    duplicate BIGINT NOT NULL, near_duplicates BIGINT NOT NULL, new_breaches BIGINT NOT NULL,
+    warnings TEXT NOT NULL, status TEXT NOT NULL, started_at {TS} NOT NULL, finished_at {TS});
+CREATE TABLE rejected_rows (batch_id BIGINT NOT NULL, line_no BIGINT NOT NULL, reason TEXT NOT NULL,
+    raw TEXT NOT NULL, PRIMARY KEY (batch_id, line_no));
+CREATE TABLE incidents (
+    incident_id BIGINT PRIMARY KEY,
+    source TEXT NOT NULL, source_event_id TEXT NOT NULL, content_hash TEXT NOT NULL,
+    occurred_at {TS} NOT NULL, occurred_from {TS} NOT NULL, occurred_to {TS} NOT NULL,
+    date_precision TEXT NOT NULL, lon {REAL} NOT NULL, lat {REAL} NOT NULL,
+    location_precision TEXT NOT NULL, location_uncertainty_m {REAL}, location_name TEXT NOT NULL,
+    category TEXT NOT NULL, sub_category TEXT NOT NULL, weapon_class TEXT NOT NULL, actor TEXT NOT NULL,
+    target TEXT NOT NULL, party TEXT NOT NULL, party_basis TEXT NOT NULL, fatalities BIGINT,
+    description TEXT NOT NULL, verification TEXT NOT NULL,
+    batch_id BIGINT NOT NULL, ingested_at {TS} NOT NULL, near_duplicate_of BIGINT,
+    zones TEXT NOT NULL, nearest_line TEXT NOT NULL, distance_m {REAL}, side TEXT NOT NULL,
+    side_party TEXT NOT NULL, attributed_party TEXT NOT NULL, attribution TEXT NOT NULL,
+    verdict TEXT NOT NULL, rules TEXT NOT NULL, verdict_reason TEXT NOT NULL,
+    UNIQUE (source, source_event_id), UNIQUE (content_hash));
+CREATE INDEX incidents_time ON incidents (occurred_at);
+CREATE INDEX incidents_verdict ON incidents (verdict, occurred_at);
+CREATE INDEX incidents_party ON incidents (attributed_party, occurred_at);
+CREATE INDEX incidents_category ON incidents (category, occurred_at);
+CREATE INDEX incidents_batch ON incidents (batch_id);
+CREATE TABLE incident_zones (zone_id TEXT NOT NULL, incident_id BIGINT NOT NULL,
+    PRIMARY KEY (zone_id, incident_id));
+CREATE INDEX incident_zones_incident ON incident_zones (incident_id);
+"""
+
+_V1_SQLITE = """
+CREATE INDEX incidents_latlon ON incidents (lat, lon);
+"""
+
+_POSTGIS_EXTENSION = "CREATE EXTENSION IF NOT EXISTS postgis;\n"
+
+_V1_POSTGIS = """
+ALTER TABLE incidents ADD COLUMN geom geometry(Point, 4326)
+    GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED;
+CREATE INDEX incidents_geom ON incidents USING GIST (geom);
+CREATE INDEX lines_geometry ON lines USING GIST (geometry);
+CREATE INDEX zones_geometry ON zones USING GIST (geometry);
+"""
+
+_V2 = """
+CREATE TABLE verification_log (incident_id BIGINT NOT NULL, old TEXT NOT NULL, new TEXT NOT NULL,
+    user_name TEXT NOT NULL, at {TS} NOT NULL, note TEXT NOT NULL);
+CREATE INDEX verification_log_incident ON verification_log (incident_id);
+CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+    created_at {TS} NOT NULL, disabled INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE login_attempts (name TEXT NOT NULL, at {TS} NOT NULL, ok INTEGER NOT NULL);
+CREATE INDEX login_attempts_name ON login_attempts (name, at);
+CREATE TABLE audit_log (entry_id BIGINT PRIMARY KEY, at {TS} NOT NULL, user_name TEXT NOT NULL,
+    action TEXT NOT NULL, target TEXT NOT NULL, before TEXT NOT NULL, after TEXT NOT NULL);
+"""
+
+_V2_SQLITE = """
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
+_V2_POSTGIS = """
+CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS
+    $$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+"""
+
+DIALECT_WORDS = {
+    "sqlite": {"TS": "INTEGER", "GEOM": "BLOB", "BLOB": "BLOB", "REAL": "REAL"},
+    "postgis": {"TS": "TIMESTAMPTZ", "GEOM": "geometry(Geometry, 4326)", "BLOB": "BYTEA",
+                "REAL": "DOUBLE PRECISION"},
+}
+
+MIGRATIONS: dict[str, list[str]] = {
+    "sqlite": [_V1 + _V1_SQLITE, _V2 + _V2_SQLITE],
+    "postgis": [_POSTGIS_EXTENSION + _V1 + _V1_POSTGIS, _V2 + _V2_POSTGIS],
+}
+"""``MIGRATIONS[dialect][v - 1]`` brings a store from version ``v - 1`` to ``v``."""
+
+SCHEMA_VERSION = 2
+
+
+def migration_sql(dialect: str, version: int) -> str:
+    """The SQL that brings a ``dialect`` store to ``version`` from the version before."""
+    return MIGRATIONS[dialect][version - 1].format(**DIALECT_WORDS[dialect])
+
+
+def statements(sql: str) -> list[str]:
+    """Split a migration into statements (``$$`` bodies kept whole)."""
+    out, buf, in_body = [], [], False
+    for line in sql.splitlines():
+        buf.append(line)
+        in_body ^= line.count("$$") % 2 == 1
+        if not in_body and line.rstrip().endswith(";"):
+            stmt = "\n".join(buf).strip()
+            if stmt.strip(";").strip():
+                out.append(stmt)
+            buf = []
+    return out

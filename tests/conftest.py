@@ -1,0 +1,88 @@
+"""Shared fixtures: network guard, scenario builders."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Refuse connections to anything but the loopback interface."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1")) \
+                and self.family in (socket.AF_INET, socket.AF_INET6):
+            msg = f"test tried to reach {address!r}: tests must stay on 127.0.0.1"
+            raise OSError(msg)
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def write_geojson(path: Path, geometries: list[dict], crs: str | None = None) -> Path:
+    """Write a FeatureCollection of GeoJSON geometry dicts."""
+    doc: dict = {"type": "FeatureCollection",
+                 "features": [{"type": "Feature", "properties": {"n": i}, "geometry": g}
+                              for i, g in enumerate(geometries)]}
+    if crs:
+        doc["crs"] = {"type": "name", "properties": {"name": crs}}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgis_server_url():
+    """A real PostgreSQL + PostGIS server on 127.0.0.1 for the whole session."""
+    from .pgserver import missing_reason, postgis_server
+
+    reason = missing_reason()
+    if reason:
+        pytest.skip(reason)
+    with postgis_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgis_url(postgis_server_url, request):
+    """A fresh, empty database on the session's PostGIS server."""
+    import psycopg
+
+    name = "t_" + "".join(ch if ch.isalnum() else "_" for ch in request.node.name)[:50].lower()
+    with psycopg.connect(f"{postgis_server_url}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{postgis_server_url}/{name}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def store_url(request, tmp_path):
+    """The URL of an empty store, on each backend in turn."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return request.getfixturevalue("postgis_url")
+
+
+@pytest.fixture
+def store(store_url):
+    from geo.store import open_store
+
+    s = open_store(store_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def demo_scenario():
+    from geo.demo import DEMO_MANIFEST
+    from geo.manifest import load_scenario
+
+    return load_scenario(DEMO_MANIFEST)
