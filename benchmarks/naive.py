@@ -21,15 +21,9 @@ def _ns(day: object, default: int) -> int:
     return default if day is None else pd.Timestamp(str(day), tz="UTC").value
 
 
-def naive_classify(incidents: pd.DataFrame, scenario: Scenario, crs: str) -> pd.DataFrame:
-    """Classify with plain geopandas; ``crs`` is the metric CRS to measure in."""
-    pts = gpd.GeoDataFrame(incidents, geometry=gpd.points_from_xy(incidents["lon"], incidents["lat"]),
-                           crs=4326)
-    metric = pts.to_crs(crs)
-    at = pd.to_datetime(incidents["occurred_at"], utc=True).to_numpy(dtype="datetime64[ns]").view(np.int64)
-    lo_inf, hi_inf = np.iinfo(np.int64).min, np.iinfo(np.int64).max
-
-    line_d = {}
+def _signed_distances(metric: gpd.GeoDataFrame, scenario: Scenario, crs: str) -> dict[str, np.ndarray]:
+    """Signed distance to each line: ``GeoSeries.distance``, side from the local tangent."""
+    out = {}
     for line in scenario.lines:
         geom = gpd.GeoSeries([shapely.segmentize(line.geometry, 0.005)], crs=4326).to_crs(crs).iloc[0]
         dist = metric.distance(geom).to_numpy()
@@ -39,7 +33,44 @@ def naive_classify(incidents: pd.DataFrame, scenario: Scenario, crs: str) -> pd.
         a, b = shapely.get_coordinates(behind), shapely.get_coordinates(ahead)
         p = shapely.get_coordinates(metric.geometry.values)
         cross = (b[:, 0] - a[:, 0]) * (p[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (p[:, 0] - a[:, 0])
-        line_d[line.id] = np.where(dist < 0.01, 0.0, np.sign(cross) * dist)
+        out[line.id] = np.where(dist < 0.01, 0.0, np.sign(cross) * dist)
+    return out
+
+
+def _margins(
+    pts: gpd.GeoDataFrame,
+    metric: gpd.GeoDataFrame,
+    scenario: Scenario,
+    crs: str,
+    line_d: dict[str, np.ndarray],
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per zone: inside, and the signed distance to its edge (+ inside): ``sjoin`` for drawn zones."""
+    out = {}
+    for zone in scenario.zones:
+        if zone.derived:
+            d, w = line_d[zone.line], zone.width_m
+            signed = {"both": w - np.abs(d), "left": np.minimum(d, w - d), "right": np.minimum(-d, w + d)}
+            margin = signed[zone.side]
+            out[zone.id] = (margin >= 0, margin)
+            continue
+        poly = gpd.GeoDataFrame({"zid": [zone.id]}, geometry=[zone.geometry], crs=4326)
+        joined = gpd.sjoin(pts[["geometry"]], poly, predicate="intersects", how="left")
+        hit = joined.groupby(level=0)["zid"].count().reindex(pts.index, fill_value=0).to_numpy() > 0
+        edge = gpd.GeoSeries([zone.geometry.boundary], crs=4326).to_crs(crs).iloc[0]
+        to_edge = metric.distance(edge).to_numpy()
+        out[zone.id] = (hit, np.where(hit, to_edge, -to_edge))
+    return out
+
+
+def naive_classify(incidents: pd.DataFrame, scenario: Scenario, crs: str) -> pd.DataFrame:
+    """Classify with plain geopandas; ``crs`` is the metric CRS to measure in."""
+    pts = gpd.GeoDataFrame(
+        incidents, geometry=gpd.points_from_xy(incidents["lon"], incidents["lat"]), crs=4326
+    )
+    metric = pts.to_crs(crs)
+    at = pd.to_datetime(incidents["occurred_at"], utc=True).to_numpy(dtype="datetime64[ns]").view(np.int64)
+    day = 86_400 * 10**9
+    line_d = _signed_distances(metric, scenario, crs)
 
     vocab = vocabulary()
     precision = incidents.get("location_precision", pd.Series("exact", index=incidents.index))
@@ -50,22 +81,11 @@ def naive_classify(incidents: pd.DataFrame, scenario: Scenario, crs: str) -> pd.
     coarse = precision.isin(vocab.coarse).to_numpy()
 
     inside, definite, possible = {}, {}, {}
+    margins = _margins(pts, metric, scenario, crs, line_d)
     for zone in scenario.zones:
-        lo, hi = _ns(zone.valid_from, lo_inf), _ns(zone.valid_to, hi_inf - 86_400 * 10**9)
-        live = (at >= lo) & (at < hi + (86_400 * 10**9 if zone.valid_to else 0))
-        if zone.derived:
-            d = line_d[zone.line]
-            w = zone.width_m
-            signed = {"both": w - np.abs(d), "left": np.minimum(d, w - d), "right": np.minimum(-d, w + d)}
-            margin = signed[zone.side]
-            hit = margin >= 0
-        else:
-            poly = gpd.GeoDataFrame({"zid": [zone.id]}, geometry=[zone.geometry], crs=4326)
-            joined = gpd.sjoin(pts[["geometry"]], poly, predicate="intersects", how="left")
-            hit = joined.groupby(level=0)["zid"].count().reindex(pts.index, fill_value=0).to_numpy() > 0
-            edge = gpd.GeoSeries([zone.geometry.boundary], crs=4326).to_crs(crs).iloc[0]
-            to_edge = metric.distance(edge).to_numpy()
-            margin = np.where(hit, to_edge, -to_edge)
+        hit, margin = margins[zone.id]
+        start = _ns(zone.valid_from, np.iinfo(np.int64).min)
+        live = (at >= start) & ((at < _ns(zone.valid_to, 0) + day) if zone.valid_to else True)
         inside[zone.id] = hit & live
         definite[zone.id] = hit & (margin >= radius) & live
         possible[zone.id] = (margin >= -radius) & live
@@ -83,7 +103,7 @@ def naive_classify(incidents: pd.DataFrame, scenario: Scenario, crs: str) -> pd.
         verdict = np.where(fires_def, "breach", verdict)
     out = pd.DataFrame({"verdict": verdict}, index=incidents.index)
     if line_d:
-        stacked = np.vstack([line_d[k] for k in line_d])
+        stacked = np.vstack(list(line_d.values()))
         best = np.argmin(np.abs(stacked), axis=0)
         out["distance_m"] = stacked[best, np.arange(len(incidents))]
         out["nearest_line"] = np.array(list(line_d), dtype=object)[best]

@@ -54,14 +54,20 @@ def _unzip(path: Path, key: str, into: Path) -> Path:
         if len(members) > MAX_ZIP_MEMBERS:
             raise _fail(str(path), key, f"zip holds {len(members)} files (limit {MAX_ZIP_MEMBERS})")
         wanted = [
-            m for m in members
+            m
+            for m in members
             if PurePosixPath(m.filename).suffix.lower() in (*SHAPEFILE_PARTS, ".kml")
             and not PurePosixPath(m.filename).name.startswith(".")
         ]
-        stems = {PurePosixPath(m.filename).stem for m in wanted
-                 if PurePosixPath(m.filename).suffix.lower() in (".shp", ".kml")}
+        stems = {
+            PurePosixPath(m.filename).stem
+            for m in wanted
+            if PurePosixPath(m.filename).suffix.lower() in (".shp", ".kml")
+        }
         if len(stems) != 1:
-            problem = "zip holds no .shp or .kml" if not stems else f"zip holds several datasets: {sorted(stems)}"
+            problem = (
+                "zip holds no .shp or .kml" if not stems else f"zip holds several datasets: {sorted(stems)}"
+            )
             raise _fail(str(path), key, problem)
         total = 0
         target = None
@@ -80,7 +86,8 @@ def _unzip(path: Path, key: str, into: Path) -> Path:
                     dst.write(chunk)
             if name.suffix.lower() in (".shp", ".kml"):
                 target = out
-    assert target is not None
+    if target is None:
+        raise _fail(str(path), key, "zip holds no readable dataset")
     return target
 
 
@@ -131,7 +138,9 @@ def read_geometry_file(
             raise _fail(str(file), key, f"cannot read: {str(err).splitlines()[0]}") from err
         if frame.crs is None:
             if crs is None:
-                raise _fail(str(file), key, "the file declares no CRS (add a .prj, or set crs in the manifest)")
+                raise _fail(
+                    str(file), key, "the file declares no CRS (add a .prj, or set crs in the manifest)"
+                )
             try:
                 frame = frame.set_crs(CRS.from_user_input(crs))
             except CRSError as err:

@@ -83,19 +83,21 @@ def build_index(geometry: shapely.Geometry) -> SegmentIndex:
         raise ValueError(msg)
     seg = np.vstack(pieces)
     size = len(seg)
-    step = max(8, int(math.ceil(math.sqrt(size))))
+    step = max(8, math.ceil(math.sqrt(size)))
     start = np.append(np.arange(0, size, step), size).astype(np.int64)
     xmin = np.minimum(seg[:, 0], seg[:, 2])
     xmax = np.maximum(seg[:, 0], seg[:, 2])
     ymin = np.minimum(seg[:, 1], seg[:, 3])
     ymax = np.maximum(seg[:, 1], seg[:, 3])
     heads = start[:-1]
-    box = np.column_stack([
-        np.minimum.reduceat(xmin, heads),
-        np.minimum.reduceat(ymin, heads),
-        np.maximum.reduceat(xmax, heads),
-        np.maximum.reduceat(ymax, heads),
-    ])
+    box = np.column_stack(
+        [
+            np.minimum.reduceat(xmin, heads),
+            np.minimum.reduceat(ymin, heads),
+            np.maximum.reduceat(xmax, heads),
+            np.maximum.reduceat(ymax, heads),
+        ]
+    )
     return SegmentIndex(
         ax=np.ascontiguousarray(seg[:, 0]),
         ay=np.ascontiguousarray(seg[:, 1]),
@@ -138,8 +140,18 @@ def _unit(ax: float, ay: float, bx: float, by: float) -> tuple[float, float]:
 
 
 @nb.njit(cache=True)
-def _side(px: float, py: float, s: int, t: float, ax: np.ndarray, ay: np.ndarray,
-          bx: np.ndarray, by: np.ndarray, prev: np.ndarray, nxt: np.ndarray) -> float:
+def _side(
+    px: float,
+    py: float,
+    s: int,
+    t: float,
+    ax: np.ndarray,
+    ay: np.ndarray,
+    bx: np.ndarray,
+    by: np.ndarray,
+    prev: np.ndarray,
+    nxt: np.ndarray,
+) -> float:
     """Sign of the side of P relative to segment s: > 0 left, < 0 right."""
     ux, uy = _unit(ax[s], ay[s], bx[s], by[s])
     if t <= 0.0 and prev[s] >= 0:
@@ -158,10 +170,22 @@ def _side(px: float, py: float, s: int, t: float, ax: np.ndarray, ay: np.ndarray
 
 
 @nb.njit(parallel=True, cache=True)
-def _query(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray,
-           bx: np.ndarray, by: np.ndarray, prev: np.ndarray, nxt: np.ndarray,
-           start: np.ndarray, box: np.ndarray, tol: float,
-           out_d: np.ndarray, out_seg: np.ndarray, out_t: np.ndarray) -> None:
+def _query(
+    px: np.ndarray,
+    py: np.ndarray,
+    ax: np.ndarray,
+    ay: np.ndarray,
+    bx: np.ndarray,
+    by: np.ndarray,
+    prev: np.ndarray,
+    nxt: np.ndarray,
+    start: np.ndarray,
+    box: np.ndarray,
+    tol: float,
+    out_d: np.ndarray,
+    out_seg: np.ndarray,
+    out_t: np.ndarray,
+) -> None:
     n = px.shape[0]
     nc = start.shape[0] - 1
     for i in nb.prange(n):
@@ -224,8 +248,22 @@ def nearest(index: SegmentIndex, x: FloatArray, y: FloatArray) -> tuple[FloatArr
     out_seg = np.empty(n, dtype=np.int64)
     out_t = np.empty(n, dtype=np.float64)
     if n:
-        _query(x, y, index.ax, index.ay, index.bx, index.by, index.prev, index.next,
-               index.chain_start, index.chain_box, ON_LINE_TOLERANCE_M, out_d, out_seg, out_t)
+        _query(
+            x,
+            y,
+            index.ax,
+            index.ay,
+            index.bx,
+            index.by,
+            index.prev,
+            index.next,
+            index.chain_start,
+            index.chain_box,
+            ON_LINE_TOLERANCE_M,
+            out_d,
+            out_seg,
+            out_t,
+        )
     return out_d, out_seg, out_t
 
 

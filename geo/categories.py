@@ -85,9 +85,7 @@ def load_vocabulary(path: str | os.PathLike[str] | None = None) -> Vocabulary:
     acled = dict(raw.get("acled", {}))
     ucdp_raw = raw.get("ucdp", {})
     problems += [f"{file}: acled.{k}: unknown category {v!r}" for k, v in acled.items() if v not in ids]
-    problems += [
-        f"{file}: ucdp.{k}: unknown category {v!r}" for k, v in ucdp_raw.items() if v not in ids
-    ]
+    problems += [f"{file}: ucdp.{k}: unknown category {v!r}" for k, v in ucdp_raw.items() if v not in ids]
     if problems:
         raise ManifestError(problems)
     loc, dates = frozenset(LOCATION_PRECISIONS), frozenset(DATE_PRECISIONS)

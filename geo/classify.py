@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from geo._metric import LocalProjection, densify_lonlat, geodesic_distance
 from geo._nearest import SegmentIndex, build_index, foot_points, nearest
 from geo.categories import vocabulary
-from geo.model import CLASSIFICATION_COLUMNS, LOCATION_PRECISIONS, Scenario, Zone
+from geo.model import ATTRIBUTIONS, CLASSIFICATION_COLUMNS, LOCATION_PRECISIONS, VERDICTS, Scenario, Zone
 from geo.zones import scenario_projection, validity_ns
 
 BoolArray = NDArray[np.bool_]
@@ -91,8 +91,13 @@ def prepare(scenario: Scenario) -> PreparedScenario:
     drawn = [z.geometry for z in scenario.zones if not z.derived]
     projection = scenario_projection([ln.geometry for ln in scenario.lines], drawn)
     lines = tuple(
-        _Line(ln.id, build_index(projection.to_metric(densify_lonlat(ln.geometry))),
-              validity_ns(ln.valid_from, ln.valid_to), ln.left_party or "", ln.right_party or "")
+        _Line(
+            ln.id,
+            build_index(projection.to_metric(densify_lonlat(ln.geometry))),
+            validity_ns(ln.valid_from, ln.valid_to),
+            ln.left_party or "",
+            ln.right_party or "",
+        )
         for ln in scenario.lines
     )
     line_pos = {ln.id: i for i, ln in enumerate(lines)}
@@ -103,8 +108,16 @@ def prepare(scenario: Scenario) -> PreparedScenario:
             prepared = shapely.from_wkb(shapely.to_wkb(z.geometry))
             shapely.prepare(prepared)
             boundary = build_index(projection.to_metric(densify_lonlat(z.geometry)))
-        zones.append(_Zone(z, validity_ns(z.valid_from, z.valid_to), prepared, boundary,
-                           tuple(z.geometry.bounds), line_pos.get(z.line or "", -1)))
+        zones.append(
+            _Zone(
+                z,
+                validity_ns(z.valid_from, z.valid_to),
+                prepared,
+                boundary,
+                tuple(z.geometry.bounds),
+                line_pos.get(z.line or "", -1),
+            )
+        )
     result = PreparedScenario(scenario, projection, lines, tuple(zones))
     with _cache_lock:
         if len(_cache) > 8:
@@ -151,8 +164,9 @@ def _lut(uniques: np.ndarray, accept: set[str]) -> np.ndarray:
     return np.fromiter((u in accept for u in uniques), dtype=bool, count=len(uniques))
 
 
-def _line_distances(prep: PreparedScenario, lon: FloatArray, lat: FloatArray,
-                    x: FloatArray, y: FloatArray) -> FloatArray:
+def _line_distances(
+    prep: PreparedScenario, lon: FloatArray, lat: FloatArray, x: FloatArray, y: FloatArray
+) -> FloatArray:
     """Signed distance in meters from every point to every line: shape (n_lines, n)."""
     out = np.empty((len(prep.lines), len(x)), dtype=np.float64)
     bound = prep.projection.distortion_bound(x, y)
@@ -169,8 +183,15 @@ def _line_distances(prep: PreparedScenario, lon: FloatArray, lat: FloatArray,
     return out
 
 
-def _zone_margin(z: _Zone, lon: FloatArray, lat: FloatArray, x: FloatArray, y: FloatArray,
-                 line_d: FloatArray, radius: FloatArray) -> tuple[BoolArray, FloatArray]:
+def _zone_margin(
+    z: _Zone,
+    lon: FloatArray,
+    lat: FloatArray,
+    x: FloatArray,
+    y: FloatArray,
+    line_d: FloatArray,
+    radius: FloatArray,
+) -> tuple[BoolArray, FloatArray]:
     """Whether each point is inside the zone, and its signed distance to the edge (+ inside).
 
     Margins are computed only where an uncertainty radius makes them matter; elsewhere
@@ -195,10 +216,14 @@ def _zone_margin(z: _Zone, lon: FloatArray, lat: FloatArray, x: FloatArray, y: F
     # Points with an uncertainty radius need their distance to the edge: take those
     # whose radius reaches the bounding box (1 degree of latitude is at most 111.7 km).
     pad = radius / 111_000.0 / np.maximum(np.cos(np.radians(np.minimum(np.abs(lat), 89.0))), 1e-6)
-    need = np.flatnonzero((radius > 0) & (lon + pad >= xmin) & (lon - pad <= xmax)
-                          & (lat + radius / 110_000.0 >= ymin) & (lat - radius / 110_000.0 <= ymax))
-    if need.size:
-        assert z.boundary is not None
+    need = np.flatnonzero(
+        (radius > 0)
+        & (lon + pad >= xmin)
+        & (lon - pad <= xmax)
+        & (lat + radius / 110_000.0 >= ymin)
+        & (lat - radius / 110_000.0 <= ymax)
+    )
+    if need.size and z.boundary is not None:
         d, _, _ = nearest(z.boundary, x[need], y[need])
         margin[need] = np.where(inside[need], np.abs(d), -np.abs(d))
     return inside, margin
@@ -209,8 +234,9 @@ def _factorize_rows(flags: BoolArray) -> tuple[np.ndarray, np.ndarray]:
     n, k = flags.shape
     codes = np.zeros(n, dtype=np.int64)
     for start in range(0, k, 62):
-        word = flags[:, start:start + 62].astype(np.int64) @ (1 << np.arange(min(62, k - start),
-                                                                             dtype=np.int64))
+        word = flags[:, start : start + 62].astype(np.int64) @ (
+            1 << np.arange(min(62, k - start), dtype=np.int64)
+        )
         width = int(word.max(initial=0)) + 1
         codes, _ = pd.factorize(codes * width + word)
     codes = codes.astype(np.int64)
@@ -232,6 +258,202 @@ def _categorical(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
     """A categorical from codes into ``labels``, which may repeat."""
     uniq, remap = np.unique(np.asarray(labels, dtype=object).astype(str), return_inverse=True)
     return pd.Categorical.from_codes(remap[codes], categories=list(uniq))
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """The incident columns classification reads, as arrays and codes."""
+
+    n: int
+    lon: FloatArray
+    lat: FloatArray
+    x: FloatArray
+    y: FloatArray
+    at: np.ndarray
+    t_lo: np.ndarray
+    t_hi: np.ndarray
+    radius: FloatArray
+    coarse: BoolArray
+    precision: tuple[np.ndarray, np.ndarray]
+    category: tuple[np.ndarray, np.ndarray]
+    weapon: tuple[np.ndarray, np.ndarray]
+    party: tuple[np.ndarray, np.ndarray]
+
+
+def _inputs(incidents: pd.DataFrame, prep: PreparedScenario) -> _Inputs:
+    vocab = vocabulary()
+    n = len(incidents)
+    lon = incidents["lon"].to_numpy(dtype=np.float64)
+    lat = incidents["lat"].to_numpy(dtype=np.float64)
+    at, t_lo, t_hi = _times(incidents)
+    x, y = prep.projection.forward(lon, lat) if n else (lon, lat)
+    prec_codes, prec_uniques = _codes(incidents, "location_precision", "exact")
+    coarse = np.fromiter(
+        (u not in LOCATION_PRECISIONS or u in vocab.coarse for u in prec_uniques),
+        dtype=bool,
+        count=len(prec_uniques),
+    )[prec_codes]
+    default_r = np.array([vocab.uncertainty_m.get(u, vocab.uncertainty_m["region"]) for u in prec_uniques])
+    radius = default_r[prec_codes] if n else np.zeros(0)
+    if "location_uncertainty_m" in incidents:
+        given = incidents["location_uncertainty_m"].to_numpy(dtype=np.float64, na_value=np.nan)
+        radius = np.where(np.isfinite(given) & (given >= 0), given, radius)
+    return _Inputs(
+        n,
+        lon,
+        lat,
+        x,
+        y,
+        at,
+        t_lo,
+        t_hi,
+        radius,
+        coarse,
+        (prec_codes, prec_uniques),
+        _codes(incidents, "category", "other"),
+        _codes(incidents, "weapon_class", ""),
+        _codes(incidents, "party", ""),
+    )
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """Signed distance to every line, and the nearest line in force."""
+
+    distances: FloatArray  # (n_lines, n)
+    has_line: BoolArray
+    best: np.ndarray
+    dist: FloatArray
+    side_code: np.ndarray  # 0 none, 1 left, 2 right, 3 on the line
+
+
+def _lines(prep: PreparedScenario, inp: _Inputs) -> _Lines:
+    n = inp.n
+    if not prep.lines:
+        empty = np.zeros(n, dtype=np.int64)
+        return _Lines(np.empty((0, n)), np.zeros(n, dtype=bool), empty, np.full(n, np.nan), empty)
+    distances = _line_distances(prep, inp.lon, inp.lat, inp.x, inp.y)
+    masked = np.abs(distances)
+    for i, line in enumerate(prep.lines):
+        masked[i, (inp.at < line.valid[0]) | (inp.at >= line.valid[1])] = np.inf
+    has_line = np.isfinite(masked).any(axis=0)
+    best = np.argmin(masked, axis=0)
+    dist = np.where(has_line, distances[best, np.arange(n)], np.nan)
+    side_code = np.select([~has_line, dist > 0, dist < 0], [0, 1, 2], default=3)
+    return _Lines(distances, has_line, best, dist, side_code)
+
+
+@dataclass(frozen=True)
+class _Attribution:
+    """Party codes (0 = none, then the scenario's parties in order) and the basis."""
+
+    names: list[str]
+    codes: dict[str, int]
+    side_party: np.ndarray
+    attributed: np.ndarray
+    basis: np.ndarray  # 0 reported, 1 inferred from side, 2 unattributed
+
+
+def _attribution(prep: PreparedScenario, inp: _Inputs, lines: _Lines) -> _Attribution:
+    """The reported party wins; otherwise the party holding the side of the nearest line."""
+    names = ["", *(p.id for p in prep.scenario.parties)]
+    codes = {pid: i for i, pid in enumerate(names)}
+    table = np.array(
+        [[0, codes.get(ln.left, 0), codes.get(ln.right, 0), 0] for ln in prep.lines] or [[0, 0, 0, 0]],
+        dtype=np.int64,
+    )
+    side_party = np.where(lines.has_line, table[lines.best, lines.side_code], 0)
+    party_codes, party_uniques = inp.party
+    reported = np.array([codes.get(u, 0) for u in party_uniques], dtype=np.int64)[party_codes]
+    attributed = np.where(reported > 0, reported, side_party)
+    basis = np.select([reported > 0, attributed > 0], [0, 1], default=2)
+    return _Attribution(names, codes, side_party, attributed, basis)
+
+
+@dataclass(frozen=True)
+class _Membership:
+    """Per incident and zone: inside, definitely inside, possibly inside, and in force."""
+
+    inside: BoolArray
+    definite: BoolArray
+    possible: BoolArray
+    time_def: BoolArray
+    time_pos: BoolArray
+
+
+def _membership(prep: PreparedScenario, inp: _Inputs, lines: _Lines) -> _Membership:
+    shape = (inp.n, len(prep.zones))
+    inside, definite, possible = np.zeros(shape, bool), np.zeros(shape, bool), np.zeros(shape, bool)
+    time_def, time_pos = np.zeros(shape, bool), np.zeros(shape, bool)
+    for k, z in enumerate(prep.zones):
+        ins, margin = _zone_margin(z, inp.lon, inp.lat, inp.x, inp.y, lines.distances, inp.radius)
+        inside[:, k] = ins
+        definite[:, k] = ins & (margin >= inp.radius)
+        possible[:, k] = margin >= -inp.radius
+        time_def[:, k] = (inp.t_lo >= z.valid[0]) & (inp.t_hi < z.valid[1])
+        time_pos[:, k] = (inp.t_hi >= z.valid[0]) & (inp.t_lo < z.valid[1])
+    return _Membership(inside, definite, possible, time_def, time_pos)
+
+
+def _fire(
+    prep: PreparedScenario, inp: _Inputs, mem: _Membership, att: _Attribution
+) -> tuple[BoolArray, BoolArray, np.ndarray]:
+    """For each incident and rule: fires definitely, fires possibly, and why not definitely."""
+    rules = prep.scenario.rules
+    zone_pos = {z.zone.id: k for k, z in enumerate(prep.zones)}
+    shape = (inp.n, len(rules))
+    fire_def, fire_pos = np.zeros(shape, bool), np.zeros(shape, bool)
+    reason = np.zeros(shape, dtype=np.int64)
+    cat_codes, cat_uniques = inp.category
+    weapon_codes, weapon_uniques = inp.weapon
+    for j, rule in enumerate(rules):
+        k = zone_pos[rule.zone]
+        applies = _lut(cat_uniques, set(rule.prohibits))[cat_codes]
+        if rule.weapon_classes:
+            applies &= _lut(weapon_uniques, set(rule.weapon_classes))[weapon_codes]
+        r_lo, r_hi = validity_ns(rule.valid_from, rule.valid_to)
+        time_def = mem.time_def[:, k] & (inp.t_lo >= r_lo) & (inp.t_hi < r_hi)
+        time_pos = mem.time_pos[:, k] & (inp.t_hi >= r_lo) & (inp.t_lo < r_hi)
+        if rule.binds_all:
+            party_def = party_pos = np.ones(inp.n, dtype=bool)
+        else:
+            bound = np.isin(att.attributed, [att.codes[p] for p in rule.parties])
+            party_def = bound & (att.basis == 0)
+            party_pos = bound | (att.basis == 2)
+        fire_def[:, j] = applies & mem.definite[:, k] & ~inp.coarse & party_def & time_def
+        fire_pos[:, j] = applies & mem.possible[:, k] & party_pos & time_pos
+        reason[:, j] = np.select(
+            [inp.coarse, ~mem.definite[:, k], ~party_def & (att.basis == 1), ~party_def, ~time_def],
+            [_COARSE, _UNCERTAIN, _INFERRED, _UNKNOWN_PARTY, _TIME],
+            default=0,
+        )
+    return fire_def, fire_pos, reason
+
+
+def _reasons(
+    prep: PreparedScenario, inp: _Inputs, fire_pos: BoolArray, is_possible: BoolArray, reason: np.ndarray
+) -> pd.Categorical:
+    """One reason per possible breach: that of the first rule that possibly fired."""
+    rules = prep.scenario.rules
+    labels = [""]
+    codes = np.zeros(inp.n, dtype=np.int64)
+    if not rules:
+        return _categorical(codes, labels)
+    first = np.argmax(fire_pos, axis=1)
+    code = np.where(is_possible, reason[np.arange(inp.n), first], 0)
+    rows = np.flatnonzero(code)
+    prec_codes, prec_uniques = inp.precision
+    if rows.size:
+        width_p, width_r = len(prec_uniques) + 1, len(rules) + 1
+        combo = (code[rows] * width_r + first[rows]) * width_p + prec_codes[rows]
+        inverse, uniques = pd.factorize(combo)
+        for key in uniques:
+            rest, p = divmod(int(key), width_p)
+            c, j = divmod(rest, width_r)
+            zone = prep.scenario.zone(rules[j].zone).name
+            labels.append(REASONS[c].format(precision=prec_uniques[p], rule=rules[j].id, zone=zone))
+        codes[rows] = inverse + 1
+    return _categorical(codes, labels)
 
 
 def classify(incidents: pd.DataFrame, scenario: Scenario | PreparedScenario) -> pd.DataFrame:
@@ -256,126 +478,34 @@ def classify(incidents: pd.DataFrame, scenario: Scenario | PreparedScenario) -> 
         the left of the nearest line's direction, negative on its right.
     """
     prep = scenario if isinstance(scenario, PreparedScenario) else prepare(scenario)
-    scen = prep.scenario
-    vocab = vocabulary()
-    n = len(incidents)
-    lon = incidents["lon"].to_numpy(dtype=np.float64)
-    lat = incidents["lat"].to_numpy(dtype=np.float64)
-    at, t_lo, t_hi = _times(incidents)
-    x, y = prep.projection.forward(lon, lat) if n else (lon, lat)
-
-    # Lines: signed distance to each, and the nearest one in force.
-    line_d = _line_distances(prep, lon, lat, x, y) if prep.lines else np.empty((0, n))
-    masked = np.abs(line_d)
-    for i, line in enumerate(prep.lines):
-        masked[i, (at < line.valid[0]) | (at >= line.valid[1])] = np.inf
-    has_line = np.isfinite(masked).any(axis=0) if prep.lines else np.zeros(n, dtype=bool)
-    best = np.argmin(masked, axis=0) if prep.lines else np.zeros(n, dtype=np.int64)
-    dist = np.where(has_line, line_d[best, np.arange(n)] if prep.lines else np.nan, np.nan)
-    side_code = np.select([~has_line, dist > 0, dist < 0], [0, 1, 2], default=3)
-    side_labels = ["", "left", "right", "on_line"]
-    party_names = ["", *(p.id for p in scen.parties)]
-    pcode = {pid: i for i, pid in enumerate(party_names)}
-    party_of_side = np.array([[0, pcode.get(ln.left, 0), pcode.get(ln.right, 0), 0] for ln in prep.lines]
-                             or [[0, 0, 0, 0]], dtype=np.int64)
-    side_party = np.where(has_line, party_of_side[best, side_code], 0)
-
-    # Attribution: the reported party wins; else the side of the nearest line.
-    party_codes, party_uniques = _codes(incidents, "party", "")
-    reported = np.array([pcode.get(u, 0) for u in party_uniques], dtype=np.int64)[party_codes]
-    attributed = np.where(reported > 0, reported, side_party)
-    attribution = np.select([reported > 0, attributed > 0], [0, 1], default=2)
-
-    # Location precision and uncertainty radius.
-    prec_codes, prec_uniques = _codes(incidents, "location_precision", "exact")
-    coarse = np.fromiter((u not in LOCATION_PRECISIONS or u in vocab.coarse for u in prec_uniques),
-                         dtype=bool, count=len(prec_uniques))[prec_codes]
-    default_r = np.array([vocab.uncertainty_m.get(u, vocab.uncertainty_m["region"]) for u in prec_uniques])
-    radius = default_r[prec_codes] if n else np.zeros(0)
-    if "location_uncertainty_m" in incidents:
-        given = incidents["location_uncertainty_m"].to_numpy(dtype=np.float64, na_value=np.nan)
-        radius = np.where(np.isfinite(given) & (given >= 0), given, radius)
-
-    # Zones: membership, definite and possible.
-    zone_ids = [z.zone.id for z in prep.zones]
-    inside = np.zeros((n, len(prep.zones)), dtype=bool)
-    member_def = np.zeros_like(inside)
-    member_pos = np.zeros_like(inside)
-    zone_time_pos = np.zeros_like(inside)
-    zone_time_def = np.zeros_like(inside)
-    for k, z in enumerate(prep.zones):
-        ins, margin = _zone_margin(z, lon, lat, x, y, line_d, radius)
-        inside[:, k] = ins
-        member_def[:, k] = ins & (margin >= radius)
-        member_pos[:, k] = margin >= -radius
-        zone_time_def[:, k] = (t_lo >= z.valid[0]) & (t_hi < z.valid[1])
-        zone_time_pos[:, k] = (t_hi >= z.valid[0]) & (t_lo < z.valid[1])
-    zones_col = _join_flags(inside & zone_time_pos, zone_ids)
-
-    # Rules.
-    cat_codes, cat_uniques = _codes(incidents, "category", "other")
-    weapon_codes, weapon_uniques = _codes(incidents, "weapon_class", "")
-    zone_pos = {zid: k for k, zid in enumerate(zone_ids)}
-    rule_ids = [r.id for r in scen.rules]
-    fire_def = np.zeros((n, len(scen.rules)), dtype=bool)
-    fire_pos = np.zeros_like(fire_def)
-    reason = np.zeros((n, len(scen.rules)), dtype=np.int64)
-    for j, rule in enumerate(scen.rules):
-        k = zone_pos[rule.zone]
-        applies = _lut(cat_uniques, set(rule.prohibits))[cat_codes]
-        if rule.weapon_classes:
-            applies &= _lut(weapon_uniques, set(rule.weapon_classes))[weapon_codes]
-        r_lo, r_hi = validity_ns(rule.valid_from, rule.valid_to)
-        time_def = zone_time_def[:, k] & (t_lo >= r_lo) & (t_hi < r_hi)
-        time_pos = zone_time_pos[:, k] & (t_hi >= r_lo) & (t_lo < r_hi)
-        if rule.binds_all:
-            party_def = party_pos = np.ones(n, dtype=bool)
-        else:
-            bound = np.isin(attributed, [pcode[p] for p in rule.parties])
-            party_def = bound & (attribution == 0)
-            party_pos = bound | (attribution == 2)
-        fire_def[:, j] = applies & member_def[:, k] & ~coarse & party_def & time_def
-        fire_pos[:, j] = applies & member_pos[:, k] & party_pos & time_pos
-        reason[:, j] = np.select(
-            [coarse, ~member_def[:, k], ~party_def & (attribution == 1), ~party_def, ~time_def],
-            [_COARSE, _UNCERTAIN, _INFERRED, _UNKNOWN_PARTY, _TIME], default=0)
+    inp = _inputs(incidents, prep)
+    lines = _lines(prep, inp)
+    att = _attribution(prep, inp, lines)
+    mem = _membership(prep, inp, lines)
+    fire_def, fire_pos, reason = _fire(prep, inp, mem, att)
 
     is_breach = fire_def.any(axis=1)
     is_possible = ~is_breach & fire_pos.any(axis=1)
-    monitored = (member_pos & zone_time_pos).any(axis=1)
-    verdict_code = np.select([is_breach, is_possible, monitored], [0, 1, 2], default=3)
-    rules_col = _join_flags(np.where(is_breach[:, None], fire_def, fire_pos & is_possible[:, None]),
-                            rule_ids)
+    monitored = (mem.possible & mem.time_pos).any(axis=1)
+    verdict = np.select([is_breach, is_possible, monitored], [0, 1, 2], default=3)
+    fired = np.where(is_breach[:, None], fire_def, fire_pos & is_possible[:, None])
 
-    # One reason per possible breach: that of the first rule that possibly fired.
-    first = np.argmax(fire_pos, axis=1) if scen.rules else np.zeros(n, dtype=np.int64)
-    code = np.where(is_possible, reason[np.arange(n), first] if scen.rules else 0, 0)
-    labels = [""]
-    key_codes = np.zeros(n, dtype=np.int64)
-    rows = np.flatnonzero(code)
-    if rows.size:
-        combo = (code[rows] * (len(scen.rules) + 1) + first[rows]) * (len(prec_uniques) + 1) + prec_codes[rows]
-        inv, uniq = pd.factorize(combo)
-        for key in uniq:
-            rest, p = divmod(int(key), len(prec_uniques) + 1)
-            c, j = divmod(rest, len(scen.rules) + 1)
-            rule = scen.rules[j]
-            labels.append(REASONS[c].format(precision=prec_uniques[p], rule=rule.id,
-                                            zone=scen.zone(rule.zone).name))
-        key_codes[rows] = inv + 1
-
-    out = pd.DataFrame(index=incidents.index)
-    line_names = [ln.id for ln in prep.lines] or [""]
-    out["zones"] = zones_col
-    out["nearest_line"] = _categorical(np.where(has_line, best, len(line_names)), [*line_names, ""])
-    out["distance_m"] = dist
-    out["side"] = _categorical(side_code, side_labels)
-    out["side_party"] = _categorical(side_party, party_names)
-    out["attributed_party"] = _categorical(attributed, party_names)
-    out["attribution"] = _categorical(attribution, ["reported", "inferred_from_side", "unattributed"])
-    out["verdict"] = _categorical(verdict_code, ["breach", "possible_breach", "no_breach",
-                                                 "outside_monitored_area"])
-    out["rules"] = rules_col
-    out["verdict_reason"] = _categorical(key_codes, labels)
-    assert tuple(out.columns) == CLASSIFICATION_COLUMNS
-    return out
+    line_names = [ln.id for ln in prep.lines]
+    return pd.DataFrame(
+        {
+            "zones": _join_flags(mem.inside & mem.time_pos, [z.zone.id for z in prep.zones]),
+            "nearest_line": _categorical(
+                np.where(lines.has_line, lines.best, len(line_names)), [*line_names, ""]
+            ),
+            "distance_m": lines.dist,
+            "side": _categorical(lines.side_code, ["", "left", "right", "on_line"]),
+            "side_party": _categorical(att.side_party, att.names),
+            "attributed_party": _categorical(att.attributed, att.names),
+            "attribution": _categorical(att.basis, list(ATTRIBUTIONS)),
+            "verdict": _categorical(verdict, list(VERDICTS)),
+            "rules": _join_flags(fired, [r.id for r in prep.scenario.rules]),
+            "verdict_reason": _reasons(prep, inp, fire_pos, is_possible, reason),
+        },
+        index=incidents.index,
+        columns=list(CLASSIFICATION_COLUMNS),
+    )

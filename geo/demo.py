@@ -34,21 +34,42 @@ HOTSPOTS: tuple[tuple[str, float, float], ...] = (
     ("Goseong", 0.97, 0.08),
 )
 CATEGORY_WEIGHTS: dict[str, float] = {
-    "small_arms_fire": 0.13, "artillery_fire": 0.12, "air_strike": 0.02, "drone_activity": 0.10,
-    "armed_clash": 0.04, "troop_movement": 0.17, "heavy_weapons_presence": 0.09, "construction": 0.10,
-    "mine_laying": 0.05, "airspace_violation": 0.05, "explosion": 0.07, "violence_against_civilians": 0.01,
-    "demonstration": 0.02, "other": 0.03,
+    "small_arms_fire": 0.13,
+    "artillery_fire": 0.12,
+    "air_strike": 0.02,
+    "drone_activity": 0.10,
+    "armed_clash": 0.04,
+    "troop_movement": 0.17,
+    "heavy_weapons_presence": 0.09,
+    "construction": 0.10,
+    "mine_laying": 0.05,
+    "airspace_violation": 0.05,
+    "explosion": 0.07,
+    "violence_against_civilians": 0.01,
+    "demonstration": 0.02,
+    "other": 0.03,
 }
 ACTORS: dict[str, tuple[tuple[str, str], ...]] = {
-    "north": (("Korean People's Army", "party"), ("KPA", "actor"), ("조선인민군 제2군단", "actor"),
-              ("Military Forces of North Korea (2011-)", "actor")),
-    "south": (("ROK Army", "party"), ("Republic of Korea Army", "actor"), ("대한민국 국군 제1사단", "actor"),
-              ("Military Forces of South Korea (2022-)", "actor")),
+    "north": (
+        ("Korean People's Army", "party"),
+        ("KPA", "actor"),
+        ("조선인민군 제2군단", "actor"),
+        ("Military Forces of North Korea (2011-)", "actor"),
+    ),
+    "south": (
+        ("ROK Army", "party"),
+        ("Republic of Korea Army", "actor"),
+        ("대한민국 국군 제1사단", "actor"),
+        ("Military Forces of South Korea (2022-)", "actor"),
+    ),
     "": (("Unidentified armed group", "actor"), ("Unknown", "actor")),
 }
-WEAPONS = {"artillery_fire": ("artillery_152mm", "mortar_82mm", "mlrs_240mm"),
-           "heavy_weapons_presence": ("tank", "artillery_152mm", "mlrs_240mm"),
-           "small_arms_fire": ("rifle", "machine_gun"), "drone_activity": ("uav_small", "uav_fixed_wing")}
+WEAPONS = {
+    "artillery_fire": ("artillery_152mm", "mortar_82mm", "mlrs_240mm"),
+    "heavy_weapons_presence": ("tank", "artillery_152mm", "mlrs_240mm"),
+    "small_arms_fire": ("rifle", "machine_gun"),
+    "drone_activity": ("uav_small", "uav_fixed_wing"),
+}
 
 
 def _mdl_frame(scenario: Scenario) -> tuple[np.ndarray, float, object]:
@@ -57,8 +78,41 @@ def _mdl_frame(scenario: Scenario) -> tuple[np.ndarray, float, object]:
     return shapely.get_coordinates(metric), float(metric.length), prep.projection
 
 
-def generate_incidents(scenario: Scenario, *, n: int = 6000, days: int = 200,
-                       end: date | None = None, seed: int = 0) -> pd.DataFrame:
+def _positions(rng: np.random.Generator, n: int, scenario: Scenario) -> tuple[np.ndarray, ...]:
+    """Points clustered at the hotspots, offset across the line: most outside the zones."""
+    coords, length, projection = _mdl_frame(scenario)
+    weights = np.array([h[2] for h in HOTSPOTS])
+    hot = rng.choice(len(HOTSPOTS), n, p=weights / weights.sum())
+    along = np.clip(np.array([h[1] for h in HOTSPOTS])[hot] + rng.normal(0, 0.025, n), 0.0, 1.0) * length
+    band = rng.choice(4, n, p=[0.10, 0.15, 0.15, 0.60])
+    lo, hi = np.array([0, 2000, 10000, 20000]), np.array([2000, 10000, 20000, 80000])
+    offset = rng.uniform(lo[band], hi[band]) * rng.choice([-1.0, 1.0], n)
+    seg_len = np.hypot(*np.diff(coords, axis=0).T)
+    cum = np.concatenate([[0.0], np.cumsum(seg_len)])
+    seg = np.clip(np.searchsorted(cum, along) - 1, 0, len(seg_len) - 1)
+    u = np.diff(coords, axis=0)[seg] / seg_len[seg, None]
+    base = coords[seg] + u * (along - cum[seg])[:, None]
+    xy = base + np.column_stack([-u[:, 1], u[:, 0]]) * offset[:, None]  # left normal: north
+    lon, lat = projection.inverse(xy[:, 0], xy[:, 1])
+    return lon, lat, hot, offset
+
+
+def _times(rng: np.random.Generator, n: int, days: int, end_day: date) -> pd.DatetimeIndex:
+    """A base rate, three escalation weeks, more incidents by night; never in the future."""
+    start = pd.Timestamp(end_day - timedelta(days=days - 1), tz="UTC")
+    day_weight = np.ones(days)
+    for week in rng.choice(max(days - 7, 1), 3, replace=False):
+        day_weight[week : week + 7] *= 4.0
+    day = rng.choice(days, n, p=day_weight / day_weight.sum())
+    hour = (rng.normal(2.0, 5.0, n) % 24.0) * 3600.0
+    occurred = start + pd.to_timedelta(day * 86400 + hour.astype(np.int64), unit="s")
+    now = pd.Timestamp.now(tz="UTC")
+    return occurred.where(occurred <= now, now - pd.to_timedelta(rng.integers(60, 3600, n), unit="s"))
+
+
+def generate_incidents(
+    scenario: Scenario, *, n: int = 6000, days: int = 200, end: date | None = None, seed: int = 0
+) -> pd.DataFrame:
     """
     Seeded synthetic incidents around the scenario's first line.
 
@@ -82,40 +136,18 @@ def generate_incidents(scenario: Scenario, *, n: int = 6000, days: int = 200,
     """
     rng = np.random.default_rng(seed)
     end_day = end or datetime.now(UTC).date()
-    coords, length, projection = _mdl_frame(scenario)
     names = np.array([h[0] for h in HOTSPOTS], dtype=object)
-    weights = np.array([h[2] for h in HOTSPOTS])
-    hot = rng.choice(len(HOTSPOTS), n, p=weights / weights.sum())
-    along = np.clip(np.array([h[1] for h in HOTSPOTS])[hot] + rng.normal(0, 0.025, n), 0.0, 1.0) * length
-    band = rng.choice(4, n, p=[0.10, 0.15, 0.15, 0.60])
-    lo, hi = np.array([0, 2000, 10000, 20000]), np.array([2000, 10000, 20000, 80000])
-    offset = rng.uniform(lo[band], hi[band]) * rng.choice([-1.0, 1.0], n)
-    seg_len = np.hypot(*np.diff(coords, axis=0).T)
-    cum = np.concatenate([[0.0], np.cumsum(seg_len)])
-    seg = np.clip(np.searchsorted(cum, along) - 1, 0, len(seg_len) - 1)
-    u = np.diff(coords, axis=0)[seg] / seg_len[seg, None]
-    base = coords[seg] + u * (along - cum[seg])[:, None]
-    xy = base + np.column_stack([-u[:, 1], u[:, 0]]) * offset[:, None]  # left normal: north
-    lon, lat = projection.inverse(xy[:, 0], xy[:, 1])
-
-    # Time: a base rate, a few escalation weeks, and more incidents by night.
-    start = pd.Timestamp(end_day - timedelta(days=days - 1), tz="UTC")
-    day_weight = np.ones(days)
-    for week in rng.choice(max(days - 7, 1), 3, replace=False):
-        day_weight[week:week + 7] *= 4.0
-    day = rng.choice(days, n, p=day_weight / day_weight.sum())
-    hour = (rng.normal(2.0, 5.0, n) % 24.0) * 3600.0
-    occurred = start + pd.to_timedelta(day * 86400 + hour.astype(np.int64), unit="s")
-    now = pd.Timestamp.now(tz="UTC")
-    occurred = occurred.where(occurred <= now, now - pd.to_timedelta(rng.integers(60, 3600, n), unit="s"))
+    lon, lat, hot, offset = _positions(rng, n, scenario)
+    occurred = _times(rng, n, days, end_day)
 
     cats = np.array(list(CATEGORY_WEIGHTS), dtype=object)
     cw = np.array(list(CATEGORY_WEIGHTS.values()))
     category = rng.choice(cats, n, p=cw / cw.sum())
     side_party = np.where(offset > 0, "north", "south")
     who = rng.choice(3, n, p=[0.75, 0.15, 0.10])  # own side, other side, unknown
-    actor_party = np.where(who == 0, side_party, np.where(who == 1, np.where(side_party == "north",
-                                                                            "south", "north"), ""))
+    actor_party = np.where(
+        who == 0, side_party, np.where(who == 1, np.where(side_party == "north", "south", "north"), "")
+    )
     pick = rng.integers(0, 4, n)
     actor = np.empty(n, dtype=object)
     party = np.empty(n, dtype=object)
@@ -128,25 +160,57 @@ def generate_incidents(scenario: Scenario, *, n: int = 6000, days: int = 200,
     for cat, kinds in WEAPONS.items():
         rows = np.flatnonzero(category == cat)
         weapon[rows] = rng.choice(np.array(kinds, dtype=object), rows.size)
-    precision = rng.choice(np.array(["exact", "near", "area", "region"], dtype=object), n,
-                           p=[0.55, 0.25, 0.15, 0.05])
+    precision = rng.choice(
+        np.array(["exact", "near", "area", "region"], dtype=object), n, p=[0.55, 0.25, 0.15, 0.05]
+    )
     uncertainty = np.where(precision == "exact", rng.choice([np.nan, 50.0, 250.0], n), np.nan)
-    verification = rng.choice(np.array(["reported", "verified", "disputed", "rejected"], dtype=object), n,
-                              p=[0.50, 0.35, 0.10, 0.05])
-    fatal = np.where(np.isin(category, ["artillery_fire", "armed_clash", "small_arms_fire", "explosion"]),
-                     rng.poisson(0.3, n), 0)
+    verification = rng.choice(
+        np.array(["reported", "verified", "disputed", "rejected"], dtype=object),
+        n,
+        p=[0.50, 0.35, 0.10, 0.05],
+    )
+    fatal = np.where(
+        np.isin(category, ["artillery_fire", "armed_clash", "small_arms_fire", "explosion"]),
+        rng.poisson(0.3, n),
+        0,
+    )
     labels = vocabulary().labels
     label = pd.Series(category).map(labels).to_numpy(dtype=object)
-    description = ("[SYNTHETIC] " + label + " reported near " + names[hot] + " by " + actor
-                   + ". Monitors logged " + np.char.mod("%d", fatal).astype(object) + " casualties.")
+    description = (
+        "[SYNTHETIC] "
+        + label
+        + " reported near "
+        + names[hot]
+        + " by "
+        + actor
+        + ". Monitors logged "
+        + np.char.mod("%d", fatal).astype(object)
+        + " casualties."
+    )
     ids = np.char.mod(f"DEMO-{end_day:%Y%m%d}-{seed}-%06d", np.arange(n)).astype(object)
-    frame = pd.DataFrame({
-        "source": SOURCE, "source_event_id": ids, "occurred_at": occurred,
-        "occurred_from": occurred, "occurred_to": occurred, "date_precision": "exact",
-        "lon": lon, "lat": lat, "location_precision": precision, "location_uncertainty_m": uncertainty,
-        "location_name": names[hot], "category": category, "sub_category": "", "weapon_class": weapon,
-        "actor": actor, "target": "", "party": party,
-        "party_basis": np.where(party != "", "source", ""), "fatalities": fatal,
-        "description": description, "verification": verification,
-    })
+    frame = pd.DataFrame(
+        {
+            "source": SOURCE,
+            "source_event_id": ids,
+            "occurred_at": occurred,
+            "occurred_from": occurred,
+            "occurred_to": occurred,
+            "date_precision": "exact",
+            "lon": lon,
+            "lat": lat,
+            "location_precision": precision,
+            "location_uncertainty_m": uncertainty,
+            "location_name": names[hot],
+            "category": category,
+            "sub_category": "",
+            "weapon_class": weapon,
+            "actor": actor,
+            "target": "",
+            "party": party,
+            "party_basis": np.where(party != "", "source", ""),
+            "fatalities": fatal,
+            "description": description,
+            "verification": verification,
+        }
+    )
     return frame.astype(INCIDENT_COLUMNS).sort_values("occurred_at", kind="stable").reset_index(drop=True)

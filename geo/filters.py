@@ -55,6 +55,51 @@ class Filters:
             parts.append(f"text: {self.text!r}")
         return "; ".join(parts)
 
+    def to_query(self) -> dict[str, str]:
+        """The filters as URL query parameters (lists ``,``-joined, times ISO 8601 UTC)."""
+        out: dict[str, str] = {}
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = pd.Timestamp(value).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+        for name in _LISTS:
+            values = getattr(self, name)
+            if values:
+                out[name] = ",".join(v if v else "-" for v in values)
+        if self.bbox:
+            out["bbox"] = ",".join(f"{v:.5f}" for v in self.bbox)
+        if self.text:
+            out["text"] = self.text
+        return out
+
+    @classmethod
+    def from_query(cls, params: dict[str, str]) -> Filters:
+        """Filters from URL query parameters; unknown or malformed values are ignored."""
+        values: dict[str, Any] = {}
+        for name in ("since", "until"):
+            raw = params.get(name)
+            if raw:
+                try:
+                    ts = pd.Timestamp(raw)
+                except ValueError:
+                    continue
+                values[name] = (
+                    ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+                ).to_pydatetime()
+        for name in _LISTS:
+            raw = params.get(name)
+            if raw:
+                values[name] = tuple("" if v == "-" else v for v in str(raw).split(",") if v)
+        if params.get("bbox"):
+            try:
+                w, s, e, n = (float(v) for v in str(params["bbox"]).split(","))
+                values["bbox"] = (w, s, e, n)
+            except ValueError:
+                pass
+        if params.get("text"):
+            values["text"] = str(params["text"])[:200]
+        return cls(**values)
+
     def apply(self, view: pd.DataFrame) -> pd.DataFrame:
         """Return the rows of an incident view that pass the filters."""
         keep = np.ones(len(view), dtype=bool)
@@ -63,8 +108,13 @@ class Filters:
             keep &= (occurred >= pd.Timestamp(self.since)).to_numpy()
         if self.until is not None:
             keep &= (occurred < pd.Timestamp(self.until)).to_numpy()
-        columns = {"parties": "attributed_party", "verdicts": "verdict", "categories": "category",
-                   "verifications": "verification", "sources": "source"}
+        columns = {
+            "parties": "attributed_party",
+            "verdicts": "verdict",
+            "categories": "category",
+            "verifications": "verification",
+            "sources": "source",
+        }
         for name, column in columns.items():
             wanted = getattr(self, name)
             if wanted:

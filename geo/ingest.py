@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.spatial import cKDTree
 
 from geo import readers
@@ -76,15 +77,22 @@ def content_hash(frame: pd.DataFrame) -> np.ndarray:
     fatalities and description hash alike.
     """
     occurred = pd.to_datetime(frame["occurred_at"], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
-    parts = [frame["source"].astype(str), occurred,
-             frame["lon"].round(6).astype(str), frame["lat"].round(6).astype(str),
-             frame["category"].astype(str), frame["actor"].astype(str),
-             frame["fatalities"].astype("Int64").astype(str), frame["description"].astype(str)]
+    parts = [
+        frame["source"].astype(str),
+        occurred,
+        frame["lon"].round(6).astype(str),
+        frame["lat"].round(6).astype(str),
+        frame["category"].astype(str),
+        frame["actor"].astype(str),
+        frame["fatalities"].astype("Int64").astype(str),
+        frame["description"].astype(str),
+    ]
     joined = parts[0]
     for part in parts[1:]:
         joined = joined + "\x1f" + part
-    return np.array([hashlib.blake2b(s.encode("utf-8"), digest_size=16).hexdigest() for s in joined],
-                    dtype=object)
+    return np.array(
+        [hashlib.blake2b(s.encode("utf-8"), digest_size=16).hexdigest() for s in joined], dtype=object
+    )
 
 
 def _file_digest(source: Path | bytes) -> str:
@@ -100,17 +108,25 @@ def _file_digest(source: Path | bytes) -> str:
 
 def _existing_duplicates(tx: Tx, frame: pd.DataFrame) -> np.ndarray:
     """Positions in ``frame`` whose key or content hash is already stored."""
-    tx.execute("CREATE TEMP TABLE IF NOT EXISTS upload_keys "
-               "(pos BIGINT, source TEXT, source_event_id TEXT, content_hash TEXT)")
+    tx.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS upload_keys "
+        "(pos BIGINT, source TEXT, source_event_id TEXT, content_hash TEXT)"
+    )
     tx.execute("DELETE FROM upload_keys")
-    keys = pd.DataFrame({"pos": np.arange(len(frame)), "source": frame["source"].to_numpy(),
-                         "source_event_id": frame["source_event_id"].to_numpy(),
-                         "content_hash": frame["content_hash"].to_numpy()})
+    keys = pd.DataFrame(
+        {
+            "pos": np.arange(len(frame)),
+            "source": frame["source"].to_numpy(),
+            "source_event_id": frame["source_event_id"].to_numpy(),
+            "content_hash": frame["content_hash"].to_numpy(),
+        }
+    )
     tx.bulk_insert("upload_keys", keys)
     hits = tx.frame(
         "SELECT k.pos FROM upload_keys k JOIN incidents i "
         "ON i.source = k.source AND i.source_event_id = k.source_event_id "
-        "UNION SELECT k.pos FROM upload_keys k JOIN incidents i ON i.content_hash = k.content_hash")
+        "UNION SELECT k.pos FROM upload_keys k JOIN incidents i ON i.content_hash = k.content_hash"
+    )
     return hits["pos"].to_numpy(dtype=np.int64) if len(hits) else np.zeros(0, dtype=np.int64)
 
 
@@ -122,7 +138,9 @@ def _zone_links(ids: np.ndarray, zones: pd.Series) -> pd.DataFrame:
             rows = ids[codes == code]
             for zone_id in str(value).split(";"):
                 pieces.append(pd.DataFrame({"zone_id": zone_id, "incident_id": rows}))
-    return pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=["zone_id", "incident_id"])
+    return (
+        pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=["zone_id", "incident_id"])
+    )
 
 
 def _near_duplicates(tx: Tx, new: pd.DataFrame, prep: PreparedScenario) -> pd.Series:
@@ -133,11 +151,16 @@ def _near_duplicates(tx: Tx, new: pd.DataFrame, prep: PreparedScenario) -> pd.Se
     t = pd.to_datetime(new["occurred_at"], utc=True)
     pad = pd.Timedelta(seconds=NEAR_DUPLICATE_S)
     where = "occurred_at >= ? AND occurred_at <= ? AND incident_id < ?"
-    params = [*tx.store.encode_times(pd.Series([t.min() - pad, t.max() + pad])), int(new["incident_id"].min())]
-    old = tx.frame(f"SELECT incident_id, source, category, occurred_at, lon, lat FROM incidents WHERE {where}",
-                   params)
-    pool = pd.concat([old, new[["incident_id", "source", "category", "occurred_at", "lon", "lat"]]],
-                     ignore_index=True)
+    params = [
+        *tx.store.encode_times(pd.Series([t.min() - pad, t.max() + pad])),
+        int(new["incident_id"].min()),
+    ]
+    old = tx.frame(
+        f"SELECT incident_id, source, category, occurred_at, lon, lat FROM incidents WHERE {where}", params
+    )
+    pool = pd.concat(
+        [old, new[["incident_id", "source", "category", "occurred_at", "lon", "lat"]]], ignore_index=True
+    )
     if pool["source"].nunique() < 2:
         return out
     x, y = prep.projection.forward(pool["lon"].to_numpy(), pool["lat"].to_numpy())
@@ -153,9 +176,12 @@ def _near_duplicates(tx: Tx, new: pd.DataFrame, prep: PreparedScenario) -> pd.Se
     for offset, matches in enumerate(pairs):
         i = first_new + offset
         for j in sorted(matches, key=lambda k: ids[k]):
-            if (ids[j] < ids[i] and sources[j] != sources[i]
-                    and np.hypot(x[i] - x[j], y[i] - y[j]) <= NEAR_DUPLICATE_M
-                    and abs(secs[i] - secs[j]) <= NEAR_DUPLICATE_S):
+            if (
+                ids[j] < ids[i]
+                and sources[j] != sources[i]
+                and np.hypot(x[i] - x[j], y[i] - y[j]) <= NEAR_DUPLICATE_M
+                and abs(secs[i] - secs[j]) <= NEAR_DUPLICATE_S
+            ):
                 out.iloc[offset] = int(ids[j])
                 break
     return out
@@ -164,7 +190,8 @@ def _near_duplicates(tx: Tx, new: pd.DataFrame, prep: PreparedScenario) -> pd.Se
 def _require_scenario(store: Store) -> Scenario:
     scenario = store.scenario()
     if scenario is None:
-        msg = f"{store.url}: no scenario loaded (run `python -m geo scenario load PATH` or `python -m geo demo`)"
+        hint = "run `python -m geo scenario load PATH` or `python -m geo demo`"
+        msg = f"{store.url}: no scenario loaded ({hint})"
         raise StoreError(msg)
     return scenario
 
@@ -174,7 +201,7 @@ def ingest_file(
     source: Path | bytes,
     *,
     file_name: str | None = None,
-    format: str = "auto",  # noqa: A002 (the CLI's word)
+    format: str = "auto",
     mapping: readers.ColumnMapping | None = None,
     source_name: str | None = None,
     actor: Principal = OPERATOR,
@@ -212,13 +239,39 @@ def ingest_file(
     """
     require(actor, "upload")
     name = file_name or (Path(source).name if not isinstance(source, bytes) else "upload.csv")
-    detected = readers.detect(source, format=format)
+    detected = readers.detect(source, format=format, mapping=mapping, name=name)
     scenario = _require_scenario(store)
-    chunks = readers.read_incidents(source, format=detected.format, mapping=mapping, source_name=source_name,
-                                    party_mapping=scenario.party_mapping, now=now)
-    return _upload(store, scenario, chunks, name=name, digest=_file_digest(source), fmt=detected.format,
-                   encoding=detected.encoding, warnings=list(detected.warnings), source_name=source_name or "",
-                   actor=actor, progress=progress)
+    chunks = readers.read_incidents(
+        source,
+        format=detected.format,
+        mapping=mapping,
+        source_name=source_name,
+        party_mapping=scenario.party_mapping,
+        now=now,
+        name=name,
+        parties={p.id for p in scenario.parties},
+        bbox=scenario_bounds(scenario),
+    )
+    return _upload(
+        store,
+        scenario,
+        chunks,
+        name=name,
+        digest=_file_digest(source),
+        fmt=detected.format,
+        encoding=detected.encoding,
+        warnings=list(detected.warnings),
+        source_name=source_name or "",
+        actor=actor,
+        progress=progress,
+    )
+
+
+def scenario_bounds(scenario: Scenario) -> tuple[float, float, float, float]:
+    """(west, south, east, north) of the scenario's lines and zones, in degrees."""
+    geoms = [ln.geometry for ln in scenario.lines] + [z.geometry for z in scenario.zones]
+    west, south, east, north = shapely.total_bounds(np.asarray(geoms, dtype=object))
+    return float(west), float(south), float(east), float(north)
 
 
 @dataclass
@@ -229,8 +282,15 @@ class _Chunk:
     rows_read: int
 
 
-def ingest_frame(store: Store, frame: pd.DataFrame, *, name: str, actor: Principal = OPERATOR,
-                 progress: Progress = _noop, chunk_rows: int = 100_000) -> UploadSummary:
+def ingest_frame(
+    store: Store,
+    frame: pd.DataFrame,
+    *,
+    name: str,
+    actor: Principal = OPERATOR,
+    progress: Progress = _noop,
+    chunk_rows: int = 100_000,
+) -> UploadSummary:
     """
     Upload already-normalised incidents (``geo.model.INCIDENT_COLUMNS``) as one batch.
 
@@ -239,18 +299,43 @@ def ingest_frame(store: Store, frame: pd.DataFrame, *, name: str, actor: Princip
     require(actor, "upload")
     scenario = _require_scenario(store)
     frame = frame.reset_index(drop=True).assign(line_no=np.arange(2, len(frame) + 2))
-    empty = pd.DataFrame({"line_no": pd.Series(dtype="int64"), "reason": pd.Series(dtype=str),
-                          "raw": pd.Series(dtype=str)})
-    chunks = (_Chunk(frame.iloc[i:i + chunk_rows], empty, [], len(frame.iloc[i:i + chunk_rows]))
-              for i in range(0, len(frame), chunk_rows))
+    empty = pd.DataFrame(
+        {"line_no": pd.Series(dtype="int64"), "reason": pd.Series(dtype=str), "raw": pd.Series(dtype=str)}
+    )
+    chunks = (
+        _Chunk(frame.iloc[i : i + chunk_rows], empty, [], len(frame.iloc[i : i + chunk_rows]))
+        for i in range(0, len(frame), chunk_rows)
+    )
     digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()).hexdigest()
-    return _upload(store, scenario, chunks, name=name, digest=digest, fmt="frame", encoding="",
-                   warnings=[], source_name="", actor=actor, progress=progress)
+    return _upload(
+        store,
+        scenario,
+        chunks,
+        name=name,
+        digest=digest,
+        fmt="frame",
+        encoding="",
+        warnings=[],
+        source_name="",
+        actor=actor,
+        progress=progress,
+    )
 
 
-def _upload(store: Store, scenario: Scenario, chunks: Iterable[Any], *, name: str, digest: str, fmt: str,
-            encoding: str, warnings: list[str], source_name: str, actor: Principal,
-            progress: Progress) -> UploadSummary:
+def _upload(
+    store: Store,
+    scenario: Scenario,
+    chunks: Iterable[Any],
+    *,
+    name: str,
+    digest: str,
+    fmt: str,
+    encoding: str,
+    warnings: list[str],
+    source_name: str,
+    actor: Principal,
+    progress: Progress,
+) -> UploadSummary:
     prep = prepare(scenario)
     started = datetime.now(UTC)
     with store.write() as tx:
@@ -287,19 +372,50 @@ def _upload(store: Store, scenario: Scenario, chunks: Iterable[Any], *, name: st
         if accepted_parts:
             _flag_near_duplicates(tx, pd.concat(accepted_parts, ignore_index=True), prep, summary)
         if summary.accepted + summary.rejected + summary.duplicate != summary.rows_read:
-            msg = (f"{name}: internal error: accepted {summary.accepted} + rejected {summary.rejected} + "
-                   f"duplicate {summary.duplicate} != rows read {summary.rows_read}; nothing was stored")
+            msg = (
+                f"{name}: internal error: accepted {summary.accepted} + rejected {summary.rejected} + "
+                f"duplicate {summary.duplicate} != rows read {summary.rows_read}; nothing was stored"
+            )
             raise StoreError(msg)
-        tx.bulk_insert("batches", pd.DataFrame([{
-            "batch_id": batch_id, "user_name": actor.name, "file_name": name, "sha256": digest,
-            "format": fmt, "encoding": encoding, "source": source_name,
-            "rows_read": summary.rows_read, "accepted": summary.accepted, "rejected": summary.rejected,
-            "duplicate": summary.duplicate, "near_duplicates": summary.near_duplicates,
-            "new_breaches": summary.new_breaches, "warnings": json.dumps(summary.warnings[:1000]),
-            "status": "committed", "started_at": started, "finished_at": datetime.now(UTC)}]))
-        tx.audit(actor, "upload", f"batch {batch_id}", {}, {
-            "file": name, "sha256": digest, "accepted": summary.accepted, "rejected": summary.rejected,
-            "duplicate": summary.duplicate})
+        tx.bulk_insert(
+            "batches",
+            pd.DataFrame(
+                [
+                    {
+                        "batch_id": batch_id,
+                        "user_name": actor.name,
+                        "file_name": name,
+                        "sha256": digest,
+                        "format": fmt,
+                        "encoding": encoding,
+                        "source": source_name,
+                        "rows_read": summary.rows_read,
+                        "accepted": summary.accepted,
+                        "rejected": summary.rejected,
+                        "duplicate": summary.duplicate,
+                        "near_duplicates": summary.near_duplicates,
+                        "new_breaches": summary.new_breaches,
+                        "warnings": json.dumps(summary.warnings[:1000]),
+                        "status": "committed",
+                        "started_at": started,
+                        "finished_at": datetime.now(UTC),
+                    }
+                ]
+            ),
+        )
+        tx.audit(
+            actor,
+            "upload",
+            f"batch {batch_id}",
+            {},
+            {
+                "file": name,
+                "sha256": digest,
+                "accepted": summary.accepted,
+                "rejected": summary.rejected,
+                "duplicate": summary.duplicate,
+            },
+        )
         tx.touch(rewrite=False)
     return summary
 
@@ -309,7 +425,9 @@ def _dedupe(tx: Tx, frame: pd.DataFrame, summary: UploadSummary) -> pd.DataFrame
     frame["content_hash"] = content_hash(frame)
     missing_id = frame["source_event_id"].fillna("") == ""
     frame.loc[missing_id, "source_event_id"] = "sha:" + frame.loc[missing_id, "content_hash"].str[:20]
-    dup = (frame.duplicated(["source", "source_event_id"]) | frame.duplicated("content_hash")).to_numpy().copy()
+    dup = (
+        (frame.duplicated(["source", "source_event_id"]) | frame.duplicated("content_hash")).to_numpy().copy()
+    )
     dup[_existing_duplicates(tx, frame)] = True
     summary.duplicate += int(dup.sum())
     return frame[~dup].reset_index(drop=True)
@@ -318,23 +436,46 @@ def _dedupe(tx: Tx, frame: pd.DataFrame, summary: UploadSummary) -> pd.DataFrame
 def _flag_near_duplicates(tx: Tx, new: pd.DataFrame, prep: PreparedScenario, summary: UploadSummary) -> None:
     near = _near_duplicates(tx, new, prep).dropna()
     for incident_id, other in zip(new.loc[near.index, "incident_id"], near, strict=True):
-        tx.execute("UPDATE incidents SET near_duplicate_of = ? WHERE incident_id = ?",
-                   (int(other), int(incident_id)))
+        tx.execute(
+            "UPDATE incidents SET near_duplicate_of = ? WHERE incident_id = ?", (int(other), int(incident_id))
+        )
     summary.near_duplicates = len(near)
     if len(near):
-        summary.warnings.append(f"{len(near)} incident(s) look like near-duplicates of another source's "
-                                "reports (same category, within 1 h and 500 m); kept and flagged")
+        summary.warnings.append(
+            f"{len(near)} incident(s) look like near-duplicates of another source's "
+            "reports (same category, within 1 h and 500 m); kept and flagged"
+        )
 
 
-_STORED = ("incident_id", *INCIDENT_COLUMNS, "content_hash", "batch_id", "ingested_at", "near_duplicate_of",
-           *CLASSIFICATION_COLUMNS)
+_STORED = (
+    "incident_id",
+    *INCIDENT_COLUMNS,
+    "content_hash",
+    "batch_id",
+    "ingested_at",
+    "near_duplicate_of",
+    *CLASSIFICATION_COLUMNS,
+)
 
-_CLASSIFY_INPUT = ("incident_id", "occurred_at", "occurred_from", "occurred_to", "lon", "lat",
-                   "location_precision", "location_uncertainty_m", "category", "weapon_class", "party",
-                   "verdict")
+_CLASSIFY_INPUT = (
+    "incident_id",
+    "occurred_at",
+    "occurred_from",
+    "occurred_to",
+    "lon",
+    "lat",
+    "location_precision",
+    "location_uncertainty_m",
+    "category",
+    "weapon_class",
+    "party",
+    "verdict",
+)
 
 
-def _reclassify_in(tx: Tx, scenario: Scenario, progress: Progress, chunk_rows: int = 200_000) -> ReclassifySummary:
+def _reclassify_in(
+    tx: Tx, scenario: Scenario, progress: Progress, chunk_rows: int = 200_000
+) -> ReclassifySummary:
     prep = prepare(scenario)
     total = int(tx.scalar("SELECT COUNT(*) FROM incidents"))
     done = changed = 0
@@ -342,19 +483,26 @@ def _reclassify_in(tx: Tx, scenario: Scenario, progress: Progress, chunk_rows: i
     tx.execute("DELETE FROM incident_zones")
     tx.execute(f"CREATE TEMP TABLE IF NOT EXISTS new_classification ({', '.join(CLASSIFICATION_UPDATE_DDL)})")
     while True:
-        frame = tx.frame(f"SELECT {', '.join(_CLASSIFY_INPUT)} FROM incidents WHERE incident_id > ? "
-                         f"ORDER BY incident_id LIMIT {chunk_rows}", (last,))
+        frame = tx.frame(
+            f"SELECT {', '.join(_CLASSIFY_INPUT)} FROM incidents WHERE incident_id > ? "
+            f"ORDER BY incident_id LIMIT {chunk_rows}",
+            (last,),
+        )
         if frame.empty:
             break
         last = int(frame["incident_id"].iloc[-1])
         cls = classify(frame, prep)
-        changed += int((cls["verdict"].astype(str).to_numpy() != frame["verdict"].astype(str).to_numpy()).sum())
+        changed += int(
+            (cls["verdict"].astype(str).to_numpy() != frame["verdict"].astype(str).to_numpy()).sum()
+        )
         update = pd.concat([frame[["incident_id"]], cls], axis=1)
         tx.execute("DELETE FROM new_classification")
         tx.bulk_insert("new_classification", update)
         sets = ", ".join(f"{c} = n.{c}" for c in CLASSIFICATION_COLUMNS)
-        tx.execute(f"UPDATE incidents SET {sets} FROM new_classification n "
-                   "WHERE incidents.incident_id = n.incident_id")
+        tx.execute(
+            f"UPDATE incidents SET {sets} FROM new_classification n "
+            "WHERE incidents.incident_id = n.incident_id"
+        )
         tx.bulk_insert("incident_zones", _zone_links(frame["incident_id"].to_numpy(), cls["zones"]))
         done += len(frame)
         progress(done, total, "reclassified")
@@ -363,8 +511,16 @@ def _reclassify_in(tx: Tx, scenario: Scenario, progress: Progress, chunk_rows: i
 
 
 CLASSIFICATION_UPDATE_DDL = (
-    "incident_id BIGINT PRIMARY KEY", "zones TEXT", "nearest_line TEXT", "distance_m DOUBLE PRECISION",
-    "side TEXT", "side_party TEXT", "attributed_party TEXT", "attribution TEXT", "verdict TEXT", "rules TEXT",
+    "incident_id BIGINT PRIMARY KEY",
+    "zones TEXT",
+    "nearest_line TEXT",
+    "distance_m DOUBLE PRECISION",
+    "side TEXT",
+    "side_party TEXT",
+    "attributed_party TEXT",
+    "attribution TEXT",
+    "verdict TEXT",
+    "rules TEXT",
     "verdict_reason TEXT",
 )
 
@@ -380,8 +536,14 @@ def reclassify(store: Store, *, actor: Principal = OPERATOR, progress: Progress 
     return result
 
 
-def load_scenario_into_store(store: Store, scenario: Scenario, *, manifest: str = "",
-                             actor: Principal = OPERATOR, progress: Progress = _noop) -> ReclassifySummary:
+def load_scenario_into_store(
+    store: Store,
+    scenario: Scenario,
+    *,
+    manifest: str = "",
+    actor: Principal = OPERATOR,
+    progress: Progress = _noop,
+) -> ReclassifySummary:
     """Replace the stored scenario and reclassify every incident, in one transaction."""
     require(actor, "edit_scenario")
     before = store.scenario()
@@ -396,12 +558,30 @@ def load_scenario_into_store(store: Store, scenario: Scenario, *, manifest: str 
 def _scenario_digest(scenario: Scenario | None) -> dict[str, Any]:
     if scenario is None:
         return {}
-    return {"name": scenario.name,
-            "zones": {z.id: {"kind": z.kind, "valid_from": str(z.valid_from), "valid_to": str(z.valid_to),
-                             "width_m": z.width_m, "side": z.side, "wkb_sha256": hashlib.sha256(
-                                 z.geometry.wkb).hexdigest()[:16]} for z in scenario.zones},
-            "rules": {r.id: {"zone": r.zone, "prohibits": list(r.prohibits), "parties": list(r.parties),
-                             "severity": r.severity, "text": r.text} for r in scenario.rules}}
+    return {
+        "name": scenario.name,
+        "zones": {
+            z.id: {
+                "kind": z.kind,
+                "valid_from": str(z.valid_from),
+                "valid_to": str(z.valid_to),
+                "width_m": z.width_m,
+                "side": z.side,
+                "wkb_sha256": hashlib.sha256(z.geometry.wkb).hexdigest()[:16],
+            }
+            for z in scenario.zones
+        },
+        "rules": {
+            r.id: {
+                "zone": r.zone,
+                "prohibits": list(r.prohibits),
+                "parties": list(r.parties),
+                "severity": r.severity,
+                "text": r.text,
+            }
+            for r in scenario.rules
+        },
+    }
 
 
 def delete_batch(store: Store, batch_id: int, *, actor: Principal = OPERATOR) -> int:
@@ -419,20 +599,32 @@ def delete_batch(store: Store, batch_id: int, *, actor: Principal = OPERATOR) ->
     with store.write() as tx:
         store.lock_for_ingest(tx)
         removed = int(tx.scalar("SELECT COUNT(*) FROM incidents WHERE batch_id = ?", (batch_id,)))
-        tx.execute("DELETE FROM incident_zones WHERE incident_id IN "
-                   "(SELECT incident_id FROM incidents WHERE batch_id = ?)", (batch_id,))
-        tx.execute("UPDATE incidents SET near_duplicate_of = NULL WHERE near_duplicate_of IN "
-                   "(SELECT incident_id FROM incidents WHERE batch_id = ?)", (batch_id,))
+        tx.execute(
+            "DELETE FROM incident_zones WHERE incident_id IN "
+            "(SELECT incident_id FROM incidents WHERE batch_id = ?)",
+            (batch_id,),
+        )
+        tx.execute(
+            "UPDATE incidents SET near_duplicate_of = NULL WHERE near_duplicate_of IN "
+            "(SELECT incident_id FROM incidents WHERE batch_id = ?)",
+            (batch_id,),
+        )
         tx.execute("DELETE FROM incidents WHERE batch_id = ?", (batch_id,))
         tx.execute("UPDATE batches SET status = 'deleted' WHERE batch_id = ?", (batch_id,))
-        tx.audit(actor, "batch_delete", f"batch {batch_id}", {"status": batch.status, "incidents": removed},
-                 {"status": "deleted", "incidents": 0})
+        tx.audit(
+            actor,
+            "batch_delete",
+            f"batch {batch_id}",
+            {"status": batch.status, "incidents": removed},
+            {"status": "deleted", "incidents": 0},
+        )
         tx.touch(rewrite=True)
     return removed
 
 
-def set_verification(store: Store, incident_id: int, status: str, *, actor: Principal = OPERATOR,
-                     note: str = "") -> None:
+def set_verification(
+    store: Store, incident_id: int, status: str, *, actor: Principal = OPERATOR, note: str = ""
+) -> None:
     """Change an incident's verification status, recording who, when and why."""
     require(actor, "verify")
     if status not in VERIFICATION_STATUSES:
@@ -443,9 +635,26 @@ def set_verification(store: Store, incident_id: int, status: str, *, actor: Prin
         return
     with store.write() as tx:
         tx.execute("UPDATE incidents SET verification = ? WHERE incident_id = ?", (status, int(incident_id)))
-        tx.bulk_insert("verification_log", pd.DataFrame([{
-            "incident_id": int(incident_id), "old": old, "new": status, "user_name": actor.name,
-            "at": datetime.now(UTC), "note": note}]))
-        tx.audit(actor, "verification", f"incident {incident_id}", {"verification": old},
-                 {"verification": status, "note": note})
+        tx.bulk_insert(
+            "verification_log",
+            pd.DataFrame(
+                [
+                    {
+                        "incident_id": int(incident_id),
+                        "old": old,
+                        "new": status,
+                        "user_name": actor.name,
+                        "at": datetime.now(UTC),
+                        "note": note,
+                    }
+                ]
+            ),
+        )
+        tx.audit(
+            actor,
+            "verification",
+            f"incident {incident_id}",
+            {"verification": old},
+            {"verification": status, "note": note},
+        )
         tx.touch(rewrite=True)

@@ -26,12 +26,44 @@ from geo.zones import derive_zone_geometry, scenario_projection
 _KEYS = {
     "scenario": {"name", "description", "synthetic", "party_mapping"},
     "party": {"id", "name", "short_name", "colour"},
-    "line": {"id", "name", "file", "layer", "crs", "left_party", "right_party", "agreement",
-             "valid_from", "valid_to", "repair"},
-    "zone": {"id", "name", "kind", "file", "layer", "crs", "line", "width_m", "side",
-             "valid_from", "valid_to", "repair"},
-    "rule": {"id", "zone", "prohibits", "parties", "severity", "text", "valid_from", "valid_to",
-             "weapon_classes"},
+    "line": {
+        "id",
+        "name",
+        "file",
+        "layer",
+        "crs",
+        "left_party",
+        "right_party",
+        "agreement",
+        "valid_from",
+        "valid_to",
+        "repair",
+    },
+    "zone": {
+        "id",
+        "name",
+        "kind",
+        "file",
+        "layer",
+        "crs",
+        "line",
+        "width_m",
+        "side",
+        "valid_from",
+        "valid_to",
+        "repair",
+    },
+    "rule": {
+        "id",
+        "zone",
+        "prohibits",
+        "parties",
+        "severity",
+        "text",
+        "valid_from",
+        "valid_to",
+        "weapon_classes",
+    },
 }
 _REQUIRED = {
     "scenario": ("name",),
@@ -87,7 +119,9 @@ def _check_entries(raw: dict, problems: _Problems) -> None:
         for i, entry in enumerate(entries):
             key = kind if kind == "scenario" else _table_key(kind, i, entry)
             for unknown in sorted(set(entry) - allowed):
-                problems.add(f"{key}.{unknown}", f"unknown key (expected one of {', '.join(sorted(allowed))})")
+                problems.add(
+                    f"{key}.{unknown}", f"unknown key (expected one of {', '.join(sorted(allowed))})"
+                )
             for need in _REQUIRED.get(kind, ()):
                 if entry.get(need) in (None, "", []):
                     problems.add(f"{key}.{need}", "missing")
@@ -102,48 +136,90 @@ def _check_entries(raw: dict, problems: _Problems) -> None:
         problems.add(unknown, "unknown table (expected scenario, party, line, zone, rule)")
 
 
-def _geometry(
-    base: Path, entry: dict, key: str, wanted: tuple[type, ...], problems: _Problems,
-    repairs: list[str], repair_all: bool,
-) -> shapely.Geometry | None:
-    file = base / str(entry["file"])
-    try:
-        frame = read_geometry_file(file, key=f"{key}.file", layer=entry.get("layer"), crs=entry.get("crs"))
-    except ManifestError as err:
-        problems.lines.extend(err.problems)
-        return None
-    geoms = [g for g in frame.geometry if g is not None]
-    empty = [g for g in geoms if g.is_empty]
-    geoms = [g for g in geoms if not g.is_empty]
+def read_geometry(
+    file: Path, *, key: str, kind: str, layer: str | None = None, crs: str | None = None, repair: bool = False
+) -> tuple[shapely.Geometry, list[str]]:
+    """
+    Read a line (``kind="line"``) or zone (``kind="zone"``) geometry file, checked.
+
+    Parameters
+    ----------
+    file
+        The geometry file.
+    key
+        The manifest key, for messages (``zone[dmz]``).
+    kind
+        ``line`` (LineString or MultiLineString, merged keeping direction) or ``zone``
+        (Polygon or MultiPolygon, unioned).
+    layer, crs
+        As in :func:`geo._geomio.read_geometry_file`.
+    repair
+        Repair invalid geometries with ``make_valid`` instead of failing.
+
+    Returns
+    -------
+    geometry, repairs
+        The geometry in lon/lat, and one line per repair made.
+
+    Raises
+    ------
+    ManifestError
+        One line per problem, naming the file and key.
+    """
+    wanted: tuple[type, ...] = (LineString, MultiLineString) if kind == "line" else (Polygon, MultiPolygon)
+    where = f"{key}.file"
+    frame = read_geometry_file(file, key=where, layer=layer, crs=crs)
+    geoms = [g for g in frame.geometry if g is not None and not g.is_empty]
+    empty = len(frame) - len(geoms)
     if not geoms:
-        problems.add(f"{key}.file", f"{file.name}: every geometry is empty")
-        return None
+        raise ManifestError(f"{file}: {where}: every geometry is empty")
     if empty:
-        problems.add(f"{key}.file", f"{file.name}: {len(empty)} empty geometry(ies)")
+        raise ManifestError(f"{file}: {where}: {empty} empty geometry(ies)")
     bad = sorted({g.geom_type for g in geoms if not isinstance(g, wanted)})
     if bad:
         names = " or ".join(t.__name__ for t in wanted)
-        problems.add(f"{key}.file", f"{file.name}: wrong geometry type {', '.join(bad)} (expected {names})")
-        return None
+        raise ManifestError(
+            f"{file}: {where}: {file.name}: wrong geometry type {', '.join(bad)} (expected {names})"
+        )
+    repairs: list[str] = []
     invalid = [g for g in geoms if not g.is_valid]
     if invalid:
         reason = explain_validity(invalid[0])
-        if entry.get("repair", repair_all):
-            geoms = [shapely.make_valid(g) if not g.is_valid else g for g in geoms]
-            repairs.append(f"{file}: {key}.file: repaired {len(invalid)} invalid geometry(ies) ({reason})")
-        else:
-            problems.add(f"{key}.file", f"{file.name}: invalid geometry: {reason} "
-                         "(fix the file, or set repair = true to apply make_valid)")
-            return None
-    if wanted[0] is LineString:
-        merged = shapely.line_merge(shapely.union_all(geoms) if len(geoms) > 1 else geoms[0], directed=True)
-        return merged
+        if not repair:
+            raise ManifestError(
+                f"{file}: {where}: invalid geometry: {reason} "
+                "(fix the file, or set repair = true to apply make_valid)"
+            )
+        geoms = [g if g.is_valid else shapely.make_valid(g) for g in geoms]
+        repairs.append(f"{file}: {where}: repaired {len(invalid)} invalid geometry(ies) ({reason})")
+    if kind == "line":
+        return shapely.line_merge(
+            shapely.union_all(geoms) if len(geoms) > 1 else geoms[0], directed=True
+        ), repairs
     polys = [p for g in geoms for p in shapely.get_parts(g) if isinstance(p, Polygon)]
     if not polys:
-        problems.add(f"{key}.file", f"{file.name}: repair left no polygon")
-        return None
+        raise ManifestError(f"{file}: {where}: repair left no polygon")
     union = shapely.union_all(polys) if len(polys) > 1 else polys[0]
-    return union if isinstance(union, Polygon | MultiPolygon) else MultiPolygon(polys)
+    return (union if isinstance(union, Polygon | MultiPolygon) else MultiPolygon(polys)), repairs
+
+
+def _geometry(
+    base: Path, entry: dict, key: str, kind: str, problems: _Problems, repairs: list[str], repair_all: bool
+) -> shapely.Geometry | None:
+    try:
+        geom, fixed = read_geometry(
+            base / str(entry["file"]),
+            key=key,
+            kind=kind,
+            layer=entry.get("layer"),
+            crs=entry.get("crs"),
+            repair=bool(entry.get("repair", repair_all)),
+        )
+    except ManifestError as err:
+        problems.lines.extend(err.problems)
+        return None
+    repairs += fixed
+    return geom
 
 
 def _party_mapping(file: Path, party_ids: set[str], problems: _Problems) -> list[tuple[str, str, str]]:
@@ -162,12 +238,150 @@ def _party_mapping(file: Path, party_ids: set[str], problems: _Problems) -> list
             party = (row.get("party") or "").strip()
             pattern = (row.get("pattern") or "").strip()
             if match not in MATCH_KINDS:
-                problems.add(key, f"{file.name} line {line_no}: match must be one of {', '.join(MATCH_KINDS)}")
+                problems.add(
+                    key, f"{file.name} line {line_no}: match must be one of {', '.join(MATCH_KINDS)}"
+                )
             elif party not in party_ids:
                 problems.add(key, f"{file.name} line {line_no}: unknown party {party!r}")
             elif pattern:
                 out.append((pattern, match, party))
     return out
+
+
+def _parties(raw: dict, problems: _Problems) -> list[Party]:
+    parties = []
+    for i, p in enumerate(raw.get("party", [])):
+        key = _table_key("party", i, p)
+        if p.get("colour") and not _COLOUR.match(str(p["colour"])):
+            problems.add(f"{key}.colour", f"not a #rrggbb colour: {p['colour']!r}")
+        parties.append(
+            Party(
+                id=str(p.get("id", "")),
+                name=str(p.get("name", "")),
+                short_name=str(p.get("short_name") or p.get("name", "")),
+                colour=str(p.get("colour", "#777777")),
+            )
+        )
+    return parties
+
+
+def _lines(
+    raw: dict, base: Path, party_ids: set[str], problems: _Problems, repairs: list[str], repair: bool
+) -> list[Line]:
+    lines = []
+    for i, ln in enumerate(raw.get("line", [])):
+        key = _table_key("line", i, ln)
+        sides = {}
+        for side in ("left_party", "right_party"):
+            value = ln.get(side)
+            if value is not None and value not in party_ids:
+                problems.add(f"{key}.{side}", f"unknown party {value!r}")
+            sides[side] = None if value is None else str(value)
+        valid_from = _date(ln.get("valid_from"), f"{key}.valid_from", problems)
+        valid_to = _date(ln.get("valid_to"), f"{key}.valid_to", problems)
+        geom = _geometry(base, ln, key, "line", problems, repairs, repair) if ln.get("file") else None
+        if geom is not None:
+            lines.append(
+                Line(
+                    id=str(ln["id"]),
+                    name=str(ln.get("name", "")),
+                    geometry=geom,
+                    agreement=str(ln.get("agreement", "")),
+                    valid_from=valid_from,
+                    valid_to=valid_to,
+                    source=str(ln.get("file", "")),
+                    **sides,
+                )
+            )
+    return lines
+
+
+def check_zone_spec(key: str, z: dict, line_ids: set[str], problems: _Problems) -> None:
+    """Check a zone entry's kind and, for a derived zone, its line, width and side."""
+    if z.get("kind") and z["kind"] not in ZONE_KINDS:
+        problems.add(f"{key}.kind", f"unknown kind {z['kind']!r} (expected one of {', '.join(ZONE_KINDS)})")
+    if bool(z.get("file")) == (z.get("line") is not None):
+        problems.add(key, "give either file, or line with width_m and side")
+        return
+    if z.get("file"):
+        return
+    if z["line"] not in line_ids:
+        problems.add(f"{key}.line", f"unknown line {z['line']!r}")
+    width = z.get("width_m")
+    if not isinstance(width, int | float) or isinstance(width, bool):
+        problems.add(f"{key}.width_m", "missing or not a number (meters)")
+    elif not width > 0:
+        problems.add(f"{key}.width_m", f"must be > 0 meters, got {width}")
+    if z.get("side", "both") not in ("both", "left", "right"):
+        problems.add(f"{key}.side", f"must be both, left or right, got {z.get('side')!r}")
+
+
+def check_rule(key: str, r: dict, zone_ids: set[str], party_ids: set[str], problems: _Problems) -> Rule:
+    """Check a rule entry against the zones, parties and vocabulary; return the rule."""
+    vocab = vocabulary()
+    if r.get("zone") is not None and r["zone"] not in zone_ids:
+        problems.add(f"{key}.zone", f"unknown zone {r['zone']!r}")
+    prohibits = r.get("prohibits", [])
+    if not isinstance(prohibits, list):
+        problems.add(f"{key}.prohibits", "must be a list of category ids")
+        prohibits = []
+    for cat in prohibits:
+        if cat not in vocab.ids:
+            problems.add(f"{key}.prohibits", f"unknown category {cat!r} (see {vocab.path})")
+    bound = r.get("parties", [])
+    if not isinstance(bound, list) or not bound:
+        problems.add(f"{key}.parties", 'must be ["*"] or a list of party ids')
+        bound = []
+    for pid in bound:
+        if pid != "*" and pid not in party_ids:
+            problems.add(f"{key}.parties", f"unknown party {pid!r}")
+    if r.get("severity") and r["severity"] not in SEVERITIES:
+        problems.add(f"{key}.severity", f"must be one of {', '.join(SEVERITIES)}")
+    return Rule(
+        id=str(r.get("id", "")),
+        zone=str(r.get("zone", "")),
+        prohibits=tuple(map(str, prohibits)),
+        parties=tuple(map(str, bound)),
+        severity=str(r.get("severity", "")),
+        text=str(r.get("text", "")),
+        valid_from=_date(r.get("valid_from"), f"{key}.valid_from", problems),
+        valid_to=_date(r.get("valid_to"), f"{key}.valid_to", problems),
+        weapon_classes=tuple(map(str, r.get("weapon_classes", []))),
+    )
+
+
+def _zones(
+    specs: list[tuple[str, dict]], drawn: dict[str, shapely.Geometry], lines: list[Line], problems: _Problems
+) -> list[Zone]:
+    projection = scenario_projection([ln.geometry for ln in lines], list(drawn.values()))
+    line_map = {ln.id: ln for ln in lines}
+    zones = []
+    for key, z in specs:
+        if z.get("file"):
+            geom = drawn[str(z["id"])]
+        else:
+            try:
+                geom = derive_zone_geometry(
+                    line_map[z["line"]].geometry, float(z["width_m"]), z.get("side", "both"), projection
+                )
+            except (ValueError, shapely.errors.GEOSException) as err:
+                problems.add(key, f"cannot derive the zone: {err}")
+                continue
+        zones.append(
+            Zone(
+                id=str(z["id"]),
+                name=str(z.get("name", "")),
+                kind=str(z["kind"]),
+                geometry=geom,
+                valid_from=_date(z.get("valid_from"), f"{key}.valid_from", problems),
+                valid_to=_date(z.get("valid_to"), f"{key}.valid_to", problems),
+                line=z.get("line"),
+                width_m=float(z["width_m"]) if z.get("line") else None,
+                side=z.get("side", "both") if z.get("line") else None,
+                source=str(z.get("file", "")),
+            )
+        )
+    return zones
 
 
 def load_scenario(path: str | Path, *, repair: bool = False) -> Scenario:
@@ -203,128 +417,41 @@ def load_scenario(path: str | Path, *, repair: bool = False) -> Scenario:
     meta = raw.get("scenario", {})
     base = file.parent
     repairs: list[str] = []
-    vocab = vocabulary()
-
-    parties = []
-    for i, p in enumerate(raw.get("party", [])):
-        key = _table_key("party", i, p)
-        if p.get("colour") and not _COLOUR.match(str(p["colour"])):
-            problems.add(f"{key}.colour", f"not a #rrggbb colour: {p['colour']!r}")
-        parties.append(Party(id=str(p.get("id", "")), name=str(p.get("name", "")),
-                             short_name=str(p.get("short_name") or p.get("name", "")),
-                             colour=str(p.get("colour", "#777777"))))
+    parties = _parties(raw, problems)
     party_ids = {p.id for p in parties}
-
-    def party_ref(value: Any, key: str) -> str | None:
-        if value is None:
-            return None
-        if value not in party_ids:
-            problems.add(key, f"unknown party {value!r}")
-        return str(value)
-
-    lines = []
-    for i, ln in enumerate(raw.get("line", [])):
-        key = _table_key("line", i, ln)
-        geom = (_geometry(base, ln, key, (LineString, MultiLineString), problems, repairs, repair)
-                if ln.get("file") else None)
-        left = party_ref(ln.get("left_party"), f"{key}.left_party")
-        right = party_ref(ln.get("right_party"), f"{key}.right_party")
-        vf = _date(ln.get("valid_from"), f"{key}.valid_from", problems)
-        vt = _date(ln.get("valid_to"), f"{key}.valid_to", problems)
-        if geom is not None:
-            lines.append(Line(id=str(ln["id"]), name=str(ln.get("name", "")), geometry=geom,
-                              left_party=left, right_party=right, agreement=str(ln.get("agreement", "")),
-                              valid_from=vf, valid_to=vt, source=str(ln.get("file", ""))))
-    line_map = {ln.id: ln for ln in lines}
+    lines = _lines(raw, base, party_ids, problems, repairs, repair)
     line_ids = {str(ln.get("id")) for ln in raw.get("line", [])}
-
+    specs = [(_table_key("zone", i, z), z) for i, z in enumerate(raw.get("zone", []))]
     drawn: dict[str, shapely.Geometry] = {}
-    zone_specs: list[tuple[str, dict]] = []
-    for i, z in enumerate(raw.get("zone", [])):
-        key = _table_key("zone", i, z)
-        zone_specs.append((key, z))
-        if z.get("kind") and z["kind"] not in ZONE_KINDS:
-            problems.add(f"{key}.kind", f"unknown kind {z['kind']!r} (expected one of {', '.join(ZONE_KINDS)})")
-        has_file, has_line = bool(z.get("file")), z.get("line") is not None
-        if has_file == has_line:
-            problems.add(key, "give either file, or line with width_m and side")
-            continue
-        if has_file:
-            geom = _geometry(base, z, key, (Polygon, MultiPolygon), problems, repairs, repair)
+    for key, z in specs:
+        check_zone_spec(key, z, line_ids, problems)
+        if z.get("file") and z.get("line") is None:
+            geom = _geometry(base, z, key, "zone", problems, repairs, repair)
             if geom is not None:
                 drawn[str(z["id"])] = geom
-            continue
-        if z["line"] not in line_ids:
-            problems.add(f"{key}.line", f"unknown line {z['line']!r}")
-        width = z.get("width_m")
-        if not isinstance(width, int | float) or isinstance(width, bool):
-            problems.add(f"{key}.width_m", "missing or not a number (meters)")
-        elif not width > 0:
-            problems.add(f"{key}.width_m", f"must be > 0 meters, got {width}")
-        if z.get("side", "both") not in ("both", "left", "right"):
-            problems.add(f"{key}.side", f"must be both, left or right, got {z.get('side')!r}")
-
-    rules = []
-    zone_ids = {str(z.get("id")) for _, z in zone_specs}
-    for i, r in enumerate(raw.get("rule", [])):
-        key = _table_key("rule", i, r)
-        if r.get("zone") is not None and r["zone"] not in zone_ids:
-            problems.add(f"{key}.zone", f"unknown zone {r['zone']!r}")
-        prohibits = r.get("prohibits", [])
-        if not isinstance(prohibits, list):
-            problems.add(f"{key}.prohibits", "must be a list of category ids")
-            prohibits = []
-        for cat in prohibits:
-            if cat not in vocab.ids:
-                problems.add(f"{key}.prohibits", f"unknown category {cat!r} (see {vocab.path})")
-        bound = r.get("parties", [])
-        if not isinstance(bound, list) or not bound:
-            problems.add(f"{key}.parties", 'must be ["*"] or a list of party ids')
-            bound = []
-        for pid in bound:
-            if pid != "*" and pid not in party_ids:
-                problems.add(f"{key}.parties", f"unknown party {pid!r}")
-        if r.get("severity") and r["severity"] not in SEVERITIES:
-            problems.add(f"{key}.severity", f"must be one of {', '.join(SEVERITIES)}")
-        rules.append(Rule(
-            id=str(r.get("id", "")), zone=str(r.get("zone", "")), prohibits=tuple(map(str, prohibits)),
-            parties=tuple(map(str, bound)), severity=str(r.get("severity", "")), text=str(r.get("text", "")),
-            valid_from=_date(r.get("valid_from"), f"{key}.valid_from", problems),
-            valid_to=_date(r.get("valid_to"), f"{key}.valid_to", problems),
-            weapon_classes=tuple(map(str, r.get("weapon_classes", []))),
-        ))
-
+    zone_ids = {str(z.get("id")) for _, z in specs}
+    rules = [
+        check_rule(_table_key("rule", i, r), r, zone_ids, party_ids, problems)
+        for i, r in enumerate(raw.get("rule", []))
+    ]
     mapping: list[tuple[str, str, str]] = []
     if meta.get("party_mapping"):
         mapping = _party_mapping(base / str(meta["party_mapping"]), party_ids, problems)
     if problems.lines:
         raise ManifestError(problems.lines)
-
-    projection = scenario_projection([ln.geometry for ln in lines], list(drawn.values()))
-    zones = []
-    for key, z in zone_specs:
-        if z.get("file"):
-            geom = drawn[str(z["id"])]
-        else:
-            try:
-                geom = derive_zone_geometry(line_map[z["line"]].geometry, float(z["width_m"]),
-                                            z.get("side", "both"), projection)
-            except (ValueError, shapely.errors.GEOSException) as err:
-                problems.add(key, f"cannot derive the zone: {err}")
-                continue
-        zones.append(Zone(
-            id=str(z["id"]), name=str(z.get("name", "")), kind=str(z["kind"]), geometry=geom,
-            valid_from=_date(z.get("valid_from"), f"{key}.valid_from", problems),
-            valid_to=_date(z.get("valid_to"), f"{key}.valid_to", problems),
-            line=z.get("line"), width_m=float(z["width_m"]) if z.get("line") else None,
-            side=z.get("side", "both") if z.get("line") else None, source=str(z.get("file", "")),
-        ))
+    zones = _zones(specs, drawn, lines, problems)
     if problems.lines:
         raise ManifestError(problems.lines)
     return Scenario(
-        name=str(meta.get("name", "")), description=str(meta.get("description", "")),
-        synthetic=bool(meta.get("synthetic", False)), parties=tuple(parties), lines=tuple(lines),
-        zones=tuple(zones), rules=tuple(rules), party_mapping=tuple(mapping), repairs=tuple(repairs),
+        name=str(meta.get("name", "")),
+        description=str(meta.get("description", "")),
+        synthetic=bool(meta.get("synthetic", False)),
+        parties=tuple(parties),
+        lines=tuple(lines),
+        zones=tuple(zones),
+        rules=tuple(rules),
+        party_mapping=tuple(mapping),
+        repairs=tuple(repairs),
     )
 
 
@@ -335,4 +462,3 @@ def validate_manifest(path: str | Path) -> list[str]:
     except ManifestError as err:
         return err.problems
     return []
-

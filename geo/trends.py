@@ -35,13 +35,17 @@ def explode_zones(view: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         The rows of ``view`` repeated once per zone, with a ``zone`` column.
     """
+    if view.empty:
+        return view.assign(zone=pd.Categorical([]))
     codes, uniques = pd.factorize(view["zones"].astype(object).fillna(""))
     lists = [str(u).split(";") if u else [NO_ZONE] for u in uniques]
     sizes = np.array([len(z) for z in lists], dtype=np.int64)[codes]
     rows = np.repeat(np.arange(len(view)), sizes)
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     within = np.arange(len(rows)) - np.repeat(offsets, sizes)
-    flat = np.concatenate([np.asarray(z, dtype=object) for z in lists]) if lists else np.array([], dtype=object)
+    flat = (
+        np.concatenate([np.asarray(z, dtype=object) for z in lists]) if lists else np.array([], dtype=object)
+    )
     starts = np.concatenate([[0], np.cumsum([len(z) for z in lists])[:-1]]).astype(np.int64)
     zone = flat[starts[np.repeat(codes, sizes)] + within] if len(rows) else np.array([], dtype=object)
     out = view.iloc[rows].reset_index(drop=True)
@@ -132,7 +136,9 @@ def spikes(
         when the baseline is 0) and ``level`` (``spike`` or ``moderate``), most
         severe first.
     """
-    end = pd.Timestamp(as_of).tz_convert("UTC") if pd.Timestamp(as_of).tzinfo else pd.Timestamp(as_of, tz="UTC")
+    end = (
+        pd.Timestamp(as_of).tz_convert("UTC") if pd.Timestamp(as_of).tzinfo else pd.Timestamp(as_of, tz="UTC")
+    )
     start = end - timedelta(days=35)
     occurred = pd.to_datetime(view["occurred_at"], utc=True)
     window = view[(occurred >= start) & (occurred < end)]

@@ -52,8 +52,9 @@ def _extended(part: LineString, length: float) -> LineString:
     return LineString(np.vstack([head, c, tail]))
 
 
-def one_side(buffer: shapely.Geometry, line: LineString | MultiLineString, width_m: float,
-             side: Side) -> shapely.Geometry:
+def one_side(
+    buffer: shapely.Geometry, line: LineString | MultiLineString, width_m: float, side: Side
+) -> shapely.Geometry:
     """Keep the part of a metric ``buffer`` around ``line`` that lies on ``side``."""
     parts = [p for p in shapely.get_parts(line) if len(p.coords) >= 2]
     cutter = shapely.union_all([_extended(p, width_m * 1.5) for p in parts])
@@ -64,8 +65,9 @@ def one_side(buffer: shapely.Geometry, line: LineString | MultiLineString, width
     return shapely.union_all([p for p, keep in zip(pieces, wanted, strict=True) if keep])
 
 
-def derive_zone_geometry(line: LineString | MultiLineString, width_m: float, side: Side,
-                         projection: LocalProjection) -> Polygon | MultiPolygon:
+def derive_zone_geometry(
+    line: LineString | MultiLineString, width_m: float, side: Side, projection: LocalProjection
+) -> Polygon | MultiPolygon:
     """
     Build the lon/lat polygon of a zone derived from a line.
 

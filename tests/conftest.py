@@ -19,8 +19,11 @@ def _no_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest)
 
     def guarded(self: socket.socket, address: object) -> object:
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1")) \
-                and self.family in (socket.AF_INET, socket.AF_INET6):
+        if (
+            isinstance(host, str)
+            and not (host.startswith("127.") or host in ("localhost", "::1"))
+            and self.family in (socket.AF_INET, socket.AF_INET6)
+        ):
             msg = f"test tried to reach {address!r}: tests must stay on 127.0.0.1"
             raise OSError(msg)
         return real_connect(self, address)
@@ -30,9 +33,12 @@ def _no_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest)
 
 def write_geojson(path: Path, geometries: list[dict], crs: str | None = None) -> Path:
     """Write a FeatureCollection of GeoJSON geometry dicts."""
-    doc: dict = {"type": "FeatureCollection",
-                 "features": [{"type": "Feature", "properties": {"n": i}, "geometry": g}
-                              for i, g in enumerate(geometries)]}
+    doc: dict = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"n": i}, "geometry": g} for i, g in enumerate(geometries)
+        ],
+    }
     if crs:
         doc["crs"] = {"type": "name", "properties": {"name": crs}}
     path.write_text(json.dumps(doc), encoding="utf-8")

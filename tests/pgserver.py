@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import pwd
 import shutil
@@ -21,8 +20,8 @@ def bindir() -> Path | None:
         out = subprocess.run([found, "--bindir"], capture_output=True, text=True, check=False).stdout.strip()
         if out and (Path(out) / "initdb").exists():
             return Path(out)
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(candidates[-1]).parent if candidates else None
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return candidates[-1].parent if candidates else None
 
 
 def missing_reason() -> str | None:
@@ -30,10 +29,16 @@ def missing_reason() -> str | None:
     bins = bindir()
     if bins is None:
         return "PostgreSQL server binaries not found (apt-get install postgresql postgresql-15-postgis-3)"
-    share = subprocess.run([str(bins / "pg_config"), "--sharedir"], capture_output=True, text=True,
-                           check=False).stdout.strip() if (bins / "pg_config").exists() else ""
-    controls = glob.glob(f"{share}/extension/postgis.control") or glob.glob(
-        "/usr/share/postgresql/*/extension/postgis.control")
+    share = (
+        subprocess.run(
+            [str(bins / "pg_config"), "--sharedir"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        if (bins / "pg_config").exists()
+        else ""
+    )
+    controls = list(Path(share or "/nonexistent").glob("extension/postgis.control")) or list(
+        Path("/usr/share/postgresql").glob("*/extension/postgis.control")
+    )
     if not controls:
         return "PostGIS extension not installed (apt-get install postgresql-15-postgis-3)"
     return None
@@ -59,15 +64,36 @@ def postgis_server() -> Iterator[str]:
         os.chown(base, pw.pw_uid, pw.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
     port = _free_port()
-    run = {"check": True, "capture_output": True, "text": True}
-    subprocess.run([*prefix, str(bins / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-                    "--no-sync", "-E", "UTF8", "--locale=C"], **run)
+    subprocess.run(
+        [
+            *prefix,
+            str(bins / "initdb"),
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ],
+        check=True,
+        capture_output=True,
+    )
     opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off -c full_page_writes=off"
-    subprocess.run([*prefix, str(bins / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"),
-                    "-w", "start"], **run)
+    subprocess.run(
+        [*prefix, str(bins / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w", "start"],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}"
     finally:
-        subprocess.run([*prefix, str(bins / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                       check=False, capture_output=True)
+        subprocess.run(
+            [*prefix, str(bins / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+            check=False,
+            capture_output=True,
+        )
         shutil.rmtree(base, ignore_errors=True)

@@ -15,8 +15,16 @@ from geo.store._schema import SCHEMA_VERSION
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "var" / "truceline.db"
 
-__all__ = ["COMPACT_COLUMNS", "INCIDENT_COLUMNS_STORED", "SCHEMA_VERSION", "Batch", "Store", "Tx",
-           "default_url", "open_store"]
+__all__ = [
+    "COMPACT_COLUMNS",
+    "INCIDENT_COLUMNS_STORED",
+    "SCHEMA_VERSION",
+    "Batch",
+    "Store",
+    "Tx",
+    "default_url",
+    "open_store",
+]
 
 
 def default_url() -> str:

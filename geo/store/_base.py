@@ -26,22 +26,65 @@ from geo.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS, Line, Party, Rul
 from geo.store._schema import SCHEMA_VERSION, migration_sql, statements
 
 INCIDENT_COLUMNS_STORED: tuple[str, ...] = (
-    "incident_id", *INCIDENT_COLUMNS, "content_hash", "batch_id", "ingested_at", "near_duplicate_of",
+    "incident_id",
+    *INCIDENT_COLUMNS,
+    "content_hash",
+    "batch_id",
+    "ingested_at",
+    "near_duplicate_of",
     *CLASSIFICATION_COLUMNS,
 )
 """Every column of the ``incidents`` table, in order."""
-TIME_COLUMNS = frozenset({"occurred_at", "occurred_from", "occurred_to", "ingested_at", "started_at",
-                          "finished_at", "at", "created_at"})
+TIME_COLUMNS = frozenset(
+    {
+        "occurred_at",
+        "occurred_from",
+        "occurred_to",
+        "ingested_at",
+        "started_at",
+        "finished_at",
+        "at",
+        "created_at",
+    }
+)
 COMPACT_COLUMNS: tuple[str, ...] = (
-    "incident_id", "occurred_at", "lon", "lat", "category", "source", "verification", "location_precision",
-    "attributed_party", "attribution", "verdict", "zones", "rules", "distance_m", "side", "batch_id",
+    "incident_id",
+    "occurred_at",
+    "lon",
+    "lat",
+    "category",
+    "source",
+    "verification",
+    "location_precision",
+    "attributed_party",
+    "attribution",
+    "verdict",
+    "zones",
+    "rules",
+    "distance_m",
+    "side",
+    "batch_id",
     "ingested_at",
 )
 """The columns maps, trends and KPIs need: what the in-memory cache holds."""
 CLASSIFICATION_UPDATE: tuple[str, ...] = ("incident_id", *CLASSIFICATION_COLUMNS)
-_INT_COLUMNS = frozenset({"incident_id", "batch_id", "near_duplicate_of", "fatalities", "rows_read",
-                          "accepted", "rejected", "duplicate", "near_duplicates", "new_breaches",
-                          "line_no", "entry_id", "pos"})
+_INT_COLUMNS = frozenset(
+    {
+        "incident_id",
+        "batch_id",
+        "near_duplicate_of",
+        "fatalities",
+        "rows_read",
+        "accepted",
+        "rejected",
+        "duplicate",
+        "near_duplicates",
+        "new_breaches",
+        "line_no",
+        "entry_id",
+        "pos",
+    }
+)
 _FLOAT_COLUMNS = frozenset({"lon", "lat", "location_uncertainty_m", "distance_m"})
 
 
@@ -76,7 +119,9 @@ def _to_us(values: pd.Series) -> np.ndarray:
 
 
 def _text_or_none(value: Any) -> str | None:
-    return None if value is None or (isinstance(value, float) and np.isnan(value)) or value == "" else str(value)
+    return (
+        None if value is None or (isinstance(value, float) and np.isnan(value)) or value == "" else str(value)
+    )
 
 
 class Tx:
@@ -111,24 +156,40 @@ class Tx:
 
     def meta_set(self, key: str, value: str) -> None:
         """Set a ``meta`` value."""
-        self.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
-                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        self.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
-    def audit(self, actor: Principal, action: str, target: str, before: dict[str, Any],
-              after: dict[str, Any]) -> None:
+    def audit(
+        self, actor: Principal, action: str, target: str, before: dict[str, Any], after: dict[str, Any]
+    ) -> None:
         """Append an entry to the audit log, inside this transaction."""
-        self.bulk_insert("audit_log", pd.DataFrame([{
-            "entry_id": self.next_id("audit_log", "entry_id"), "at": datetime.now(UTC),
-            "user_name": actor.name, "action": action, "target": target,
-            "before": json.dumps(before, sort_keys=True, default=str, ensure_ascii=False),
-            "after": json.dumps(after, sort_keys=True, default=str, ensure_ascii=False)}]))
+        self.bulk_insert(
+            "audit_log",
+            pd.DataFrame(
+                [
+                    {
+                        "entry_id": self.next_id("audit_log", "entry_id"),
+                        "at": datetime.now(UTC),
+                        "user_name": actor.name,
+                        "action": action,
+                        "target": target,
+                        "before": json.dumps(before, sort_keys=True, default=str, ensure_ascii=False),
+                        "after": json.dumps(after, sort_keys=True, default=str, ensure_ascii=False),
+                    }
+                ]
+            ),
+        )
 
     def touch(self, *, rewrite: bool) -> None:
         """Record a change: ``rewrite`` when existing rows changed (not only new rows)."""
         self.meta_set("changed_at", datetime.now(UTC).isoformat())
         if rewrite:
-            self.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
-                         "WHERE key = 'generation'")
+            self.execute(
+                "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'generation'"
+            )
 
 
 class Store(ABC):
@@ -281,7 +342,9 @@ class Store(ABC):
                 self.lock_for_ingest(tx)
                 current = self._version(tx)
                 if current > SCHEMA_VERSION:
-                    msg = f"{self.url}: schema version {current} is newer than this release ({SCHEMA_VERSION})"
+                    msg = (
+                        f"{self.url}: schema version {current} is newer than this release ({SCHEMA_VERSION})"
+                    )
                     raise StoreError(msg)
                 for version in range(current + 1, SCHEMA_VERSION + 1):
                     for stmt in statements(migration_sql(self.dialect, version)):
@@ -322,28 +385,74 @@ class Store(ABC):
         for table in ("parties", "lines", "zones", "rules", "party_mapping"):
             tx.execute(f"DELETE FROM {table}")
         for i, p in enumerate(scenario.parties):
-            tx.execute("INSERT INTO parties VALUES (?, ?, ?, ?, ?)", (p.id, p.name, p.short_name, p.colour, i))
+            tx.execute(
+                "INSERT INTO parties VALUES (?, ?, ?, ?, ?)", (p.id, p.name, p.short_name, p.colour, i)
+            )
         g = self.geom_param()
         for i, ln in enumerate(scenario.lines):
-            tx.execute(f"INSERT INTO lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {g})",
-                       (ln.id, ln.name, ln.agreement, ln.left_party, ln.right_party,
-                        self.date_param(ln.valid_from), self.date_param(ln.valid_to), ln.source, i,
-                        shapely.to_wkb(ln.geometry)))
+            tx.execute(
+                f"INSERT INTO lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {g})",
+                (
+                    ln.id,
+                    ln.name,
+                    ln.agreement,
+                    ln.left_party,
+                    ln.right_party,
+                    self.date_param(ln.valid_from),
+                    self.date_param(ln.valid_to),
+                    ln.source,
+                    i,
+                    shapely.to_wkb(ln.geometry),
+                ),
+            )
         for i, z in enumerate(scenario.zones):
-            tx.execute(f"INSERT INTO zones VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {g})",
-                       (z.id, z.name, z.kind, self.date_param(z.valid_from), self.date_param(z.valid_to),
-                        z.line, z.width_m, z.side, z.source, i, shapely.to_wkb(z.geometry)))
+            tx.execute(
+                f"INSERT INTO zones VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {g})",
+                (
+                    z.id,
+                    z.name,
+                    z.kind,
+                    self.date_param(z.valid_from),
+                    self.date_param(z.valid_to),
+                    z.line,
+                    z.width_m,
+                    z.side,
+                    z.source,
+                    i,
+                    shapely.to_wkb(z.geometry),
+                ),
+            )
         for i, r in enumerate(scenario.rules):
-            tx.execute("INSERT INTO rules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (r.id, r.zone, json.dumps(r.prohibits), json.dumps(r.parties), r.severity, r.text,
-                        self.date_param(r.valid_from), self.date_param(r.valid_to),
-                        json.dumps(r.weapon_classes), i))
+            tx.execute(
+                "INSERT INTO rules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    r.id,
+                    r.zone,
+                    json.dumps(r.prohibits),
+                    json.dumps(r.parties),
+                    r.severity,
+                    r.text,
+                    self.date_param(r.valid_from),
+                    self.date_param(r.valid_to),
+                    json.dumps(r.weapon_classes),
+                    i,
+                ),
+            )
         for i, (pattern, match, party) in enumerate(scenario.party_mapping):
             tx.execute("INSERT INTO party_mapping VALUES (?, ?, ?, ?)", (i, pattern, match, party))
-        tx.meta_set("scenario", json.dumps({
-            "name": scenario.name, "description": scenario.description, "synthetic": scenario.synthetic,
-            "manifest": manifest, "repairs": list(scenario.repairs),
-            "loaded_at": datetime.now(UTC).isoformat()}))
+        tx.meta_set(
+            "scenario",
+            json.dumps(
+                {
+                    "name": scenario.name,
+                    "description": scenario.description,
+                    "synthetic": scenario.synthetic,
+                    "manifest": manifest,
+                    "repairs": list(scenario.repairs),
+                    "loaded_at": datetime.now(UTC).isoformat(),
+                }
+            ),
+        )
 
     def scenario(self) -> Scenario | None:
         """The stored scenario, or ``None`` when none was loaded."""
@@ -357,30 +466,76 @@ class Store(ABC):
                 return None
             return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
-        parties = tuple(Party(r.id, r.name, r.short_name, r.colour)
-                        for r in self.frame("SELECT * FROM parties ORDER BY position").itertuples())
+        parties = tuple(
+            Party(r.id, r.name, r.short_name, r.colour)
+            for r in self.frame("SELECT * FROM parties ORDER BY position").itertuples()
+        )
         lines = tuple(
-            Line(r.id, r.name, shapely.from_wkb(bytes(r.geometry)), _text_or_none(r.left_party),
-                 _text_or_none(r.right_party), r.agreement,
-                 day(r.valid_from), day(r.valid_to), r.source)
-            for r in self.frame(f"SELECT id, name, agreement, left_party, right_party, valid_from, valid_to, "
-                                f"source, {self.geom_select('geometry')} AS geometry FROM lines "
-                                "ORDER BY position").itertuples())
+            Line(
+                r.id,
+                r.name,
+                shapely.from_wkb(bytes(r.geometry)),
+                _text_or_none(r.left_party),
+                _text_or_none(r.right_party),
+                r.agreement,
+                day(r.valid_from),
+                day(r.valid_to),
+                r.source,
+            )
+            for r in self.frame(
+                f"SELECT id, name, agreement, left_party, right_party, valid_from, valid_to, "
+                f"source, {self.geom_select('geometry')} AS geometry FROM lines "
+                "ORDER BY position"
+            ).itertuples()
+        )
         zones = tuple(
-            Zone(r.id, r.name, r.kind, shapely.from_wkb(bytes(r.geometry)), day(r.valid_from), day(r.valid_to),
-                 _text_or_none(r.line), None if pd.isna(r.width_m) else float(r.width_m),
-                 _text_or_none(r.side), r.source)
-            for r in self.frame(f"SELECT id, name, kind, valid_from, valid_to, line, width_m, side, source, "
-                                f"{self.geom_select('geometry')} AS geometry FROM zones "
-                                "ORDER BY position").itertuples())
+            Zone(
+                r.id,
+                r.name,
+                r.kind,
+                shapely.from_wkb(bytes(r.geometry)),
+                day(r.valid_from),
+                day(r.valid_to),
+                _text_or_none(r.line),
+                None if pd.isna(r.width_m) else float(r.width_m),
+                _text_or_none(r.side),
+                r.source,
+            )
+            for r in self.frame(
+                f"SELECT id, name, kind, valid_from, valid_to, line, width_m, side, source, "
+                f"{self.geom_select('geometry')} AS geometry FROM zones "
+                "ORDER BY position"
+            ).itertuples()
+        )
         rules = tuple(
-            Rule(r.id, r.zone, tuple(json.loads(r.prohibits)), tuple(json.loads(r.parties)), r.severity, r.text,
-                 day(r.valid_from), day(r.valid_to), tuple(json.loads(r.weapon_classes)))
-            for r in self.frame("SELECT * FROM rules ORDER BY position").itertuples())
-        mapping = tuple((r.pattern, r.match, r.party)
-                        for r in self.frame("SELECT * FROM party_mapping ORDER BY position").itertuples())
-        return Scenario(meta["name"], meta["description"], bool(meta["synthetic"]), parties, lines, zones,
-                        rules, mapping, tuple(meta.get("repairs", ())))
+            Rule(
+                r.id,
+                r.zone,
+                tuple(json.loads(r.prohibits)),
+                tuple(json.loads(r.parties)),
+                r.severity,
+                r.text,
+                day(r.valid_from),
+                day(r.valid_to),
+                tuple(json.loads(r.weapon_classes)),
+            )
+            for r in self.frame("SELECT * FROM rules ORDER BY position").itertuples()
+        )
+        mapping = tuple(
+            (r.pattern, r.match, r.party)
+            for r in self.frame("SELECT * FROM party_mapping ORDER BY position").itertuples()
+        )
+        return Scenario(
+            meta["name"],
+            meta["description"],
+            bool(meta["synthetic"]),
+            parties,
+            lines,
+            zones,
+            rules,
+            mapping,
+            tuple(meta.get("repairs", ())),
+        )
 
     # -- incidents -----------------------------------------------------------------------
     def _where(self, filters: Filters) -> tuple[str, list[Any]]:
@@ -392,16 +547,22 @@ class Store(ABC):
         if filters.until is not None:
             clauses.append("occurred_at < ?")
             params.append(self.encode_times(pd.Series([filters.until]))[0])
-        for name, column in (("parties", "attributed_party"), ("verdicts", "verdict"),
-                             ("categories", "category"), ("verifications", "verification"),
-                             ("sources", "source")):
+        for name, column in (
+            ("parties", "attributed_party"),
+            ("verdicts", "verdict"),
+            ("categories", "category"),
+            ("verifications", "verification"),
+            ("sources", "source"),
+        ):
             values = list(getattr(filters, name))
             if values:
                 clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
                 params += values
         if filters.zones:
-            clauses.append("incident_id IN (SELECT incident_id FROM incident_zones WHERE zone_id IN "
-                           f"({', '.join('?' * len(filters.zones))}))")
+            clauses.append(
+                "incident_id IN (SELECT incident_id FROM incident_zones WHERE zone_id IN "
+                f"({', '.join('?' * len(filters.zones))}))"
+            )
             params += list(filters.zones)
         if filters.bbox:
             w, s, e, n = filters.bbox
@@ -413,8 +574,14 @@ class Store(ABC):
             params += [needle, needle]
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
-    def query(self, filters: Filters | None = None, *, columns: Sequence[str] | None = None,
-              limit: int | None = None, order: str = "occurred_at DESC, incident_id DESC") -> pd.DataFrame:
+    def query(
+        self,
+        filters: Filters | None = None,
+        *,
+        columns: Sequence[str] | None = None,
+        limit: int | None = None,
+        order: str = "occurred_at DESC, incident_id DESC",
+    ) -> pd.DataFrame:
         """
         Incidents with their classification, filtered.
 
@@ -451,8 +618,10 @@ class Store(ABC):
         ids = [int(i) for i in ids]
         if not ids:
             return self.query(limit=0)
-        parts = [self.frame(f"SELECT * FROM incidents WHERE incident_id IN ({', '.join('?' * len(chunk))})",
-                            chunk) for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500))]
+        parts = [
+            self.frame(f"SELECT * FROM incidents WHERE incident_id IN ({', '.join('?' * len(chunk))})", chunk)
+            for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500))
+        ]
         frame = pd.concat(parts, ignore_index=True)
         return frame[[c for c in INCIDENT_COLUMNS_STORED if c in frame.columns]]
 
@@ -470,8 +639,10 @@ class Store(ABC):
 
     def compact(self, *, after_id: int = 0) -> pd.DataFrame:
         """The columns of :data:`COMPACT_COLUMNS` for incidents with a higher id."""
-        return self.frame(f"SELECT {', '.join(COMPACT_COLUMNS)} FROM incidents WHERE incident_id > ? "
-                          "ORDER BY incident_id", (after_id,))
+        return self.frame(
+            f"SELECT {', '.join(COMPACT_COLUMNS)} FROM incidents WHERE incident_id > ? ORDER BY incident_id",
+            (after_id,),
+        )
 
     # -- uploads ----------------------------------------------------------------------------
     def batches(self) -> list[Batch]:
@@ -493,19 +664,35 @@ class Store(ABC):
             return None if pd.isna(value) else pd.Timestamp(value).to_pydatetime()
 
         return Batch(
-            batch_id=int(row["batch_id"]), user_name=row["user_name"], file_name=row["file_name"],
-            sha256=row["sha256"], format=row["format"], encoding=row["encoding"], source=row["source"],
-            rows_read=int(row["rows_read"]), accepted=int(row["accepted"]), rejected=int(row["rejected"]),
-            duplicate=int(row["duplicate"]), near_duplicates=int(row["near_duplicates"]),
-            new_breaches=int(row["new_breaches"]), warnings=json.loads(row["warnings"]), status=row["status"],
-            started_at=when(row["started_at"]), finished_at=when(row["finished_at"]))
+            batch_id=int(row["batch_id"]),
+            user_name=row["user_name"],
+            file_name=row["file_name"],
+            sha256=row["sha256"],
+            format=row["format"],
+            encoding=row["encoding"],
+            source=row["source"],
+            rows_read=int(row["rows_read"]),
+            accepted=int(row["accepted"]),
+            rejected=int(row["rejected"]),
+            duplicate=int(row["duplicate"]),
+            near_duplicates=int(row["near_duplicates"]),
+            new_breaches=int(row["new_breaches"]),
+            warnings=json.loads(row["warnings"]),
+            status=row["status"],
+            started_at=when(row["started_at"]),
+            finished_at=when(row["finished_at"]),
+        )
 
     def rejected_rows(self, batch_id: int) -> pd.DataFrame:
         """The rejected rows of an upload, with line numbers and reasons."""
-        return self.frame("SELECT line_no, reason, raw FROM rejected_rows WHERE batch_id = ? ORDER BY line_no",
-                          (int(batch_id),))
+        return self.frame(
+            "SELECT line_no, reason, raw FROM rejected_rows WHERE batch_id = ? ORDER BY line_no",
+            (int(batch_id),),
+        )
 
     def verification_history(self, incident_id: int) -> pd.DataFrame:
         """Every verification change of an incident, oldest first."""
-        return self.frame("SELECT old, new, user_name, at, note FROM verification_log WHERE incident_id = ? "
-                          "ORDER BY at", (int(incident_id),))
+        return self.frame(
+            "SELECT old, new, user_name, at, note FROM verification_log WHERE incident_id = ? ORDER BY at",
+            (int(incident_id),),
+        )

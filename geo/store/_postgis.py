@@ -61,6 +61,7 @@ class PostGISStore(Store):
             if text[col].dtype == object and len(text) and hasattr(text[col].iloc[0], "isoformat"):
                 text[col] = [None if v is None else v.isoformat() for v in text[col]]
         text.to_csv(buffer, index=False, header=False, na_rep="\\N")
-        with cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN "
-                         "WITH (FORMAT csv, NULL '\\N')") as copy:
+        with cursor.copy(
+            f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+        ) as copy:
             copy.write(buffer.getvalue())

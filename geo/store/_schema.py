@@ -95,8 +95,12 @@ CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
 
 DIALECT_WORDS = {
     "sqlite": {"TS": "INTEGER", "GEOM": "BLOB", "BLOB": "BLOB", "REAL": "REAL"},
-    "postgis": {"TS": "TIMESTAMPTZ", "GEOM": "geometry(Geometry, 4326)", "BLOB": "BYTEA",
-                "REAL": "DOUBLE PRECISION"},
+    "postgis": {
+        "TS": "TIMESTAMPTZ",
+        "GEOM": "geometry(Geometry, 4326)",
+        "BLOB": "BYTEA",
+        "REAL": "DOUBLE PRECISION",
+    },
 }
 
 MIGRATIONS: dict[str, list[str]] = {

@@ -29,24 +29,42 @@ def derived(zid: str, width: float, side: Side = "both", line: LineString = EQUA
     return Zone(zid, zid, "buffer_zone", geom, line="eq", width_m=width, side=side, **kw)
 
 
-def scenario(zones: list[Zone], rules: list[Rule], line: LineString = EQUATOR,
-             line_valid: tuple[date | None, date | None] = (None, None)) -> Scenario:
+def scenario(
+    zones: list[Zone],
+    rules: list[Rule],
+    line: LineString = EQUATOR,
+    line_valid: tuple[date | None, date | None] = (None, None),
+) -> Scenario:
     return Scenario(
-        name="test", parties=PARTIES,
-        lines=(Line("eq", "Equator line", line, "north", "south", valid_from=line_valid[0],
-                    valid_to=line_valid[1]),),
-        zones=tuple(zones), rules=tuple(rules),
+        name="test",
+        parties=PARTIES,
+        lines=(
+            Line(
+                "eq", "Equator line", line, "north", "south", valid_from=line_valid[0], valid_to=line_valid[1]
+            ),
+        ),
+        zones=tuple(zones),
+        rules=tuple(rules),
     )
 
 
-def rule(rid: str, zone: str, cats: tuple[str, ...] = ("artillery_fire",),
-         parties: tuple[str, ...] = ("*",), **kw: object) -> Rule:
+def rule(
+    rid: str,
+    zone: str,
+    cats: tuple[str, ...] = ("artillery_fire",),
+    parties: tuple[str, ...] = ("*",),
+    **kw: object,
+) -> Rule:
     return Rule(rid, zone, cats, parties, "high", f"text of {rid}", **kw)
 
 
 def incidents(rows: list[dict]) -> pd.DataFrame:
-    base = {"occurred_at": "2024-06-01T12:00:00Z", "category": "artillery_fire", "party": "",
-            "location_precision": "exact"}
+    base = {
+        "occurred_at": "2024-06-01T12:00:00Z",
+        "category": "artillery_fire",
+        "party": "",
+        "location_precision": "exact",
+    }
     frame = pd.DataFrame([{**base, **r} for r in rows])
     frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
     for col in ("occurred_from", "occurred_to"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import shapely
@@ -40,7 +42,7 @@ def probes(line: LineString) -> list[tuple[float, float, float]]:
     """Mid-points of the line's segments (away from its ends) and the azimuth there."""
     c = np.asarray(line.coords)
     out = []
-    for a, b in zip(c[1:-2], c[2:-1], strict=True):
+    for a, b in itertools.pairwise(c[1:-1]):
         az, _, _ = GEOD.inv(a[0], a[1], b[0], b[1])
         mid = (a + b) / 2
         out.append((mid[0], mid[1], az))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
@@ -24,7 +26,7 @@ def geodesic_distance_to_line(line: LineString, lon: float, lat: float) -> float
 
     def sample(coords: np.ndarray, step_m: float) -> np.ndarray:
         out = [coords[:1]]
-        for a, b in zip(coords[:-1], coords[1:], strict=True):
+        for a, b in itertools.pairwise(coords):
             _, _, seg = GEOD.inv(a[0], a[1], b[0], b[1])
             k = max(int(seg / step_m), 1)
             t = np.linspace(0, 1, k + 1)[1:, None]
@@ -35,7 +37,7 @@ def geodesic_distance_to_line(line: LineString, lon: float, lat: float) -> float
     coarse = sample(coords, 100.0)
     _, _, d = GEOD.inv(np.full(len(coarse), lon), np.full(len(coarse), lat), coarse[:, 0], coarse[:, 1])
     i = int(np.argmin(d))
-    window = coarse[max(i - 2, 0): i + 3]
+    window = coarse[max(i - 2, 0) : i + 3]
     fine = sample(window, 0.2)
     _, _, d2 = GEOD.inv(np.full(len(fine), lon), np.full(len(fine), lat), fine[:, 0], fine[:, 1])
     return float(min(d2.min(), d.min()))
@@ -69,10 +71,14 @@ def line_and_points(draw: st.DrawFn) -> tuple[LineString, np.ndarray]:
 @given(line_and_points())
 def test_distance_matches_geodesic(case: tuple[LineString, np.ndarray]) -> None:
     line, pts = case
-    scen = Scenario(name="t", parties=(Party("a", "A", "A", "#000000"), Party("b", "B", "B", "#ffffff")),
-                    lines=(Line("l", "L", line, "a", "b"),))
-    frame = pd.DataFrame({"lon": pts[:, 0], "lat": pts[:, 1],
-                          "occurred_at": pd.Timestamp("2024-01-01", tz="UTC")})
+    scen = Scenario(
+        name="t",
+        parties=(Party("a", "A", "A", "#000000"), Party("b", "B", "B", "#ffffff")),
+        lines=(Line("l", "L", line, "a", "b"),),
+    )
+    frame = pd.DataFrame(
+        {"lon": pts[:, 0], "lat": pts[:, 1], "occurred_at": pd.Timestamp("2024-01-01", tz="UTC")}
+    )
     got = np.abs(classify(frame, scen)["distance_m"].to_numpy())
     want = np.array([geodesic_distance_to_line(line, lo, la) for lo, la in pts])
     tolerance = np.maximum(1.0, 1e-3 * want)

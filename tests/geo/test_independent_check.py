@@ -19,14 +19,17 @@ def test_verdicts_and_zones_match_naive_geopandas_on_100k_points():
     rng = np.random.default_rng(42)
     n = 100_000
     cats = ["artillery_fire", "small_arms_fire", "drone_activity", "construction", "airspace_violation"]
-    frame = pd.DataFrame({
-        "lon": rng.uniform(126.4, 128.6, n),
-        "lat": rng.uniform(37.5, 38.9, n),
-        "occurred_at": pd.Timestamp("2025-03-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 9e6, n), "s"),
-        "category": rng.choice(cats, n),
-        "party": rng.choice(["north", "south"], n),
-        "location_precision": rng.choice(["exact", "area"], n, p=[0.8, 0.2]),
-    })
+    frame = pd.DataFrame(
+        {
+            "lon": rng.uniform(126.4, 128.6, n),
+            "lat": rng.uniform(37.5, 38.9, n),
+            "occurred_at": pd.Timestamp("2025-03-01", tz="UTC")
+            + pd.to_timedelta(rng.integers(0, 9e6, n), "s"),
+            "category": rng.choice(cats, n),
+            "party": rng.choice(["north", "south"], n),
+            "location_precision": rng.choice(["exact", "area"], n, p=[0.8, 0.2]),
+        }
+    )
     ours = classify(frame, scen)
     xmin, ymin, xmax, ymax = gpd.GeoSeries([ln.geometry for ln in scen.lines]).total_bounds
     crs = f"+proj=aeqd +lat_0={(ymin + ymax) / 2} +lon_0={(xmin + xmax) / 2} +datum=WGS84 +units=m"
@@ -49,8 +52,14 @@ def test_verdicts_and_zones_match_naive_geopandas_on_100k_points():
     for zone in scen.zones:
         mine = ours_zones.str.split(";").apply(lambda z, zid=zone.id: zid in z).to_numpy()
         np.testing.assert_array_equal(mine[keep], ref[f"in_{zone.id}"].to_numpy()[keep], err_msg=zone.id)
-    np.testing.assert_array_equal(ours["verdict"].astype(str).to_numpy()[keep], ref["verdict"].to_numpy()[keep])
+    np.testing.assert_array_equal(
+        ours["verdict"].astype(str).to_numpy()[keep], ref["verdict"].to_numpy()[keep]
+    )
     np.testing.assert_allclose(ours["distance_m"].to_numpy(), ref["distance_m"].to_numpy(), atol=0.05)
     # The check must mean something: every verdict occurs.
-    assert set(ours["verdict"].astype(str)) == {"breach", "possible_breach", "no_breach",
-                                                "outside_monitored_area"}
+    assert set(ours["verdict"].astype(str)) == {
+        "breach",
+        "possible_breach",
+        "no_breach",
+        "outside_monitored_area",
+    }

@@ -14,14 +14,17 @@ from shapely import LineString, Polygon
 from geo._errors import ManifestError
 from geo.demo import DEMO_MANIFEST
 from geo.manifest import load_scenario, validate_manifest
-
-from ..conftest import write_geojson
+from tests.conftest import write_geojson
 
 LINE = {"type": "LineString", "coordinates": [[10.0, 50.0], [10.5, 50.1], [11.0, 50.0]]}
-BOX = {"type": "Polygon", "coordinates": [[[10.2, 49.95], [10.8, 49.95], [10.8, 50.15], [10.2, 50.15],
-                                           [10.2, 49.95]]]}
-BOWTIE = {"type": "Polygon", "coordinates": [[[10.2, 49.9], [10.8, 50.2], [10.8, 49.9], [10.2, 50.2],
-                                              [10.2, 49.9]]]}
+BOX = {
+    "type": "Polygon",
+    "coordinates": [[[10.2, 49.95], [10.8, 49.95], [10.8, 50.15], [10.2, 50.15], [10.2, 49.95]]],
+}
+BOWTIE = {
+    "type": "Polygon",
+    "coordinates": [[[10.2, 49.9], [10.8, 50.2], [10.8, 49.9], [10.2, 50.2], [10.2, 49.9]]],
+}
 
 HEAD = """
 [scenario]
@@ -55,17 +58,27 @@ def manifest(tmp_path: Path, body: str = "", head: str = HEAD) -> Path:
 
 
 ZONE_FILE = '\n[[zone]]\nid = "box"\nname = "Box"\nkind = "buffer_zone"\nfile = "box.geojson"\n'
-ZONE_DERIVED = ('\n[[zone]]\nid = "band"\nname = "Band"\nkind = "buffer_zone"\nline = "l1"\n'
-                'width_m = {w}\nside = "both"\n')
-RULE = ('\n[[rule]]\nid = "r1"\nzone = "box"\nprohibits = [{cats}]\nparties = [{parties}]\n'
-        'severity = "high"\ntext = "No fire"\n')
+ZONE_DERIVED = (
+    '\n[[zone]]\nid = "band"\nname = "Band"\nkind = "buffer_zone"\nline = "l1"\n'
+    'width_m = {w}\nside = "both"\n'
+)
+RULE = (
+    '\n[[rule]]\nid = "r1"\nzone = "box"\nprohibits = [{cats}]\nparties = [{parties}]\n'
+    'severity = "high"\ntext = "No fire"\n'
+)
 
 
 def test_demo_manifest_loads_with_its_zones_and_rules():
     scen = load_scenario(DEMO_MANIFEST)
     assert scen.synthetic
-    assert {z.id for z in scen.zones} == {"dmz", "jsa", "no-drill-north", "no-drill-south", "nofly-uav",
-                                          "nofly-fixed-wing"}
+    assert {z.id for z in scen.zones} == {
+        "dmz",
+        "jsa",
+        "no-drill-north",
+        "no-drill-south",
+        "nofly-uav",
+        "nofly-fixed-wing",
+    }
     assert len({z.kind for z in scen.zones}) >= 4
     assert scen.line("mdl").left_party == "north"
     assert len(scen.party_mapping) > 5
@@ -74,28 +87,53 @@ def test_demo_manifest_loads_with_its_zones_and_rules():
 
 
 def test_a_valid_manifest_has_no_problems(tmp_path):
-    path = manifest(tmp_path, ZONE_FILE + ZONE_DERIVED.format(w=2000) + RULE.format(
-        cats='"artillery_fire"', parties='"*"'))
+    path = manifest(
+        tmp_path,
+        ZONE_FILE + ZONE_DERIVED.format(w=2000) + RULE.format(cats='"artillery_fire"', parties='"*"'),
+    )
     assert validate_manifest(path) == []
     scen = load_scenario(path)
     assert [z.id for z in scen.zones] == ["box", "band"]
     assert scen.zone("band").derived and scen.zone("band").width_m == 2000
 
 
-@pytest.mark.parametrize(("body", "key", "problem"), [
-    ('\n[[zone]]\nid = "z"\nname = "Z"\nkind = "buffer_zone"\nfile = "missing.geojson"\n',
-     "zone[z].file", "file not found"),
-    (ZONE_FILE + RULE.format(cats='"artillery_fire"', parties='"c"'), "rule[r1].parties", "unknown party 'c'"),
-    (ZONE_FILE + RULE.format(cats='"artilery_fire"', parties='"*"'), "rule[r1].prohibits",
-     "unknown category 'artilery_fire'"),
-    (ZONE_DERIVED.format(w=0), "zone[band].width_m", "must be > 0"),
-    (ZONE_DERIVED.format(w=-5), "zone[band].width_m", "must be > 0"),
-    ('\n[[zone]]\nid = "z"\nname = "Z"\nkind = "moat"\nfile = "box.geojson"\n', "zone[z].kind", "unknown kind"),
-    ('\n[[zone]]\nid = "z"\nname = "Z"\nkind = "buffer_zone"\nline = "nope"\nwidth_m = 5\n',
-     "zone[z].line", "unknown line 'nope'"),
-    ('\n[[zone]]\nid = "z"\nname = "Z"\nkind = "buffer_zone"\nfile = "box.geojson"\nwidht_m = 5\n',
-     "zone[z].widht_m", "unknown key"),
-])
+@pytest.mark.parametrize(
+    ("body", "key", "problem"),
+    [
+        (
+            '\n[[zone]]\nid = "z"\nname = "Z"\nkind = "buffer_zone"\nfile = "missing.geojson"\n',
+            "zone[z].file",
+            "file not found",
+        ),
+        (
+            ZONE_FILE + RULE.format(cats='"artillery_fire"', parties='"c"'),
+            "rule[r1].parties",
+            "unknown party 'c'",
+        ),
+        (
+            ZONE_FILE + RULE.format(cats='"artilery_fire"', parties='"*"'),
+            "rule[r1].prohibits",
+            "unknown category 'artilery_fire'",
+        ),
+        (ZONE_DERIVED.format(w=0), "zone[band].width_m", "must be > 0"),
+        (ZONE_DERIVED.format(w=-5), "zone[band].width_m", "must be > 0"),
+        (
+            '\n[[zone]]\nid = "z"\nname = "Z"\nkind = "moat"\nfile = "box.geojson"\n',
+            "zone[z].kind",
+            "unknown kind",
+        ),
+        (
+            '\n[[zone]]\nid = "z"\nname = "Z"\nkind = "buffer_zone"\nline = "nope"\nwidth_m = 5\n',
+            "zone[z].line",
+            "unknown line 'nope'",
+        ),
+        (
+            '\n[[zone]]\nid = "z"\nname = "Z"\nkind = "buffer_zone"\nfile = "box.geojson"\nwidht_m = 5\n',
+            "zone[z].widht_m",
+            "unknown key",
+        ),
+    ],
+)
 def test_bad_manifest_fails_in_one_line_naming_file_and_key(tmp_path, body, key, problem):
     path = manifest(tmp_path, body)
     with pytest.raises(ManifestError) as err:
@@ -152,7 +190,9 @@ def test_self_intersecting_zone_fails_unless_repair_is_asked(tmp_path):
 def test_wrong_geometry_type_and_empty_geometry_fail(tmp_path):
     write_geojson(tmp_path / "notpoly.geojson", [LINE])
     body = '\n[[zone]]\nid = "z"\nname = "Z"\nkind = "buffer_zone"\nfile = "notpoly.geojson"\n'
-    with pytest.raises(ManifestError, match=r"zone\[z\]\.file: notpoly\.geojson: wrong geometry type LineString"):
+    with pytest.raises(
+        ManifestError, match=r"zone\[z\]\.file: notpoly\.geojson: wrong geometry type LineString"
+    ):
         load_scenario(manifest(tmp_path, body))
     write_geojson(tmp_path / "empty.geojson", [{"type": "Polygon", "coordinates": []}])
     body = '\n[[zone]]\nid = "z"\nname = "Z"\nkind = "buffer_zone"\nfile = "empty.geojson"\n'
@@ -163,8 +203,7 @@ def test_wrong_geometry_type_and_empty_geometry_fail(tmp_path):
 def test_projected_crs_is_converted_to_lonlat(tmp_path):
     frame = gpd.GeoDataFrame(geometry=[Polygon(BOX["coordinates"][0])], crs=4326).to_crs(3035)
     frame.to_file(tmp_path / "box3035.gpkg", layer="zones")
-    body = ('\n[[zone]]\nid = "z"\nname = "Z"\nkind = "buffer_zone"\nfile = "box3035.gpkg"\n'
-            'layer = "zones"\n')
+    body = '\n[[zone]]\nid = "z"\nname = "Z"\nkind = "buffer_zone"\nfile = "box3035.gpkg"\nlayer = "zones"\n'
     geom = load_scenario(manifest(tmp_path, body)).zone("z").geometry
     assert geom.bounds == pytest.approx((10.2, 49.95, 10.8, 50.15), abs=1e-7)
 
@@ -212,17 +251,21 @@ def test_kml_with_external_entity_is_refused(tmp_path):
         f'<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY x SYSTEM "file://{secret}">]>'
         '<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><name>&x;</name><Polygon>'
         "<outerBoundaryIs><LinearRing><coordinates>10,50 11,50 11,51 10,50</coordinates></LinearRing>"
-        "</outerBoundaryIs></Polygon></Placemark></kml>")
+        "</outerBoundaryIs></Polygon></Placemark></kml>"
+    )
     body = '\n[[zone]]\nid = "z"\nname = "Z"\nkind = "buffer_zone"\nfile = "xxe.kml"\n'
     with pytest.raises(ManifestError, match="refused KML with a DTD"):
         load_scenario(manifest(tmp_path, body))
 
 
 def test_line_direction_is_kept_when_several_features_merge(tmp_path):
-    write_geojson(tmp_path / "line.geojson", [
-        {"type": "LineString", "coordinates": [[10.0, 50.0], [10.5, 50.1]]},
-        {"type": "LineString", "coordinates": [[10.5, 50.1], [11.0, 50.0]]},
-    ])
+    write_geojson(
+        tmp_path / "line.geojson",
+        [
+            {"type": "LineString", "coordinates": [[10.0, 50.0], [10.5, 50.1]]},
+            {"type": "LineString", "coordinates": [[10.5, 50.1], [11.0, 50.0]]},
+        ],
+    )
     path = tmp_path / "s.toml"
     path.write_text(HEAD, encoding="utf-8")
     geom = load_scenario(path).line("l1").geometry

@@ -77,17 +77,20 @@ def test_same_upload_twice_adds_nothing(loaded, demo_scenario):
     assert [b.batch_id for b in store.batches()] == [2, 1]
 
 
-@pytest.mark.parametrize("filters", [
-    Filters(verdicts=("breach",)),
-    Filters(parties=("north",), verdicts=("breach", "possible_breach")),
-    Filters(parties=("south",), verifications=("disputed", "rejected")),
-    Filters(zones=("dmz",)),
-    Filters(zones=("nofly-uav", "jsa"), categories=("drone_activity",)),
-    Filters(verifications=("verified",), sources=("synthetic-demo",)),
-    Filters(bbox=(126.5, 37.7, 127.2, 38.3)),
-    Filters(text="panmunjom"),
-    Filters(since=pd.Timestamp("2026-06-01", tz="UTC"), until=pd.Timestamp("2026-06-15", tz="UTC")),
-])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(verdicts=("breach",)),
+        Filters(parties=("north",), verdicts=("breach", "possible_breach")),
+        Filters(parties=("south",), verifications=("disputed", "rejected")),
+        Filters(zones=("dmz",)),
+        Filters(zones=("nofly-uav", "jsa"), categories=("drone_activity",)),
+        Filters(verifications=("verified",), sources=("synthetic-demo",)),
+        Filters(bbox=(126.5, 37.7, 127.2, 38.3)),
+        Filters(text="panmunjom"),
+        Filters(since=pd.Timestamp("2026-06-01", tz="UTC"), until=pd.Timestamp("2026-06-15", tz="UTC")),
+    ],
+)
 def test_store_filters_match_in_memory_filters(loaded, filters):
     store, _, _ = loaded
     everything = store.query()
@@ -132,7 +135,9 @@ def test_analyst_may_undo_only_own_batches(store, demo_scenario):
 def test_verification_changes_are_logged(loaded):
     store, _, _ = loaded
     incident_id = int(store.query(limit=1)["incident_id"].iloc[0])
-    set_verification(store, incident_id, "disputed", actor=Principal("ana", "analyst"), note="two sources differ")
+    set_verification(
+        store, incident_id, "disputed", actor=Principal("ana", "analyst"), note="two sources differ"
+    )
     set_verification(store, incident_id, "verified", actor=Principal("ana", "analyst"))
     history = store.verification_history(incident_id)
     assert list(history["new"]) == ["disputed", "verified"]
@@ -193,7 +198,11 @@ def test_newer_schema_is_refused(store_url):
 
 def test_times_round_trip_in_utc(loaded):
     store, incidents, _ = loaded
-    view = store.query(Filters(since=incidents["occurred_at"].min(),
-                               until=incidents["occurred_at"].min() + timedelta(microseconds=1)))
+    view = store.query(
+        Filters(
+            since=incidents["occurred_at"].min(),
+            until=incidents["occurred_at"].min() + timedelta(microseconds=1),
+        )
+    )
     assert len(view) == 1
     assert view["occurred_at"].iloc[0] == incidents["occurred_at"].min()

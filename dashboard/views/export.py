@@ -1,0 +1,63 @@
+"""Export (briefing officers): the current view as PNG, PDF briefing, standalone HTML, or data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from dashboard import common
+from geo._errors import PermissionDeniedError, StoreError
+from geo.briefing import MEDIA_TYPES, file_name, render
+
+st.title("Export")
+scen = common.scenario()
+user = common.principal()
+store = common.store()
+if scen is None or user is None:
+    st.info("No scenario is loaded yet.")
+    st.stop()
+common.synthetic_banner(scen)
+snap = common.snapshot()
+filters = common.sidebar_filters(scen, snap)
+matching = len(filters.apply(snap.frame))
+st.caption(f"{matching:,} incidents in this view · {filters.describe()} · {common.data_as_of(snap)}")
+
+KINDS = {
+    "pdf": "PDF briefing (map, KPIs, trend, spike alerts, breach table)",
+    "png": "Map snapshot (PNG)",
+    "html": "Interactive map, one offline HTML file",
+    "csv": "Incidents with classification (CSV, safe to open in a spreadsheet)",
+    "geojson": "Incidents (GeoJSON)",
+    "gpkg": "Incidents, lines and zones (GeoPackage)",
+}
+kind = st.radio("What", list(KINDS), format_func=KINDS.get, key="e_kind")
+c1, c2, c3 = st.columns(3)
+size = c1.selectbox(
+    "Page",
+    ["a4", "16:9"],
+    format_func={"a4": "A4 landscape", "16:9": "16:9 slide"}.get,
+    key="e_size",
+    disabled=kind not in ("png", "pdf"),
+)
+dpi = c2.select_slider(
+    "Resolution (dpi)", [150, 200, 250, 300], value=200, key="e_dpi", disabled=kind not in ("png", "pdf")
+)
+title = c3.text_input("Title", value="", placeholder=scen.name, key="e_title") or None
+
+if st.button("Prepare the file", type="primary", key="e_go"):
+    as_of = datetime.now(UTC)
+    with st.status(f"Preparing {kind.upper()} of {matching:,} incidents…", expanded=False) as status:
+        try:
+            data = render(store, kind, filters, actor=user, as_of=as_of, size=size, dpi=int(dpi), title=title)
+        except (PermissionDeniedError, StoreError, ValueError) as err:
+            status.update(label=f"Failed: {err}", state="error")
+        else:
+            st.session_state["e_file"] = (kind, file_name(kind, filters, as_of), data)
+            status.update(label=f"Ready: {len(data) / 1e6:.2f} MB", state="complete")
+ready = st.session_state.get("e_file")
+if ready is not None:
+    kind_ready, name, data = ready
+    st.download_button(f"Download {name}", data, name, MEDIA_TYPES[kind_ready], type="primary", key="e_dl")
+    if kind_ready == "png":
+        st.image(data, caption=name)

@@ -1,0 +1,57 @@
+"""Sign in: local accounts, OIDC when configured, and first-run setup."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import common
+from geo._errors import AuthenticationError
+from geo.accounts import authenticate, create_first_admin, has_users, role_for_identity
+from geo.auth import Principal
+
+st.title("Truceline")
+st.caption("Ceasefire monitoring: incidents joined to the lines, zones and rules the parties agreed.")
+store = common.store()
+if st.session_state.get("expired"):
+    st.info("Your session timed out. Please sign in again.")
+
+if common.oidc_configured():
+    if not getattr(st.user, "is_logged_in", False):
+        st.button("Sign in with your organisation", on_click=st.login, type="primary")
+    else:
+        role = role_for_identity(st.user.get("email"), st.user.get("groups"))
+        if role is None:
+            st.error("Your account has no Truceline role. Ask an administrator.")
+        else:
+            common.sign_in(Principal(str(st.user.get("email")), role))
+            st.rerun()
+
+if not has_users(store):
+    st.subheader("First-run setup")
+    st.write("No account exists yet. Create the first administrator.")
+    with st.form("setup"):
+        name = st.text_input("User name")
+        password = st.text_input("Password (at least 10 characters)", type="password")
+        again = st.text_input("Password again", type="password")
+        if st.form_submit_button("Create administrator", type="primary"):
+            if password != again:
+                st.error("The passwords differ.")
+            else:
+                try:
+                    common.sign_in(create_first_admin(store, name.strip(), password))
+                except (ValueError, AuthenticationError) as err:
+                    st.error(str(err))
+                else:
+                    st.rerun()
+else:
+    with st.form("login"):
+        name = st.text_input("User name")
+        password = st.text_input("Password", type="password")
+        if st.form_submit_button("Sign in", type="primary"):
+            try:
+                common.sign_in(authenticate(store, name.strip(), password))
+            except AuthenticationError as err:
+                st.error(str(err))
+            else:
+                st.session_state.pop("want_login", None)
+                st.rerun()

@@ -1,0 +1,289 @@
+"""Upload (analysts): detect, map columns, check parties, validate, commit, and undo.
+
+Nothing is stored until "Commit". Every row read ends up accepted, rejected (kept, with
+its reason, and downloadable) or duplicate, and the summary says how many of each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import common
+from geo import readers
+from geo._errors import NotFoundError, PermissionDeniedError, ReaderError, StoreError
+from geo.export import csv_bytes
+from geo.ingest import delete_batch, ingest_file, scenario_bounds
+
+MAX_UPLOAD_MB = float(os.environ.get("TRUCELINE_MAX_UPLOAD_MB", "200"))
+PREVIEW_ROWS = 20
+
+st.title("Upload incidents")
+user = common.principal()
+store = common.store()
+scen = common.scenario()
+if user is None or not user.can("upload"):
+    st.error("Uploading needs an analyst or admin account.")
+    st.stop()
+if scen is None:
+    st.info("No scenario is loaded yet: load one before uploading incidents.")
+    st.stop()
+common.synthetic_banner(scen)
+
+saved = {
+    k.removeprefix("mapping:"): json.loads(v)
+    for k, v in store.frame("SELECT key, value FROM meta WHERE key LIKE 'mapping:%'").itertuples(index=False)
+}
+
+# 1. The file -----------------------------------------------------------------------------------
+st.subheader("1. File")
+st.caption(
+    "The house template, an ACLED export, a UCDP GED export (with or without header), or any CSV "
+    "through a column mapping. See docs/incident-formats.md."
+)
+upload = st.file_uploader("Incident CSV", type=["csv", "txt", "tsv"], key="u_file")
+if upload is None:
+    st.session_state.pop("u_summary", None)
+else:
+    data = upload.getvalue()
+    if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
+        st.error(
+            f"{upload.name}: {len(data) / 1e6:.1f} MB is over the {MAX_UPLOAD_MB:g} MB upload limit "
+            "(TRUCELINE_MAX_UPLOAD_MB)."
+        )
+        st.stop()
+
+    # 2. Detection and mapping -----------------------------------------------------------------
+    st.subheader("2. Format")
+    mapping = None
+    choice = st.selectbox(
+        "Column mapping", ["Detect from the header", "New mapping…", *saved], key="u_mapping"
+    )
+    try:
+        detected = readers.detect(data, name=upload.name)
+        layout_ok = True
+    except ReaderError as err:
+        detected, layout_ok = None, False
+        if choice == "Detect from the header":
+            st.warning(f"{err} Map the columns below.")
+    if choice != "Detect from the header" or not layout_ok:
+        header = detected.columns if detected is not None else readers.header(data, name=upload.name)
+        base = saved.get(choice, {}).get("columns", {}) if choice in saved else {}
+        st.caption("For each Truceline field, the file's column that holds it (leave unmapped to skip).")
+        cols = st.columns(3)
+        columns: dict[str, str] = {}
+        for i, target in enumerate(readers.mapped.FIELDS):
+            options = ["—", *header]
+            pre = base.get(target, target if target in header else "—")
+            picked = cols[i % 3].selectbox(
+                target + (" *" if target in readers.mapped.REQUIRED else ""),
+                options,
+                index=options.index(pre) if pre in options else 0,
+                key=f"u_m_{target}",
+            )
+            if picked != "—":
+                columns[target] = picked
+        c1, c2, c3 = st.columns(3)
+        date_format = (
+            c1.text_input(
+                "Date format (strptime, optional)",
+                value=saved.get(choice, {}).get("date_format") or "",
+                key="u_datefmt",
+            )
+            or None
+        )
+        dayfirst = c2.checkbox("Day before month (03/04 is 3 April)", value=True, key="u_dayfirst")
+        source_default = c3.text_input(
+            "Source name",
+            value=saved.get(choice, {}).get("source") or upload.name.rsplit(".", 1)[0],
+            key="u_source",
+        )
+        mapping = readers.ColumnMapping(
+            columns=columns,
+            date_format=date_format,
+            dayfirst=dayfirst,
+            source=source_default or None,
+            origin="dashboard mapping",
+        )
+        m1, m2 = st.columns([2, 1])
+        mapping_name = m1.text_input("Save this mapping as", key="u_map_name")
+        if m2.button("Save mapping", disabled=not mapping_name.strip()):
+            with store.write() as tx:
+                tx.meta_set(
+                    f"mapping:{mapping_name.strip()}",
+                    json.dumps({"columns": columns, "date_format": date_format, "source": source_default}),
+                )
+                tx.audit(user, "mapping_saved", mapping_name.strip(), {}, {"columns": columns})
+            st.success(f"Mapping {mapping_name.strip()!r} saved.")
+        try:
+            detected = readers.detect(data, mapping=mapping, name=upload.name)
+        except ReaderError as err:
+            st.error(str(err))
+            st.stop()
+    if detected is None:
+        st.stop()
+    st.markdown(
+        f"**Format** {detected.format} ({detected.layout or 'standard'}) · **encoding** "
+        f"{detected.encoding} · **delimiter** {detected.delimiter!r} · "
+        f"**header** {'yes' if detected.has_header else 'no'}"
+    )
+    for warning in detected.warnings:
+        st.warning(warning)
+
+    # 3. Dry run: preview, parties, validation ------------------------------------------------------
+    try:
+        chunks = list(
+            readers.read_incidents(
+                data,
+                format=detected.format,
+                mapping=mapping,
+                name=upload.name,
+                party_mapping=scen.party_mapping,
+                parties={p.id for p in scen.parties},
+                bbox=scenario_bounds(scen),
+            )
+        )
+    except ReaderError as err:
+        st.error(str(err))
+        st.stop()
+    frame = pd.concat([c.frame for c in chunks], ignore_index=True)
+    rejected = pd.concat([c.rejected for c in chunks], ignore_index=True)
+    warnings = [w for c in chunks for w in c.warnings]
+    rows = sum(c.rows_read for c in chunks)
+    st.subheader("3. Preview")
+    st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True, use_container_width=True)
+
+    st.subheader("4. Parties")
+    actors = frame.groupby(["actor", "party"], dropna=False).size().rename("rows").reset_index()
+    names = {p.id: p.name for p in scen.parties}
+    actors["maps to"] = actors["party"].map(names).fillna("— (side of the line will be inferred)")
+    st.dataframe(
+        actors.sort_values("rows", ascending=False).head(200), hide_index=True, use_container_width=True
+    )
+    unmapped = actors[actors["party"].fillna("") == ""]
+    if len(unmapped):
+        st.caption(
+            f"{len(unmapped)} actor name(s) map to no party; edit the scenario's party mapping to fix "
+            "that. Their party will be inferred from the side of the line, and shown as inferred."
+        )
+
+    st.subheader("5. Validation")
+    v1, v2, v3 = st.columns(3)
+    v1.metric("Rows read", f"{rows:,}")
+    v2.metric("Valid", f"{len(frame):,}")
+    v3.metric("Rejected", f"{len(rejected):,}")
+    if len(rejected):
+        st.dataframe(rejected.head(500), hide_index=True, use_container_width=True)
+        st.download_button(
+            "Download rejected rows (CSV)",
+            csv_bytes(rejected),
+            f"{upload.name.rsplit('.', 1)[0]}-rejected.csv",
+            "text/csv",
+            key="u_rej_pre",
+        )
+    if warnings:
+        with st.expander(f"{len(warnings):,} warning(s)"):
+            st.text("\n".join(warnings[:1000]))
+
+    # 6. Commit ---------------------------------------------------------------------------------------
+    st.subheader("6. Commit")
+    if st.button(f"Commit {upload.name}", type="primary", key="u_commit"):
+        bar = st.progress(0.0, text="Uploading…")
+
+        def progress(done: int, _total: int | None, stage: str) -> None:
+            bar.progress(min(done / max(rows, 1), 1.0), text=f"{stage}: {done:,} of {rows:,} rows")
+
+        try:
+            summary = ingest_file(
+                store,
+                data,
+                file_name=upload.name,
+                format=detected.format,
+                mapping=mapping,
+                actor=user,
+                progress=progress,
+            )
+        except (ReaderError, StoreError, PermissionDeniedError) as err:
+            bar.empty()
+            st.error(f"Nothing was stored: {err}")
+        else:
+            bar.progress(1.0, text="Done")
+            st.session_state["u_summary"] = summary
+            common.get_cache(common.default_url()).invalidate()
+    summary = st.session_state.get("u_summary")
+    if summary is not None:
+        st.success(
+            f"Batch {summary.batch_id}: {summary.accepted:,} accepted, {summary.rejected:,} rejected, "
+            f"{summary.duplicate:,} duplicates of {summary.rows_read:,} rows; "
+            f"{summary.new_breaches:,} new breaches."
+        )
+        s1, s2, s3, s4 = st.columns(4)
+        s1.metric("Accepted", f"{summary.accepted:,}")
+        s2.metric("Rejected", f"{summary.rejected:,}")
+        s3.metric("Duplicates", f"{summary.duplicate:,}")
+        s4.metric("New breaches", f"{summary.new_breaches:,}")
+        if summary.near_duplicates:
+            st.info(
+                f"{summary.near_duplicates} incident(s) flagged as possible duplicates of another source's."
+            )
+
+# History -------------------------------------------------------------------------------------------
+st.subheader("Upload history")
+history = pd.DataFrame([b.__dict__ for b in store.batches()])
+if history.empty:
+    st.caption("No uploads yet.")
+else:
+    st.dataframe(
+        history[
+            [
+                "batch_id",
+                "status",
+                "started_at",
+                "user_name",
+                "file_name",
+                "format",
+                "rows_read",
+                "accepted",
+                "rejected",
+                "duplicate",
+                "new_breaches",
+            ]
+        ],
+        hide_index=True,
+        use_container_width=True,
+    )
+    live = history[history["status"] == "committed"]
+    mine = live if user.can("undo_any_batch") else live[live["user_name"] == user.name]
+    c1, c2, c3 = st.columns([2, 1, 1])
+    pick = (
+        c1.selectbox(
+            "Batch",
+            mine["batch_id"].tolist(),
+            format_func=lambda b: f"{b}: " + str(history.set_index("batch_id").loc[b, "file_name"]),
+            key="u_batch",
+        )
+        if len(mine)
+        else None
+    )
+    if pick is not None:
+        rej = store.rejected_rows(int(pick))
+        c2.download_button(
+            "Rejected rows",
+            csv_bytes(rej),
+            f"batch-{pick}-rejected.csv",
+            "text/csv",
+            disabled=rej.empty,
+            key="u_rej_hist",
+        )
+        if c3.button("Undo this upload", key="u_undo"):
+            try:
+                removed = delete_batch(store, int(pick), actor=user)
+            except (PermissionDeniedError, NotFoundError) as err:
+                st.error(str(err))
+            else:
+                common.get_cache(common.default_url()).invalidate()
+                st.success(f"Batch {pick} undone: {removed:,} incidents removed.")
+                st.rerun()

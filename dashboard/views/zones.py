@@ -1,0 +1,315 @@
+"""Zones & rules (admins): view the scenario, add lines and zones, derive buffers, edit rules.
+
+Every save reclassifies all incidents in one transaction and says how many verdicts changed.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import common
+from geo._errors import ManifestError, PermissionDeniedError
+from geo.categories import vocabulary
+from geo.ingest import load_scenario_into_store
+from geo.model import SEVERITIES, ZONE_KINDS, Rule, Scenario
+from geo.scenario_edit import (
+    add_drawn_zone,
+    add_line,
+    derive_zone,
+    remove_rule,
+    remove_zone,
+    upsert_rule,
+    write_manifest,
+)
+
+st.title("Zones & rules")
+user = common.principal()
+store = common.store()
+scen = common.scenario()
+if scen is None or user is None:
+    st.info("No scenario is loaded. Load one from the command line: `python -m geo scenario load PATH`.")
+    st.stop()
+common.synthetic_banner(scen)
+
+
+def save(new: Scenario, what: str) -> None:
+    """Store the edited scenario and reclassify, with a progress bar."""
+    bar = st.progress(0.0, text="Reclassifying incidents…")
+
+    def progress(done: int, total: int | None, stage: str) -> None:
+        bar.progress(min(done / max(total or 1, 1), 1.0), text=f"{stage}: {done:,} of {total or 0:,}")
+
+    try:
+        result = load_scenario_into_store(
+            store, new, manifest="edited in the dashboard", actor=user, progress=progress
+        )
+    except PermissionDeniedError as err:
+        st.error(str(err))
+        return
+    bar.empty()
+    st.session_state["zones_saved"] = (
+        f"{what}: saved. {result.total:,} incidents reclassified, {result.changed:,} verdicts changed."
+    )
+    common.get_cache(common.default_url()).invalidate()
+    st.rerun()
+
+
+def show_errors(err: ManifestError) -> None:
+    for line in err.problems:
+        st.error(line)
+
+
+if "zones_saved" in st.session_state:
+    st.success(st.session_state.pop("zones_saved"))
+
+st.markdown(f"**{common.md(scen.name)}**")
+st.caption(scen.description)
+parties = pd.DataFrame([{"id": p.id, "name": p.name, "colour": p.colour} for p in scen.parties])
+lines = pd.DataFrame(
+    [
+        {
+            "id": ln.id,
+            "name": ln.name,
+            "left": ln.left_party,
+            "right": ln.right_party,
+            "valid from": ln.valid_from,
+            "valid to": ln.valid_to,
+            "agreement": ln.agreement,
+        }
+        for ln in scen.lines
+    ]
+)
+zones = pd.DataFrame(
+    [
+        {
+            "id": z.id,
+            "name": z.name,
+            "kind": z.kind,
+            "shape": f"{z.width_m:g} m {z.side} of {z.line}" if z.derived else f"drawn ({z.source})",
+            "valid from": z.valid_from,
+            "valid to": z.valid_to,
+        }
+        for z in scen.zones
+    ]
+)
+rules = pd.DataFrame(
+    [
+        {
+            "id": r.id,
+            "zone": r.zone,
+            "prohibits": ", ".join(r.prohibits),
+            "parties": ", ".join(r.parties),
+            "severity": r.severity,
+            "text": r.text,
+        }
+        for r in scen.rules
+    ]
+)
+tabs = st.tabs(["Scenario", "Add a zone", "Derive a buffer zone", "Add a line", "Rules"])
+with tabs[0]:
+    st.subheader("Parties")
+    st.dataframe(parties, hide_index=True, use_container_width=True)
+    st.subheader("Lines")
+    st.dataframe(lines, hide_index=True, use_container_width=True)
+    st.subheader("Zones")
+    st.dataframe(zones, hide_index=True, use_container_width=True)
+    if scen.repairs:
+        st.warning("Geometries repaired on load:\n\n" + "\n".join(f"- {common.md(r)}" for r in scen.repairs))
+    with tempfile.TemporaryDirectory() as folder:
+        write_manifest(scen, Path(folder))
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file in sorted(Path(folder).iterdir()):
+                archive.write(file, file.name)
+    st.download_button(
+        "Download this scenario as a manifest (zip)", buffer.getvalue(), "scenario.zip", "application/zip"
+    )
+    remove = st.selectbox("Remove a zone (and its rules)", ["—", *[z.id for z in scen.zones]], key="z_remove")
+    if remove != "—" and st.button(f"Remove zone {remove}", type="secondary"):
+        save(remove_zone(scen, remove), f"zone {remove} removed")
+
+with tabs[1], st.form("drawn_zone"):
+    upload = st.file_uploader(
+        "Zone geometry (GeoJSON, GeoPackage, zipped Shapefile, KML/KMZ)",
+        type=["geojson", "json", "gpkg", "zip", "kml", "kmz"],
+    )
+    c1, c2, c3 = st.columns(3)
+    zone_id = c1.text_input("Id", key="dz_id")
+    name = c2.text_input("Name", key="dz_name")
+    kind = c3.selectbox("Kind", ZONE_KINDS, key="dz_kind")
+    d1, d2, d3 = st.columns(3)
+    valid_from = d1.date_input("In force from", value=None, key="dz_from")
+    valid_to = d2.date_input("In force until (last day)", value=None, key="dz_to")
+    repair = d3.checkbox("Repair invalid geometry (make_valid) and report it", key="dz_repair")
+    if st.form_submit_button("Add zone and reclassify", type="primary"):
+        if upload is None:
+            st.error("Choose a geometry file.")
+        else:
+            try:
+                new = add_drawn_zone(
+                    scen,
+                    zone_id=zone_id.strip(),
+                    name=name,
+                    kind=kind,
+                    data=upload.getvalue(),
+                    file_name=upload.name,
+                    valid_from=valid_from,
+                    valid_to=valid_to,
+                    repair=repair,
+                )
+            except ManifestError as err:
+                show_errors(err)
+            else:
+                save(new, f"zone {zone_id}")
+
+with tabs[2]:
+    st.caption(
+        "A derived zone holds every point within its width of the line (round ends), on the side named. "
+        "Sides are relative to the line's direction."
+    )
+    with st.form("derived_zone"):
+        c1, c2, c3 = st.columns(3)
+        zone_id = c1.text_input("Id", key="bz_id")
+        name = c2.text_input("Name", key="bz_name")
+        kind = c3.selectbox("Kind", ZONE_KINDS, key="bz_kind")
+        c4, c5, c6 = st.columns(3)
+        line = c4.selectbox("Line", [ln.id for ln in scen.lines], key="bz_line")
+        width_km = c5.number_input(
+            "Width (km) on each side named", min_value=0.0, value=5.0, step=0.5, key="bz_width"
+        )
+        side_names = (
+            {"both": "Both sides"}
+            | {
+                s: f"{s.capitalize()} side ({getattr(scen.line(line), f'{s}_party') or 'no party'})"
+                for s in ("left", "right")
+            }
+            if line
+            else {"both": "Both sides"}
+        )
+        side = c6.selectbox("Side", list(side_names), format_func=side_names.get, key="bz_side")
+        d1, d2 = st.columns(2)
+        valid_from = d1.date_input("In force from", value=None, key="bz_from")
+        valid_to = d2.date_input("In force until (last day)", value=None, key="bz_to")
+        if st.form_submit_button("Derive zone and reclassify", type="primary"):
+            try:
+                new = derive_zone(
+                    scen,
+                    zone_id=zone_id.strip(),
+                    name=name,
+                    kind=kind,
+                    line=line,
+                    width_m=width_km * 1000.0,
+                    side=side,
+                    valid_from=valid_from,
+                    valid_to=valid_to,
+                )
+            except ManifestError as err:
+                show_errors(err)
+            else:
+                save(new, f"zone {zone_id}")
+
+with tabs[3], st.form("line"):
+    upload = st.file_uploader("Line geometry", type=["geojson", "json", "gpkg", "zip", "kml", "kmz"])
+    c1, c2, c3 = st.columns(3)
+    line_id = c1.text_input("Id", key="l_id")
+    name = c2.text_input("Name", key="l_name")
+    agreement = c3.text_input("Agreement", key="l_agreement")
+    party_ids = ["", *[p.id for p in scen.parties]]
+    c4, c5 = st.columns(2)
+    left = c4.selectbox("Party on the left of the line's direction", party_ids, key="l_left")
+    right = c5.selectbox("Party on the right", party_ids, key="l_right")
+    if st.form_submit_button("Add line and reclassify", type="primary"):
+        if upload is None:
+            st.error("Choose a geometry file.")
+        else:
+            try:
+                new = add_line(
+                    scen,
+                    line_id=line_id.strip(),
+                    name=name,
+                    data=upload.getvalue(),
+                    file_name=upload.name,
+                    left_party=left or None,
+                    right_party=right or None,
+                    agreement=agreement,
+                )
+            except ManifestError as err:
+                show_errors(err)
+            else:
+                save(new, f"line {line_id}")
+
+with tabs[4]:
+    st.dataframe(rules, hide_index=True, use_container_width=True)
+    existing = {r.id: r for r in scen.rules}
+    pick = st.selectbox("Edit rule", ["(new rule)", *existing], key="r_pick")
+    base = existing.get(pick)
+    labels = vocabulary().labels
+    with st.form("rule"):
+        c1, c2, c3 = st.columns(3)
+        rule_id = c1.text_input(
+            "Id", value=base.id if base else "", disabled=base is not None, key=f"r_id_{pick}"
+        )
+        zone = c2.selectbox(
+            "Zone",
+            [z.id for z in scen.zones],
+            index=[z.id for z in scen.zones].index(base.zone) if base else 0,
+            key=f"r_zone_{pick}",
+        )
+        severity = c3.selectbox(
+            "Severity",
+            SEVERITIES,
+            index=SEVERITIES.index(base.severity) if base and base.severity in SEVERITIES else 2,
+            key=f"r_sev_{pick}",
+        )
+        prohibits = st.multiselect(
+            "Prohibited categories",
+            sorted(labels),
+            default=list(base.prohibits) if base else [],
+            format_func=labels.get,
+            key=f"r_cats_{pick}",
+        )
+        everyone = st.checkbox(
+            "Binds every party", value=base.binds_all if base else True, key=f"r_all_{pick}"
+        )
+        bound = st.multiselect(
+            "Binds these parties",
+            [p.id for p in scen.parties],
+            default=[p for p in base.parties if p != "*"] if base else [],
+            key=f"r_parties_{pick}",
+        )
+        text = st.text_area("Text of the agreement", value=base.text if base else "", key=f"r_text_{pick}")
+        d1, d2 = st.columns(2)
+        valid_from = d1.date_input(
+            "In force from", value=base.valid_from if base else None, key=f"r_from_{pick}"
+        )
+        valid_to = d2.date_input("In force until", value=base.valid_to if base else None, key=f"r_to_{pick}")
+        b1, b2 = st.columns(2)
+        submitted = b1.form_submit_button("Save rule and reclassify", type="primary")
+        deleted = b2.form_submit_button("Delete this rule", disabled=base is None)
+    if submitted:
+        rule = Rule(
+            rule_id.strip(),
+            zone,
+            tuple(prohibits),
+            ("*",) if everyone else tuple(bound),
+            severity,
+            text,
+            valid_from if isinstance(valid_from, date) else None,
+            valid_to if isinstance(valid_to, date) else None,
+            base.weapon_classes if base else (),
+        )
+        try:
+            new = upsert_rule(scen, rule)
+        except ManifestError as err:
+            show_errors(err)
+        else:
+            save(new, f"rule {rule.id}")
+    if deleted and base is not None:
+        save(remove_rule(scen, base.id), f"rule {base.id} deleted")

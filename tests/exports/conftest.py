@@ -1,0 +1,89 @@
+"""Fixtures of the export tests: the demo scenario, a seeded view, and hand-placed incidents."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geo import DEMO_MANIFEST, classify, generate_incidents, load_scenario
+from geo.model import INCIDENT_COLUMNS, Scenario
+
+AS_OF = pd.Timestamp("2025-07-01T00:00:00Z")
+END_DAY = date(2025, 6, 30)
+
+
+def to_view(incidents: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """An incident view as the store returns it: normalised + classification + store columns."""
+    view = incidents.join(classify(incidents, scenario))
+    view["incident_id"] = np.arange(1, len(view) + 1, dtype=np.int64)
+    view["batch_id"] = np.int64(1)
+    view["ingested_at"] = pd.Timestamp("2025-07-01T00:00:00.123456Z")
+    return view
+
+
+def incident_rows(rows: list[dict]) -> pd.DataFrame:
+    """Normalised incidents from a few hand-written rows (unlisted columns get neutral values)."""
+    defaults = {
+        "source": "monitor-team",
+        "source_event_id": "",
+        "occurred_at": AS_OF - pd.Timedelta(days=2),
+        "date_precision": "exact",
+        "location_precision": "exact",
+        "location_uncertainty_m": np.nan,
+        "location_name": "",
+        "category": "artillery_fire",
+        "sub_category": "",
+        "weapon_class": "",
+        "actor": "",
+        "target": "",
+        "party": "north",
+        "party_basis": "source",
+        "fatalities": 0,
+        "description": "",
+        "verification": "verified",
+    }
+    frame = pd.DataFrame([{**defaults, **row} for row in rows])
+    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
+    frame["occurred_from"] = frame["occurred_at"]
+    frame["occurred_to"] = frame["occurred_at"]
+    for i in range(len(frame)):
+        if not frame.at[i, "source_event_id"]:
+            frame.at[i, "source_event_id"] = f"T-{i + 1}"
+    return frame[list(INCIDENT_COLUMNS)].astype(INCIDENT_COLUMNS)
+
+
+@pytest.fixture(scope="session")
+def scenario() -> Scenario:
+    return load_scenario(DEMO_MANIFEST)
+
+
+@pytest.fixture(scope="session")
+def demo_full(scenario: Scenario) -> pd.DataFrame:
+    """4000 seeded demo incidents over 200 days ending 2025-06-30, classified."""
+    return to_view(generate_incidents(scenario, n=4000, end=END_DAY, seed=7), scenario)
+
+
+def mdl_point(scenario: Scenario, share: float, north_m: float = 0.0) -> tuple[float, float]:
+    """The point at ``share`` of the MDL's length (in lon/lat), moved ``north_m`` meters north."""
+    p = scenario.line("mdl").geometry.interpolate(share, normalized=True)
+    return float(p.x), float(p.y + north_m / 111_000.0)
+
+
+@pytest.fixture(scope="session")
+def breach_point(scenario: Scenario) -> tuple[float, float]:
+    lon, lat = mdl_point(scenario, 0.3, north_m=900.0)
+    assert scenario.zone("dmz").geometry.contains(shapely.Point(lon, lat))
+    return lon, lat
+
+
+@pytest.fixture(scope="session")
+def one_breach(scenario: Scenario, breach_point: tuple[float, float]) -> pd.DataFrame:
+    """One artillery strike by the north inside the DMZ: a definite breach."""
+    lon, lat = breach_point
+    view = to_view(incident_rows([{"lon": lon, "lat": lat, "location_name": "Cheorwon"}]), scenario)
+    assert view["verdict"].astype(str).tolist() == ["breach"]
+    return view
