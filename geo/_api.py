@@ -3,6 +3,7 @@
 from geo._errors import (
     AuthenticationError,
     GeometryFileError,
+    InputError,
     ManifestError,
     NotFoundError,
     PermissionDeniedError,
@@ -32,6 +33,7 @@ __all__ = [
     "VERDICTS",
     "AuthenticationError",
     "GeometryFileError",
+    "InputError",
     "Line",
     "ManifestError",
     "NotFoundError",

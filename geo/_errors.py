@@ -22,6 +22,10 @@ class GeometryFileError(ManifestError):
     """A geometry file cannot be read safely or holds no usable geometry."""
 
 
+class InputError(TrucelineError, ValueError):
+    """A value a user gave (a role, a status, a password, an option) is not acceptable."""
+
+
 class ReaderError(TrucelineError, ValueError):
     """An incident file cannot be read at all (rows with problems are not errors)."""
 

@@ -15,7 +15,7 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from geo._errors import AuthenticationError
+from geo._errors import AuthenticationError, InputError
 from geo.auth import OPERATOR, ROLES, Principal, Role, require
 from geo.store import Store
 
@@ -32,13 +32,13 @@ def add_user(store: Store, name: str, role: str, password: str, *, actor: Princi
     require(actor, "manage_users")
     if role not in ROLES:
         msg = f"role: must be one of {', '.join(ROLES)}, got {role!r}"
-        raise ValueError(msg)
+        raise InputError(msg)
     if not name or len(name) > 64 or not name.replace("_", "").replace(".", "").replace("-", "").isalnum():
         msg = f"user name {name!r}: use 1-64 letters, digits, '.', '_' or '-'"
-        raise ValueError(msg)
+        raise InputError(msg)
     if len(password) < MIN_PASSWORD:
         msg = f"password: at least {MIN_PASSWORD} characters"
-        raise ValueError(msg)
+        raise InputError(msg)
     before = store.frame("SELECT role, disabled FROM users WHERE name = ?", (name,))
     with store.write() as tx:
         tx.execute("DELETE FROM users WHERE name = ?", (name,))

@@ -330,7 +330,7 @@ def _hemi(value: float, pos: str, neg: str) -> str:
 
 def _floor(ts: pd.Timestamp, freq: str) -> pd.Timestamp:
     day = ts.floor("D")
-    return day - pd.Timedelta(days=day.dayofweek) if freq == "week" else day
+    return day - pd.Timedelta(days=day.day_of_week) if freq == "week" else day
 
 
 # --- breach rows ----------------------------------------------------------------------

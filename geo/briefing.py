@@ -7,12 +7,13 @@ and the ``snapshot``, ``brief`` and ``export`` commands all come through here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
 import pandas as pd
 
-from geo._errors import StoreError
+from geo._errors import InputError, StoreError
 from geo.auth import Principal, require
 from geo.brief import history_since, render_brief
 from geo.export import export_bytes
@@ -46,6 +47,14 @@ def _audit(store: Store, actor: Principal, kind: str, filters: Filters, rows: in
         tx.audit(actor, "export", kind, {}, {"filters": filters.describe(), "rows": rows, "bytes": size})
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """An export: the file's bytes, and how many incidents it holds."""
+
+    data: bytes
+    rows: int
+
+
 def render(
     store: Store,
     kind: Kind,
@@ -57,7 +66,7 @@ def render(
     dpi: int = 200,
     bbox: tuple[float, float, float, float] | None = None,
     title: str | None = None,
-) -> bytes:
+) -> Rendered:
     """
     Render one export of the incidents that pass ``filters``.
 
@@ -79,8 +88,8 @@ def render(
 
     Returns
     -------
-    bytes
-        The file.
+    Rendered
+        The file and its incident count.
     """
     require(actor, "export")
     scenario = _scenario(store)
@@ -109,9 +118,9 @@ def render(
         data = export_bytes(view, scenario, kind)
     else:
         msg = f"kind: must be one of {', '.join(MEDIA_TYPES)}, got {kind!r}"
-        raise ValueError(msg)
+        raise InputError(msg)
     _audit(store, actor, kind, filters, len(view), len(data))
-    return data
+    return Rendered(data, len(view))
 
 
 def file_name(kind: str, filters: Filters, as_of: datetime | None = None) -> str:

@@ -473,9 +473,9 @@ def brief_cmd(ctx: click.Context, out: str, title: str | None, **kw: Any) -> Non
 def _write_export(ctx: click.Context, kind: str, out: str, filters: Filters, **options: Any) -> None:
     from geo.briefing import render
 
-    data = render(_store(ctx), kind, filters, actor=OPERATOR, **options)  # type: ignore[arg-type]
-    Path(out).write_bytes(data)
-    click.echo(f"{out}: {len(data):,} bytes ({filters.describe()})")
+    result = render(_store(ctx), kind, filters, actor=OPERATOR, **options)  # type: ignore[arg-type]
+    Path(out).write_bytes(result.data)
+    click.echo(f"{out}: {result.rows} incidents, {len(result.data):,} bytes ({filters.describe()})")
 
 
 # -- demo -----------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geo import readers
-from geo._errors import NotFoundError, StoreError
+from geo._errors import InputError, NotFoundError, StoreError
 from geo.auth import OPERATOR, Principal, require
 from geo.classify import PreparedScenario, classify, prepare
 from geo.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS, VERIFICATION_STATUSES, Scenario
@@ -77,6 +77,7 @@ def content_hash(frame: pd.DataFrame) -> np.ndarray:
     fatalities and description hash alike.
     """
     occurred = pd.to_datetime(frame["occurred_at"], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    frame = frame.fillna({c: "" for c in ("source", "category", "actor", "description") if c in frame})
     parts = [
         frame["source"].astype(str),
         occurred,
@@ -84,12 +85,12 @@ def content_hash(frame: pd.DataFrame) -> np.ndarray:
         frame["lat"].round(6).astype(str),
         frame["category"].astype(str),
         frame["actor"].astype(str),
-        frame["fatalities"].astype("Int64").astype(str),
+        frame["fatalities"].astype("Int64").astype(str).fillna(""),
         frame["description"].astype(str),
     ]
-    joined = parts[0]
+    joined = parts[0].fillna("")
     for part in parts[1:]:
-        joined = joined + "\x1f" + part
+        joined = joined + "\x1f" + part.fillna("")
     return np.array(
         [hashlib.blake2b(s.encode("utf-8"), digest_size=16).hexdigest() for s in joined], dtype=object
     )
@@ -346,7 +347,6 @@ def _upload(
         accepted_parts: list[pd.DataFrame] = []
         for chunk in chunks:
             summary.rows_read += chunk.rows_read
-            summary.warnings += chunk.warnings
             if len(chunk.rejected):
                 rejected = chunk.rejected.assign(batch_id=batch_id)[["batch_id", "line_no", "reason", "raw"]]
                 tx.bulk_insert("rejected_rows", rejected)
@@ -354,6 +354,7 @@ def _upload(
             frame = chunk.frame.reset_index(drop=True)
             if not frame.empty:
                 frame = _dedupe(tx, frame, summary)
+            summary.warnings += _kept_warnings(chunk, frame)
             if frame.empty:
                 progress(summary.rows_read, None, "read")
                 continue
@@ -418,6 +419,15 @@ def _upload(
         )
         tx.touch(rewrite=False)
     return summary
+
+
+def _kept_warnings(chunk: Any, kept: pd.DataFrame) -> list[str]:
+    """The chunk's row warnings, leaving out those of rows dropped as duplicates."""
+    lines = getattr(chunk, "warning_lines", None)
+    if not lines or "line_no" not in kept:
+        return list(chunk.warnings)
+    keep = set(kept["line_no"].tolist())
+    return [w for w, line in zip(chunk.warnings, lines, strict=True) if line in keep]
 
 
 def _dedupe(tx: Tx, frame: pd.DataFrame, summary: UploadSummary) -> pd.DataFrame:
@@ -629,7 +639,7 @@ def set_verification(
     require(actor, "verify")
     if status not in VERIFICATION_STATUSES:
         msg = f"verification: must be one of {', '.join(VERIFICATION_STATUSES)}, got {status!r}"
-        raise ValueError(msg)
+        raise InputError(msg)
     old = str(store.incident(incident_id)["verification"])
     if old == status:
         return

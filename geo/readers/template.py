@@ -1,0 +1,176 @@
+"""The house incident template: one row per incident, in Truceline's own words.
+
+Mapped CSVs are renamed to these columns and then read by the same code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from geo.readers._normalise import (
+    END_OF_DAY,
+    Context,
+    Values,
+    attribute,
+    categories,
+    checked_times,
+    column,
+    coordinates,
+    counts,
+    location_precision,
+    optional_float,
+    parse_formats,
+    parse_iso,
+    show,
+    verification,
+    window,
+)
+
+NAME = "template"
+COLUMNS: tuple[str, ...] = (
+    "event_id", "occurred_at", "lat", "lon", "category", "actor", "party", "location_precision",
+    "location_uncertainty_m", "fatalities", "verification", "source", "description",
+)
+"""The template's columns, in the order of the shipped blank template."""
+EXTRA_COLUMNS: tuple[str, ...] = ("occurred_to", "sub_category", "weapon_class", "target", "location_name")
+"""Optional columns the template also reads."""
+REQUIRED: tuple[str, ...] = ("occurred_at", "lat", "lon", "category")
+USED: frozenset[str] | None = frozenset(COLUMNS + EXTRA_COLUMNS)
+ISO_HINT = "expected ISO 8601, such as 2024-05-01T14:30:00Z or 2024-05-01"
+DEFAULT_SOURCE = "monitor"
+
+_DAYFIRST: tuple[tuple[str, bool], ...] = tuple(
+    (f"{d}{t}", bool(t)) for d in ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y") for t in (" %H:%M:%S", " %H:%M", "")
+)
+_MONTHFIRST: tuple[tuple[str, bool], ...] = tuple(
+    (f"{d}{t}", bool(t)) for d in ("%m/%d/%Y", "%m-%d-%Y") for t in (" %H:%M:%S", " %H:%M", "")
+)
+_WORDS: tuple[tuple[str, bool], ...] = tuple(
+    (f"{d}{t}", bool(t)) for d in ("%d %B %Y", "%d %b %Y", "%d-%b-%y", "%d-%b-%Y", "%B %d, %Y")
+    for t in (" %H:%M:%S", " %H:%M", "")
+)
+_OFFSET = re.compile(r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d)$")
+
+
+def layout(header: Sequence[str]) -> str | None:
+    """``template`` when the header has ``occurred_at``, ``lat`` and ``lon``."""
+    return NAME if {"occurred_at", "lat", "lon"} <= set(header) else None
+
+
+def date_formats(*, dayfirst: bool = True) -> tuple[tuple[str, bool], ...]:
+    """The formats tried for mapped dates without an explicit ``date_format``."""
+    return (("ISO8601", True), *(_DAYFIRST if dayfirst else _MONTHFIRST), *_WORDS)
+
+
+def _times(values: pd.Series, ctx: Context) -> tuple[pd.Series, np.ndarray]:
+    options = ctx.options
+    if options is None:
+        return parse_iso(values)
+    formats = ((options.date_format, bool(re.search(r"%[HIXTRc]", options.date_format))),) \
+        if options.date_format else date_formats(dayfirst=options.dayfirst)
+    if not options.timezone:
+        return parse_formats(values, formats)
+    explicit = values.str.contains(_OFFSET, regex=True).to_numpy(dtype=bool)
+    aware, t1 = parse_formats(values.where(explicit, ""), formats)
+    naive, t2 = parse_formats(values.where(~explicit, ""), formats, utc=False)
+    local = naive.dt.tz_localize(options.timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+    return aware.where(explicit, local), np.where(explicit, t1, t2)
+
+
+def normalise(raw: pd.DataFrame, ctx: Context) -> Values:
+    """
+    Read template columns (or mapped ones renamed to them) into incident columns.
+
+    Parameters
+    ----------
+    raw
+        Text columns named as in the template.
+    ctx
+        The reading context; ``ctx.options`` holds a mapped file's options.
+    """
+    rows = ctx.rows
+    assert rows is not None  # noqa: S101 - set by the reader for every chunk
+    options = ctx.options
+    value_maps = options.values if options is not None else {}
+
+    def label(col: str) -> str:
+        return options.columns.get(col, col) if options is not None else col
+
+    at_raw = column(raw, "occurred_at")
+    parsed, has_time = _times(at_raw, ctx)
+    hint = f"expected {options.date_format}" if options is not None and options.date_format else ISO_HINT
+    at = checked_times(parsed, at_raw, label("occurred_at"), rows, ctx.now, ~has_time, hint=hint)
+    precision = np.where(has_time, "exact", "day").astype(object)
+    start, end = window(at, precision)
+    to_raw = column(raw, "occurred_to")
+    if (to_raw != "").any():
+        parsed_to, to_time = _times(to_raw, ctx)
+        stop = checked_times(parsed_to, to_raw, label("occurred_to"), rows, ctx.now, ~to_time, hint=hint,
+                             required=False)
+        stop = np.where(to_time, stop, stop + END_OF_DAY.astype("timedelta64[ns]"))
+        given = ~np.isnat(stop)
+        rows.reject(given & ~np.isnat(at) & (stop < at), lambda idx: f"{label('occurred_to')}: "
+                    + show(to_raw, idx) + f" is before {label('occurred_at')} " + show(at_raw, idx))
+        longer = given & (stop > end)
+        end = np.where(longer, stop, end)
+        precision = np.where(longer, "range", precision).astype(object)
+
+    lat, lon = coordinates(column(raw, "lat"), column(raw, "lon"), rows, lat_col=label("lat"),
+                           lon_col=label("lon"), bbox=ctx.bbox)
+    if "category" in ctx.absent:
+        category: np.ndarray | str = "other"
+    else:
+        category = categories(column(raw, "category"), rows, ctx.vocab, col=label("category"),
+                              value_map=value_maps.get("category"))
+    actor = column(raw, "actor")
+    party, basis = _party(raw, actor, ctx, label)
+    source = column(raw, "source")
+    default_source = ctx.source_name or (options.source if options is not None else None) or DEFAULT_SOURCE
+    return {
+        "source": source.where(source != "", default_source),
+        "source_event_id": column(raw, "event_id"),
+        "occurred_at": at,
+        "occurred_from": start,
+        "occurred_to": end,
+        "date_precision": precision,
+        "lon": lon,
+        "lat": lat,
+        "location_precision": location_precision(column(raw, "location_precision"), rows,
+                                                 col=label("location_precision"),
+                                                 value_map=value_maps.get("location_precision")),
+        "location_uncertainty_m": optional_float(column(raw, "location_uncertainty_m"),
+                                                 label("location_uncertainty_m"), rows),
+        "location_name": column(raw, "location_name"),
+        "category": category,
+        "sub_category": column(raw, "sub_category"),
+        "weapon_class": column(raw, "weapon_class"),
+        "actor": actor,
+        "target": column(raw, "target"),
+        "party": party,
+        "party_basis": basis,
+        "fatalities": counts(column(raw, "fatalities"), label("fatalities"), rows),
+        "description": column(raw, "description", strip=False),
+        "verification": verification(column(raw, "verification"), rows,
+                                     value_map=value_maps.get("verification")),
+    }
+
+
+def _party(raw: pd.DataFrame, actor: pd.Series, ctx: Context, label: Callable[[str], str],
+           ) -> tuple[np.ndarray, np.ndarray]:
+    rows = ctx.rows
+    assert rows is not None  # noqa: S101
+    stated = column(raw, "party")
+    given = (stated != "").to_numpy()
+    if ctx.parties is not None:
+        unknown = given & ~stated.isin(ctx.parties).to_numpy()
+        known = ", ".join(sorted(ctx.parties))
+        rows.warn(unknown, lambda idx: f"{label('party')}: unknown party " + show(stated, idx)
+                  + f" (the scenario's parties are {known}); ignored")
+        given = given & ~unknown
+    mapped, basis = attribute([(label("actor"), actor)], ctx, rows)
+    party = np.where(given, stated.to_numpy(dtype=object), mapped).astype(object)
+    return party, np.where(given, "source", basis).astype(object)
