@@ -101,7 +101,8 @@ def _times(rng: np.random.Generator, n: int, days: int, end_day: date) -> pd.Dat
     """A base rate, three escalation weeks, more incidents by night; never in the future."""
     start = pd.Timestamp(end_day - timedelta(days=days - 1), tz="UTC")
     day_weight = np.ones(days)
-    for week in rng.choice(max(days - 7, 1), 3, replace=False):
+    starts = max(days - 7, 1)
+    for week in rng.choice(starts, min(3, starts), replace=False):
         day_weight[week : week + 7] *= 4.0
     day = rng.choice(days, n, p=day_weight / day_weight.sum())
     hour = (rng.normal(2.0, 5.0, n) % 24.0) * 3600.0

@@ -72,6 +72,37 @@ _REQUIRED = {
     "zone": ("id", "name", "kind"),
     "rule": ("id", "zone", "prohibits", "parties", "severity", "text"),
 }
+_TEXT = (
+    "id",
+    "name",
+    "file",
+    "layer",
+    "crs",
+    "left_party",
+    "right_party",
+    "agreement",
+    "kind",
+    "line",
+    "side",
+    "zone",
+    "severity",
+    "text",
+    "colour",
+    "short_name",
+    "description",
+    "party_mapping",
+)
+_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    **dict.fromkeys(_TEXT, ((str,), "text")),
+    "synthetic": ((bool,), "true or false"),
+    "repair": ((bool,), "true or false"),
+    "width_m": ((int, float), "a number"),
+    "prohibits": ((list,), "a list of text"),
+    "parties": ((list,), "a list of text"),
+    "weapon_classes": ((list,), "a list of text"),
+    "valid_from": ((date, str), "a date"),
+    "valid_to": ((date, str), "a date"),
+}
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 MATCH_KINDS = ("exact", "iexact", "icontains")
@@ -109,15 +140,9 @@ def _table_key(kind: str, index: int, entry: dict) -> str:
 
 def _check_entries(raw: dict, problems: _Problems) -> None:
     for kind, allowed in _KEYS.items():
-        entries = raw.get(kind, {} if kind == "scenario" else [])
-        if kind == "scenario":
-            entries = [entries]
-        elif not isinstance(entries, list):
-            problems.add(kind, f"must be an array of tables ([[{kind}]])")
-            continue
-        seen: set[str] = set()
-        for i, entry in enumerate(entries):
+        for i, entry in enumerate(_tables(raw, kind, problems)):
             key = kind if kind == "scenario" else _table_key(kind, i, entry)
+            _check_types(key, entry, problems)
             for unknown in sorted(set(entry) - allowed):
                 problems.add(
                     f"{key}.{unknown}", f"unknown key (expected one of {', '.join(sorted(allowed))})"
@@ -125,15 +150,51 @@ def _check_entries(raw: dict, problems: _Problems) -> None:
             for need in _REQUIRED.get(kind, ()):
                 if entry.get(need) in (None, "", []):
                     problems.add(f"{key}.{need}", "missing")
-            ident = entry.get("id")
-            if kind != "scenario" and ident is not None:
-                if not isinstance(ident, str) or not _ID.match(ident):
-                    problems.add(f"{key}.id", "must be letters, digits, '_', '.', '-' (at most 64)")
-                elif ident in seen:
-                    problems.add(f"{key}.id", "duplicate id")
-                seen.add(str(ident))
+        _check_ids(kind, (raw.get(kind) or []) if kind != "scenario" else [], problems)
     for unknown in sorted(set(raw) - set(_KEYS)):
         problems.add(unknown, "unknown table (expected scenario, party, line, zone, rule)")
+
+
+def _tables(raw: dict, kind: str, problems: _Problems) -> list[dict]:
+    """The entries of a table kind, each a dict; a wrong shape is a problem (and dropped)."""
+    entries = raw.get(kind, {} if kind == "scenario" else [])
+    if kind == "scenario":
+        if not isinstance(entries, dict):
+            problems.add(kind, "must be a table ([scenario])")
+            raw[kind] = entries = {}
+        return [entries]
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        problems.add(kind, f"must be an array of tables ([[{kind}]])")
+        raw[kind] = []
+        return []
+    return entries
+
+
+def _check_types(key: str, entry: dict, problems: _Problems) -> None:
+    """Report (and drop) values of the wrong type, so later checks see only sound values."""
+    for name in sorted(set(entry) & set(_TYPES)):
+        types, what = _TYPES[name]
+        value = entry[name]
+        wrong = not isinstance(value, types) or (name == "width_m" and isinstance(value, bool))
+        if not wrong and isinstance(value, list):
+            wrong = not all(isinstance(v, str) for v in value)
+        if wrong:
+            problems.add(f"{key}.{name}", f"must be {what}, got {value!r}")
+            del entry[name]
+
+
+def _check_ids(kind: str, entries: list[dict], problems: _Problems) -> None:
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        ident = entry.get("id")
+        if ident is None:
+            continue
+        key = _table_key(kind, i, entry)
+        if not _ID.match(ident):
+            problems.add(f"{key}.id", "must be letters, digits, '_', '.', '-' (at most 64)")
+        elif ident in seen:
+            problems.add(f"{key}.id", "duplicate id")
+        seen.add(ident)
 
 
 def read_geometry(

@@ -42,8 +42,9 @@ def test_scenario_validate_ok_and_bad(tmp_path):
     good = CliRunner().invoke(cli, ["scenario", "validate", str(DEMO_MANIFEST)])
     assert good.exit_code == 0 and good.output.strip().endswith(": ok")
     bad = tmp_path / "bad.toml"
-    bad.write_text('[scenario]\nname = "x"\n[[zone]]\nid = "z"\nname = "Z"\nkind = "moat"\n'
-                   'line = "nope"\nwidth_m = -1\n')
+    bad.write_text(
+        '[scenario]\nname = "x"\n[[zone]]\nid = "z"\nname = "Z"\nkind = "moat"\nline = "nope"\nwidth_m = -1\n'
+    )
     result = CliRunner().invoke(cli, ["scenario", "validate", str(bad)])
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
@@ -53,11 +54,26 @@ def test_scenario_validate_ok_and_bad(tmp_path):
 
 def test_classify_writes_the_contract_columns(tmp_path):
     out = tmp_path / "out.csv"
-    result = CliRunner().invoke(cli, ["classify", "--scenario", str(DEMO_MANIFEST), str(EXAMPLE), "--out", str(out)])
+    result = CliRunner().invoke(
+        cli, ["classify", "--scenario", str(DEMO_MANIFEST), str(EXAMPLE), "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out)
-    for col in ("event_id", "occurred_at", "lon", "lat", "category", "party", "attribution", "verdict", "rules",
-                "zones", "nearest_line", "distance_m", "side"):
+    for col in (
+        "event_id",
+        "occurred_at",
+        "lon",
+        "lat",
+        "category",
+        "party",
+        "attribution",
+        "verdict",
+        "rules",
+        "zones",
+        "nearest_line",
+        "distance_m",
+        "side",
+    ):
         assert col in frame.columns, col
     assert set(frame["verdict"]) <= {"breach", "possible_breach", "no_breach", "outside_monitored_area"}
     assert frame["nearest_line"].eq("mdl").all()
@@ -76,8 +92,11 @@ def test_demo_is_idempotent_and_says_when_public(db):
 def test_ingest_json_summary_accounts_for_every_row(demo_db, tmp_path):
     bad = tmp_path / "bad.csv"
     text = EXAMPLE.read_text(encoding="utf-8").splitlines()
-    rows = [*text, text[1].replace("EX-0001", "EX-9001").replace("37.9553", "95.0"),
-            text[1].replace("EX-0001", "EX-9002").replace("2024-03-04", "2999-01-01")]
+    rows = [
+        *text,
+        text[1].replace("EX-0001", "EX-9001").replace("37.9553", "95.0"),
+        text[1].replace("EX-0001", "EX-9002").replace("2024-03-04", "2999-01-01"),
+    ]
     bad.write_text("\n".join(rows) + "\n", encoding="utf-8")
     summary = json.loads(run(demo_db, "ingest", str(bad), "--json"))
     assert set(summary) >= {"batch_id", "rows_read", "accepted", "rejected", "duplicate", "warnings"}
@@ -117,7 +136,9 @@ def test_export_filters_and_formats(demo_db, tmp_path):
     breaches = store.count(store_filters := __import__("geo.filters").filters.Filters(verdicts=("breach",)))
     assert breaches > 0
     out = tmp_path / "b.csv"
-    assert f"{breaches} incidents" in run(demo_db, "export", "--format", "csv", "--out", str(out), "--verdict", "breach")
+    assert f"{breaches} incidents" in run(
+        demo_db, "export", "--format", "csv", "--out", str(out), "--verdict", "breach"
+    )
     assert len(pd.read_csv(out)) == breaches == store.count(store_filters)
     geojson = tmp_path / "all.geojson"
     run(demo_db, "export", "--format", "geojson", "--out", str(geojson), "--party", "north")
@@ -148,16 +169,41 @@ def test_reclassify_and_scenario_load(demo_db):
 def test_users_and_audit(demo_db):
     run(demo_db, "users", "add", "ana", "--role", "analyst", "--password", "correct horse battery")
     assert "ana" in run(demo_db, "users", "list")
-    too_short = CliRunner().invoke(cli, ["--db", demo_db, "users", "add", "bo", "--role", "viewer",
-                                         "--password", "short"])
+    too_short = CliRunner().invoke(
+        cli, ["--db", demo_db, "users", "add", "bo", "--role", "viewer", "--password", "short"]
+    )
     assert too_short.exit_code != 0 and "at least 10 characters" in too_short.output
     audit = run(demo_db, "audit", "--limit", "20")
     assert "user_set" in audit and "scenario_load" in audit and "upload" in audit
 
 
 def test_bad_options_fail_clearly(demo_db):
-    result = CliRunner().invoke(cli, ["--db", demo_db, "export", "--format", "csv", "--out", "x.csv",
-                                      "--since", "yesterday-ish"])
+    result = CliRunner().invoke(
+        cli, ["--db", demo_db, "export", "--format", "csv", "--out", "x.csv", "--since", "yesterday-ish"]
+    )
     assert result.exit_code == 2 and "is not a date" in result.output
     result = CliRunner().invoke(cli, ["--db", "mysql://nope", "batches"])
     assert result.exit_code == 1 and "unsupported store URL" in result.output
+
+
+def test_demo_live_adds_incidents_timestamped_now(demo_db):
+    before = open_store(demo_db).count()
+    out = run(
+        demo_db,
+        "demo",
+        "--n",
+        "400",
+        "--days",
+        "30",
+        "--end",
+        "2026-06-30",
+        "--private",
+        "--live",
+        "--max-ticks",
+        "2",
+    )
+    assert out.count("live: +") == 2
+    store = open_store(demo_db)
+    assert store.count() > before
+    newest = store.query(limit=1)["occurred_at"].iloc[0]
+    assert (pd.Timestamp.now(tz="UTC") - newest) < pd.Timedelta(minutes=5)

@@ -185,9 +185,9 @@ def test_uppercase_old_headers_are_read(read_all):
     assert result.frame["source_event_id"].tolist() == ["PRK321", "KOR402", "KOR415"]
 
 
-def test_broad_country_patterns_catch_civilians_too(read_all):
-    # The demo mapping's "South Korea" (icontains) also matches "Civilians (South Korea)": with it, the
-    # attack on farmers is attributed to the south. Scenario mappings should name armed forces only.
-    broad = read_all(CURRENT, party_mapping=korea_party_mapping()).row("KOR1004")
-    precise = read_all(CURRENT, party_mapping=ACLED_PARTIES).row("KOR1004")
-    assert (broad["party"], precise["party"]) == ("south", "")
+def test_demo_mapping_does_not_attribute_attacks_on_civilians(read_all):
+    # A broad "South Korea" (icontains) pattern would also match "Civilians (South Korea)" and pin
+    # the attack on farmers on the army; the demo mapping names armed forces only.
+    demo = read_all(CURRENT, party_mapping=korea_party_mapping()).row("KOR1004")
+    broad = read_all(CURRENT, party_mapping=[("South Korea", "icontains", "south")]).row("KOR1004")
+    assert (demo["party"], broad["party"]) == ("", "south")
