@@ -11,9 +11,11 @@ from geo._errors import (
     StoreError,
     TrucelineError,
 )
+from geo.auth import Principal
 from geo.categories import Vocabulary, load_vocabulary, vocabulary
 from geo.classify import PreparedScenario, classify, prepare
 from geo.demo import DEMO_MANIFEST, generate_incidents
+from geo.filters import Filters
 from geo.manifest import load_scenario, validate_manifest
 from geo.model import (
     CLASSIFICATION_COLUMNS,
@@ -25,6 +27,7 @@ from geo.model import (
     Scenario,
     Zone,
 )
+from geo.store import Store, open_store
 
 __all__ = [
     "CLASSIFICATION_COLUMNS",
@@ -32,6 +35,7 @@ __all__ = [
     "INCIDENT_COLUMNS",
     "VERDICTS",
     "AuthenticationError",
+    "Filters",
     "GeometryFileError",
     "InputError",
     "Line",
@@ -40,9 +44,11 @@ __all__ = [
     "Party",
     "PermissionDeniedError",
     "PreparedScenario",
+    "Principal",
     "ReaderError",
     "Rule",
     "Scenario",
+    "Store",
     "StoreError",
     "TrucelineError",
     "Vocabulary",
@@ -51,6 +57,7 @@ __all__ = [
     "generate_incidents",
     "load_scenario",
     "load_vocabulary",
+    "open_store",
     "prepare",
     "validate_manifest",
     "vocabulary",

@@ -15,7 +15,7 @@ import pandas as pd
 
 NO_ZONE = "(no zone)"
 UNATTRIBUTED = "(unattributed)"
-FREQS = {"day": "D", "week": "W-SUN", "month": "MS"}
+FREQS = {"day": "D", "week": "W-SUN", "month": "M"}
 SPIKE_RATIO = 1.25
 MODERATE_RATIO = 1.10
 DEFAULT_FLOOR = 5
