@@ -1,0 +1,54 @@
+"""The in-memory incident cache catches up with the store: appends by id, reloads on rewrites."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from geo.cache import IncidentCache, window_start
+from geo.demo import generate_incidents
+from geo.ingest import delete_batch, ingest_frame, load_scenario_into_store, set_verification
+from geo.store import COMPACT_COLUMNS, open_store
+
+
+@pytest.fixture
+def store(tmp_path, demo_scenario):
+    s = open_store(f"sqlite:///{tmp_path / 'c.db'}")
+    load_scenario_into_store(s, demo_scenario)
+    yield s
+    s.close()
+
+
+def test_appends_new_incidents_and_reloads_after_rewrites(store, demo_scenario):
+    cache = IncidentCache(store)
+    assert len(cache.snapshot().frame) == 0
+    ingest_frame(store, generate_incidents(demo_scenario, n=50, end=date(2026, 6, 1), seed=1), name="a")
+    first = cache.snapshot()
+    assert len(first.frame) == 50 and first.max_id == 50
+    assert tuple(first.frame.columns) == COMPACT_COLUMNS
+    ingest_frame(store, generate_incidents(demo_scenario, n=30, end=date(2026, 6, 2), seed=2), name="b")
+    second = cache.snapshot()
+    assert len(second.frame) == 80 and second.generation == first.generation  # appended, not reloaded
+    assert second.frame["incident_id"].is_unique
+    assert set(second.frame["verdict"].cat.categories) <= {
+        "breach",
+        "possible_breach",
+        "no_breach",
+        "outside_monitored_area",
+    }
+    set_verification(store, 3, "disputed")
+    third = cache.snapshot()
+    assert third.generation > second.generation
+    assert third.frame.set_index("incident_id").loc[3, "verification"] == "disputed"
+    delete_batch(store, 1)
+    assert len(cache.snapshot().frame) == 30
+    assert cache.snapshot(refresh=False) is cache.snapshot(refresh=False)
+
+
+def test_window_presets():
+    now = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    assert window_start(now, "24h") == now - timedelta(hours=24)
+    assert window_start(now, "7d") == now - timedelta(days=7)
+    assert window_start(now, "30d") == now - timedelta(days=30)
+    assert window_start(now, "all") is None
