@@ -12,67 +12,117 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from dashboard import common  # noqa: E402
-from geo.accounts import get_setting  # noqa: E402
+from geo.auth import Principal  # noqa: E402
 
-st.set_page_config(page_title="Truceline", page_icon="🕊️", layout="wide")
+# A local image: a Material or emoji page icon makes the browser fetch it from a CDN.
+st.set_page_config(
+    page_title="Truceline", page_icon=str(ROOT / "dashboard" / "static" / "truceline-icon.png"), layout="wide"
+)
 
 VIEWS = ROOT / "dashboard" / "views"
 PAGES = {
     "Monitor": [
-        ("live_map.py", "Live map", "🗺️", "view"),
-        ("trends.py", "Trends", "📈", "view"),
-        ("incident.py", "Incident", "🔎", "view"),
+        ("live_map.py", "Live map", ":material/map:", "view"),
+        ("trends.py", "Trends", ":material/trending_up:", "view"),
+        ("incident.py", "Incident", ":material/search:", "view"),
     ],
     "Data": [
-        ("upload.py", "Upload", "⬆️", "upload"),
-        ("export.py", "Export", "📄", "export"),
+        ("upload.py", "Upload", ":material/upload_file:", "upload"),
+        ("export.py", "Export", ":material/download:", "export"),
     ],
     "Admin": [
-        ("zones.py", "Zones & rules", "🧭", "edit_scenario"),
-        ("admin.py", "Users & audit", "🛡️", "manage_users"),
+        ("zones.py", "Zones & rules", ":material/layers:", "edit_scenario"),
+        ("admin.py", "Users & audit", ":material/admin_panel_settings:", "manage_users"),
     ],
 }
+LOGIN = ("login.py", "Sign in", ":material/login:")
+
+
+def pages_for(user: Principal) -> dict[str, list[st.Page]]:
+    """
+    The pages a user's role allows, by section.
+
+    A page the role does not allow is not in the menu and never runs: its URL shows a
+    refusal instead (rather than Streamlit's "page not found" and the default page).
+    """
+    sections: dict[str, list[st.Page]] = {}
+    for section, items in PAGES.items():
+        for file, title, icon, permission in items:
+            url_path = file.removesuffix(".py")
+            if user.can(permission):
+                page = st.Page(
+                    str(VIEWS / file),
+                    title=title,
+                    icon=icon,
+                    url_path=url_path,
+                    default=file == "live_map.py",
+                )
+            else:
+                page = st.Page(
+                    lambda title=title: refused(user, title),
+                    title="Not allowed",
+                    url_path=url_path,
+                    visibility="hidden",
+                )
+            sections.setdefault(section, []).append(page)
+    return sections
+
+
+def refused(user: Principal, title: str) -> None:
+    """What a page the user's role does not allow shows instead of itself."""
+    st.title("Not allowed")
+    st.error(f"Your role ({user.role}) does not allow the {title} page.", icon=":material/block:")
+
+
+def login_page() -> None:
+    """
+    Only the sign-in page exists for someone who may not see the data.
+
+    It answers at every page's URL, so a shared link (with its filters) still leads to
+    its page once the visitor has signed in.
+    """
+    file, title, icon = LOGIN
+    paths = [f.removesuffix(".py") for items in PAGES.values() for f, *_ in items]
+    pages = [
+        st.Page(
+            str(VIEWS / file),
+            title=title,
+            icon=icon,
+            url_path=path,
+            default=path == "live_map",
+            visibility="visible" if path == "live_map" else "hidden",
+        )
+        for path in paths
+    ]
+    st.navigation(pages, position="hidden").run()
 
 
 def main() -> None:
     user = common.principal()
     if user is None:
-        page = st.navigation([st.Page(str(VIEWS / "login.py"), title="Sign in", icon="🔑")])
-        page.run()
+        login_page()
         return
-    sections = {
-        section: [
-            st.Page(
-                str(VIEWS / file),
-                title=title,
-                icon=icon,
-                url_path=file.removesuffix(".py"),
-                default=file == "live_map.py",
-            )
-            for file, title, icon, permission in items
-            if user.can(permission)
-        ]
-        for section, items in PAGES.items()
-    }
-    page = st.navigation({k: v for k, v in sections.items() if v})
+    anonymous = common.is_anonymous(user)
+    if anonymous and st.session_state.get("want_login"):
+        login_page()
+        return
+    page = st.navigation(pages_for(user))
     with st.sidebar:
-        if user.name == "anonymous":
+        if anonymous:
             st.info(
-                "Public read-only viewing is on: anyone who can reach this page sees the data.", icon="🌐"
+                "**Public read-only viewing is on**: anyone who can reach this page sees the data.",
+                icon=":material/public:",
             )
             if st.button("Sign in", key="sign_in_anon"):
                 st.session_state["want_login"] = True
                 st.rerun()
         else:
-            st.caption(f"Signed in as **{user.name}** ({user.role})")
+            st.caption(f"Signed in as **{common.md(user.name)}** ({user.role})")
             if st.button("Sign out", key="sign_out"):
-                st.session_state.pop("principal", None)
+                common.sign_out()
                 st.rerun()
-    if st.session_state.get("want_login") and user.name == "anonymous":
-        st.navigation([st.Page(str(VIEWS / "login.py"), title="Sign in", icon="🔑")]).run()
-        return
-    if get_setting(common.store(), "public_read", default=False) and user.name != "anonymous":
-        st.sidebar.caption("Public read-only viewing is on.")
+            if common.public_read():
+                st.caption("Public read-only viewing is on.")
     page.run()
 
 

@@ -6,20 +6,24 @@ Pages read their widgets, call ``geo`` and render; anything cached or shared liv
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from geo.accounts import get_setting
+from geo import readers
+from geo.accounts import account_role
 from geo.auth import Principal
 from geo.cache import IncidentCache, Snapshot, window_start
 from geo.categories import vocabulary
 from geo.filters import Filters
+from geo.ingest import scenario_bounds
 from geo.model import VERIFICATION_STATUSES, Scenario
+from geo.settings import get_setting
 from geo.store import Store, default_url, open_store
 
-SESSION_TIMEOUT_MIN = float(os.environ.get("TRUCELINE_SESSION_MINUTES", "60"))
+DEFAULT_SESSION_MINUTES = 60.0
 WINDOWS = {
     "24h": "Last 24 hours",
     "7d": "Last 7 days",
@@ -33,6 +37,15 @@ VERDICT_LABELS = {
     "possible_breach": "Possible breach",
     "no_breach": "No breach",
     "outside_monitored_area": "Outside monitored area",
+}
+ANONYMOUS = "anonymous"
+_LIST_WIDGETS = {
+    "parties": "f_party",
+    "zones": "f_zone",
+    "verdicts": "f_verdict",
+    "categories": "f_category",
+    "verifications": "f_verification",
+    "sources": "f_source",
 }
 
 
@@ -58,6 +71,11 @@ def snapshot() -> Snapshot:
     return get_cache(default_url()).snapshot()
 
 
+def invalidate() -> None:
+    """Make the next snapshot reload every row (after an upload, undo or reclassification)."""
+    get_cache(default_url()).invalidate()
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def _scenario(url: str, generation: int, changed: str) -> Scenario | None:
     del generation, changed
@@ -70,21 +88,70 @@ def scenario() -> Scenario | None:
     return _scenario(default_url(), s.generation(), str(s.meta("scenario") or "")[-40:])
 
 
-def principal() -> Principal | None:
-    """The signed-in user, anonymous read-only viewer, or ``None``; expires idle sessions."""
+# -- who is signed in ---------------------------------------------------------------------------------
+
+
+def session_minutes() -> float:
+    """Idle minutes before a signed-in session ends (``TRUCELINE_SESSION_MINUTES``, default 60)."""
+    try:
+        return float(os.environ.get("TRUCELINE_SESSION_MINUTES", DEFAULT_SESSION_MINUTES))
+    except ValueError:
+        return DEFAULT_SESSION_MINUTES
+
+
+def public_read() -> bool:
+    """Whether the operator turned on public read-only viewing."""
+    return bool(get_setting(store(), "public_read", default=False))
+
+
+def principal(*, touch: bool = True) -> Principal | None:
+    """
+    The signed-in user, the anonymous read-only viewer, or ``None``; ends idle sessions.
+
+    Parameters
+    ----------
+    touch
+        Count this call as activity (a click does; the live map's own refresh does not,
+        so a screen left open still times out).
+    """
     user: Principal | None = st.session_state.get("principal")
-    seen = st.session_state.get("last_seen")
+    seen: datetime | None = st.session_state.get("last_seen")
     now = datetime.now(UTC)
-    if user is not None and seen is not None and (now - seen).total_seconds() > SESSION_TIMEOUT_MIN * 60:
-        st.session_state.pop("principal", None)
-        st.session_state["expired"] = True
+    if user is not None and (seen is None or (now - seen).total_seconds() > session_minutes() * 60):
+        sign_out(expired=True)
         user = None
+    if user is not None and st.session_state.get("local_account"):
+        role = account_role(store(), user.name)
+        if role is None:
+            sign_out()  # the account was disabled or removed since sign-in
+            user = None
+        elif role != user.role:
+            user = Principal(user.name, role)  # promoted or demoted: takes effect now
+            st.session_state["principal"] = user
     if user is not None:
-        st.session_state["last_seen"] = now
+        if touch:
+            st.session_state["last_seen"] = now
         return user
-    if get_setting(store(), "public_read", default=False):
-        return Principal("anonymous", "viewer")
+    if public_read():
+        return Principal(ANONYMOUS, "viewer")
     return None
+
+
+def is_anonymous(user: Principal | None) -> bool:
+    """Whether ``user`` is the public read-only viewer (nobody signed in), whatever accounts are named."""
+    return user is not None and st.session_state.get("principal") is None
+
+
+def require_page(permission: str) -> Principal:
+    """The user, if allowed ``permission``; otherwise say why on the page and stop it."""
+    user = principal()
+    if user is None:
+        st.error("Sign in to see this page.")
+        st.stop()
+    if not user.can(permission):
+        st.error(f"Your role ({user.role}) does not allow this page.")
+        st.stop()
+    return user
 
 
 def oidc_configured() -> bool:
@@ -95,11 +162,54 @@ def oidc_configured() -> bool:
         return False
 
 
-def sign_in(user: Principal) -> None:
-    """Remember the signed-in user for this browser session."""
+def sign_in(user: Principal, *, local: bool = True) -> None:
+    """Remember the signed-in user for this browser session (``local``: an account in the store)."""
     st.session_state["principal"] = user
+    st.session_state["local_account"] = local
     st.session_state["last_seen"] = datetime.now(UTC)
     st.session_state.pop("expired", None)
+    st.session_state.pop("want_login", None)
+
+
+def sign_out(*, expired: bool = False) -> None:
+    """Forget the user and everything this session prepared for them (files, summaries)."""
+    for key in list(st.session_state):
+        del st.session_state[key]
+    if expired:
+        st.session_state["expired"] = True
+
+
+# -- text -----------------------------------------------------------------------------------------------
+
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+-.!|$~:&=^\"'"})
+
+
+def md(text: object) -> str:
+    """Data text made inert for ``st.markdown``: no links, HTML, emphasis or LaTeX."""
+    return str(text).translate(_MD_SPECIAL).replace("\n", " ").replace("\r", " ")
+
+
+def text(value: object, default: str = "—") -> str:
+    """A stored value as display text: missing values (``None``, NaN, NA) and "" give ``default``."""
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
+        return default
+    return str(value) or default
+
+
+def number(value: object) -> float | None:
+    """A stored number, or ``None`` when missing."""
+    if value is None or bool(pd.isna(value)):
+        return None
+    return float(value)
+
+
+def synthetic_banner(scen: Scenario | None) -> None:
+    """Say so, prominently, when the data is synthetic."""
+    if scen is not None and scen.synthetic:
+        st.warning(
+            "**Synthetic demo data.** Every incident shown here was generated; none is real.",
+            icon=":material/warning:",
+        )
 
 
 def data_as_of(snap: Snapshot) -> str:
@@ -109,13 +219,48 @@ def data_as_of(snap: Snapshot) -> str:
     return f"Data as of {changed} · refreshed {snap.refreshed_at:%H:%M:%S} UTC · {stored}"
 
 
+def flash(message: str | None = None) -> None:
+    """Keep a success message across ``st.rerun()`` (given), or show and forget it (no argument)."""
+    if message is not None:
+        st.session_state["flash"] = message
+        return
+    kept = st.session_state.pop("flash", None)
+    if kept:
+        st.success(kept)
+
+
+# -- filters ---------------------------------------------------------------------------------------------
+
+
 def _options(values: pd.Series | list[str]) -> list[str]:
     return sorted({str(v) for v in values if str(v) != "nan"})
 
 
-def sidebar_filters(scen: Scenario, snap: Snapshot) -> Filters:
+def _day(value: datetime | None, fallback: datetime) -> date:
+    return pd.Timestamp(value or fallback).tz_convert("UTC").date()
+
+
+def _load_widgets(params: dict[str, str], options: dict[str, dict[str, str]], now: datetime) -> None:
+    """Set the filter widgets from URL query parameters (a shared link, or the last view)."""
+    current = Filters.from_query(params)
+    window = params.get("window", "7d" if current.since is None else "custom")
+    st.session_state["f_window"] = window if window in WINDOWS else "7d"
+    start = _day(current.since, now - pd.Timedelta(days=30))
+    end = _day(current.until - pd.Timedelta(seconds=1) if current.until else None, now)
+    st.session_state.pop("f_dates", None)
+    st.session_state["f_dates_default"] = (start, max(start, end))
+    for name, key in _LIST_WIDGETS.items():
+        st.session_state[key] = [v for v in getattr(current, name) if v in options[name]]
+    st.session_state["f_text"] = current.text
+    st.session_state["f_bbox"] = current.bbox
+
+
+def sidebar_filters(scen: Scenario, snap: Snapshot, *, page: str) -> Filters:
     """
     The filter sidebar, kept in the URL so a view can be shared as a link.
+
+    A link with filters selects them; moving between pages keeps them. ``page`` names
+    the page showing the sidebar.
 
     Returns
     -------
@@ -123,87 +268,166 @@ def sidebar_filters(scen: Scenario, snap: Snapshot) -> Filters:
         With ``since``/``until`` resolved from the chosen window.
     """
     query = {k: st.query_params[k] for k in st.query_params}
-    current = Filters.from_query(query)
-    window = query.get("window", "7d" if current.since is None else "custom")
-    if window not in WINDOWS:
-        window = "7d"
-    sb = st.sidebar
-    sb.header("Filters")
-    window = sb.radio(
-        "Time window",
-        list(WINDOWS),
-        index=list(WINDOWS).index(window),
-        format_func=WINDOWS.get,
-        horizontal=True,
-        key="f_window",
-    )
-    now = datetime.now(UTC)
-    since, until = current.since, current.until
-    if window == "custom":
-        default_start = (since or now - pd.Timedelta(days=30)).date()
-        default_end = ((until or now) - pd.Timedelta(seconds=1)).date()
-        picked = sb.date_input(
-            "From – to (UTC, inclusive)", value=(default_start, default_end), key="f_dates"
-        )
-        if isinstance(picked, tuple) and len(picked) == 2:
-            since = pd.Timestamp(picked[0], tz="UTC").to_pydatetime()
-            until = (pd.Timestamp(picked[1], tz="UTC") + pd.Timedelta(days=1)).to_pydatetime()
-    else:
-        since, until = window_start(now, window), None
-    parties = {p.id: p.short_name for p in scen.parties} | {"": "Unattributed"}
-    zones = {z.id: z.name for z in scen.zones}
+    mine = {k: v for k, v in query.items() if k in FILTER_KEYS}
+    synced: dict[str, str] | None = st.session_state.get("f_synced")
     labels = vocabulary().labels
     frame = snap.frame
+    options: dict[str, dict[str, str]] = {
+        "parties": {p.id: p.short_name for p in scen.parties} | {"": "Unattributed"},
+        "zones": {z.id: z.name for z in scen.zones},
+        "verdicts": VERDICT_LABELS,
+        "categories": {c: labels.get(c, c) for c in _options(labels)},
+        "verifications": {v: v.capitalize() for v in VERIFICATION_STATUSES},
+        "sources": {s: s for s in _options(frame["source"].cat.categories if len(frame) else [])},
+    }
+    now = datetime.now(UTC)
+    if mine and mine != synced:  # a shared link, or a link from another page
+        _load_widgets(mine, options, now)
+    elif "f_window" not in st.session_state or st.session_state.get("f_page") != page:
+        _load_widgets(synced or mine, options, now)  # the view this viewer had on the last page
+    st.session_state["f_page"] = page
 
-    def multi(label: str, options: dict[str, str], chosen: tuple[str, ...], key: str) -> tuple[str, ...]:
-        keep = [c for c in chosen if c in options]
-        return tuple(sb.multiselect(label, list(options), default=keep, format_func=options.get, key=key))
+    sb = st.sidebar
+    sb.header("Filters")
+    window = sb.radio("Time window", list(WINDOWS), format_func=WINDOWS.get, horizontal=True, key="f_window")
+    since: datetime | None
+    until: datetime | None = None
+    if window == "custom":
+        fallback = ((now - pd.Timedelta(days=30)).date(), now.date())
+        picked = sb.date_input(
+            "From – to (UTC, inclusive)",
+            value=st.session_state.get("f_dates_default", fallback),
+            key="f_dates",
+        )
+        if isinstance(picked, tuple | list) and len(picked) == 2:
+            st.session_state["f_dates_default"] = tuple(picked)
+            since = pd.Timestamp(picked[0], tz="UTC").to_pydatetime()
+            until = (pd.Timestamp(picked[1], tz="UTC") + pd.Timedelta(days=1)).to_pydatetime()
+        else:
+            sb.caption("Pick the last day too.")
+            start = picked[0] if isinstance(picked, tuple | list) and picked else picked
+            since = pd.Timestamp(start or now.date(), tz="UTC").to_pydatetime()
+    else:
+        since = window_start(now, window)
+
+    def multi(label: str, name: str) -> tuple[str, ...]:
+        choices = options[name]
+        return tuple(sb.multiselect(label, list(choices), format_func=choices.get, key=_LIST_WIDGETS[name]))
 
     result = Filters(
         since=since,
         until=until,
-        parties=multi("Party", parties, current.parties, "f_party"),
-        zones=multi("Zone", zones, current.zones, "f_zone"),
-        verdicts=multi("Verdict", VERDICT_LABELS, current.verdicts, "f_verdict"),
-        categories=multi(
-            "Category", {c: labels.get(c, c) for c in _options(labels)}, current.categories, "f_category"
-        ),
-        verifications=multi(
-            "Verification",
-            {v: v.capitalize() for v in VERIFICATION_STATUSES},
-            current.verifications,
-            "f_verification",
-        ),
-        sources=multi(
-            "Source",
-            {s: s for s in _options(frame["source"].cat.categories if len(frame) else [])},
-            current.sources,
-            "f_source",
-        ),
-        text=sb.text_input("Text in description or actor", value=current.text, key="f_text").strip(),
+        parties=multi("Party", "parties"),
+        zones=multi("Zone", "zones"),
+        verdicts=multi("Verdict", "verdicts"),
+        categories=multi("Category", "categories"),
+        verifications=multi("Verification", "verifications"),
+        sources=multi("Source", "sources"),
+        text=sb.text_input("Text in description or actor", key="f_text", max_chars=200).strip(),
+        bbox=st.session_state.get("f_bbox"),
     )
-    result = result.with_(bbox=current.bbox)
     params = result.to_query() | {"window": window}
     if window != "custom":
         params.pop("since", None)
         params.pop("until", None)
+    st.session_state["f_synced"] = params
     wanted = {k: v for k, v in query.items() if k not in FILTER_KEYS} | params
     if wanted != query:
         st.query_params.from_dict(wanted)
     return result
 
 
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+-.!|$~:&"})
+@st.cache_data(show_spinner=False, max_entries=16, ttl=300)
+def _text_matches(url: str, text: str, generation: int, max_id: int) -> np.ndarray:
+    del generation, max_id
+    ids = get_store(url).query(Filters(text=text), columns=["incident_id"])["incident_id"]
+    return ids.to_numpy(dtype=np.int64)
 
 
-def md(text: object) -> str:
-    """Data text made inert for ``st.markdown``: no links, HTML, emphasis or LaTeX."""
-    return str(text).translate(_MD_SPECIAL).replace("\n", " ")
+def apply(filters: Filters, snap: Snapshot) -> pd.DataFrame:
+    """
+    The cached incidents that pass ``filters``.
+
+    The cache holds no free text, so a text filter is answered by the store (its ids are
+    cached per store generation), and the other filters in memory.
+    """
+    frame = snap.frame
+    if filters.text and not {"description", "actor"} <= set(frame.columns):
+        ids = _text_matches(default_url(), filters.text, snap.generation, snap.max_id)
+        frame = frame[frame["incident_id"].isin(ids)]
+        filters = filters.with_(text="")
+    return filters.apply(frame)
 
 
-def synthetic_banner(scen: Scenario | None) -> None:
-    """Say so, prominently, when the data is synthetic."""
-    if scen is not None and scen.synthetic:
-        st.warning(
-            "**Synthetic demo data.** Every incident shown here was generated; none is real.", icon="⚠️"
+def slide_window(filters: Filters) -> Filters:
+    """The same filters with a preset window ("last 24 hours", …) moved up to now."""
+    window = st.session_state.get("f_window", "custom")
+    if window in ("custom", "all") or window not in WINDOWS:
+        return filters
+    return filters.with_(since=window_start(datetime.now(UTC), window))
+
+
+def zero_filled(series: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """
+    Counts per ``period`` and ``series`` with the empty periods in between as 0.
+
+    ``geo.trends.counts`` leaves zero counts out; drawn as lines, the gaps would read
+    as a steady rate.
+    """
+    if series.empty:
+        return series[["period", "series", "count"]]
+    step = {"day": "D", "week": "7D", "month": "MS"}[freq]
+    periods = pd.date_range(series["period"].min(), series["period"].max(), freq=step)
+    wide = series.pivot_table(index="period", columns="series", values="count", aggfunc="sum")
+    wide = wide.reindex(wide.index.union(periods)).fillna(0).astype("int64")
+    wide = wide.rename_axis(index="period", columns="series").reset_index()
+    return wide.melt(id_vars="period", var_name="series", value_name="count")
+
+
+def describe(filters: Filters) -> str:
+    """The filters in one line, safe for markdown (the text filter comes from the URL)."""
+    return md(filters.describe())
+
+
+# -- store reads the pages need that geo/ does not offer yet ---------------------------------------------
+@st.cache_data(show_spinner="Reading the file…", max_entries=2, ttl=900)
+def dry_run(
+    data: bytes,
+    name: str,
+    fmt: str,
+    _mapping: readers.ColumnMapping | None,
+    _scenario: Scenario,
+    mapping_key: str,
+    generation: int,
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str], int]:
+    """
+    Read an uploaded file without storing anything: valid rows, rejected rows, warnings, rows read.
+
+    Cached by content, mapping and store generation, so clicking through the upload page
+    (and Commit) does not read a large file again each time.
+    """
+    del mapping_key, generation
+    chunks = list(
+        readers.read_incidents(
+            data,
+            format=fmt,
+            mapping=_mapping,
+            name=name,
+            party_mapping=_scenario.party_mapping,
+            parties={p.id for p in _scenario.parties},
+            bbox=scenario_bounds(_scenario),
         )
+    )
+    frame = pd.concat([c.frame for c in chunks], ignore_index=True)
+    rejected = pd.concat([c.rejected for c in chunks], ignore_index=True)
+    return frame, rejected, [w for c in chunks for w in c.warnings], sum(c.rows_read for c in chunks)
+
+
+def incident_id_param(default: int) -> int:
+    """The ``id`` query parameter as a positive incident id, else ``default``."""
+    raw = st.query_params.get("id")
+    try:
+        value = int(str(raw))
+    except (TypeError, ValueError):
+        return default
+    return value if value >= 1 else default

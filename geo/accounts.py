@@ -136,19 +136,32 @@ def _record(store: Store, name: str, *, ok: bool, now: datetime, note: str) -> N
         )
 
 
-def get_setting(store: Store, key: str, default: Any = None) -> Any:
-    """A dashboard setting kept in the store (``public_read``, ``refresh_seconds``, …)."""
-    raw = store.meta(f"setting:{key}")
-    return default if raw is None else json.loads(raw)
+def account_role(store: Store, name: str) -> Role | None:
+    """The role of an enabled local account, or ``None`` if it is disabled or gone."""
+    row = store.frame("SELECT role, disabled FROM users WHERE name = ?", (name,))
+    if row.empty or int(row["disabled"].iloc[0]) or row["role"].iloc[0] not in ROLES:
+        return None
+    return str(row["role"].iloc[0])  # type: ignore[return-value]
 
 
-def set_setting(store: Store, key: str, value: Any, *, actor: Principal = OPERATOR) -> None:
-    """Change a dashboard setting (admins only); audited."""
-    require(actor, "manage_users")
-    before = get_setting(store, key)
-    with store.write() as tx:
-        tx.meta_set(f"setting:{key}", json.dumps(value))
-        tx.audit(actor, "setting", key, {"value": before}, {"value": value})
+def audit_entries(
+    store: Store, *, actor: Principal, action: str = "", user: str = "", limit: int = 5000
+) -> pd.DataFrame:
+    """The newest audit log entries (admins only), optionally by action and user name (substrings)."""
+    require(actor, "view_audit")
+    clauses, params = [], []
+    if action:
+        clauses.append("LOWER(action) LIKE ?")
+        params.append(f"%{action.lower()}%")
+    if user:
+        clauses.append("LOWER(user_name) LIKE ?")
+        params.append(f"%{user.lower()}%")
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    return store.frame(
+        f"SELECT entry_id, at, user_name, action, target, before, after FROM audit_log{where} "
+        f"ORDER BY entry_id DESC LIMIT {int(limit)}",
+        params,
+    )
 
 
 def role_for_identity(email: str | None, groups: list[str] | None = None) -> Role | None:

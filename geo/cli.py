@@ -525,7 +525,7 @@ def demo_cmd(
         f"{store.count()} in the store at {store.url}"
     )
     if not private:
-        from geo.accounts import get_setting, set_setting
+        from geo.settings import get_setting, set_setting
 
         if not get_setting(store, "public_read", default=False):
             set_setting(store, "public_read", True, actor=OPERATOR)

@@ -33,5 +33,4 @@ def test_dashboard_uses_only_the_public_geo_modules():
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("geo."):
                 private = [part for part in node.module.split(".")[1:] if part.startswith("_")]
-                allowed = node.module == "geo._errors"  # the exception hierarchy is the public contract
-                assert allowed or not private, f"{path}: imports {node.module}"
+                assert not private, f"{path}: imports {node.module} (use the public modules or `geo`)"

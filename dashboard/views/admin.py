@@ -6,42 +6,42 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import common
-from geo._errors import PermissionDeniedError
-from geo.accounts import add_user, get_setting, list_users, set_disabled, set_setting
-from geo.auth import ROLES, require
+from geo import InputError, PermissionDeniedError
+from geo.accounts import add_user, audit_entries, list_users, set_disabled
+from geo.auth import ROLES
+from geo.settings import get_setting, set_setting
 
 st.title("Users & audit")
-user = common.principal()
+user = common.require_page("manage_users")
 store = common.store()
-try:
-    require(user, "manage_users")
-except PermissionDeniedError as err:
-    st.error(str(err))
-    st.stop()
+common.flash()
 
 st.subheader("Accounts")
-st.dataframe(pd.DataFrame(list_users(store, actor=user)), hide_index=True, use_container_width=True)
+st.dataframe(pd.DataFrame(list_users(store, actor=user)), hide_index=True, width="stretch")
 with st.form("add_user"):
     c1, c2, c3 = st.columns(3)
-    name = c1.text_input("User name")
-    role = c2.selectbox("Role", ROLES)
-    password = c3.text_input("Password (10+ characters)", type="password")
+    name = c1.text_input("User name", key="a_new_name")
+    role = c2.selectbox("Role", ROLES, key="a_new_role")
+    password = c3.text_input("Password (10+ characters)", type="password", key="a_new_password")
     if st.form_submit_button("Create or update account"):
         try:
             add_user(store, name.strip(), role, password, actor=user)
-        except (ValueError, PermissionDeniedError) as err:
-            st.error(str(err))
+        except (ValueError, InputError, PermissionDeniedError) as err:
+            st.error(common.md(err))
         else:
-            st.success(f"Account {name} saved as {role}.")
+            common.flash(f"Account {common.md(name.strip())} saved as {role}.")
+            st.rerun()
 names = [u["name"] for u in list_users(store, actor=user) if u["name"] != user.name]
 if names:
     c1, c2 = st.columns([2, 1])
     who = c1.selectbox("Account", names, key="a_who")
     if c2.button("Disable", key="a_disable"):
         set_disabled(store, who, True, actor=user)
+        common.flash(f"Account {common.md(who)} disabled.")
         st.rerun()
     if c2.button("Enable", key="a_enable"):
         set_disabled(store, who, False, actor=user)
+        common.flash(f"Account {common.md(who)} enabled.")
         st.rerun()
 
 st.subheader("Settings")
@@ -68,12 +68,6 @@ st.caption("Append-only: neither the dashboard nor the command line can change o
 c1, c2 = st.columns(2)
 action = c1.text_input("Action contains", key="a_action")
 who = c2.text_input("User", key="a_user")
-log = store.frame(
-    "SELECT entry_id, at, user_name, action, target, before, after FROM audit_log "
-    "ORDER BY entry_id DESC LIMIT 5000"
-)
-if action:
-    log = log[log["action"].str.contains(action, case=False, regex=False)]
-if who:
-    log = log[log["user_name"].str.contains(who, case=False, regex=False)]
-st.dataframe(log, hide_index=True, use_container_width=True)
+log = audit_entries(store, actor=user, action=action.strip(), user=who.strip())
+st.caption(f"{len(log):,} entries shown (newest first, at most 5,000).")
+st.dataframe(log, hide_index=True, width="stretch")

@@ -7,21 +7,21 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard import common
-from geo._errors import PermissionDeniedError, StoreError
+from geo import PermissionDeniedError, StoreError
 from geo.briefing import MEDIA_TYPES, file_name, render
 
 st.title("Export")
+user = common.require_page("export")
 scen = common.scenario()
-user = common.principal()
 store = common.store()
-if scen is None or user is None:
+if scen is None:
     st.info("No scenario is loaded yet.")
     st.stop()
 common.synthetic_banner(scen)
 snap = common.snapshot()
-filters = common.sidebar_filters(scen, snap)
-matching = len(filters.apply(snap.frame))
-st.caption(f"{matching:,} incidents in this view · {filters.describe()} · {common.data_as_of(snap)}")
+filters = common.sidebar_filters(scen, snap, page="export")
+matching = len(common.apply(filters, snap))
+st.caption(f"{matching:,} incidents in this view · {common.describe(filters)} · {common.data_as_of(snap)}")
 
 KINDS = {
     "pdf": "PDF briefing (map, KPIs, trend, spike alerts, breach table)",
@@ -45,19 +45,27 @@ dpi = c2.select_slider(
 )
 title = c3.text_input("Title", value="", placeholder=scen.name, key="e_title") or None
 
+view_key = repr(sorted(st.session_state.get("f_synced", {}).items()))
 if st.button("Prepare the file", type="primary", key="e_go"):
     as_of = datetime.now(UTC)
+    st.session_state.pop("e_file", None)
     with st.status(f"Preparing {kind.upper()} of {matching:,} incidents…", expanded=False) as status:
         try:
-            data = render(store, kind, filters, actor=user, as_of=as_of, size=size, dpi=int(dpi), title=title)
+            result = render(
+                store, kind, filters, actor=user, as_of=as_of, size=size, dpi=int(dpi), title=title
+            )
         except (PermissionDeniedError, StoreError, ValueError) as err:
-            status.update(label=f"Failed: {err}", state="error")
+            status.update(label=f"Failed: {common.md(err)}", state="error")
         else:
-            st.session_state["e_file"] = (kind, file_name(kind, filters, as_of), data)
+            data = result.data
+            st.session_state["e_file"] = (kind, file_name(kind, filters, as_of), data, view_key)
             status.update(label=f"Ready: {len(data) / 1e6:.2f} MB", state="complete")
 ready = st.session_state.get("e_file")
+if ready is not None and ready[3] != view_key:
+    st.session_state.pop("e_file")  # prepared for another view: never hand out a file for the wrong filters
+    ready = None
 if ready is not None:
-    kind_ready, name, data = ready
+    kind_ready, name, data, _ = ready
     st.download_button(f"Download {name}", data, name, MEDIA_TYPES[kind_ready], type="primary", key="e_dl")
     if kind_ready == "png":
         st.image(data, caption=name)

@@ -5,26 +5,33 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import common
-from geo._errors import NotFoundError, PermissionDeniedError
+from geo import InputError, NotFoundError, PermissionDeniedError, StoreError
 from geo.categories import vocabulary
 from geo.ingest import set_verification
 from geo.model import VERIFICATION_STATUSES
 
 st.title("Incident")
+user = common.require_page("view")
 scen = common.scenario()
 store = common.store()
-user = common.principal()
-if scen is None or user is None:
+if scen is None:
     st.info("No scenario is loaded yet.")
     st.stop()
 common.synthetic_banner(scen)
+common.flash()
 
-default = int(st.query_params.get("id", store.max_incident_id() or 1))
-incident_id = st.number_input("Incident id", min_value=1, value=max(default, 1), step=1, key="i_id")
+# The id comes from the link that opened the page (?id=…) or from the box; they stay in step.
+linked = common.incident_id_param(0)
+box, _ = st.columns([1, 3])
+if "i_id" not in st.session_state or (linked and linked != st.session_state.get("i_linked")):
+    st.session_state["i_id"] = linked or max(store.max_incident_id(), 1)
+st.session_state["i_linked"] = linked
+incident_id = int(box.number_input("Incident id", min_value=1, step=1, key="i_id"))
 if str(incident_id) != st.query_params.get("id"):
     st.query_params["id"] = str(incident_id)
+    st.session_state["i_linked"] = incident_id
 try:
-    row = store.incident(int(incident_id))
+    row = store.incident(incident_id)
 except NotFoundError:
     st.warning(f"No incident {incident_id}.")
     st.stop()
@@ -36,53 +43,61 @@ verdict = common.VERDICT_LABELS.get(row["verdict"], row["verdict"])
 st.subheader(f"{verdict}: {common.md(vocabulary().labels.get(row['category'], row['category']))}")
 left, right = st.columns(2)
 with left:
-    st.markdown(f"**When** {row['occurred_at']:%Y-%m-%d %H:%M} UTC ({row['date_precision']})")
+    st.markdown(f"**When** {row['occurred_at']:%Y-%m-%d %H:%M} UTC ({common.md(row['date_precision'])})")
     if row["occurred_from"] != row["occurred_to"]:
         st.markdown(
             f"**Window** {row['occurred_from']:%Y-%m-%d %H:%M} to {row['occurred_to']:%Y-%m-%d %H:%M} UTC"
         )
+    radius = common.number(row["location_uncertainty_m"])
     st.markdown(
-        f"**Where** {row['lat']:.5f}, {row['lon']:.5f} · {common.md(row['location_name'] or '—')} · "
-        "precision "
-        f"{row['location_precision']}"
-        + (
-            f" (±{row['location_uncertainty_m']:.0f} m)"
-            if row["location_uncertainty_m"] == row["location_uncertainty_m"]
-            and row["location_uncertainty_m"]
-            else ""
-        )
+        f"**Where** {row['lat']:.5f}, {row['lon']:.5f} · {common.md(common.text(row['location_name']))} · "
+        f"precision {common.md(row['location_precision'])}" + (f" (±{radius:,.0f} m)" if radius else "")
     )
-    attributed = parties.get(row["attributed_party"], "unattributed")
+    attributed = parties.get(common.text(row["attributed_party"], ""), "unattributed")
     basis = {
         "reported": "reported by the source",
         "inferred_from_side": "INFERRED from the side of the line",
         "unattributed": "no party",
     }.get(row["attribution"], row["attribution"])
     st.markdown(
-        f"**Party** {common.md(attributed)} ({basis}) · reported actor: {common.md(row['actor'] or '—')}"
+        f"**Party** {common.md(attributed)} ({common.md(basis)}) · reported actor: "
+        f"{common.md(common.text(row['actor']))}"
     )
-    if row["distance_m"] == row["distance_m"]:
+    distance = common.number(row["distance_m"])
+    if distance is not None:
+        lines = {ln.id: ln.name for ln in scen.lines}
+        line = common.text(row["nearest_line"])
+        side = common.text(row["side"], "")
+        holder = parties.get(common.text(row["side_party"], ""))
+        where = "on the line" if side == "on_line" else f"on its {common.md(side)} side"
         st.markdown(
-            f"**Line** {common.md(row['nearest_line'])}: {abs(row['distance_m']):,.0f} m "
-            f"on the {row['side']} "
-            f"side (signed {row['distance_m']:+,.0f} m)"
+            f"**Line** {common.md(lines.get(line, line))}: {abs(distance):,.0f} m {where}"
+            + (f", held by {common.md(holder)}" if holder and side != "on_line" else "")
+            + f" (signed distance {distance:+,.0f} m)"
         )
-    in_zones = [zones.get(z, z) for z in str(row["zones"]).split(";") if z]
+    in_zones = [zones.get(z, z) for z in common.text(row["zones"], "").split(";") if z]
     st.markdown(f"**Zones** {common.md(', '.join(in_zones) or 'none')}")
 with right:
     st.markdown(
-        f"**Source** {common.md(row['source'])} · event {common.md(row['source_event_id'])} · "
-        f"batch {row['batch_id']}"
+        f"**Source** {common.md(common.text(row['source']))} · event "
+        f"{common.md(common.text(row['source_event_id']))} · batch {row['batch_id']}"
     )
-    st.markdown(f"**Verification** {row['verification']}")
-    st.markdown(f"**Fatalities** {row['fatalities'] if row['fatalities'] == row['fatalities'] else '—'}")
-    if row["near_duplicate_of"] == row["near_duplicate_of"] and row["near_duplicate_of"] is not None:
-        st.markdown(f"**Possible duplicate of** incident {int(row['near_duplicate_of'])} (another source)")
-    if row["verdict_reason"]:
-        st.markdown(f"**Why not a definite breach** {common.md(row['verdict_reason'])}")
+    st.markdown(f"**Verification** {common.md(row['verification'])}")
+    fatalities = common.number(row["fatalities"])
+    st.markdown(f"**Fatalities** {'—' if fatalities is None else f'{fatalities:,.0f}'}")
+    duplicate = common.number(row["near_duplicate_of"])
+    if duplicate is not None:
+        st.page_link(
+            "views/incident.py",
+            label=f"Possible duplicate of incident {duplicate:.0f} (another source)",
+            query_params={"id": f"{duplicate:.0f}"},
+        )
+    reason = common.text(row["verdict_reason"], "")
+    if reason:
+        st.markdown(f"**Why not a definite breach** {common.md(reason)}")
 st.markdown("**Description**")
-st.text(row["description"] or "—")
-for rule_id in [r for r in str(row["rules"]).split(";") if r]:
+st.text(common.text(row["description"]))
+for rule_id in [r for r in common.text(row["rules"], "").split(";") if r]:
     rule = rules.get(rule_id)
     if rule:
         st.info(
@@ -93,21 +108,28 @@ for rule_id in [r for r in str(row["rules"]).split(";") if r]:
 
 st.subheader("Verification")
 if user.can("verify"):
-    with st.form("verify"):
+    with st.form(f"verify_{incident_id}"):
+        current = str(row["verification"])
         status = st.selectbox(
-            "Status", VERIFICATION_STATUSES, index=VERIFICATION_STATUSES.index(row["verification"])
+            "Status",
+            VERIFICATION_STATUSES,
+            index=VERIFICATION_STATUSES.index(current) if current in VERIFICATION_STATUSES else 0,
+            key=f"i_status_{incident_id}",
         )
-        note = st.text_input("Note (why)")
+        note = st.text_input("Note (why)", key=f"i_note_{incident_id}", max_chars=500)
         if st.form_submit_button("Save"):
             try:
-                set_verification(store, int(incident_id), status, actor=user, note=note)
-            except (PermissionDeniedError, ValueError) as err:
-                st.error(str(err))
+                set_verification(store, incident_id, status, actor=user, note=note)
+            except (PermissionDeniedError, ValueError, InputError, NotFoundError, StoreError) as err:
+                st.error(common.md(err))
             else:
-                st.success(f"Verification set to {status}.")
+                common.invalidate()
+                common.flash(f"Verification of incident {incident_id} set to {status}.")
                 st.rerun()
-history = store.verification_history(int(incident_id))
+else:
+    st.caption("Changing the verification status needs an analyst or admin account.")
+history = store.verification_history(incident_id)
 if history.empty:
     st.caption("No verification changes yet.")
 else:
-    st.dataframe(history, hide_index=True, use_container_width=True)
+    st.dataframe(history, hide_index=True, width="stretch")

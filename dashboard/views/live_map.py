@@ -14,11 +14,17 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import common
-from geo.accounts import get_setting
+from geo.cache import Snapshot
+from geo.categories import vocabulary
+from geo.filters import Filters
 from geo.maps import DEFAULT_MAX_MARKERS, base_map, incident_layers
+from geo.model import Scenario
+from geo.settings import get_setting
+from geo.store import Store
 from geo.trends import kpis
 
 st.title("Live map")
+common.require_page("view")
 scen = common.scenario()
 if scen is None:
     st.info(
@@ -29,53 +35,64 @@ if scen is None:
 common.synthetic_banner(scen)
 store = common.store()
 snap = common.snapshot()
-filters = common.sidebar_filters(scen, snap)
+filters = common.sidebar_filters(scen, snap, page="live_map")
 
 st.sidebar.divider()
 paused = st.sidebar.toggle("Pause live updates", key="m_paused")
-every = int(get_setting(store, "refresh_seconds", default=60))
+every = max(int(get_setting(store, "refresh_seconds", default=60)), 5)
 st.sidebar.caption(f"The map refreshes every {every} s" + (" (paused)." if paused else "."))
 
 
-def full_rows(view: pd.DataFrame) -> pd.DataFrame:
+def full_rows(s: Store, view: pd.DataFrame) -> pd.DataFrame:
     """Popups need every column; fetch them for the few incidents drawn one by one."""
-    if len(view) > DEFAULT_MAX_MARKERS:
+    if len(view) > DEFAULT_MAX_MARKERS or view.empty:
         return view
-    rows = store.incidents_by_id(view["incident_id"].tolist())
-    return rows.set_index("incident_id").loc[view["incident_id"]].reset_index()
+    rows = s.incidents_by_id(view["incident_id"].tolist())
+    rows = rows.set_index("incident_id")
+    return rows.loc[rows.index.intersection(view["incident_id"].to_numpy())].reset_index()
 
 
-def kpi_strip(frame: pd.DataFrame) -> None:
+def kpi_strip(snap: Snapshot, view_filters: Filters, s: Scenario) -> None:
+    """Breaches per party in the last 24 h and 7 days (the other filters apply, not the window)."""
     now = pd.Timestamp(datetime.now(UTC))
-    table = kpis(filters.with_(since=None, until=None).apply(frame), as_of=now, by="party")
-    names = {p.id: p.short_name for p in scen.parties}
-    cols = st.columns(max(len(scen.parties), 1) * 2)
-    for i, party in enumerate(scen.parties):
+    table = kpis(common.apply(view_filters.with_(since=None, until=None), snap), as_of=now, by="party")
+    narrowed = view_filters.with_(since=None, until=None) != type(view_filters)()
+    cols = st.columns(max(len(s.parties), 1) * 2)
+    for i, party in enumerate(s.parties):
         row = table.loc[party.id] if party.id in table.index else None
         for j, hours in enumerate((24, 168)):
+            span = "24 h" if hours == 24 else "7 days"
             last = int(row[f"last_{hours}h"]) if row is not None else 0
             change = int(row[f"change_{hours}h"]) if row is not None else 0
-            label = f"{names[party.id]}: breaches, last {'24 h' if hours == 24 else '7 days'}"
-            delta = (
-                f"{change:+,} vs previous {'24 h' if hours == 24 else '7 days'}" if change else "no change"
+            delta = f"{change:+,} vs previous {span}" if change else "no change"
+            cols[2 * i + j].metric(
+                f"{common.md(party.short_name)}: breaches, last {span}",
+                f"{last:,}",
+                delta,
+                delta_color="inverse" if change else "off",
             )
-            cols[2 * i + j].metric(label, f"{last:,}", delta, delta_color="inverse" if change else "off")
+    if narrowed:
+        st.caption("These breach counts follow the filters in the sidebar (all of them but the time window).")
 
 
 @st.fragment(run_every=None if paused else every)
 def live() -> None:
+    """The refreshing part: KPIs, the incident layers and the latest breaches."""
+    if common.principal(touch=False) is None:
+        st.rerun(scope="app")  # the session timed out, or public viewing was turned off
     current = common.snapshot()
     previous = st.session_state.get("m_last_refresh")
     st.session_state["m_last_refresh"] = current.refreshed_at
-    view = filters.apply(current.frame)
-    kpi_strip(current.frame)
+    now_filters = common.slide_window(filters)
+    view = common.apply(now_filters, current)
+    kpi_strip(current, now_filters, scen)
     new = 0 if previous is None else int((view["ingested_at"] > previous).sum())
     st.caption(
-        f"{common.data_as_of(current)} · {len(view):,} incidents match · "
-        + (f"**{new} new since the last refresh** (ringed in cyan)" if new else "no new incidents")
-        + f" · {filters.describe()}"
+        f"{common.data_as_of(current)} · **{len(view):,} incidents match** · "
+        + (f"**{new:,} new since the last refresh** (ringed in cyan)" if new else "no new incidents")
+        + f" · {common.describe(now_filters)}"
     )
-    layers = incident_layers(full_rows(view), scen, new_since=previous)
+    layers = incident_layers(full_rows(store, view), scen, new_since=previous)
     st_folium(
         base_map(scen, layer_control=False),
         feature_group_to_add=layers,
@@ -85,16 +102,34 @@ def live() -> None:
         height=620,
         use_container_width=True,
     )
-    breaches = view[view["verdict"] == "breach"].sort_values("occurred_at", ascending=False).head(10)
+    breaches = (
+        view[view["verdict"] == "breach"]
+        .sort_values(["occurred_at", "incident_id"], ascending=False)
+        .head(10)
+    )
     if len(breaches):
-        st.markdown("**Latest breaches**")
+        st.markdown("**Latest breaches** (open one for its full story)")
         zones = {z.id: z.name for z in scen.zones}
+        parties = {p.id: p.short_name for p in scen.parties}
+        labels = vocabulary().labels
+        basis = {"reported": "reported", "inferred_from_side": "inferred", "unattributed": ""}
         for row in breaches.itertuples():
-            where = ", ".join(zones.get(z, z) for z in str(row.zones).split(";") if z)
-            st.markdown(
-                f"- [{row.occurred_at:%Y-%m-%d %H:%M} UTC](/incident?id={row.incident_id}) · "
-                f"{common.md(row.category)} · {common.md(where)} · {common.md(row.attributed_party or '—')}"
-                f" ({common.md(row.attribution)})"
+            inside = [zones.get(z, z) for z in common.text(row.zones, "").split(";") if z]
+            where = (
+                inside[0] + (f" (+{len(inside) - 1} more zones)" if len(inside) > 1 else "") if inside else ""
+            )
+            party = parties.get(common.text(row.attributed_party, ""), "unattributed")
+            how = basis.get(str(row.attribution), str(row.attribution))
+            category = labels.get(str(row.category), str(row.category))
+            st.page_link(
+                "views/incident.py",
+                label=(
+                    f"{row.occurred_at:%Y-%m-%d %H:%M} UTC · {common.md(category)} · {common.md(party)}"
+                    + (f" ({common.md(how)})" if how else "")
+                    + (f" · {common.md(where)}" if where else "")
+                ),
+                icon=":material/error:",
+                query_params={"id": str(row.incident_id)},
             )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import common
-from geo._errors import AuthenticationError
+from geo import AuthenticationError, InputError
 from geo.accounts import authenticate, create_first_admin, has_users, role_for_identity
 from geo.auth import Principal
 
@@ -14,6 +14,13 @@ st.caption("Ceasefire monitoring: incidents joined to the lines, zones and rules
 store = common.store()
 if st.session_state.get("expired"):
     st.info("Your session timed out. Please sign in again.")
+if (
+    common.public_read()
+    and st.session_state.get("want_login")
+    and st.button("← Back to the public map", key="login_back")
+):
+    st.session_state.pop("want_login", None)
+    st.rerun()
 
 if common.oidc_configured():
     if not getattr(st.user, "is_logged_in", False):
@@ -23,35 +30,34 @@ if common.oidc_configured():
         if role is None:
             st.error("Your account has no Truceline role. Ask an administrator.")
         else:
-            common.sign_in(Principal(str(st.user.get("email")), role))
+            common.sign_in(Principal(str(st.user.get("email")), role), local=False)
             st.rerun()
 
 if not has_users(store):
     st.subheader("First-run setup")
     st.write("No account exists yet. Create the first administrator.")
     with st.form("setup"):
-        name = st.text_input("User name")
-        password = st.text_input("Password (at least 10 characters)", type="password")
-        again = st.text_input("Password again", type="password")
+        name = st.text_input("User name", key="setup_name")
+        password = st.text_input("Password (at least 10 characters)", type="password", key="setup_password")
+        again = st.text_input("Password again", type="password", key="setup_again")
         if st.form_submit_button("Create administrator", type="primary"):
             if password != again:
                 st.error("The passwords differ.")
             else:
                 try:
                     common.sign_in(create_first_admin(store, name.strip(), password))
-                except (ValueError, AuthenticationError) as err:
-                    st.error(str(err))
+                except (ValueError, InputError, AuthenticationError) as err:
+                    st.error(common.md(err))
                 else:
                     st.rerun()
 else:
     with st.form("login"):
-        name = st.text_input("User name")
-        password = st.text_input("Password", type="password")
+        name = st.text_input("User name", key="login_name")
+        password = st.text_input("Password", type="password", key="login_password")
         if st.form_submit_button("Sign in", type="primary"):
             try:
                 common.sign_in(authenticate(store, name.strip(), password))
             except AuthenticationError as err:
-                st.error(str(err))
+                st.error(common.md(err))
             else:
-                st.session_state.pop("want_login", None)
                 st.rerun()

@@ -6,37 +6,30 @@ its reason, and downloadable) or duplicate, and the summary says how many of eac
 
 from __future__ import annotations
 
-import json
 import os
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import common
-from geo import readers
-from geo._errors import NotFoundError, PermissionDeniedError, ReaderError, StoreError
+from geo import NotFoundError, PermissionDeniedError, ReaderError, StoreError, readers
 from geo.export import csv_bytes
-from geo.ingest import delete_batch, ingest_file, scenario_bounds
+from geo.ingest import delete_batch, ingest_file
+from geo.settings import save_mapping, saved_mappings
 
 MAX_UPLOAD_MB = float(os.environ.get("TRUCELINE_MAX_UPLOAD_MB", "200"))
 PREVIEW_ROWS = 20
 
 st.title("Upload incidents")
-user = common.principal()
+user = common.require_page("upload")
 store = common.store()
 scen = common.scenario()
-if user is None or not user.can("upload"):
-    st.error("Uploading needs an analyst or admin account.")
-    st.stop()
 if scen is None:
     st.info("No scenario is loaded yet: load one before uploading incidents.")
     st.stop()
 common.synthetic_banner(scen)
-
-saved = {
-    k.removeprefix("mapping:"): json.loads(v)
-    for k, v in store.frame("SELECT key, value FROM meta WHERE key LIKE 'mapping:%'").itertuples(index=False)
-}
+common.flash()
+saved = saved_mappings(store)
 
 # 1. The file -----------------------------------------------------------------------------------
 st.subheader("1. File")
@@ -51,8 +44,8 @@ else:
     data = upload.getvalue()
     if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
         st.error(
-            f"{upload.name}: {len(data) / 1e6:.1f} MB is over the {MAX_UPLOAD_MB:g} MB upload limit "
-            "(TRUCELINE_MAX_UPLOAD_MB)."
+            f"{common.md(upload.name)}: {len(data) / 1e6:.1f} MB is over the {MAX_UPLOAD_MB:g} MB upload "
+            "limit (`TRUCELINE_MAX_UPLOAD_MB`)."
         )
         st.stop()
 
@@ -68,39 +61,37 @@ else:
     except ReaderError as err:
         detected, layout_ok = None, False
         if choice == "Detect from the header":
-            st.warning(f"{err} Map the columns below.")
+            st.warning(common.md(err))
+            st.info("Map the file's columns below.")
     if choice != "Detect from the header" or not layout_ok:
         header = detected.columns if detected is not None else readers.header(data, name=upload.name)
-        base = saved.get(choice, {}).get("columns", {}) if choice in saved else {}
+        chosen = saved.get(choice, {})
+        base = chosen.get("columns", {})
+        loaded = (choice, tuple(header))
+        if st.session_state.get("u_mapping_loaded") != loaded:
+            # A new file or another saved mapping: fill every field in from it.
+            for target in readers.mapped.FIELDS:
+                pre = base.get(target, target if target in header else "—")
+                st.session_state[f"u_m_{target}"] = pre if pre in header else "—"
+            st.session_state["u_datefmt"] = chosen.get("date_format") or ""
+            st.session_state["u_dayfirst"] = bool(chosen.get("dayfirst", True))
+            st.session_state["u_source"] = chosen.get("source") or upload.name.rsplit(".", 1)[0]
+            st.session_state["u_mapping_loaded"] = loaded
         st.caption("For each Truceline field, the file's column that holds it (leave unmapped to skip).")
         cols = st.columns(3)
         columns: dict[str, str] = {}
         for i, target in enumerate(readers.mapped.FIELDS):
-            options = ["—", *header]
-            pre = base.get(target, target if target in header else "—")
             picked = cols[i % 3].selectbox(
                 target + (" *" if target in readers.mapped.REQUIRED else ""),
-                options,
-                index=options.index(pre) if pre in options else 0,
+                ["—", *header],
                 key=f"u_m_{target}",
             )
             if picked != "—":
                 columns[target] = picked
         c1, c2, c3 = st.columns(3)
-        date_format = (
-            c1.text_input(
-                "Date format (strptime, optional)",
-                value=saved.get(choice, {}).get("date_format") or "",
-                key="u_datefmt",
-            )
-            or None
-        )
-        dayfirst = c2.checkbox("Day before month (03/04 is 3 April)", value=True, key="u_dayfirst")
-        source_default = c3.text_input(
-            "Source name",
-            value=saved.get(choice, {}).get("source") or upload.name.rsplit(".", 1)[0],
-            key="u_source",
-        )
+        date_format = c1.text_input("Date format (strptime, optional)", key="u_datefmt") or None
+        dayfirst = c2.checkbox("Day before month (03/04 is 3 April)", key="u_dayfirst")
+        source_default = c3.text_input("Source name", key="u_source")
         mapping = readers.ColumnMapping(
             columns=columns,
             date_format=date_format,
@@ -110,18 +101,27 @@ else:
         )
         m1, m2 = st.columns([2, 1])
         mapping_name = m1.text_input("Save this mapping as", key="u_map_name")
-        if m2.button("Save mapping", disabled=not mapping_name.strip()):
-            with store.write() as tx:
-                tx.meta_set(
-                    f"mapping:{mapping_name.strip()}",
-                    json.dumps({"columns": columns, "date_format": date_format, "source": source_default}),
-                )
-                tx.audit(user, "mapping_saved", mapping_name.strip(), {}, {"columns": columns})
-            st.success(f"Mapping {mapping_name.strip()!r} saved.")
+        if m2.button("Save mapping", disabled=not mapping_name.strip(), key="u_map_save"):
+            save_mapping(
+                store,
+                mapping_name.strip(),
+                {
+                    "columns": columns,
+                    "date_format": date_format,
+                    "dayfirst": dayfirst,
+                    "source": source_default,
+                },
+                actor=user,
+            )
+            st.success(f"Mapping {common.md(mapping_name.strip())} saved.")
+        missing = [f for f in readers.mapped.REQUIRED if f not in columns]
+        if missing:
+            st.info(f"Map at least {', '.join(missing)} to go on.")
+            st.stop()
         try:
             detected = readers.detect(data, mapping=mapping, name=upload.name)
         except ReaderError as err:
-            st.error(str(err))
+            st.error(common.md(err))
             st.stop()
     if detected is None:
         st.stop()
@@ -131,38 +131,24 @@ else:
         f"**header** {'yes' if detected.has_header else 'no'}"
     )
     for warning in detected.warnings:
-        st.warning(warning)
+        st.warning(common.md(warning))
 
     # 3. Dry run: preview, parties, validation ------------------------------------------------------
     try:
-        chunks = list(
-            readers.read_incidents(
-                data,
-                format=detected.format,
-                mapping=mapping,
-                name=upload.name,
-                party_mapping=scen.party_mapping,
-                parties={p.id for p in scen.parties},
-                bbox=scenario_bounds(scen),
-            )
+        frame, rejected, warnings, rows = common.dry_run(
+            data, upload.name, detected.format, mapping, scen, repr(mapping), common.store().generation()
         )
     except ReaderError as err:
-        st.error(str(err))
+        st.error(common.md(err))
         st.stop()
-    frame = pd.concat([c.frame for c in chunks], ignore_index=True)
-    rejected = pd.concat([c.rejected for c in chunks], ignore_index=True)
-    warnings = [w for c in chunks for w in c.warnings]
-    rows = sum(c.rows_read for c in chunks)
     st.subheader("3. Preview")
-    st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True, use_container_width=True)
+    st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True, width="stretch")
 
     st.subheader("4. Parties")
     actors = frame.groupby(["actor", "party"], dropna=False).size().rename("rows").reset_index()
     names = {p.id: p.name for p in scen.parties}
     actors["maps to"] = actors["party"].map(names).fillna("— (side of the line will be inferred)")
-    st.dataframe(
-        actors.sort_values("rows", ascending=False).head(200), hide_index=True, use_container_width=True
-    )
+    st.dataframe(actors.sort_values("rows", ascending=False).head(200), hide_index=True, width="stretch")
     unmapped = actors[actors["party"].fillna("") == ""]
     if len(unmapped):
         st.caption(
@@ -176,7 +162,7 @@ else:
     v2.metric("Valid", f"{len(frame):,}")
     v3.metric("Rejected", f"{len(rejected):,}")
     if len(rejected):
-        st.dataframe(rejected.head(500), hide_index=True, use_container_width=True)
+        st.dataframe(rejected.head(500), hide_index=True, width="stretch")
         st.download_button(
             "Download rejected rows (CSV)",
             csv_bytes(rejected),
@@ -190,7 +176,12 @@ else:
 
     # 6. Commit ---------------------------------------------------------------------------------------
     st.subheader("6. Commit")
-    if st.button(f"Commit {upload.name}", type="primary", key="u_commit"):
+    if frame.empty:
+        st.warning(
+            "No row of this file is valid, so there is nothing to store. Fix the rows listed above "
+            "(or the column mapping) and upload the file again."
+        )
+    if st.button(f"Commit {common.md(upload.name)}", type="primary", key="u_commit", disabled=frame.empty):
         bar = st.progress(0.0, text="Uploading…")
 
         def progress(done: int, _total: int | None, stage: str) -> None:
@@ -208,12 +199,15 @@ else:
             )
         except (ReaderError, StoreError, PermissionDeniedError) as err:
             bar.empty()
-            st.error(f"Nothing was stored: {err}")
+            st.error(f"Nothing was stored: {common.md(err)}")
         else:
             bar.progress(1.0, text="Done")
-            st.session_state["u_summary"] = summary
-            common.get_cache(common.default_url()).invalidate()
-    summary = st.session_state.get("u_summary")
+            st.session_state["u_summary"] = (upload.file_id, summary)
+            common.invalidate()
+    done = st.session_state.get("u_summary")
+    summary = (
+        done[1] if done is not None and done[0] == upload.file_id else None
+    )  # this file's, not another's
     if summary is not None:
         st.success(
             f"Batch {summary.batch_id}: {summary.accepted:,} accepted, {summary.rejected:,} rejected, "
@@ -253,7 +247,7 @@ else:
             ]
         ],
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
     live = history[history["status"] == "committed"]
     mine = live if user.can("undo_any_batch") else live[live["user_name"] == user.name]
@@ -281,9 +275,12 @@ else:
         if c3.button("Undo this upload", key="u_undo"):
             try:
                 removed = delete_batch(store, int(pick), actor=user)
-            except (PermissionDeniedError, NotFoundError) as err:
-                st.error(str(err))
+            except (PermissionDeniedError, NotFoundError, StoreError) as err:
+                st.error(common.md(err))
             else:
-                common.get_cache(common.default_url()).invalidate()
-                st.success(f"Batch {pick} undone: {removed:,} incidents removed.")
+                common.invalidate()
+                done = st.session_state.get("u_summary")
+                if done is not None and done[1].batch_id == int(pick):
+                    st.session_state.pop("u_summary")
+                common.flash(f"Batch {pick} undone: {removed:,} incidents removed.")
                 st.rerun()

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import common
-from geo._errors import ManifestError, PermissionDeniedError
+from geo import ManifestError, PermissionDeniedError, StoreError
 from geo.categories import vocabulary
 from geo.ingest import load_scenario_into_store
 from geo.model import SEVERITIES, ZONE_KINDS, Rule, Scenario
@@ -30,10 +30,10 @@ from geo.scenario_edit import (
 )
 
 st.title("Zones & rules")
-user = common.principal()
+user = common.require_page("edit_scenario")
 store = common.store()
 scen = common.scenario()
-if scen is None or user is None:
+if scen is None:
     st.info("No scenario is loaded. Load one from the command line: `python -m geo scenario load PATH`.")
     st.stop()
 common.synthetic_banner(scen)
@@ -50,27 +50,27 @@ def save(new: Scenario, what: str) -> None:
         result = load_scenario_into_store(
             store, new, manifest="edited in the dashboard", actor=user, progress=progress
         )
-    except PermissionDeniedError as err:
-        st.error(str(err))
+    except (PermissionDeniedError, StoreError) as err:
+        bar.empty()
+        st.error(f"Nothing was saved: {common.md(err)}")
         return
     bar.empty()
-    st.session_state["zones_saved"] = (
-        f"{what}: saved. {result.total:,} incidents reclassified, {result.changed:,} verdicts changed."
+    common.invalidate()
+    common.flash(
+        f"{common.md(what)}: saved. {result.total:,} incidents reclassified, "
+        f"{result.changed:,} verdicts changed."
     )
-    common.get_cache(common.default_url()).invalidate()
     st.rerun()
 
 
 def show_errors(err: ManifestError) -> None:
     for line in err.problems:
-        st.error(line)
+        st.error(common.md(line))
 
 
-if "zones_saved" in st.session_state:
-    st.success(st.session_state.pop("zones_saved"))
-
+common.flash()
 st.markdown(f"**{common.md(scen.name)}**")
-st.caption(scen.description)
+st.caption(common.md(scen.description))
 parties = pd.DataFrame([{"id": p.id, "name": p.name, "colour": p.colour} for p in scen.parties])
 lines = pd.DataFrame(
     [
@@ -115,11 +115,11 @@ rules = pd.DataFrame(
 tabs = st.tabs(["Scenario", "Add a zone", "Derive a buffer zone", "Add a line", "Rules"])
 with tabs[0]:
     st.subheader("Parties")
-    st.dataframe(parties, hide_index=True, use_container_width=True)
+    st.dataframe(parties, hide_index=True, width="stretch")
     st.subheader("Lines")
-    st.dataframe(lines, hide_index=True, use_container_width=True)
+    st.dataframe(lines, hide_index=True, width="stretch")
     st.subheader("Zones")
-    st.dataframe(zones, hide_index=True, use_container_width=True)
+    st.dataframe(zones, hide_index=True, width="stretch")
     if scen.repairs:
         st.warning("Geometries repaired on load:\n\n" + "\n".join(f"- {common.md(r)}" for r in scen.repairs))
     with tempfile.TemporaryDirectory() as folder:
@@ -129,16 +129,21 @@ with tabs[0]:
             for file in sorted(Path(folder).iterdir()):
                 archive.write(file, file.name)
     st.download_button(
-        "Download this scenario as a manifest (zip)", buffer.getvalue(), "scenario.zip", "application/zip"
+        "Download this scenario as a manifest (zip)",
+        buffer.getvalue(),
+        "scenario.zip",
+        "application/zip",
+        key="z_manifest",
     )
     remove = st.selectbox("Remove a zone (and its rules)", ["—", *[z.id for z in scen.zones]], key="z_remove")
-    if remove != "—" and st.button(f"Remove zone {remove}", type="secondary"):
+    if remove != "—" and st.button(f"Remove zone {common.md(remove)}", type="secondary", key="z_remove_go"):
         save(remove_zone(scen, remove), f"zone {remove} removed")
 
 with tabs[1], st.form("drawn_zone"):
     upload = st.file_uploader(
         "Zone geometry (GeoJSON, GeoPackage, zipped Shapefile, KML/KMZ)",
         type=["geojson", "json", "gpkg", "zip", "kml", "kmz"],
+        key="dz_file",
     )
     c1, c2, c3 = st.columns(3)
     zone_id = c1.text_input("Id", key="dz_id")
@@ -216,7 +221,9 @@ with tabs[2]:
                 save(new, f"zone {zone_id}")
 
 with tabs[3], st.form("line"):
-    upload = st.file_uploader("Line geometry", type=["geojson", "json", "gpkg", "zip", "kml", "kmz"])
+    upload = st.file_uploader(
+        "Line geometry", type=["geojson", "json", "gpkg", "zip", "kml", "kmz"], key="l_file"
+    )
     c1, c2, c3 = st.columns(3)
     line_id = c1.text_input("Id", key="l_id")
     name = c2.text_input("Name", key="l_name")
@@ -246,7 +253,7 @@ with tabs[3], st.form("line"):
                 save(new, f"line {line_id}")
 
 with tabs[4]:
-    st.dataframe(rules, hide_index=True, use_container_width=True)
+    st.dataframe(rules, hide_index=True, width="stretch")
     existing = {r.id: r for r in scen.rules}
     pick = st.selectbox("Edit rule", ["(new rule)", *existing], key="r_pick")
     base = existing.get(pick)

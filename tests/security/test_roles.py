@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from geo import accounts, briefing
+from geo import accounts, briefing, settings
 from geo._errors import PermissionDeniedError
 from geo.auth import PERMISSIONS, ROLES, Principal, require
 from geo.demo import generate_incidents
@@ -61,7 +61,7 @@ def calls(store, demo_scenario):
         "reclassify": lambda who: reclassify(store, actor=who),
         "manage_users": lambda who: accounts.add_user(store, "zed", "viewer", "long enough pass", actor=who),
         "list_users": lambda who: accounts.list_users(store, actor=who),
-        "settings": lambda who: accounts.set_setting(store, "public_read", True, actor=who),
+        "settings": lambda who: settings.set_setting(store, "public_read", True, actor=who),
     }
 
 

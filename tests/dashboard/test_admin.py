@@ -1,0 +1,85 @@
+"""Users & audit: accounts, settings and the audit log, for admins."""
+
+from __future__ import annotations
+
+from tests.dashboard.support import ADMIN, ANALYST, all_text, app, query, scalar
+
+
+def test_admin_sees_accounts_and_the_audit_log(db: str) -> None:
+    at = app(ADMIN, page="admin")
+    assert not at.exception
+    users = at.dataframe[0].value
+    assert sorted(users["name"]) == ["ada", "ana", "vic"]
+    assert "password_hash" not in users.columns
+    log = at.dataframe[-1].value
+    assert len(log) == int(scalar(db, "SELECT COUNT(*) FROM audit_log"))
+    assert {"user_set", "scenario_load"} <= set(log["action"])
+    assert list(log["entry_id"]) == sorted(log["entry_id"], reverse=True)  # newest first
+    at.text_input(key="a_action").set_value("user_set").run()
+    filtered = at.dataframe[-1].value
+    assert sorted(filtered["target"]) == ["ada", "ana", "vic"]
+    at.text_input(key="a_user").set_value("nobody").run()
+    assert at.dataframe[-1].value.empty
+
+
+def test_admin_creates_an_account_that_can_then_sign_in(db: str) -> None:
+    at = app(ADMIN, page="admin")
+    at.text_input(key="a_new_name").set_value("olu")
+    at.selectbox(key="a_new_role").set_value("analyst")
+    at.text_input(key="a_new_password").set_value("another long password")
+    next(b for b in at.button if b.label == "Create or update account").click().run()
+    assert not at.exception
+    assert "Account olu saved as analyst." in all_text(at)
+    assert query(db, "SELECT role, disabled FROM users WHERE name = 'olu'") == [("analyst", 0)]
+    login = app()
+    login.text_input(key="login_name").set_value("olu")
+    login.text_input(key="login_password").set_value("another long password")
+    next(b for b in login.button if b.label == "Sign in").click().run()
+    assert login.title[0].value == "Live map"
+    assert "Signed in as **olu** (analyst)" in [c.value for c in login.sidebar.caption]
+
+
+def test_short_password_is_refused_with_the_reason(db: str) -> None:
+    at = app(ADMIN, page="admin")
+    at.text_input(key="a_new_name").set_value("zed")
+    at.text_input(key="a_new_password").set_value("short")
+    next(b for b in at.button if b.label == "Create or update account").click().run()
+    assert any("at least 10 characters" in e.value for e in at.error)
+    assert query(db, "SELECT name FROM users WHERE name = 'zed'") == []
+
+
+def test_disabling_an_account_ends_its_open_session(db: str) -> None:
+    session = app(ANALYST, page="upload")
+    assert session.title[0].value == "Upload incidents"
+    admin = app(ADMIN, page="admin")
+    admin.selectbox(key="a_who").set_value("ana")
+    admin.button(key="a_disable").click().run()
+    assert "Account ana disabled." in all_text(admin)
+    session.run()
+    assert session.title[0].value == "Truceline"  # the sign-in page
+    assert "principal" not in session.session_state
+
+
+def test_role_change_takes_effect_in_an_open_session(db: str) -> None:
+    session = app(ANALYST, page="upload")
+    admin = app(ADMIN, page="admin")
+    admin.text_input(key="a_new_name").set_value("ana")
+    admin.selectbox(key="a_new_role").set_value("viewer")
+    admin.text_input(key="a_new_password").set_value("correct horse battery")
+    next(b for b in admin.button if b.label == "Create or update account").click().run()
+    session.run()
+    assert session.title[0].value == "Not allowed"  # upload is no longer open to a viewer
+    assert not session.file_uploader
+    assert session.session_state["principal"].role == "viewer"
+
+
+def test_public_viewing_toggle(db: str) -> None:
+    assert app().title[0].value == "Truceline"  # off: anonymous visitors get the sign-in page
+    at = app(ADMIN, page="admin")
+    at.toggle(key="a_public").set_value(True).run()
+    assert scalar(db, "SELECT value FROM meta WHERE key = 'setting:public_read'") == "true"
+    anonymous = app()
+    assert anonymous.title[0].value == "Live map"
+    assert any("Public read-only viewing is on" in i.value for i in anonymous.sidebar.info)
+    audit = query(db, "SELECT user_name, target, after FROM audit_log WHERE action = 'setting'")
+    assert audit == [("ada", "public_read", '{"value": true}')]

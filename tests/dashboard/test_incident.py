@@ -1,0 +1,101 @@
+"""The incident page: the full story, robust to missing values, and verification changes with who and when."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from geo.ingest import ingest_frame
+from geo.store import open_store
+from tests.dashboard.support import ANALYST, VIEWER, all_text, app, hand_rows, plain, query, scalar
+
+
+def newest(url: str) -> int:
+    return int(scalar(url, "SELECT MAX(incident_id) FROM incidents"))
+
+
+def test_analyst_changes_verification_and_it_is_recorded_with_user_and_time(db: str) -> None:
+    incident = int(scalar(db, "SELECT MIN(incident_id) FROM incidents WHERE verification = 'reported'"))
+    at = app(ANALYST, page="incident", query_params={"id": str(incident)})
+    assert not at.exception, all_text(at)
+    assert at.number_input(key="i_id").value == incident
+    assert "Verification reported" in plain(all_text(at))
+    assert "No verification changes yet." in all_text(at)
+    at.selectbox(key=f"i_status_{incident}").set_value("disputed")
+    at.text_input(key=f"i_note_{incident}").set_value("two sources disagree")
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert not at.exception, all_text(at)
+    assert f"Verification of incident {incident} set to disputed." in all_text(at)
+    assert "Verification disputed" in plain(all_text(at))
+    history = at.dataframe[-1].value
+    assert history[["old", "new", "user_name", "note"]].values.tolist() == [
+        ["reported", "disputed", "ana", "two sources disagree"]
+    ]
+    when = pd.Timestamp(history["at"].iloc[0])
+    assert abs(pd.Timestamp.now(tz="UTC") - when.tz_convert("UTC")) < pd.Timedelta(minutes=2)
+    stored = query(
+        db, "SELECT old, new, user_name, note FROM verification_log WHERE incident_id = ?", (incident,)
+    )
+    assert stored == [("reported", "disputed", "ana", "two sources disagree")]
+    assert scalar(db, "SELECT verification FROM incidents WHERE incident_id = ?", (incident,)) == "disputed"
+    audit = query(db, "SELECT user_name, target FROM audit_log WHERE action = 'verification'")
+    assert audit == [("ana", f"incident {incident}")]
+
+
+def test_viewer_sees_the_story_but_cannot_change_it(db: str) -> None:
+    at = app(VIEWER, page="incident")
+    assert not at.exception
+    assert at.number_input(key="i_id").value == newest(db)
+    assert not [b for b in at.button if b.label == "Save"]
+    assert "needs an analyst or admin account" in all_text(at)
+
+
+def test_missing_values_and_hostile_text_render_safely(db: str) -> None:
+    now = pd.Timestamp.now(tz="UTC")
+    row = hand_rows(
+        [
+            {
+                "lon": 126.9,
+                "lat": 38.05,
+                "fatalities": None,
+                "actor": "[phish](https://evil.example) <script>alert(1)</script>",
+                "description": "**bold?** <img src=x onerror=alert(1)> `${x}` {{7*7}}",
+                "location_name": "",
+                "source_event_id": "HOSTILE-1",
+            }
+        ],
+        now=now,
+    )
+    store = open_store(db)
+    ingest_frame(store, row, name="hostile.csv")
+    store.close()
+    incident = newest(db)
+    at = app(VIEWER, page="incident", query_params={"id": str(incident)})
+    assert not at.exception, all_text(at)
+    text = all_text(at)
+    assert "**Fatalities** —" in text
+    assert "](https" not in text
+    assert "<script>" not in text.replace("\\<script\\>", "")
+    assert "[phish](https://evil.example) <script>alert(1)</script>" in plain(text)
+    assert (
+        at.text[0].value == "**bold?** <img src=x onerror=alert(1)> `${x}` {{7*7}}"
+    )  # st.text: never markup
+
+
+def test_bad_or_unknown_ids_do_not_break_the_page(db: str) -> None:
+    at = app(VIEWER, page="incident", query_params={"id": "abc"})
+    assert not at.exception
+    assert at.number_input(key="i_id").value == newest(db)
+    at = app(VIEWER, page="incident", query_params={"id": "999999"})
+    assert not at.exception
+    assert "No incident 999999." in all_text(at)
+
+
+def test_the_box_and_the_link_stay_in_step(db: str) -> None:
+    at = app(VIEWER, page="incident", query_params={"id": "3"})
+    at.number_input(key="i_id").set_value(5).run()
+    assert at.query_params["id"] == "5"
+    assert "batch 1" in plain(all_text(at))
+    # A link to another incident (a page link with ?id=7) wins over the box.
+    at.query_params["id"] = "7"
+    at.run()
+    assert at.number_input(key="i_id").value == 7

@@ -1,0 +1,192 @@
+"""Zones & rules: derive a buffer zone, draw one from GeoJSON, edit a rule; each save reclassifies.
+
+The number of changed verdicts the page reports is checked against the store, read with SQL
+before and after the save.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+import numpy as np
+import pytest
+import shapely
+from pyproj import Transformer
+from streamlit.testing.v1 import AppTest
+
+from geo.store import open_store
+from tests.dashboard.support import ADMIN, ANALYST, all_text, app, demo_scenario, plain, query, scalar
+
+IN_FORCE = date(2018, 11, 1)
+
+
+def verdicts(url: str) -> dict[int, str]:
+    return dict(query(url, "SELECT incident_id, verdict FROM incidents"))
+
+
+def changed(before: dict[int, str], after: dict[int, str]) -> int:
+    assert before.keys() == after.keys()
+    return sum(before[i] != after[i] for i in before)
+
+
+def button(at: AppTest, label: str) -> object:
+    return next(b for b in at.button if b.label == label)
+
+
+def saved_message(at: AppTest) -> tuple[str, int, int]:
+    text = plain(all_text(at))
+    found = re.search(r"(.+): saved\. ([\d,]+) incidents reclassified, ([\d,]+) verdicts changed\.", text)
+    assert found, text
+    return found.group(1), int(found.group(2).replace(",", "")), int(found.group(3).replace(",", ""))
+
+
+def test_derive_buffer_zone_saves_reclassifies_and_counts_changes(db: str) -> None:
+    before = verdicts(db)
+    outside = sum(v == "outside_monitored_area" for v in before.values())
+    at = app(ADMIN, page="zones")
+    assert not at.exception
+    at.text_input(key="bz_id").set_value("buffer-30")
+    at.text_input(key="bz_name").set_value("30 km monitoring belt")
+    at.selectbox(key="bz_kind").set_value("buffer_zone")
+    at.selectbox(key="bz_line").set_value("mdl")
+    at.number_input(key="bz_width").set_value(30.0)
+    at.selectbox(key="bz_side").set_value("both")
+    at.date_input(key="bz_from").set_value(IN_FORCE)
+    button(at, "Derive zone and reclassify").click().run()
+    assert not at.exception, all_text(at)
+
+    after = verdicts(db)
+    what, total, n = saved_message(at)
+    assert what == "zone buffer-30"
+    assert total == len(before)
+    assert n == changed(before, after) > 0
+    # A zone without rules makes incidents near the line monitored (no breach), never breaches.
+    assert sum(v == "outside_monitored_area" for v in after.values()) < outside
+    assert all(after[i] == before[i] or before[i] == "outside_monitored_area" for i in before)
+    zone = open_store(db).scenario().zone("buffer-30")
+    assert (zone.kind, zone.line, zone.width_m, zone.side) == ("buffer_zone", "mdl", 30000.0, "both")
+    # Membership checked independently: distance to the line in a projection centred on it.
+    line = demo_scenario().lines[0].geometry
+    centre = line.centroid
+    to_m = Transformer.from_crs(
+        "EPSG:4326", f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +units=m", always_xy=True
+    )
+    metric_line = shapely.transform(line, lambda xy: np.column_stack(to_m.transform(xy[:, 0], xy[:, 1])))
+    members = {i for (i,) in query(db, "SELECT incident_id FROM incident_zones WHERE zone_id = 'buffer-30'")}
+    for incident, lon, lat in query(db, "SELECT incident_id, lon, lat FROM incidents"):
+        metres = metric_line.distance(shapely.Point(*to_m.transform(lon, lat)))
+        if metres < 29_800:
+            assert incident in members, (incident, metres)
+        elif metres > 30_200:
+            assert incident not in members, (incident, metres)
+    assert len(members) >= n
+    assert (
+        scalar(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'scenario_load' AND user_name = 'ada'") == 1
+    )
+    # The new zone is listed on the page and offered as a map filter at once.
+    again = app(ADMIN, page="zones")
+    listed = [d.value for d in again.dataframe if "kind" in d.value.columns and "shape" in d.value.columns]
+    assert "buffer-30" in listed[0]["id"].tolist()
+    assert "30000 m both of mdl" in listed[0]["shape"].tolist()
+    live = app(ADMIN)
+    assert "30 km monitoring belt" in live.sidebar.multiselect(key="f_zone").options
+
+
+def test_derive_with_a_taken_id_says_why_and_saves_nothing(db: str) -> None:
+    before = verdicts(db)
+    at = app(ADMIN, page="zones")
+    at.text_input(key="bz_id").set_value("dmz")
+    button(at, "Derive zone and reclassify").click().run()
+    assert not at.exception
+    assert any("dmz" in e.value for e in at.error)
+    assert verdicts(db) == before
+    assert (
+        scalar(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'scenario_load' AND user_name = 'ada'") == 0
+    )
+
+
+def test_rule_edit_reclassifies(db: str) -> None:
+    before = verdicts(db)
+    at = app(ADMIN, page="zones")
+    at.selectbox(key="r_pick").set_value("no-drill-north").run()
+    cats = at.multiselect(key="r_cats_no-drill-north")
+    assert cats.value == ["artillery_fire"]
+    cats.set_value(["artillery_fire", "small_arms_fire", "drone_activity", "troop_movement"])
+    at.checkbox(key="r_all_no-drill-north").check()
+    at.text_area(key="r_text_no-drill-north").set_value("Edited in a test.")
+    button(at, "Save rule and reclassify").click().run()
+    assert not at.exception, all_text(at)
+    after = verdicts(db)
+    what, _, n = saved_message(at)
+    assert what == "rule no-drill-north"
+    assert n == changed(before, after) > 0
+    rule = next(r for r in open_store(db).scenario().rules if r.id == "no-drill-north")
+    assert set(rule.prohibits) == {"artillery_fire", "small_arms_fire", "drone_activity", "troop_movement"}
+    assert rule.parties == ("*",)
+    assert rule.text == "Edited in a test."
+    # Widening a rule can only add breaches (or possible ones).
+    worse = {"no_breach": 0, "possible_breach": 1, "breach": 2}
+    assert all(worse.get(after[i], -1) >= worse.get(before[i], -1) for i in before)
+
+
+def test_drawn_zone_from_geojson(db: str) -> None:
+    line = demo_scenario().lines[0].geometry
+    box = shapely.box(*line.buffer(0.05).bounds)
+    doc = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(box)}],
+    }
+    before = verdicts(db)
+    at = app(ADMIN, page="zones")
+    at.file_uploader(key="dz_file").set_value(
+        ("area.geojson", json.dumps(doc).encode(), "application/geo+json")
+    )
+    at.text_input(key="dz_id").set_value("area-x")
+    at.text_input(key="dz_name").set_value("Area <b>X</b>")
+    at.selectbox(key="dz_kind").set_value("restricted_area")
+    at.date_input(key="dz_from").set_value(IN_FORCE)
+    button(at, "Add zone and reclassify").click().run()
+    assert not at.exception, all_text(at)
+    what, _, n = saved_message(at)
+    assert what == "zone area-x"
+    assert n == changed(before, verdicts(db))
+    zone = open_store(db).scenario().zone("area-x")
+    assert zone.name == "Area <b>X</b>"
+    assert zone.geometry.equals_exact(box, 1e-6) or zone.geometry.symmetric_difference(box).area < 1e-9
+    assert int(scalar(db, "SELECT COUNT(*) FROM incident_zones WHERE zone_id = 'area-x'")) > 0
+
+
+def test_drawn_zone_rejects_a_file_that_is_not_geometry(db: str) -> None:
+    at = app(ADMIN, page="zones")
+    at.file_uploader(key="dz_file").set_value(("area.geojson", b"{not json", "application/geo+json"))
+    at.text_input(key="dz_id").set_value("area-y")
+    button(at, "Add zone and reclassify").click().run()
+    assert not at.exception
+    assert at.error
+    assert "area-y" not in {z.id for z in open_store(db).scenario().zones}
+
+
+def test_zones_page_refuses_an_analyst_even_when_opened_directly(db: str) -> None:
+    from tests.dashboard.support import REPO, sign_in
+
+    at = AppTest.from_file(str(REPO / "dashboard" / "views" / "zones.py"), default_timeout=60)
+    sign_in(at, ANALYST).run()
+    assert "does not allow this page" in all_text(at)
+    assert not [b for b in at.button if "reclassify" in b.label]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="geo bug: Store.scenario() cannot read back a zone with no start date next to dated ones "
+    "(day() gets NaN); fix in geo/store/_base.py",
+)
+def test_a_zone_with_no_start_date_is_in_force_always(db: str) -> None:
+    at = app(ADMIN, page="zones")
+    at.text_input(key="bz_id").set_value("always")
+    at.number_input(key="bz_width").set_value(30.0)
+    button(at, "Derive zone and reclassify").click().run()
+    assert not at.exception, all_text(at)
+    assert saved_message(at)[0] == "zone always"

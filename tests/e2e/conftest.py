@@ -1,0 +1,269 @@
+"""End-to-end fixtures: a real ``streamlit run`` on a free loopback port, and headless Chromium.
+
+Every page is watched: any request that would leave 127.0.0.1 is aborted and recorded, and
+console errors, uncaught exceptions and dialogs (``alert`` from injected script) are kept.
+Screenshots of every test, passed or failed, go to ``test-artifacts/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+PASSWORD = "correct horse battery"  # noqa: S105  (test accounts)
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m geo ARGS`` against the store at ``url``; fails the test on a non-zero exit."""
+    env = {**os.environ, "TRUCELINE_DB": url}
+    done = subprocess.run(
+        [sys.executable, "-m", "geo", *args], cwd=REPO, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"geo {' '.join(args)}: {done.stdout}\n{done.stderr}"
+    return done
+
+
+@dataclass
+class Server:
+    """A running dashboard."""
+
+    url: str
+    db: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+@contextlib.contextmanager
+def streamlit_server(db: str, log: Path, **env: str) -> Iterator[Server]:
+    """Run ``streamlit run dashboard/app.py`` on a free port until the block ends."""
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "dashboard/app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            cmd, cwd=REPO, env={**os.environ, "TRUCELINE_DB": db, **env}, stdout=out, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited with {process.returncode}: {log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:  # noqa: S310
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer within 60 s: {log.read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield Server(base, db, process, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium, headless (Playwright cannot download a browser here)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package to run the e2e tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--headless", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Watch:
+    """What a page did: refused requests, dialogs, console errors and uncaught exceptions."""
+
+    refused: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def assert_clean(self) -> None:
+        assert self.refused == [], f"requests tried to leave 127.0.0.1: {self.refused}"
+        assert self.dialogs == [], f"dialogs opened (script from data ran?): {self.dialogs}"
+        assert self.serious() == [], f"console errors: {self.serious()}"
+
+    def serious(self) -> list[str]:
+        """
+        The errors, less Streamlit's own base-path probe.
+
+        Opened at ``/trends``, Streamlit's frontend first asks ``/trends/_stcore/health``
+        and ``/trends/_stcore/host-config`` (in case the app is served under that path),
+        gets 404 and falls back to ``/_stcore/...``. Each probe also logs one
+        "Failed to load resource" line; both are dropped, nothing else is.
+        """
+        probes = [e for e in self.errors if _PROBE.fullmatch(e)]
+        rest = [e for e in self.errors if not _PROBE.fullmatch(e)]
+        for _ in probes:
+            if _NOT_FOUND in rest:
+                rest.remove(_NOT_FOUND)
+        return rest
+
+
+_PROBE = re.compile(r"HTTP 404 http://127\.0\.0\.1:\d+/[a-z_]+/_stcore/(?:health|host-config)")
+_NOT_FOUND = "Failed to load resource: the server responded with a status of 404 (Not Found)"
+
+
+LOCAL = ("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:", "about:")
+
+
+def watch_page(page: object) -> Watch:
+    """Route every request of ``page`` (local ones pass, others are aborted) and record trouble."""
+    watch = Watch()
+
+    def route(r: object) -> None:
+        url = r.request.url
+        if url.startswith(LOCAL):
+            r.continue_()
+        else:
+            watch.refused.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("dialog", lambda d: (watch.dialogs.append(f"{d.type}: {d.message}"), d.dismiss()))
+    page.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: watch.errors.append(f"uncaught: {e}"))
+    page.on(
+        "response", lambda r: watch.errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None
+    )
+    return watch
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    """Keep each phase's report on the test item, so fixtures know whether the test failed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def new_page(browser: object, request: pytest.FixtureRequest) -> Iterator[Callable[[], tuple[object, Watch]]]:
+    """Pages in a fresh browser context each, screenshot at the end whatever the outcome."""
+    contexts: list[object] = []
+    pages: list[object] = []
+
+    def make() -> tuple[object, Watch]:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        pages.append(page)
+        return page, watch_page(page)
+
+    yield make
+    ARTIFACTS.mkdir(exist_ok=True)
+    failed = getattr(getattr(request.node, "rep_call", None), "failed", True)
+    for i, page in enumerate(pages):
+        stem = f"{request.node.name}{'-' + str(i) if i else ''}"
+        for old in (f"{stem}.png", f"{stem}-FAILED.png"):  # only this run's outcome stays
+            (ARTIFACTS / old).unlink(missing_ok=True)
+        with contextlib.suppress(Exception):  # a crashed page cannot be photographed; the test says why
+            page.screenshot(path=str(ARTIFACTS / f"{stem}{'-FAILED' if failed else ''}.png"))
+    for context in contexts:
+        context.close()
+
+
+# -- Streamlit in the browser -------------------------------------------------------------------------
+
+
+def wait_for_text(page: object, text: str, timeout: float = 30_000) -> None:
+    """Wait until ``text`` is visible somewhere in the app."""
+    page.get_by_text(text, exact=False).first.wait_for(timeout=timeout)
+
+
+def caption_count(page: object) -> int:
+    """The live map's "N incidents match" figure."""
+    locator = page.locator('[data-testid="stCaptionContainer"]', has_text="incidents match").first
+    locator.wait_for()
+    text = locator.inner_text()
+    return int(text.split(" incidents match")[0].rsplit("·", 1)[-1].strip().replace(",", ""))
+
+
+def metric(page: object, label: str) -> str:
+    """The value of the KPI metric with ``label``."""
+    box = page.locator('[data-testid="stMetric"]', has_text=label).first
+    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def wait_for_run(page: object) -> None:
+    """Wait until Streamlit has finished the current run (its status widget is gone)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
+
+
+def pick(page: object, label: str, option: str) -> None:
+    """Choose ``option`` in the sidebar multiselect labelled ``label``."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]', has_text=label).first
+    box.locator("input").click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+    wait_for_run(page)
+
+
+def sign_in(page: object, name: str, password: str = PASSWORD) -> None:
+    """Fill and send the sign-in form (the page must show it)."""
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text(f"Signed in as {name}").wait_for()
+
+
+def map_frame(page: object) -> object:
+    """The st_folium iframe, once Leaflet has drawn in it."""
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator(".leaflet-container").wait_for()
+    return frame
