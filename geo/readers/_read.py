@@ -97,6 +97,9 @@ def _resolve(inp: Input, format: str, mapping: ColumnMapping | None, encoding: s
         assert mapping is not None  # noqa: S101 - checked above
         columns = mapped.resolve(mapping, header, keys, inp.name)
         absent = mapped.absent(columns, mapping)
+        unmapped = [f for f in mapped.REQUIRED if f in absent]
+        if unmapped:
+            raise inp.fail(f"mapping: {', '.join(unmapped)} not mapped to a column (and no default)")
         if "category" in absent:
             notes.append("category: not mapped; every incident is stored as 'other'")
         reader = template

@@ -151,3 +151,14 @@ def test_mapping_encoding_option(read_all):
     mapping = mapping_from_pairs(pairs)
     assert detect(data, mapping=mapping).encoding == "cp949"
     assert read_all(data, mapping=mapping).frame["description"].tolist() == ["포격 소리"]
+
+
+def test_a_mapping_without_the_required_fields_is_refused():
+    from geo import readers
+    from geo._errors import ReaderError
+
+    data = b"when,y,x\n2024-05-01,38.0,127.0\n"
+    with pytest.raises(ReaderError, match=r"mapping: lon not mapped"):
+        readers.detect(data, mapping=readers.ColumnMapping(columns={"occurred_at": "when", "lat": "y"}))
+    ok = readers.ColumnMapping(columns={"occurred_at": "when", "lat": "y"}, defaults={"lon": "127.0"})
+    assert readers.detect(data, mapping=ok).format == "mapped"
