@@ -23,7 +23,7 @@ from geo._errors import NotFoundError, StoreError
 from geo.auth import Principal
 from geo.filters import Filters
 from geo.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS, Line, Party, Rule, Scenario, Zone
-from geo.store._schema import SCHEMA_VERSION, migration_sql, statements
+from geo.store._schema import DIALECT_WORDS, SCHEMA_VERSION, migration_sql, statements
 
 INCIDENT_COLUMNS_STORED: tuple[str, ...] = (
     "incident_id",
@@ -114,8 +114,39 @@ class Batch:
 def _to_us(values: pd.Series) -> np.ndarray:
     ts = pd.to_datetime(pd.Series(values), utc=True)
     out = ts.to_numpy(dtype="datetime64[us]").view(np.int64).astype(object)
-    out[ts.isna().to_numpy()] = None
+    missing = ts.isna().to_numpy()
+    if missing.any():
+        out[missing] = None
     return out
+
+
+def _numeric(values: pd.Series, kinds: str) -> bool:
+    return values.dtype.kind in kinds and not isinstance(values.dtype, pd.CategoricalDtype)
+
+
+def _encode_ints(values: pd.Series) -> list[Any]:
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iub":
+        return values.to_numpy().astype(np.int64).tolist()
+    return values.astype("Int64").to_numpy(dtype=object, na_value=None).tolist()
+
+
+def _encode_floats(values: pd.Series) -> list[Any]:
+    arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    missing = np.isnan(arr)
+    if not missing.any():
+        return arr.tolist()
+    out = arr.astype(object)
+    out[missing] = None
+    return out.tolist()
+
+
+def _encode_text(values: pd.Series) -> list[Any]:
+    if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.categories.dtype.kind in "OTU":
+        labels = np.append(values.cat.categories.to_numpy(dtype=object), "")
+        return labels[values.cat.codes.to_numpy()].tolist()  # code -1 (missing) picks the ""
+    if isinstance(values.dtype, pd.StringDtype):
+        return values.to_numpy(dtype=object, na_value="").tolist()
+    return values.astype(object).where(values.notna(), "").astype(str).tolist()
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -153,6 +184,11 @@ class Tx:
         """Insert every row of ``frame`` into ``table`` (columns by name)."""
         if len(frame):
             self.store.bulk_insert(self.cur, table, self.store.encode(frame))
+
+    def insert_columns(self, table: str, columns: dict[str, list[Any]]) -> None:
+        """Insert already-encoded columns (see :meth:`Store.encode`) into ``table``."""
+        if columns and len(next(iter(columns.values()))):
+            self.store.bulk_insert(self.cur, table, columns)
 
     def meta_set(self, key: str, value: str) -> None:
         """Set a ``meta`` value."""
@@ -219,8 +255,14 @@ class Store(ABC):
         """Start a write transaction."""
 
     @abstractmethod
-    def bulk_insert(self, cursor: Any, table: str, frame: pd.DataFrame) -> None:
-        """Insert an encoded frame."""
+    def bulk_insert(self, cursor: Any, table: str, columns: dict[str, list[Any]]) -> None:
+        """Insert encoded columns (equal lengths, at least one row)."""
+
+    @contextmanager
+    def bulk(self, tx: Tx) -> Iterator[None]:
+        """Tune the connection of ``tx`` for a large upload while the block runs."""
+        del tx
+        yield
 
     @abstractmethod
     def lock_for_ingest(self, tx: Tx) -> None:
@@ -229,6 +271,30 @@ class Store(ABC):
     def sql(self, text: str) -> str:
         """Adapt ``?``-placeholder SQL to the dialect."""
         return text
+
+    key_type: ClassVar[str] = "BIGINT PRIMARY KEY"
+    """How a scratch table declares its integer key."""
+
+    @property
+    def time_type(self) -> str:
+        """The SQL type of a stored time."""
+        return DIALECT_WORDS[self.dialect]["TS"]
+
+    def column_type(self, name: str) -> str:
+        """The SQL type of an ``incidents`` column, for scratch tables shaped like it."""
+        if name == "incident_id":
+            return self.key_type
+        if name in TIME_COLUMNS:
+            return self.time_type
+        if name in _INT_COLUMNS:
+            return "BIGINT"
+        if name in _FLOAT_COLUMNS:
+            return DIALECT_WORDS[self.dialect]["REAL"]
+        return "TEXT"
+
+    def analyze(self, tx: Tx, table: str) -> None:
+        """Refresh the planner's statistics of a table just filled (inside ``tx``)."""
+        del tx, table
 
     def geom_param(self) -> str:
         """SQL for a WKB geometry parameter."""
@@ -303,23 +369,26 @@ class Store(ABC):
         self._local = threading.local()
 
     # -- encoding --------------------------------------------------------------------
-    def encode(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Turn a frame into stored values: times, integers with None, NaN as None."""
-        out = {}
+    def encode(self, frame: pd.DataFrame) -> dict[str, list[Any]]:
+        """
+        Turn a frame into stored values, column by column.
+
+        Times become the dialect's stored form, integers and floats Python numbers with
+        ``None`` for missing, and text ``str`` with ``""`` for missing (text columns are
+        ``NOT NULL``).
+        """
+        out: dict[str, list[Any]] = {}
         for col in frame.columns:
             values = frame[col]
             if col in TIME_COLUMNS:
-                out[col] = self.encode_times(values)
-            elif col in _INT_COLUMNS:
-                arr = values.astype("Int64")
-                out[col] = np.where(arr.isna(), None, arr.astype(object))
-            elif col in _FLOAT_COLUMNS:
-                arr = values.to_numpy(dtype=np.float64, na_value=np.nan).astype(object)
-                arr[pd.isna(values).to_numpy()] = None
-                out[col] = arr
+                out[col] = self.encode_times(values).tolist()
+            elif col in _INT_COLUMNS or (col not in _FLOAT_COLUMNS and _numeric(values, "iub")):
+                out[col] = _encode_ints(values)
+            elif col in _FLOAT_COLUMNS or _numeric(values, "f"):
+                out[col] = _encode_floats(values)
             else:
-                out[col] = values.astype(object).where(values.notna(), "").astype(str).to_numpy(dtype=object)
-        return pd.DataFrame(out, index=frame.index)
+                out[col] = _encode_text(values)
+        return out
 
     def decode(self, cursor: Any) -> pd.DataFrame:
         """Read a cursor's rows into a frame with proper dtypes."""
@@ -337,15 +406,25 @@ class Store(ABC):
 
     # -- schema ------------------------------------------------------------------------
     def _migrate(self) -> None:
+        """
+        Bring the store to :data:`SCHEMA_VERSION`, all steps in one transaction.
+
+        A store already at this version is only read: opening it never waits for an
+        upload that holds the write lock.
+        """
         try:
+            cur = self._conn().cursor()
+            try:
+                current = self._version(Tx(self, cur))
+            finally:
+                cur.close()
+            self._check_version(current)
+            if current == SCHEMA_VERSION:
+                return
             with self.write() as tx:
                 self.lock_for_ingest(tx)
-                current = self._version(tx)
-                if current > SCHEMA_VERSION:
-                    msg = (
-                        f"{self.url}: schema version {current} is newer than this release ({SCHEMA_VERSION})"
-                    )
-                    raise StoreError(msg)
+                current = self._version(tx)  # again, under the lock: another process may have migrated
+                self._check_version(current)
                 for version in range(current + 1, SCHEMA_VERSION + 1):
                     for stmt in statements(migration_sql(self.dialect, version)):
                         tx.execute(stmt)
@@ -357,6 +436,11 @@ class Store(ABC):
         except Exception as err:
             msg = f"{self.url}: cannot open the store: {err}"
             raise StoreError(msg) from err
+
+    def _check_version(self, current: int) -> None:
+        if current > SCHEMA_VERSION:
+            msg = f"{self.url}: schema version {current} is newer than this release ({SCHEMA_VERSION})"
+            raise StoreError(msg)
 
     @abstractmethod
     def _version(self, tx: Tx) -> int:

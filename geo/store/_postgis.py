@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from typing import Any
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 
-from geo.store._base import Store, Tx
+from geo.store._base import TIME_COLUMNS, Store, Tx
 
 _INGEST_LOCK = 7_301_953  # advisory lock key that serialises uploads and rewrites
 
@@ -33,6 +34,9 @@ class PostGISStore(Store):
     def lock_for_ingest(self, tx: Tx) -> None:
         tx.execute("SELECT pg_advisory_xact_lock(?)", (_INGEST_LOCK,))
 
+    def analyze(self, tx: Tx, table: str) -> None:
+        tx.execute(f"ANALYZE {table}")
+
     def sql(self, text: str) -> str:
         return text.replace("%", "%%").replace("?", "%s")
 
@@ -54,14 +58,27 @@ class PostGISStore(Store):
     def date_param(self, day: Any) -> Any:
         return day
 
-    def bulk_insert(self, cursor: Any, table: str, frame: pd.DataFrame) -> None:
+    def bulk_insert(self, cursor: Any, table: str, columns: dict[str, list[Any]]) -> None:
+        r"""
+        ``COPY`` the rows in as CSV.
+
+        Every value is quoted, so that a text reading ``\N`` stays text; only the columns
+        that are not all text (numbers and times, which may be NULL) match the NULL marker.
+        """
+        data: dict[str, pd.Series] = {}
+        nullable: list[str] = []
+        for name, values in columns.items():
+            if name in TIME_COLUMNS:
+                data[name] = pd.Series([None if v is None else v.isoformat() for v in values], dtype=object)
+                nullable.append(name)
+            else:
+                data[name] = pd.Series(values, dtype=object)  # never float-ify integers with a None
+                if not all(type(v) is str for v in values):
+                    nullable.append(name)
         buffer = io.StringIO()
-        text = frame.copy()
-        for col in text.columns:
-            if text[col].dtype == object and len(text) and hasattr(text[col].iloc[0], "isoformat"):
-                text[col] = [None if v is None else v.isoformat() for v in text[col]]
-        text.to_csv(buffer, index=False, header=False, na_rep="\\N")
-        with cursor.copy(
-            f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-        ) as copy:
+        pd.DataFrame(data).to_csv(buffer, index=False, header=False, na_rep="\\N", quoting=csv.QUOTE_ALL)
+        options = "FORMAT csv, NULL '\\N'"
+        if nullable:
+            options += f", FORCE_NULL ({', '.join(nullable)})"
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH ({options})") as copy:
             copy.write(buffer.getvalue())

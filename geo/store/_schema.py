@@ -93,6 +93,54 @@ CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
 """
 
+_INCIDENT_COLUMNS_V1 = """incident_id, source, source_event_id, content_hash, occurred_at, occurred_from,
+    occurred_to, date_precision, lon, lat, location_precision, location_uncertainty_m, location_name,
+    category, sub_category, weapon_class, actor, target, party, party_basis, fatalities, description,
+    verification, batch_id, ingested_at, near_duplicate_of, zones, nearest_line, distance_m, side,
+    side_party, attributed_party, attribution, verdict, rules, verdict_reason"""
+
+# v3, SQLite only: ``incident_id`` becomes the rowid (``INTEGER PRIMARY KEY``), so the table
+# needs no separate key index and id ranges are read straight from the table; zone links
+# become a WITHOUT ROWID table (one tree instead of two). Same columns, constraints, indexes.
+_V3_SQLITE = (
+    """
+CREATE TABLE incidents_v3 (
+    incident_id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL, source_event_id TEXT NOT NULL, content_hash TEXT NOT NULL,
+    occurred_at INTEGER NOT NULL, occurred_from INTEGER NOT NULL, occurred_to INTEGER NOT NULL,
+    date_precision TEXT NOT NULL, lon REAL NOT NULL, lat REAL NOT NULL,
+    location_precision TEXT NOT NULL, location_uncertainty_m REAL, location_name TEXT NOT NULL,
+    category TEXT NOT NULL, sub_category TEXT NOT NULL, weapon_class TEXT NOT NULL, actor TEXT NOT NULL,
+    target TEXT NOT NULL, party TEXT NOT NULL, party_basis TEXT NOT NULL, fatalities BIGINT,
+    description TEXT NOT NULL, verification TEXT NOT NULL,
+    batch_id BIGINT NOT NULL, ingested_at INTEGER NOT NULL, near_duplicate_of BIGINT,
+    zones TEXT NOT NULL, nearest_line TEXT NOT NULL, distance_m REAL, side TEXT NOT NULL,
+    side_party TEXT NOT NULL, attributed_party TEXT NOT NULL, attribution TEXT NOT NULL,
+    verdict TEXT NOT NULL, rules TEXT NOT NULL, verdict_reason TEXT NOT NULL,
+    UNIQUE (source, source_event_id), UNIQUE (content_hash));
+"""
+    + f"INSERT INTO incidents_v3 ({_INCIDENT_COLUMNS_V1})\n"
+    + f"    SELECT {_INCIDENT_COLUMNS_V1} FROM incidents ORDER BY incident_id;\n"
+    + """
+DROP TABLE incidents;
+ALTER TABLE incidents_v3 RENAME TO incidents;
+CREATE INDEX incidents_time ON incidents (occurred_at);
+CREATE INDEX incidents_verdict ON incidents (verdict, occurred_at);
+CREATE INDEX incidents_party ON incidents (attributed_party, occurred_at);
+CREATE INDEX incidents_category ON incidents (category, occurred_at);
+CREATE INDEX incidents_batch ON incidents (batch_id);
+CREATE INDEX incidents_latlon ON incidents (lat, lon);
+CREATE TABLE incident_zones_v3 (zone_id TEXT NOT NULL, incident_id BIGINT NOT NULL,
+    PRIMARY KEY (zone_id, incident_id)) WITHOUT ROWID;
+INSERT INTO incident_zones_v3 (zone_id, incident_id) SELECT zone_id, incident_id FROM incident_zones;
+DROP TABLE incident_zones;
+ALTER TABLE incident_zones_v3 RENAME TO incident_zones;
+CREATE INDEX incident_zones_incident ON incident_zones (incident_id);
+"""
+)
+
+_V3_POSTGIS = ""  # PostgreSQL already keys incidents by their id alone
+
 DIALECT_WORDS = {
     "sqlite": {"TS": "INTEGER", "GEOM": "BLOB", "BLOB": "BLOB", "REAL": "REAL"},
     "postgis": {
@@ -104,12 +152,12 @@ DIALECT_WORDS = {
 }
 
 MIGRATIONS: dict[str, list[str]] = {
-    "sqlite": [_V1 + _V1_SQLITE, _V2 + _V2_SQLITE],
-    "postgis": [_POSTGIS_EXTENSION + _V1 + _V1_POSTGIS, _V2 + _V2_POSTGIS],
+    "sqlite": [_V1 + _V1_SQLITE, _V2 + _V2_SQLITE, _V3_SQLITE],
+    "postgis": [_POSTGIS_EXTENSION + _V1 + _V1_POSTGIS, _V2 + _V2_POSTGIS, _V3_POSTGIS],
 }
 """``MIGRATIONS[dialect][v - 1]`` brings a store from version ``v - 1`` to ``v``."""
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def migration_sql(dialect: str, version: int) -> str:

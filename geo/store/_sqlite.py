@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from geo._errors import StoreError
 from geo.store._base import Store, Tx
 
+CACHE_KIB = 65_536
+"""Page cache of each connection (64 MiB)."""
+UPLOAD_CACHE_KIB = 262_144
+"""Page cache of the connection that runs an upload (256 MiB), given back when it ends."""
 BUSY_TIMEOUT_S = 120.0
 """How long a writer waits for another writer before giving up (an upload can take a while)."""
 
@@ -19,6 +23,7 @@ class SQLiteStore(Store):
     """A store in one SQLite file; readers never wait for writers (WAL)."""
 
     dialect = "sqlite"
+    key_type = "INTEGER PRIMARY KEY"  # the rowid itself: rows appended in key order need no index
 
     def __init__(self, url: str) -> None:
         path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
@@ -38,7 +43,7 @@ class SQLiteStore(Store):
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         conn.execute("PRAGMA temp_store = MEMORY")
-        conn.execute("PRAGMA cache_size = -65536")
+        conn.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
         return conn
 
     def _begin(self, conn: sqlite3.Connection) -> None:
@@ -53,8 +58,17 @@ class SQLiteStore(Store):
     def lock_for_ingest(self, tx: Tx) -> None:
         """``BEGIN IMMEDIATE`` already holds the only write lock."""
 
-    def bulk_insert(self, cursor: Any, table: str, frame: pd.DataFrame) -> None:
-        cols = ", ".join(frame.columns)
-        marks = ", ".join("?" * len(frame.columns))
-        rows = zip(*(frame[c].tolist() for c in frame.columns), strict=True)
-        cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+    def bulk_insert(self, cursor: Any, table: str, columns: dict[str, list[Any]]) -> None:
+        names = ", ".join(columns)
+        marks = ", ".join("?" * len(columns))
+        rows = zip(*columns.values(), strict=True)
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+    @contextmanager
+    def bulk(self, tx: Tx) -> Iterator[None]:
+        """A larger page cache while an upload runs: its indexes are written in random order."""
+        tx.execute(f"PRAGMA cache_size = {-UPLOAD_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            tx.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
