@@ -47,6 +47,8 @@ class LocalProjection:
     @classmethod
     def around(cls, geometries: list[shapely.Geometry]) -> LocalProjection:
         """Return the projection centred on the bounding box of ``geometries`` (lon/lat)."""
+        if not geometries:
+            return cls(0.0, 0.0)
         xmin, ymin, xmax, ymax = shapely.total_bounds(np.asarray(geometries, dtype=object))
         if not np.isfinite(xmin):
             return cls(0.0, 0.0)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import pandas as pd
@@ -149,6 +150,17 @@ def _encode_text(values: pd.Series) -> list[Any]:
     return values.astype(object).where(values.notna(), "").astype(str).tolist()
 
 
+def redact(url: str) -> str:
+    """``url`` with its password, if any, replaced by ``***``."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
 def _text_or_none(value: Any) -> str | None:
     return (
         None if value is None or (isinstance(value, float) and np.isnan(value)) or value == "" else str(value)
@@ -198,6 +210,12 @@ class Tx:
             (key, value),
         )
 
+    def _next_audit_id(self) -> int:
+        # Serialise audited writes so two transactions never take the same id (PostGIS:
+        # an advisory lock, re-entrant within the transaction; SQLite: already one writer).
+        self.store.lock_for_ingest(self)
+        return self.next_id("audit_log", "entry_id")
+
     def audit(
         self, actor: Principal, action: str, target: str, before: dict[str, Any], after: dict[str, Any]
     ) -> None:
@@ -207,7 +225,7 @@ class Tx:
             pd.DataFrame(
                 [
                     {
-                        "entry_id": self.next_id("audit_log", "entry_id"),
+                        "entry_id": self._next_audit_id(),
                         "at": datetime.now(UTC),
                         "user_name": actor.name,
                         "action": action,
@@ -239,7 +257,10 @@ class Store(ABC):
     dialect: ClassVar[str]
 
     def __init__(self, url: str) -> None:
-        self.url = url
+        self.dsn = url
+        """The URL to connect with (it may hold a password: never print it)."""
+        self.url = redact(url)
+        """The URL for messages and logs, its password masked."""
         self._local = threading.local()
         self._connections: list[Any] = []
         self._lock = threading.Lock()
@@ -546,7 +567,7 @@ class Store(ABC):
         meta = json.loads(raw)
 
         def day(value: Any) -> date | None:
-            if value is None or value == "":
+            if value is None or value == "" or (not isinstance(value, str | date) and pd.isna(value)):
                 return None
             return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 

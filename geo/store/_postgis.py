@@ -21,7 +21,7 @@ class PostGISStore(Store):
     dialect = "postgis"
 
     def _connect(self) -> psycopg.Connection:
-        return psycopg.connect(self.url, autocommit=True)
+        return psycopg.connect(self.dsn, autocommit=True)
 
     def _begin(self, conn: psycopg.Connection) -> None:
         conn.execute("BEGIN")

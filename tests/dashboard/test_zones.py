@@ -11,7 +11,6 @@ import re
 from datetime import date
 
 import numpy as np
-import pytest
 import shapely
 from pyproj import Transformer
 from streamlit.testing.v1 import AppTest
@@ -177,12 +176,6 @@ def test_zones_page_refuses_an_analyst_even_when_opened_directly(db: str) -> Non
     assert not [b for b in at.button if "reclassify" in b.label]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="geo bug: Store.scenario() cannot read back a zone with no start date next to dated ones "
-    "(day() gets NaN); fix in geo/store/_base.py",
-)
 def test_a_zone_with_no_start_date_is_in_force_always(db: str) -> None:
     at = app(ADMIN, page="zones")
     at.text_input(key="bz_id").set_value("always")

@@ -206,3 +206,22 @@ def test_times_round_trip_in_utc(loaded):
     )
     assert len(view) == 1
     assert view["occurred_at"].iloc[0] == incidents["occurred_at"].min()
+
+
+def test_undated_zone_next_to_dated_ones_round_trips(store, demo_scenario):
+    from geo.scenario_edit import derive_zone
+
+    edited = derive_zone(demo_scenario, zone_id="always", name="Always", kind="buffer_zone", line="mdl",
+                         width_m=30_000, side="both")
+    load_scenario_into_store(store, edited)
+    back = store.scenario().zone("always")
+    assert (back.valid_from, back.valid_to) == (None, None)
+    assert store.scenario().zone("dmz").valid_from is not None
+
+
+def test_store_url_never_shows_a_password():
+    from geo.store._base import redact
+
+    assert redact("postgresql://ops:s3cret@db.example:5432/truceline") == (
+        "postgresql://ops:***@db.example:5432/truceline")
+    assert redact("sqlite:////var/t.db") == "sqlite:////var/t.db"
