@@ -92,3 +92,22 @@ def demo_scenario():
     from geo.manifest import load_scenario
 
     return load_scenario(DEMO_MANIFEST)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, shared by every browser test (Playwright allows one per thread)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package to run the browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--headless", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()

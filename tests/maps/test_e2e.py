@@ -26,7 +26,6 @@ pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
 STATIC = REPO / "dashboard" / "static"
 ORIGIN = "http://127.0.0.1:8501"
 
@@ -81,20 +80,6 @@ class Watch:
         assert self.refused == [], f"requests left the machine: {self.refused}"
         assert self.dialogs == [], f"dialogs opened (script from data ran): {self.dialogs}"
         assert self.errors == [], f"console errors: {self.errors}"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--headless"]
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
