@@ -11,13 +11,12 @@ ratio, and checks that both agree.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
+from benchmarks._timing import timed
 from benchmarks.naive import naive_classify
 from geo.classify import classify, prepare
 from geo.demo import DEMO_MANIFEST, generate_incidents
@@ -30,15 +29,6 @@ def setup(n: int) -> tuple[pd.DataFrame, object]:
     # The naive path knows only reported parties: give every incident one.
     incidents["party"] = np.where(incidents["lat"] > 38.0, "north", "south")
     return incidents, scenario
-
-
-def timed(fn, repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def main() -> None:

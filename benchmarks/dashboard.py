@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +32,7 @@ import pandas as pd
 from folium.plugins import FastMarkerCluster
 from shapely.geometry import mapping
 
+from benchmarks._timing import timed
 from geo.cache import IncidentCache, Snapshot
 from geo.demo import DEMO_MANIFEST, generate_incidents
 from geo.filters import Filters
@@ -167,16 +167,6 @@ def naive(bench: Bench, case: Case) -> tuple[str, int]:
     else:
         FastMarkerCluster(view[["lat", "lon"]].to_numpy().tolist()).add_to(m)
     return m.get_root().render(), len(view)
-
-
-def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    """Median seconds over ``repeat`` calls, and the last result."""
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def main() -> None:

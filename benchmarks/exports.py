@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
-import time
-from collections.abc import Callable
 from datetime import date
 
 import geopandas as gpd
@@ -31,6 +28,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 
+from benchmarks._timing import timed
 from geo import trends
 from geo.brief import MAX_ROWS, history_since, render_brief
 from geo.classify import classify
@@ -53,15 +51,6 @@ def setup(n: int) -> tuple[Scenario, pd.DataFrame, Filters]:
     view["batch_id"] = 1
     view["ingested_at"] = AS_OF
     return scenario, view, Filters(since=AS_OF - pd.Timedelta(days=200))
-
-
-def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def naive_map(view: pd.DataFrame, scenario: Scenario, dpi: int = DPI) -> plt.Figure:

@@ -24,7 +24,7 @@ import pandas as pd
 from geo._errors import TrucelineError
 from geo.auth import OPERATOR, ROLES
 from geo.filters import Filters
-from geo.model import VERDICTS
+from geo.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS, VERDICTS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -209,27 +209,6 @@ def scenario_show(ctx: click.Context) -> None:
 
 
 # -- classify (no store) ------------------------------------------------------------------------
-CLASSIFY_OUTPUT = (
-    "event_id",
-    "occurred_at",
-    "lon",
-    "lat",
-    "category",
-    "party",
-    "attribution",
-    "verdict",
-    "rules",
-    "zones",
-    "nearest_line",
-    "distance_m",
-    "side",
-    "side_party",
-    "verdict_reason",
-    "location_precision",
-    "source",
-)
-
-
 @cli.command("classify")
 @click.option(
     "--scenario", "manifest", required=True, type=click.Path(dir_okay=False), help="The scenario manifest."
@@ -248,7 +227,7 @@ def classify_cmd(
     """Classify an incident file against a scenario, without storing it."""
     from geo import readers
     from geo.classify import classify, prepare
-    from geo.export import write_csv
+    from geo.export import export_frame, write_csv
     from geo.manifest import load_scenario
 
     scen = load_scenario(manifest)
@@ -264,11 +243,9 @@ def classify_cmd(
             click.echo(f"{input_file}: line {reason.line_no}: {reason.reason}", err=True)
         if len(chunk.frame):
             frames.append(chunk.frame.join(classify(chunk.frame, prep)))
-    view = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CLASSIFY_OUTPUT)
-    view = view.rename(columns={"source_event_id": "event_id", "attributed_party": "party_attributed"})
-    if "party_attributed" in view:
-        view["party"] = view["party_attributed"]
-    write_csv(view[list(CLASSIFY_OUTPUT)], out)
+    empty = pd.DataFrame(columns=[*INCIDENT_COLUMNS, *CLASSIFICATION_COLUMNS])
+    view = pd.concat(frames, ignore_index=True) if frames else empty
+    write_csv(export_frame(view.drop(columns="line_no", errors="ignore")), out)
     counts = view["verdict"].value_counts() if len(view) else pd.Series(dtype=int)
     shown = ", ".join(f"{v} {int(counts.get(v, 0))}" for v in VERDICTS)
     click.echo(f"{out}: {len(view)} classified ({shown}); {rejected} rejected of {rows} rows")

@@ -15,12 +15,12 @@ from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
 from geo import DEMO_MANIFEST, Scenario, classify, generate_incidents, load_scenario, prepare
+from tests.helpers import hand_incidents
 
 __all__ = ["generate_incidents"]
 from geo.accounts import add_user
 from geo.auth import Principal
 from geo.ingest import ingest_frame, load_scenario_into_store
-from geo.model import INCIDENT_COLUMNS
 from geo.store import open_store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -235,30 +235,4 @@ def markers_sent(at: AppTest) -> int:
 
 def hand_rows(rows: list[dict], *, now: pd.Timestamp) -> pd.DataFrame:
     """Normalised incidents from a few hand-written rows (unlisted columns get neutral values)."""
-    defaults = {
-        "source": "monitor-team",
-        "source_event_id": "",
-        "occurred_at": now - pd.Timedelta(days=2),
-        "date_precision": "exact",
-        "location_precision": "exact",
-        "location_uncertainty_m": np.nan,
-        "location_name": "",
-        "category": "artillery_fire",
-        "sub_category": "",
-        "weapon_class": "",
-        "actor": "",
-        "target": "",
-        "party": "north",
-        "party_basis": "source",
-        "fatalities": 0,
-        "description": "",
-        "verification": "reported",
-    }
-    frame = pd.DataFrame([{**defaults, **row} for row in rows])
-    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
-    frame["occurred_from"] = frame["occurred_at"]
-    frame["occurred_to"] = frame["occurred_at"]
-    for i in range(len(frame)):
-        if not frame.at[i, "source_event_id"]:
-            frame.at[i, "source_event_id"] = f"H-{i + 1}"
-    return frame[list(INCIDENT_COLUMNS)].astype(INCIDENT_COLUMNS)
+    return hand_incidents(rows, now=now)

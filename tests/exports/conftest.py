@@ -10,7 +10,8 @@ import pytest
 import shapely
 
 from geo import DEMO_MANIFEST, classify, generate_incidents, load_scenario
-from geo.model import INCIDENT_COLUMNS, Scenario
+from geo.model import Scenario
+from tests.helpers import hand_incidents
 
 AS_OF = pd.Timestamp("2025-07-01T00:00:00Z")
 END_DAY = date(2025, 6, 30)
@@ -27,33 +28,7 @@ def to_view(incidents: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 
 def incident_rows(rows: list[dict]) -> pd.DataFrame:
     """Normalised incidents from a few hand-written rows (unlisted columns get neutral values)."""
-    defaults = {
-        "source": "monitor-team",
-        "source_event_id": "",
-        "occurred_at": AS_OF - pd.Timedelta(days=2),
-        "date_precision": "exact",
-        "location_precision": "exact",
-        "location_uncertainty_m": np.nan,
-        "location_name": "",
-        "category": "artillery_fire",
-        "sub_category": "",
-        "weapon_class": "",
-        "actor": "",
-        "target": "",
-        "party": "north",
-        "party_basis": "source",
-        "fatalities": 0,
-        "description": "",
-        "verification": "verified",
-    }
-    frame = pd.DataFrame([{**defaults, **row} for row in rows])
-    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
-    frame["occurred_from"] = frame["occurred_at"]
-    frame["occurred_to"] = frame["occurred_at"]
-    for i in range(len(frame)):
-        if not frame.at[i, "source_event_id"]:
-            frame.at[i, "source_event_id"] = f"T-{i + 1}"
-    return frame[list(INCIDENT_COLUMNS)].astype(INCIDENT_COLUMNS)
+    return hand_incidents(rows, now=AS_OF, verification="verified", id_prefix="T")
 
 
 @pytest.fixture(scope="session")
