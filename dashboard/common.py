@@ -154,6 +154,16 @@ def require_page(permission: str) -> Principal:
     return user
 
 
+def loaded_scenario(missing: str = "No scenario is loaded yet.") -> Scenario:
+    """The stored scenario, with the synthetic-data banner; without one, say ``missing`` and stop."""
+    scen = scenario()
+    if scen is None:
+        st.info(missing)
+        st.stop()
+    synthetic_banner(scen)
+    return scen
+
+
 def oidc_configured() -> bool:
     """Whether ``[auth]`` is set in ``.streamlit/secrets.toml`` (Streamlit's OIDC sign-in)."""
     try:

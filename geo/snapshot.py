@@ -534,34 +534,22 @@ def _graticule_line(
         return
     xy = np.concatenate(parts)
     xmin, ymin, xmax, ymax = extent
-    if edge == "bottom":
-        x = xy[np.argmin(xy[:, 1]), 0]
-        if xmin + 0.03 * (xmax - xmin) < x < xmax - 0.03 * (xmax - xmin):
-            ax.text(
-                x,
-                ymin + 0.008 * (ymax - ymin),
-                label,
-                ha="center",
-                va="bottom",
-                color="#566573",
-                fontproperties=rnd.font(6.5),
-                zorder=_Z_DECOR,
-                path_effects=halo,
-            )
-    else:
-        y = xy[np.argmin(xy[:, 0]), 1]
-        if ymin + 0.03 * (ymax - ymin) < y < ymax - 0.03 * (ymax - ymin):
-            ax.text(
-                xmin + 0.006 * (xmax - xmin),
-                y,
-                label,
-                ha="left",
-                va="center",
-                color="#566573",
-                fontproperties=rnd.font(6.5),
-                zorder=_Z_DECOR,
-                path_effects=halo,
-            )
+    if edge == "bottom":  # a meridian: label where it meets the bottom edge
+        along, lo, hi = xy[np.argmin(xy[:, 1]), 0], xmin, xmax
+        where, align = (along, ymin + 0.008 * (ymax - ymin)), {"ha": "center", "va": "bottom"}
+    else:  # a parallel: label where it meets the left edge
+        along, lo, hi = xy[np.argmin(xy[:, 0]), 1], ymin, ymax
+        where, align = (xmin + 0.006 * (xmax - xmin), along), {"ha": "left", "va": "center"}
+    if lo + 0.03 * (hi - lo) < along < hi - 0.03 * (hi - lo):
+        ax.text(
+            *where,
+            label,
+            **align,
+            color="#566573",
+            fontproperties=rnd.font(6.5),
+            zorder=_Z_DECOR,
+            path_effects=halo,
+        )
 
 
 def zone_style(kind: str) -> dict[str, object]:

@@ -12,12 +12,8 @@ from geo.briefing import MEDIA_TYPES, file_name, render
 
 st.title("Export")
 user = common.require_page("export")
-scen = common.scenario()
 store = common.store()
-if scen is None:
-    st.info("No scenario is loaded yet.")
-    st.stop()
-common.synthetic_banner(scen)
+scen = common.loaded_scenario()
 snap = common.snapshot()
 filters = common.sidebar_filters(scen, snap, page="export")
 matching = len(common.apply(filters, snap))

@@ -12,12 +12,8 @@ from geo.model import VERIFICATION_STATUSES
 
 st.title("Incident")
 user = common.require_page("view")
-scen = common.scenario()
 store = common.store()
-if scen is None:
-    st.info("No scenario is loaded yet.")
-    st.stop()
-common.synthetic_banner(scen)
+scen = common.loaded_scenario()
 common.flash()
 
 # The id comes from the link that opened the page (?id=…) or from the box; they stay in step.

@@ -25,14 +25,10 @@ from geo.trends import kpis
 
 st.title("Live map")
 common.require_page("view")
-scen = common.scenario()
-if scen is None:
-    st.info(
-        "No scenario is loaded yet. Run `python -m geo demo`, or load a scenario with "
-        "`python -m geo scenario load PATH`."
-    )
-    st.stop()
-common.synthetic_banner(scen)
+scen = common.loaded_scenario(
+    "No scenario is loaded yet. Run `python -m geo demo`, or load a scenario with "
+    "`python -m geo scenario load PATH`."
+)
 store = common.store()
 snap = common.snapshot()
 filters = common.sidebar_filters(scen, snap, page="live_map")

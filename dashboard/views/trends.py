@@ -16,11 +16,9 @@ TICKS = {"day": "%d %b", "week": "%d %b", "month": "%b %Y"}
 
 st.title("Trends")
 common.require_page("view")
-scen = common.scenario()
-if scen is None:
-    st.info("No scenario is loaded yet. Run `python -m geo demo` or load a scenario on the Zones page.")
-    st.stop()
-common.synthetic_banner(scen)
+scen = common.loaded_scenario(
+    "No scenario is loaded yet. Run `python -m geo demo` or load a scenario on the Zones page."
+)
 snap = common.snapshot()
 filters = common.sidebar_filters(scen, snap, page="trends")
 view = common.apply(filters, snap)

@@ -23,11 +23,7 @@ PREVIEW_ROWS = 20
 st.title("Upload incidents")
 user = common.require_page("upload")
 store = common.store()
-scen = common.scenario()
-if scen is None:
-    st.info("No scenario is loaded yet: load one before uploading incidents.")
-    st.stop()
-common.synthetic_banner(scen)
+scen = common.loaded_scenario("No scenario is loaded yet: load one before uploading incidents.")
 common.flash()
 saved = saved_mappings(store)
 

@@ -32,11 +32,9 @@ from geo.scenario_edit import (
 st.title("Zones & rules")
 user = common.require_page("edit_scenario")
 store = common.store()
-scen = common.scenario()
-if scen is None:
-    st.info("No scenario is loaded. Load one from the command line: `python -m geo scenario load PATH`.")
-    st.stop()
-common.synthetic_banner(scen)
+scen = common.loaded_scenario(
+    "No scenario is loaded. Load one from the command line: `python -m geo scenario load PATH`."
+)
 
 
 def save(new: Scenario, what: str) -> None:
