@@ -6,13 +6,13 @@ Pages read their widgets, call ``geo`` and render; anything cached or shared liv
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from geo import readers
+from geo import clock, readers
 from geo.accounts import account_role
 from geo.auth import Principal
 from geo.cache import IncidentCache, Snapshot, window_start
@@ -116,7 +116,7 @@ def principal(*, touch: bool = True) -> Principal | None:
     """
     user: Principal | None = st.session_state.get("principal")
     seen: datetime | None = st.session_state.get("last_seen")
-    now = datetime.now(UTC)
+    now = clock.now()
     if user is not None and (seen is None or (now - seen).total_seconds() > session_minutes() * 60):
         sign_out(expired=True)
         user = None
@@ -176,7 +176,7 @@ def sign_in(user: Principal, *, local: bool = True) -> None:
     """Remember the signed-in user for this browser session (``local``: an account in the store)."""
     st.session_state["principal"] = user
     st.session_state["local_account"] = local
-    st.session_state["last_seen"] = datetime.now(UTC)
+    st.session_state["last_seen"] = clock.now()
     st.session_state.pop("expired", None)
     st.session_state.pop("want_login", None)
 
@@ -290,7 +290,7 @@ def sidebar_filters(scen: Scenario, snap: Snapshot, *, page: str) -> Filters:
         "verifications": {v: v.capitalize() for v in VERIFICATION_STATUSES},
         "sources": {s: s for s in _options(frame["source"].cat.categories if len(frame) else [])},
     }
-    now = datetime.now(UTC)
+    now = clock.now()
     if mine and mine != synced:  # a shared link, or a link from another page
         _load_widgets(mine, options, now)
     elif "f_window" not in st.session_state or st.session_state.get("f_page") != page:
@@ -374,7 +374,7 @@ def slide_window(filters: Filters) -> Filters:
     window = st.session_state.get("f_window", "custom")
     if window in ("custom", "all") or window not in WINDOWS:
         return filters
-    return filters.with_(since=window_start(datetime.now(UTC), window))
+    return filters.with_(since=window_start(clock.now(), window))
 
 
 def zero_filled(series: pd.DataFrame, freq: str) -> pd.DataFrame:

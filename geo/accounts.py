@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from geo import clock
 from geo._errors import AuthenticationError, InputError
 from geo.auth import OPERATOR, ROLES, Principal, Role, require
 from geo.store import Store
@@ -50,7 +51,7 @@ def add_user(store: Store, name: str, role: str, password: str, *, actor: Princi
                         "name": name,
                         "role": role,
                         "password_hash": _HASHER.hash(password),
-                        "created_at": datetime.now(UTC),
+                        "created_at": clock.now(),
                         "disabled": 0,
                     }
                 ]
@@ -99,7 +100,7 @@ def authenticate(store: Store, name: str, password: str, *, now: datetime | None
         On a wrong name or password (the message does not say which), a disabled account,
         or too many recent failures.
     """
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     since = store.encode_times(pd.Series([now - FAILURE_WINDOW]))[0]
     failures = int(
         store.scalar(

@@ -8,11 +8,12 @@ and the ``snapshot``, ``brief`` and ``export`` commands all come through here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 import pandas as pd
 
+from geo import clock
 from geo._errors import InputError, StoreError
 from geo.auth import Principal, require
 from geo.brief import history_since, render_brief
@@ -93,7 +94,7 @@ def render(
     """
     require(actor, "export")
     scenario = _scenario(store)
-    when = pd.Timestamp(as_of or datetime.now(UTC))
+    when = pd.Timestamp(as_of or clock.now())
     view = store.query(filters)
     if kind == "png":
         data = render_snapshot(
@@ -125,7 +126,7 @@ def render(
 
 def file_name(kind: str, filters: Filters, as_of: datetime | None = None) -> str:
     """A file name that says what the export holds: ``truceline-20240607-1200-7d.pdf``."""
-    when = pd.Timestamp(as_of or datetime.now(UTC))
+    when = pd.Timestamp(as_of or clock.now())
     span = ""
     if filters.since is not None:
         days = max(round(((filters.until or when) - pd.Timestamp(filters.since)).total_seconds() / 86400), 1)

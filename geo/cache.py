@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
 
+from geo import clock
 from geo.store import Store
 
 _CATEGORICAL = (
@@ -92,7 +93,7 @@ class IncidentCache:
             else:
                 frame = _append(current.frame, _compact(self.store.compact(after_id=current.max_id)))
             max_id = int(frame["incident_id"].max()) if len(frame) else 0
-            self._snapshot = Snapshot(frame, generation, max_id, datetime.now(UTC), self.store.changed_at())
+            self._snapshot = Snapshot(frame, generation, max_id, clock.now(), self.store.changed_at())
             return self._snapshot
 
     def invalidate(self) -> None:

@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +21,7 @@ import click
 import numpy as np
 import pandas as pd
 
+from geo import clock
 from geo._errors import TrucelineError
 from geo.auth import OPERATOR, ROLES
 from geo.filters import Filters
@@ -491,7 +492,7 @@ def demo_cmd(
     if stored is None or stored.name != scen.name or stored.zones != scen.zones or stored.rules != scen.rules:
         load_scenario_into_store(store, scen, manifest=str(DEMO_MANIFEST), actor=OPERATOR)
         click.echo(f"scenario loaded: {scen.name}")
-    last_day = end.date() if end else datetime.now(UTC).date()
+    last_day = end.date() if end else clock.now().date()
     incidents = generate_incidents(scen, n=count, days=days, end=last_day, seed=seed)
     with _progress("demo incidents", total=len(incidents)) as progress:
         summary = ingest_frame(
@@ -527,7 +528,7 @@ def _live(store: Any, scen: Any, interval: float, max_ticks: int | None) -> None
             time.sleep(float(rng.exponential(interval)) if max_ticks is None else 0.0)
             seed = int(rng.integers(1, 2**31))
             fresh = generate_incidents(scen, n=int(rng.integers(1, 4)), days=1, seed=seed)
-            now = pd.Timestamp.now(tz="UTC")
+            now = pd.Timestamp(clock.now())
             fresh["occurred_at"] = now - pd.to_timedelta(rng.integers(0, 120, len(fresh)), unit="s")
             fresh["occurred_from"] = fresh["occurred_to"] = fresh["occurred_at"]
             fresh["source_event_id"] = [f"LIVE-{seed}-{i}" for i in range(len(fresh))]

@@ -7,13 +7,14 @@ scenario has ``synthetic = true``.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import shapely
 
+from geo import clock
 from geo._metric import densify_lonlat
 from geo.categories import vocabulary
 from geo.classify import prepare
@@ -107,7 +108,7 @@ def _times(rng: np.random.Generator, n: int, days: int, end_day: date) -> pd.Dat
     day = rng.choice(days, n, p=day_weight / day_weight.sum())
     hour = (rng.normal(2.0, 5.0, n) % 24.0) * 3600.0
     occurred = start + pd.to_timedelta(day * 86400 + hour.astype(np.int64), unit="s")
-    now = pd.Timestamp.now(tz="UTC")
+    now = pd.Timestamp(clock.now())
     return occurred.where(occurred <= now, now - pd.to_timedelta(rng.integers(60, 3600, n), unit="s"))
 
 
@@ -136,7 +137,7 @@ def generate_incidents(
         Incidents in the normalised schema of :data:`geo.model.INCIDENT_COLUMNS`.
     """
     rng = np.random.default_rng(seed)
-    end_day = end or datetime.now(UTC).date()
+    end_day = end or clock.now().date()
     names = np.array([h[0] for h in HOTSPOTS], dtype=object)
     lon, lat, hot, offset = _positions(rng, n, scenario)
     occurred = _times(rng, n, days, end_day)

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from geo import readers
+from geo import clock, readers
 from geo._errors import InputError, NotFoundError, StoreError
 from geo.auth import OPERATOR, Principal, require
 from geo.classify import PreparedScenario, classify, prepare
@@ -497,7 +497,7 @@ def _upload(
     only the new rows are classified and staged.
     """
     prep = prepare(scenario)
-    started = datetime.now(UTC)
+    started = clock.now()
     with store.write() as tx, store.bulk(tx), ThreadPoolExecutor(1, "truceline-ingest") as worker:
         store.lock_for_ingest(tx)
         summary = UploadSummary(tx.next_id("batches", "batch_id"), name, fmt, encoding, warnings=warnings)
@@ -603,7 +603,7 @@ def _record_batch(
                     "warnings": json.dumps(summary.warnings[:1000]),
                     "status": "committed",
                     "started_at": started,
-                    "finished_at": datetime.now(UTC),
+                    "finished_at": clock.now(),
                 }
             ]
         ),
@@ -985,7 +985,7 @@ def set_verification(
                         "old": old,
                         "new": status,
                         "user_name": actor.name,
-                        "at": datetime.now(UTC),
+                        "at": clock.now(),
                         "note": note,
                     }
                 ]

@@ -84,6 +84,16 @@ def counts(
     if freq not in FREQS:
         msg = f"freq: must be one of {', '.join(FREQS)}, got {freq!r}"
         raise ValueError(msg)
+    keyed = _keyed(view, by, verdicts)
+    occurred = keyed.pop("occurred_at")
+    period = occurred.dt.tz_localize(None).dt.to_period(FREQS[freq]).dt.start_time
+    keyed["period"] = period.dt.tz_localize("UTC")
+    out = keyed.groupby(["period", *by], sort=True, observed=True).size().rename("count").reset_index()
+    return out.astype({"count": "int64"})
+
+
+def _keyed(view: pd.DataFrame, by: Sequence[str], verdicts: Sequence[str] | None) -> pd.DataFrame:
+    """The ``by`` columns and ``occurred_at`` (UTC) of the incidents that count, one row per zone."""
     frame = view if verdicts is None else view[view["verdict"].isin(list(verdicts))]
     if "zone" in by:
         frame = explode_zones(frame)
@@ -97,11 +107,8 @@ def counts(
         else:
             msg = f"by: unknown grouping {key!r} (use zone, party, verdict, category)"
             raise ValueError(msg)
-    occurred = pd.to_datetime(frame["occurred_at"], utc=True)
-    period = occurred.dt.tz_localize(None).dt.to_period(FREQS[freq]).dt.start_time.dt.tz_localize("UTC")
-    grouped = pd.DataFrame({"period": period.to_numpy(), **{k: v.to_numpy() for k, v in columns.items()}})
-    out = grouped.groupby(["period", *by], sort=True, observed=True).size().rename("count").reset_index()
-    return out.astype({"count": "int64"})
+    occurred = pd.to_datetime(frame["occurred_at"], utc=True).reset_index(drop=True)
+    return pd.DataFrame({"occurred_at": occurred, **{k: v.to_numpy() for k, v in columns.items()}})
 
 
 def spikes(
@@ -141,14 +148,14 @@ def spikes(
     )
     start = end - timedelta(days=35)
     occurred = pd.to_datetime(view["occurred_at"], utc=True)
-    window = view[(occurred >= start) & (occurred < end)]
-    daily = counts(window, by=by, freq="day", verdicts=verdicts)
+    keyed = _keyed(view[(occurred >= start) & (occurred < end)], by, verdicts)
     columns = [*by, "last_7d", "baseline", "change", "level"]
-    if daily.empty:
+    if keyed.empty:
         return pd.DataFrame(columns=columns)
-    recent = daily["period"] >= end - timedelta(days=7)
-    last = daily[recent].groupby(list(by), observed=True)["count"].sum()
-    before = daily[~recent].groupby(list(by), observed=True)["count"].sum() / 4.0
+    # The last 7 days end at ``as_of`` to the second, not at a day boundary.
+    recent = keyed["occurred_at"] >= end - timedelta(days=7)
+    last = keyed[recent].groupby(list(by), observed=True).size()
+    before = keyed[~recent].groupby(list(by), observed=True).size() / 4.0
     table = pd.DataFrame({"last_7d": last, "baseline": before}).fillna(0.0)
     table["last_7d"] = table["last_7d"].astype("int64")
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 from pathlib import Path
 
@@ -10,6 +11,19 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+
+# Every test, and every process a test starts (the dashboard, the CLI), reads a clock that
+# starts at this instant when the session starts and runs on: no result may depend on the
+# date or the time of day the suite happens to run at. 03:30 UTC is deliberately close to
+# a day's start, where a window cut at midnight shows.
+PINNED_NOW = "2026-07-01T03:30:00Z"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Set the clock before any test module is imported."""
+    from geo.clock import running_from
+
+    os.environ["TRUCELINE_NOW"] = running_from(PINNED_NOW)
 
 
 @pytest.fixture(autouse=True)

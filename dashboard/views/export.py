@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
 from dashboard import common
-from geo import PermissionDeniedError, StoreError
+from geo import PermissionDeniedError, StoreError, clock
 from geo.briefing import MEDIA_TYPES, file_name, render
 
 st.title("Export")
@@ -43,7 +41,7 @@ title = c3.text_input("Title", value="", placeholder=scen.name, key="e_title") o
 
 view_key = repr(sorted(st.session_state.get("f_synced", {}).items()))
 if st.button("Prepare the file", type="primary", key="e_go"):
-    as_of = datetime.now(UTC)
+    as_of = clock.now()
     st.session_state.pop("e_file", None)
     with st.status(f"Preparing {kind.upper()} of {matching:,} incidents…", expanded=False) as status:
         try:

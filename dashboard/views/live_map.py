@@ -6,14 +6,13 @@ keeps the viewer's pan and zoom. Panning does not rerun the page (``returned_obj
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import folium
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import common
+from geo import clock
 from geo.cache import Snapshot
 from geo.categories import vocabulary
 from geo.filters import Filters
@@ -50,7 +49,7 @@ def full_rows(s: Store, view: pd.DataFrame) -> pd.DataFrame:
 
 def kpi_strip(snap: Snapshot, view_filters: Filters, s: Scenario) -> None:
     """Breaches per party in the last 24 h and 7 days (the other filters apply, not the window)."""
-    now = pd.Timestamp(datetime.now(UTC))
+    now = pd.Timestamp(clock.now())
     table = kpis(common.apply(view_filters.with_(since=None, until=None), snap), as_of=now, by="party")
     narrowed = view_filters.with_(since=None, until=None) != type(view_filters)()
     cols = st.columns(max(len(s.parties), 1) * 2)

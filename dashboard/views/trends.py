@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from dashboard import common
+from geo import clock
 from geo.maps import VERDICT_COLOURS
 from geo.trends import NO_ZONE, UNATTRIBUTED, counts, spikes
 
@@ -22,7 +21,7 @@ scen = common.loaded_scenario(
 snap = common.snapshot()
 filters = common.sidebar_filters(scen, snap, page="trends")
 view = common.apply(filters, snap)
-as_of = pd.Timestamp(filters.until or datetime.now(UTC))
+as_of = pd.Timestamp(filters.until or clock.now())
 # Spikes compare the last 7 days with the 4 weeks before, whatever window is shown.
 history = common.apply(filters.with_(since=(as_of - pd.Timedelta(days=35)).to_pydatetime(), until=None), snap)
 st.caption(f"{common.describe(filters)} · {common.data_as_of(snap)}")

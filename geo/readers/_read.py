@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from geo import clock
 from geo._errors import ReaderError
 from geo.categories import vocabulary
 from geo.readers import acled, mapped, template, ucdp
@@ -168,7 +169,7 @@ def header(source: str | Path | bytes, *, name: str | None = None, encoding: str
 
 
 def _now(now: datetime | None) -> np.datetime64:
-    moment = datetime.now(UTC) if now is None else now if now.tzinfo else now.replace(tzinfo=UTC)
+    moment = clock.now() if now is None else now if now.tzinfo else now.replace(tzinfo=UTC)
     return np.datetime64(moment.astimezone(UTC).replace(tzinfo=None), "ns")
 
 

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo import clock
 from geo._errors import NotFoundError, StoreError
 from geo.auth import Principal
 from geo.filters import Filters
@@ -226,7 +227,7 @@ class Tx:
                 [
                     {
                         "entry_id": self._next_audit_id(),
-                        "at": datetime.now(UTC),
+                        "at": clock.now(),
                         "user_name": actor.name,
                         "action": action,
                         "target": target,
@@ -239,7 +240,7 @@ class Tx:
 
     def touch(self, *, rewrite: bool) -> None:
         """Record a change: ``rewrite`` when existing rows changed (not only new rows)."""
-        self.meta_set("changed_at", datetime.now(UTC).isoformat())
+        self.meta_set("changed_at", clock.now().isoformat())
         if rewrite:
             self.execute(
                 "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'generation'"
@@ -554,7 +555,7 @@ class Store(ABC):
                     "synthetic": scenario.synthetic,
                     "manifest": manifest,
                     "repairs": list(scenario.repairs),
-                    "loaded_at": datetime.now(UTC).isoformat(),
+                    "loaded_at": clock.now().isoformat(),
                 }
             ),
         )

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+from geo import clock
 from geo.cli import cli
 from geo.demo import DEMO_MANIFEST
 from geo.store import open_store
@@ -206,4 +207,4 @@ def test_demo_live_adds_incidents_timestamped_now(demo_db):
     store = open_store(demo_db)
     assert store.count() > before
     newest = store.query(limit=1)["occurred_at"].iloc[0]
-    assert (pd.Timestamp.now(tz="UTC") - newest) < pd.Timedelta(minutes=5)
+    assert (pd.Timestamp(clock.now()) - newest) < pd.Timedelta(minutes=5)

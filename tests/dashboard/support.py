@@ -6,7 +6,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,7 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-from geo import DEMO_MANIFEST, Scenario, classify, generate_incidents, load_scenario, prepare
+from geo import DEMO_MANIFEST, Scenario, classify, clock, generate_incidents, load_scenario, prepare
 from tests.helpers import hand_incidents
 
 __all__ = ["generate_incidents"]
@@ -99,7 +99,7 @@ def build_store(path: Path, *, frame: pd.DataFrame | None = None, public: bool =
     store = open_store(url)
     scenario = demo_scenario()
     load_scenario_into_store(store, scenario)
-    now = pd.Timestamp.now(tz="UTC")
+    now = pd.Timestamp(clock.now())
     data = incidents(scenario, now) if frame is None else frame
     if len(data):
         ingest_frame(store, data, name="seed.csv")
@@ -138,7 +138,7 @@ def sign_in(at: AppTest, user: Principal) -> AppTest:
     """Put a signed-in local account into the app's session, as the sign-in form does."""
     at.session_state["principal"] = user
     at.session_state["local_account"] = True
-    at.session_state["last_seen"] = datetime.now(UTC)
+    at.session_state["last_seen"] = clock.now()
     return at
 
 

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from geo import clock
 from geo.ingest import ingest_frame
 from geo.store import open_store
 from tests.dashboard.support import VIEWER, all_text, app, hand_rows, query, scalar, us
@@ -32,14 +33,14 @@ def prepare(at: AppTest, kind: str) -> bytes:
 
 
 def in_view(url: str) -> int:
-    since = us(pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=7))
+    since = us(pd.Timestamp(clock.now()) - pd.Timedelta(days=7))
     return int(scalar(url, "SELECT COUNT(*) FROM incidents WHERE occurred_at >= ?", (since,)))
 
 
 @pytest.fixture
 def formula_db(db: str) -> str:
     """The seeded store plus one incident whose text a spreadsheet would run."""
-    now = pd.Timestamp.now(tz="UTC")
+    now = pd.Timestamp(clock.now())
     row = hand_rows(
         [
             {

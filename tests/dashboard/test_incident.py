@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from geo import clock
 from geo.ingest import ingest_frame
 from geo.store import open_store
 from tests.dashboard.support import ANALYST, VIEWER, all_text, app, hand_rows, plain, query, scalar
@@ -31,7 +32,7 @@ def test_analyst_changes_verification_and_it_is_recorded_with_user_and_time(db: 
         ["reported", "disputed", "ana", "two sources disagree"]
     ]
     when = pd.Timestamp(history["at"].iloc[0])
-    assert abs(pd.Timestamp.now(tz="UTC") - when.tz_convert("UTC")) < pd.Timedelta(minutes=2)
+    assert abs(pd.Timestamp(clock.now()) - when.tz_convert("UTC")) < pd.Timedelta(minutes=2)
     stored = query(
         db, "SELECT old, new, user_name, note FROM verification_log WHERE incident_id = ?", (incident,)
     )
@@ -50,7 +51,7 @@ def test_viewer_sees_the_story_but_cannot_change_it(db: str) -> None:
 
 
 def test_missing_values_and_hostile_text_render_safely(db: str) -> None:
-    now = pd.Timestamp.now(tz="UTC")
+    now = pd.Timestamp(clock.now())
     row = hand_rows(
         [
             {

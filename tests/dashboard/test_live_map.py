@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from geo import clock
 from geo.ingest import ingest_frame
 from geo.store import open_store
 from tests.dashboard.support import (
@@ -38,7 +39,7 @@ PARTIES = {"north": "North", "south": "South"}
 
 
 def now() -> pd.Timestamp:
-    return pd.Timestamp.now(tz="UTC")
+    return pd.Timestamp(clock.now())
 
 
 def count(

@@ -6,11 +6,12 @@ must refuse on its own when its file is run with a user who may not see it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from geo import clock
 from geo.auth import Principal
 from geo.settings import set_setting
 from geo.store import open_store
@@ -178,7 +179,7 @@ def test_first_run_setup_creates_the_first_admin(db: str) -> None:
 def test_idle_session_times_out(db: str) -> None:
     at = app(ANALYST, page="upload")
     assert title(at) == "Upload incidents"
-    at.session_state["last_seen"] = datetime.now(UTC) - timedelta(minutes=61)
+    at.session_state["last_seen"] = clock.now() - timedelta(minutes=61)
     at.run()
     assert title(at) == "Truceline"
     assert "Your session timed out. Please sign in again." in all_text(at)
@@ -188,11 +189,11 @@ def test_idle_session_times_out(db: str) -> None:
 def test_session_timeout_is_configurable(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRUCELINE_SESSION_MINUTES", "5")
     at = app(VIEWER)
-    at.session_state["last_seen"] = datetime.now(UTC) - timedelta(minutes=4)
+    at.session_state["last_seen"] = clock.now() - timedelta(minutes=4)
     at.run()
     assert title(at) == "Live map"  # still within 5 minutes; and this run counts as activity
-    assert datetime.now(UTC) - at.session_state["last_seen"] < timedelta(seconds=30)
-    at.session_state["last_seen"] = datetime.now(UTC) - timedelta(minutes=6)
+    assert clock.now() - at.session_state["last_seen"] < timedelta(seconds=30)
+    at.session_state["last_seen"] = clock.now() - timedelta(minutes=6)
     at.run()
     assert title(at) == "Truceline"
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from geo import clock
 from tests.dashboard.support import VIEWER, all_text, app, build_store, demo_scenario, hand_rows, plain
 
 
@@ -55,7 +56,7 @@ def trend_rows(now: pd.Timestamp) -> pd.DataFrame:
 
 @pytest.fixture
 def trend_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = build_store(tmp_path / "trends.db", frame=trend_rows(pd.Timestamp.now(tz="UTC")))
+    url = build_store(tmp_path / "trends.db", frame=trend_rows(pd.Timestamp(clock.now())))
     monkeypatch.setenv("TRUCELINE_DB", url)
     return url
 

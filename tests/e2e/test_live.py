@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import DEMO_MANIFEST, load_scenario
+from geo import DEMO_MANIFEST, clock, load_scenario
 from geo.accounts import add_user
 from geo.settings import set_setting
 from geo.store import open_store
@@ -121,7 +121,7 @@ def upload_file(folder: Path) -> Path:
     """One artillery incident on the Demarcation Line two hours ago: a breach by the north."""
     line = load_scenario(DEMO_MANIFEST).lines[0].geometry
     lon, lat = shapely.get_coordinates(line.interpolate(0.4, normalized=True))[0]
-    when = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = (pd.Timestamp(clock.now()) - pd.Timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     path = folder / "e2e-upload.csv"
     path.write_text(
         "event_id,occurred_at,lat,lon,category,party,location_precision,description\n"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo import DEMO_MANIFEST, generate_incidents, load_scenario
+from geo import DEMO_MANIFEST, clock, generate_incidents, load_scenario
 from geo.accounts import add_user
 from geo.ingest import ingest_frame, load_scenario_into_store
 from geo.settings import set_setting
@@ -217,7 +217,7 @@ def test_hostile_upload_file_name(server: Server, new_page: Callable, tmp_path: 
     path = tmp_path / FILE_NAME
     path.write_text(
         "event_id,occurred_at,lat,lon,category,description\n"
-        f"X-1,{pd.Timestamp.now(tz='UTC') - pd.Timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ},38.05,126.9,"
+        f"X-1,{pd.Timestamp(clock.now()) - pd.Timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ},38.05,126.9,"
         f'artillery_fire,"{PAYLOADS[1].replace(chr(34), chr(34) * 2)}"\n',
         encoding="utf-8",
     )

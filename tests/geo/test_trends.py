@@ -117,3 +117,14 @@ def test_kpis_last_and_previous_windows():
     }
     zones = kpis(v, as_of=AS_OF, by="zone")
     assert zones.loc["a", "last_168h"] == 3 and zones.loc["b", "prev_168h"] == 1
+
+
+def test_the_last_7_days_end_at_as_of_to_the_second_not_at_midnight():
+    """At 03:30 an incident 6 days 23 h ago is recent, one 7 days 1 h ago is baseline."""
+    as_of = pd.Timestamp("2024-06-29T03:30:00Z")
+    recent = [(as_of - pd.Timedelta(days=6, hours=23, minutes=m)).isoformat() for m in range(6)]
+    old = [(as_of - pd.Timedelta(days=7, hours=1, minutes=m)).isoformat() for m in range(4)]
+    v = view([(t, "a", "north", "breach") for t in recent + old])
+    out = spikes(v, as_of=as_of).set_index(["zone", "party"])
+    assert out.loc[("a", "north"), "last_7d"] == 6
+    assert out.loc[("a", "north"), "baseline"] == 1.0  # 4 incidents over 4 weeks
