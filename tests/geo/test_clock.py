@@ -25,7 +25,8 @@ def test_a_bare_instant_stops_the_clock(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_an_anchored_instant_runs_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRUCELINE_NOW", f"2026-07-01T03:30:00Z@{time.time() - 90:.3f}")
+    # 90.001 s ago, written to the millisecond: rounding cannot bring it under 90 s.
+    monkeypatch.setenv("TRUCELINE_NOW", f"2026-07-01T03:30:00Z@{time.time() - 90.001:.3f}")
     elapsed = (clock.now() - datetime(2026, 7, 1, 3, 30, tzinfo=UTC)).total_seconds()
     assert 90 <= elapsed < 95
     monkeypatch.setenv("TRUCELINE_NOW", clock.running_from("2026-07-01T03:30:00Z"))
