@@ -1,9 +1,10 @@
 """Local metric projection and geodesic helpers.
 
-Every distance and buffer is computed in an azimuthal equidistant projection centred
-on the scenario, where distances are exact from the centre and within
-``rho**2 / (6 R**2)`` elsewhere (0.01 % at 160 km). Results whose distortion bound
-could exceed the tolerance are refined on the ellipsoid with pyproj ``Geod``.
+Every distance is computed in an azimuthal equidistant projection centred on the
+scenario, where distances are exact from the centre and within ``rho**2 / (6 R**2)``
+elsewhere (0.01 % at 160 km). Results whose distortion bound could exceed the
+tolerance are refined on the ellipsoid with pyproj ``Geod``. The centre is the mean
+direction of the geometry on the sphere, so a scenario across ±180° is centred on it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 from pyproj import CRS, Geod, Transformer
+
+from geo._antimeridian import wrap
 
 WGS84 = Geod(ellps="WGS84")
 EARTH_RADIUS_M = 6_371_008.8
@@ -37,7 +40,7 @@ class LocalProjection:
     """
 
     def __init__(self, lon0: float, lat0: float) -> None:
-        self.lon0 = float(lon0)
+        self.lon0 = float(wrap(lon0))
         self.lat0 = float(lat0)
         self.crs = CRS.from_proj4(
             f"+proj=aeqd +lat_0={self.lat0:.10f} +lon_0={self.lon0:.10f} +datum=WGS84 +units=m +no_defs"
@@ -46,13 +49,15 @@ class LocalProjection:
 
     @classmethod
     def around(cls, geometries: list[shapely.Geometry]) -> LocalProjection:
-        """Return the projection centred on the bounding box of ``geometries`` (lon/lat)."""
-        if not geometries:
-            return cls(0.0, 0.0)
-        xmin, ymin, xmax, ymax = shapely.total_bounds(np.asarray(geometries, dtype=object))
-        if not np.isfinite(xmin):
-            return cls(0.0, 0.0)
-        return cls((xmin + xmax) / 2.0, (ymin + ymax) / 2.0)
+        """
+        Return the projection centred on ``geometries`` (lon/lat).
+
+        The centre is the mean direction of their edges' midpoints as unit vectors,
+        weighted by the edges' lengths: it depends neither on where longitudes wrap
+        nor on how densely an edge is drawn.
+        """
+        centre = mean_direction(geometries)
+        return cls(0.0, 0.0) if centre is None else cls(*centre)
 
     def _transformers(self) -> tuple[Transformer, Transformer]:
         pair = getattr(self._local, "pair", None)
@@ -98,8 +103,16 @@ class LocalProjection:
         return shapely.transform(geometry, self._coords(inverse=False))
 
     def to_lonlat(self, geometry: shapely.Geometry) -> shapely.Geometry:
-        """Unproject a metric geometry to lon/lat (vertices only: densify first if needed)."""
-        return shapely.transform(geometry, self._coords(inverse=True))
+        """Unproject a metric geometry to lon/lat (vertices only: densify first if needed).
+
+        Longitudes are continuous around the centre: across ±180° they run on past it.
+        """
+
+        def fn(coords: np.ndarray) -> np.ndarray:
+            lon, lat = self._run(coords[:, 0], coords[:, 1], inverse=True)
+            return np.column_stack([self.lon0 + wrap(lon - self.lon0), lat])
+
+        return shapely.transform(geometry, fn)
 
     @cached_property
     def _centre_xy(self) -> tuple[float, float]:
@@ -111,6 +124,44 @@ class LocalProjection:
         cx, cy = self._centre_xy
         rho = np.hypot(x - cx, y - cy) / EARTH_RADIUS_M
         return rho * rho / 6.0 * 1.05
+
+
+def _unit(lon: FloatArray, lat: FloatArray) -> FloatArray:
+    lam, phi = np.radians(lon), np.radians(lat)
+    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
+
+
+def mean_direction(geometries: list[shapely.Geometry]) -> tuple[float, float] | None:
+    """
+    The length-weighted mean direction of the edges of lon/lat geometries.
+
+    Returns
+    -------
+    (lon, lat) or None
+        In degrees; ``None`` when there is nothing to average (no vertex, or vertices
+        spread evenly over the globe).
+    """
+    total = np.zeros(3)
+    points = np.zeros(3)
+    for geom in geometries:
+        edges = shapely.boundary(geom) if shapely.get_dimensions(geom) == 2 else geom
+        for part in shapely.get_parts(shapely.get_parts(edges)):
+            c = shapely.get_coordinates(part)
+            if not len(c) or not np.all(np.isfinite(c)):
+                continue
+            u = _unit(c[:, 0], c[:, 1])
+            points += u.sum(axis=0)
+            mid = u[1:] + u[:-1]
+            size = np.linalg.norm(mid, axis=1)
+            chord = np.linalg.norm(u[1:] - u[:-1], axis=1)
+            ok = size > 0
+            total += (mid[ok] / size[ok, None] * chord[ok, None]).sum(axis=0)
+    vector = total if np.linalg.norm(total) > 1e-12 else points
+    norm = float(np.linalg.norm(vector))
+    if norm < 1e-12:
+        return None
+    x, y, z = vector / norm
+    return float(np.degrees(np.arctan2(y, x))), float(np.degrees(np.arcsin(np.clip(z, -1.0, 1.0))))
 
 
 def densify_lonlat(geometry: shapely.Geometry, max_step_deg: float = 0.005) -> shapely.Geometry:

@@ -15,11 +15,12 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from geo._metric import LocalProjection, densify_lonlat, geodesic_distance
+from geo._antimeridian import polygons_lonlat
+from geo._metric import LocalProjection, geodesic_distance
 from geo._nearest import SegmentIndex, build_index, foot_points, nearest
 from geo.categories import vocabulary
 from geo.model import ATTRIBUTIONS, CLASSIFICATION_COLUMNS, LOCATION_PRECISIONS, VERDICTS, Scenario, Zone
-from geo.zones import scenario_projection, validity_ns
+from geo.zones import metric_line, metric_zone, scenario_projection, validity_ns, zone_line
 
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]
@@ -93,7 +94,7 @@ def prepare(scenario: Scenario) -> PreparedScenario:
     lines = tuple(
         _Line(
             ln.id,
-            build_index(projection.to_metric(densify_lonlat(ln.geometry))),
+            build_index(metric_line(ln.geometry, projection, where=f"{scenario.name}: line[{ln.id}]")),
             validity_ns(ln.valid_from, ln.valid_to),
             ln.left_party or "",
             ln.right_party or "",
@@ -104,18 +105,24 @@ def prepare(scenario: Scenario) -> PreparedScenario:
     zones = []
     for z in scenario.zones:
         prepared = boundary = None
-        if not z.derived:
-            prepared = shapely.from_wkb(shapely.to_wkb(z.geometry))
+        valid = validity_ns(z.valid_from, z.valid_to)
+        pos = -1
+        if z.derived:
+            # In force only while its line is, whatever dates it carries.
+            pos = line_pos[zone_line(scenario, z).id]
+            valid = (max(valid[0], lines[pos].valid[0]), min(valid[1], lines[pos].valid[1]))
+        else:
+            prepared = shapely.from_wkb(shapely.to_wkb(polygons_lonlat(z.geometry)))
             shapely.prepare(prepared)
-            boundary = build_index(projection.to_metric(densify_lonlat(z.geometry)))
+            boundary = build_index(metric_zone(z.geometry, projection))
         zones.append(
             _Zone(
                 z,
-                validity_ns(z.valid_from, z.valid_to),
+                valid,
                 prepared,
                 boundary,
-                tuple(z.geometry.bounds),
-                line_pos.get(z.line or "", -1),
+                tuple(shapely.bounds(prepared)) if prepared is not None else tuple(z.geometry.bounds),
+                pos,
             )
         )
     result = PreparedScenario(scenario, projection, lines, tuple(zones))

@@ -17,11 +17,13 @@ import shapely
 from shapely import LineString, MultiLineString, MultiPolygon, Polygon
 from shapely.validation import explain_validity
 
+from geo._antimeridian import lines_lonlat, polygons_lonlat
 from geo._errors import ManifestError
 from geo._geomio import read_geometry_file
+from geo._lineparts import assemble, parts_of
 from geo.categories import vocabulary
 from geo.model import SEVERITIES, ZONE_KINDS, Line, Party, Rule, Scenario, Zone
-from geo.zones import derive_zone_geometry, scenario_projection
+from geo.zones import derive_zone_geometry, derived_validity, scenario_projection
 
 _KEYS = {
     "scenario": {"name", "description", "synthetic", "party_mapping"},
@@ -254,14 +256,19 @@ def read_geometry(
         geoms = [g if g.is_valid else shapely.make_valid(g) for g in geoms]
         repairs.append(f"{file}: {where}: repaired {len(invalid)} invalid geometry(ies) ({reason})")
     if kind == "line":
-        return shapely.line_merge(
-            shapely.union_all(geoms) if len(geoms) > 1 else geoms[0], directed=True
-        ), repairs
+        line = assemble(parts_of(geoms), where=f"{file}: {where}")
+        first = parts_of(geoms[:1])[0].label
+        repairs += [
+            f"{file}: {where}: {label} reversed to run the line's way (that of {first})"
+            for label in line.reversed
+        ]
+        return lines_lonlat(line.pieces), repairs
     polys = [p for g in geoms for p in shapely.get_parts(g) if isinstance(p, Polygon)]
     if not polys:
         raise ManifestError(f"{file}: {where}: repair left no polygon")
     union = shapely.union_all(polys) if len(polys) > 1 else polys[0]
-    return (union if isinstance(union, Polygon | MultiPolygon) else MultiPolygon(polys)), repairs
+    union = union if isinstance(union, Polygon | MultiPolygon) else MultiPolygon(polys)
+    return polygons_lonlat(union), repairs
 
 
 def _geometry(
@@ -340,6 +347,7 @@ def _lines(
             sides[side] = None if value is None else str(value)
         valid_from = _date(ln.get("valid_from"), f"{key}.valid_from", problems)
         valid_to = _date(ln.get("valid_to"), f"{key}.valid_to", problems)
+        check_dates(key, valid_from, valid_to, problems)
         geom = _geometry(base, ln, key, "line", problems, repairs, repair) if ln.get("file") else None
         if geom is not None:
             lines.append(
@@ -361,12 +369,13 @@ def check_zone_spec(key: str, z: dict, line_ids: set[str], problems: _Problems) 
     """Check a zone entry's kind and, for a derived zone, its line, width and side."""
     if z.get("kind") and z["kind"] not in ZONE_KINDS:
         problems.add(f"{key}.kind", f"unknown kind {z['kind']!r} (expected one of {', '.join(ZONE_KINDS)})")
-    if bool(z.get("file")) == (z.get("line") is not None):
-        problems.add(key, "give either file, or line with width_m and side")
-        return
     if z.get("file"):
+        if z.get("line") is not None:
+            problems.add(key, "give either file, or line with width_m and side, not both")
         return
-    if z["line"] not in line_ids:
+    if not z.get("line"):
+        problems.add(f"{key}.line", "missing: give the line the zone derives from (or a file)")
+    elif z["line"] not in line_ids:
         problems.add(f"{key}.line", f"unknown line {z['line']!r}")
     width = z.get("width_m")
     if not isinstance(width, int | float) or isinstance(width, bool):
@@ -398,6 +407,9 @@ def check_rule(key: str, r: dict, zone_ids: set[str], party_ids: set[str], probl
             problems.add(f"{key}.parties", f"unknown party {pid!r}")
     if r.get("severity") and r["severity"] not in SEVERITIES:
         problems.add(f"{key}.severity", f"must be one of {', '.join(SEVERITIES)}")
+    valid_from = _date(r.get("valid_from"), f"{key}.valid_from", problems)
+    valid_to = _date(r.get("valid_to"), f"{key}.valid_to", problems)
+    check_dates(key, valid_from, valid_to, problems)
     return Rule(
         id=str(r.get("id", "")),
         zone=str(r.get("zone", "")),
@@ -405,19 +417,46 @@ def check_rule(key: str, r: dict, zone_ids: set[str], party_ids: set[str], probl
         parties=tuple(map(str, bound)),
         severity=str(r.get("severity", "")),
         text=str(r.get("text", "")),
-        valid_from=_date(r.get("valid_from"), f"{key}.valid_from", problems),
-        valid_to=_date(r.get("valid_to"), f"{key}.valid_to", problems),
+        valid_from=valid_from,
+        valid_to=valid_to,
         weapon_classes=tuple(map(str, r.get("weapon_classes", []))),
     )
 
 
+def check_dates(key: str, valid_from: date | None, valid_to: date | None, problems: _Problems) -> None:
+    """Report a ``valid_to`` before ``valid_from``."""
+    if valid_from and valid_to and valid_to < valid_from:
+        problems.add(f"{key}.valid_to", f"{valid_to} is before valid_from ({valid_from})")
+
+
+def zone_dates(
+    key: str, z: dict, lines: dict[str, Line], problems: _Problems
+) -> tuple[date | None, date | None]:
+    """
+    The dates a zone entry is in force, checked.
+
+    A derived zone takes its line's validity where it gives no date of its own, and its
+    own dates may only narrow the line's (see :func:`geo.zones.derived_validity`).
+    """
+    valid_from = _date(z.get("valid_from"), f"{key}.valid_from", problems)
+    valid_to = _date(z.get("valid_to"), f"{key}.valid_to", problems)
+    check_dates(key, valid_from, valid_to, problems)
+    line = lines.get(str(z.get("line"))) if z.get("line") is not None else None
+    if line is None:
+        return valid_from, valid_to
+    return derived_validity(key, valid_from, valid_to, line, problems.add)
+
+
 def _zones(
-    specs: list[tuple[str, dict]], drawn: dict[str, shapely.Geometry], lines: list[Line], problems: _Problems
+    specs: list[tuple[str, dict, tuple[date | None, date | None]]],
+    drawn: dict[str, shapely.Geometry],
+    lines: list[Line],
+    problems: _Problems,
 ) -> list[Zone]:
     projection = scenario_projection([ln.geometry for ln in lines], list(drawn.values()))
     line_map = {ln.id: ln for ln in lines}
     zones = []
-    for key, z in specs:
+    for key, z, (valid_from, valid_to) in specs:
         if z.get("file"):
             geom = drawn[str(z["id"])]
         else:
@@ -434,8 +473,8 @@ def _zones(
                 name=str(z.get("name", "")),
                 kind=str(z["kind"]),
                 geometry=geom,
-                valid_from=_date(z.get("valid_from"), f"{key}.valid_from", problems),
-                valid_to=_date(z.get("valid_to"), f"{key}.valid_to", problems),
+                valid_from=valid_from,
+                valid_to=valid_to,
                 line=z.get("line"),
                 width_m=float(z["width_m"]) if z.get("line") else None,
                 side=z.get("side", "both") if z.get("line") else None,
@@ -482,15 +521,18 @@ def load_scenario(path: str | Path, *, repair: bool = False) -> Scenario:
     party_ids = {p.id for p in parties}
     lines = _lines(raw, base, party_ids, problems, repairs, repair)
     line_ids = {str(ln.get("id")) for ln in raw.get("line", [])}
-    specs = [(_table_key("zone", i, z), z) for i, z in enumerate(raw.get("zone", []))]
+    keyed = [(_table_key("zone", i, z), z) for i, z in enumerate(raw.get("zone", []))]
     drawn: dict[str, shapely.Geometry] = {}
-    for key, z in specs:
+    line_map = {ln.id: ln for ln in lines}
+    specs = []
+    for key, z in keyed:
         check_zone_spec(key, z, line_ids, problems)
+        specs.append((key, z, zone_dates(key, z, line_map, problems)))
         if z.get("file") and z.get("line") is None:
             geom = _geometry(base, z, key, "zone", problems, repairs, repair)
             if geom is not None:
                 drawn[str(z["id"])] = geom
-    zone_ids = {str(z.get("id")) for _, z in specs}
+    zone_ids = {str(z.get("id")) for _, z in keyed}
     rules = [
         check_rule(_table_key("rule", i, r), r, zone_ids, party_ids, problems)
         for i, r in enumerate(raw.get("rule", []))

@@ -16,9 +16,9 @@ from pathlib import Path
 import shapely
 
 from geo._errors import ManifestError
-from geo.manifest import _ID, _Problems, check_rule, check_zone_spec, read_geometry
+from geo.manifest import _ID, _Problems, check_dates, check_rule, check_zone_spec, read_geometry
 from geo.model import Line, Rule, Scenario, Side, Zone
-from geo.zones import derive_zone_geometry, scenario_projection
+from geo.zones import derive_zone_geometry, derived_validity, scenario_projection
 
 _WHERE = Path("dashboard")
 
@@ -28,11 +28,6 @@ def _check_id(scenario: Scenario, kind: str, ident: str, existing: set[str], pro
         problems.add(f"{kind}[{ident}].id", "must be letters, digits, '_', '.', '-' (at most 64)")
     elif ident in existing:
         problems.add(f"{kind}[{ident}].id", f"a {kind} with this id exists in {scenario.name!r}")
-
-
-def _dates(key: str, valid_from: date | None, valid_to: date | None, problems: _Problems) -> None:
-    if valid_from and valid_to and valid_to < valid_from:
-        problems.add(f"{key}.valid_to", "is before valid_from")
 
 
 def _read_upload(
@@ -63,7 +58,7 @@ def add_drawn_zone(
     key = f"zone[{zone_id}]"
     _check_id(scenario, "zone", zone_id, {z.id for z in scenario.zones}, problems)
     check_zone_spec(key, {"kind": kind, "file": file_name}, set(), problems)
-    _dates(key, valid_from, valid_to, problems)
+    check_dates(key, valid_from, valid_to, problems)
     if problems.lines:
         raise ManifestError(problems.lines)
     geom, repairs = _read_upload(data, file_name, key, "zone", repair)
@@ -92,7 +87,7 @@ def add_line(
     for side, value in (("left_party", left_party), ("right_party", right_party)):
         if value is not None and value not in parties:
             problems.add(f"{key}.{side}", f"unknown party {value!r}")
-    _dates(key, valid_from, valid_to, problems)
+    check_dates(key, valid_from, valid_to, problems)
     if problems.lines:
         raise ManifestError(problems.lines)
     geom, repairs = _read_upload(data, file_name, key, "line", repair=False)
@@ -108,29 +103,32 @@ def derive_zone(
     zone_id: str,
     name: str,
     kind: str,
-    line: str,
+    line: str | None,
     width_m: float,
     side: Side,
     valid_from: date | None = None,
     valid_to: date | None = None,
 ) -> Scenario:
-    """Add a zone derived from a line: ``width_m`` meters on ``side`` (``both``, ``left``, ``right``)."""
+    """
+    Add a zone derived from a line: ``width_m`` meters on ``side`` (``both``, ``left``, ``right``).
+
+    The zone is in force while its line is; ``valid_from``/``valid_to`` may narrow that,
+    never widen it. An unknown line id is an error.
+    """
     problems = _Problems(_WHERE / "zone editor")
     key = f"zone[{zone_id}]"
     _check_id(scenario, "zone", zone_id, {z.id for z in scenario.zones}, problems)
-    check_zone_spec(
-        key,
-        {"kind": kind, "line": line, "width_m": width_m, "side": side},
-        {ln.id for ln in scenario.lines},
-        problems,
-    )
-    _dates(key, valid_from, valid_to, problems)
+    lines = {ln.id: ln for ln in scenario.lines}
+    check_zone_spec(key, {"kind": kind, "line": line, "width_m": width_m, "side": side}, set(lines), problems)
+    check_dates(key, valid_from, valid_to, problems)
+    if line in lines:
+        valid_from, valid_to = derived_validity(key, valid_from, valid_to, lines[line], problems.add)
     if problems.lines:
         raise ManifestError(problems.lines)
     projection = scenario_projection(
         [ln.geometry for ln in scenario.lines], [z.geometry for z in scenario.zones if not z.derived]
     )
-    geom = derive_zone_geometry(scenario.line(line).geometry, float(width_m), side, projection)
+    geom = derive_zone_geometry(lines[str(line)].geometry, float(width_m), side, projection)
     zone = Zone(zone_id, name or zone_id, kind, geom, valid_from, valid_to, line, float(width_m), side)
     return replace(scenario, zones=(*scenario.zones, zone))
 
@@ -158,7 +156,7 @@ def upsert_rule(scenario: Scenario, rule: Rule) -> Scenario:
         {p.id for p in scenario.parties},
         problems,
     )
-    _dates(key, rule.valid_from, rule.valid_to, problems)
+    check_dates(key, rule.valid_from, rule.valid_to, problems)
     if problems.lines:
         raise ManifestError(problems.lines)
     checked = replace(checked, valid_from=rule.valid_from, valid_to=rule.valid_to)

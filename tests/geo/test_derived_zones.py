@@ -6,13 +6,10 @@ import itertools
 
 import numpy as np
 import pytest
-import shapely
-from pyproj import Geod
-from shapely import LineString, Point
+from shapely import LineString
 
 from geo.zones import derive_zone_geometry, scenario_projection
-
-GEOD = Geod(ellps="WGS84")
+from tests.geo.reference import GEOD, edge_distance
 
 
 def curving_line(lat0: float, length_m: float = 120_000, step_m: float = 4_000) -> LineString:
@@ -23,19 +20,6 @@ def curving_line(lat0: float, length_m: float = 120_000, step_m: float = 4_000) 
         lon.append(lo)
         lat.append(la)
     return LineString(zip(lon, lat, strict=True))
-
-
-def edge_distance(zone: shapely.Geometry, lon: float, lat: float, azimuth: float, limit: float) -> float:
-    """Geodesic distance from (lon, lat) along ``azimuth`` to where the ray leaves the zone."""
-    lo, hi = 0.0, limit
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        plon, plat, _ = GEOD.fwd(lon, lat, azimuth, mid)
-        if zone.covers(Point(plon, plat)):
-            lo = mid
-        else:
-            hi = mid
-    return lo
 
 
 def probes(line: LineString) -> list[tuple[float, float, float]]:

@@ -209,10 +209,11 @@ def test_times_round_trip_in_utc(loaded):
 
 
 def test_undated_zone_next_to_dated_ones_round_trips(store, demo_scenario):
-    from geo.scenario_edit import derive_zone
+    from geo.model import Zone
 
-    edited = derive_zone(demo_scenario, zone_id="always", name="Always", kind="buffer_zone", line="mdl",
-                         width_m=30_000, side="both")
+    # A drawn zone: a derived one takes its line's dates.
+    always = Zone("always", "Always", "buffer_zone", demo_scenario.zone("dmz").geometry)
+    edited = replace(demo_scenario, zones=(*demo_scenario.zones, always))
     load_scenario_into_store(store, edited)
     back = store.scenario().zone("always")
     assert (back.valid_from, back.valid_to) == (None, None)
