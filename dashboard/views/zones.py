@@ -29,6 +29,9 @@ from geo.scenario_edit import (
     write_manifest,
 )
 
+# Agreements and their lines go back decades (Korea, 1953): no date picker stops ten years ago.
+DATES = {"min_value": date(1900, 1, 1), "max_value": date(2100, 12, 31)}
+
 st.title("Zones & rules")
 user = common.require_page("edit_scenario")
 store = common.store()
@@ -48,7 +51,7 @@ def save(new: Scenario, what: str) -> None:
         result = load_scenario_into_store(
             store, new, manifest="edited in the dashboard", actor=user, progress=progress
         )
-    except (PermissionDeniedError, StoreError) as err:
+    except (ManifestError, PermissionDeniedError, StoreError) as err:
         bar.empty()
         st.error(f"Nothing was saved: {common.md(err)}")
         return
@@ -148,8 +151,8 @@ with tabs[1], st.form("drawn_zone"):
     name = c2.text_input("Name", key="dz_name")
     kind = c3.selectbox("Kind", ZONE_KINDS, key="dz_kind")
     d1, d2, d3 = st.columns(3)
-    valid_from = d1.date_input("In force from", value=None, key="dz_from")
-    valid_to = d2.date_input("In force until (last day)", value=None, key="dz_to")
+    valid_from = d1.date_input("In force from", value=None, key="dz_from", **DATES)
+    valid_to = d2.date_input("In force until (last day)", value=None, key="dz_to", **DATES)
     repair = d3.checkbox("Repair invalid geometry (make_valid) and report it", key="dz_repair")
     if st.form_submit_button("Add zone and reclassify", type="primary"):
         if upload is None:
@@ -175,8 +178,11 @@ with tabs[1], st.form("drawn_zone"):
 with tabs[2]:
     st.caption(
         "A derived zone holds every point within its width of the line (round ends), on the side named. "
-        "Sides are relative to the line's direction."
+        "Sides are relative to the line's direction. It is in force while its line is: dates given here "
+        "can narrow that, not widen it."
     )
+    if not scen.lines:
+        st.info("This scenario has no line yet: add one first (tab “Add a line”).")
     with st.form("derived_zone"):
         c1, c2, c3 = st.columns(3)
         zone_id = c1.text_input("Id", key="bz_id")
@@ -198,8 +204,8 @@ with tabs[2]:
         )
         side = c6.selectbox("Side", list(side_names), format_func=side_names.get, key="bz_side")
         d1, d2 = st.columns(2)
-        valid_from = d1.date_input("In force from", value=None, key="bz_from")
-        valid_to = d2.date_input("In force until (last day)", value=None, key="bz_to")
+        valid_from = d1.date_input("In force from", value=None, key="bz_from", **DATES)
+        valid_to = d2.date_input("In force until (last day)", value=None, key="bz_to", **DATES)
         if st.form_submit_button("Derive zone and reclassify", type="primary"):
             try:
                 new = derive_zone(
@@ -230,6 +236,13 @@ with tabs[3], st.form("line"):
     c4, c5 = st.columns(2)
     left = c4.selectbox("Party on the left of the line's direction", party_ids, key="l_left")
     right = c5.selectbox("Party on the right", party_ids, key="l_right")
+    d1, d2 = st.columns(2)
+    line_from = d1.date_input("In force from", value=None, key="l_from", **DATES)
+    line_to = d2.date_input("In force until (last day)", value=None, key="l_to", **DATES)
+    st.caption(
+        "A line in several parts is joined into one, running the way its first part does; "
+        "parts drawn the other way are reversed and reported."
+    )
     if st.form_submit_button("Add line and reclassify", type="primary"):
         if upload is None:
             st.error("Choose a geometry file.")
@@ -244,6 +257,8 @@ with tabs[3], st.form("line"):
                     left_party=left or None,
                     right_party=right or None,
                     agreement=agreement,
+                    valid_from=line_from,
+                    valid_to=line_to,
                 )
             except ManifestError as err:
                 show_errors(err)
@@ -292,9 +307,11 @@ with tabs[4]:
         text = st.text_area("Text of the agreement", value=base.text if base else "", key=f"r_text_{pick}")
         d1, d2 = st.columns(2)
         valid_from = d1.date_input(
-            "In force from", value=base.valid_from if base else None, key=f"r_from_{pick}"
+            "In force from", value=base.valid_from if base else None, key=f"r_from_{pick}", **DATES
         )
-        valid_to = d2.date_input("In force until", value=base.valid_to if base else None, key=f"r_to_{pick}")
+        valid_to = d2.date_input(
+            "In force until", value=base.valid_to if base else None, key=f"r_to_{pick}", **DATES
+        )
         b1, b2 = st.columns(2)
         submitted = b1.form_submit_button("Save rule and reclassify", type="primary")
         deleted = b2.form_submit_button("Delete this rule", disabled=base is None)

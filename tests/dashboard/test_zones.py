@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -15,6 +16,7 @@ import shapely
 from pyproj import Transformer
 from streamlit.testing.v1 import AppTest
 
+from geo.ingest import load_scenario_into_store
 from geo.store import open_store
 from tests.dashboard.support import ADMIN, ANALYST, all_text, app, demo_scenario, plain, query, scalar
 
@@ -176,10 +178,76 @@ def test_zones_page_refuses_an_analyst_even_when_opened_directly(db: str) -> Non
     assert not [b for b in at.button if "reclassify" in b.label]
 
 
-def test_a_zone_with_no_start_date_is_in_force_always(db: str) -> None:
+def test_a_zone_with_no_dates_is_in_force_while_its_line_is(db: str) -> None:
     at = app(ADMIN, page="zones")
     at.text_input(key="bz_id").set_value("always")
     at.number_input(key="bz_width").set_value(30.0)
     button(at, "Derive zone and reclassify").click().run()
     assert not at.exception, all_text(at)
     assert saved_message(at)[0] == "zone always"
+    zone = open_store(db).scenario().zone("always")
+    assert (zone.valid_from, zone.valid_to) == (date(1953, 7, 27), None)  # the MDL's
+
+
+def test_a_zone_cannot_outlive_its_line(db: str) -> None:
+    before = verdicts(db)
+    at = app(ADMIN, page="zones")
+    at.text_input(key="bz_id").set_value("early")
+    at.date_input(key="bz_from").set_value(date(1950, 6, 25))
+    button(at, "Derive zone and reclassify").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1, errors
+    assert "zone[early].valid_from: 1950-06-25 is before line 'mdl' is in force (1953-07-27)" in plain(
+        errors[0]
+    )
+    assert verdicts(db) == before
+    assert "early" not in {z.id for z in open_store(db).scenario().zones}
+
+
+def test_a_line_is_added_with_its_dates_and_joined_from_its_parts(db: str) -> None:
+    parts = [[[126.8, 37.6], [127.0, 37.65]], [[127.2, 37.6], [127.0, 37.65]]]  # the second drawn backwards
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": c}}
+            for c in parts
+        ],
+    }
+    at = app(ADMIN, page="zones")
+    at.file_uploader(key="l_file").set_value(
+        ("han.geojson", json.dumps(doc).encode(), "application/geo+json")
+    )
+    at.text_input(key="l_id").set_value("han")
+    at.selectbox(key="l_left").set_value("north")
+    at.selectbox(key="l_right").set_value("south")
+    at.date_input(key="l_from").set_value(date(2019, 1, 1))
+    at.date_input(key="l_to").set_value(date(2019, 12, 31))
+    button(at, "Add line and reclassify").click().run()
+    assert not at.exception, all_text(at)
+    assert saved_message(at)[0] == "line han"
+    scen = open_store(db).scenario()
+    line = scen.line("han")
+    assert (line.valid_from, line.valid_to) == (date(2019, 1, 1), date(2019, 12, 31))
+    assert list(line.geometry.coords) == [(126.8, 37.6), (127.0, 37.65), (127.2, 37.6)]
+    assert any("feature 2 reversed" in r for r in scen.repairs)
+
+
+def test_deriving_with_no_line_to_derive_from_says_why(db: str) -> None:
+    url = db
+    store = open_store(url)
+    scen = store.scenario()
+    drawn = tuple(z for z in scen.zones if not z.derived)
+    kept = {z.id for z in drawn}
+    bare = replace(scen, lines=(), zones=drawn, rules=tuple(r for r in scen.rules if r.zone in kept))
+    load_scenario_into_store(store, bare)
+    store.close()
+    at = app(ADMIN, page="zones")
+    assert "has no line yet" in all_text(at)
+    at.text_input(key="bz_id").set_value("orphan")
+    button(at, "Derive zone and reclassify").click().run()
+    assert not at.exception
+    assert [plain(e.value) for e in at.error] == [
+        "dashboard/zone editor: zone[orphan].line: missing: give the line the zone derives from (or a file)"
+    ]
+    assert "orphan" not in {z.id for z in open_store(url).scenario().zones}
