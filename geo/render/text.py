@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from geo.model import Scenario
+from geo.render.palette import UNATTRIBUTED_LABEL
 
 
 def utc(ts: datetime | pd.Timestamp | str) -> pd.Timestamp:
@@ -32,7 +33,7 @@ def plural(n: int, noun: str) -> str:
 
 def party_names(scenario: Scenario) -> dict[str, str]:
     """Party id to display name, with ``""`` for unattributed."""
-    return {"": "Unattributed", **{p.id: p.name for p in scenario.parties}}
+    return {"": UNATTRIBUTED_LABEL, **{p.id: p.name for p in scenario.parties}}
 
 
 def text_column(view: pd.DataFrame, column: str) -> np.ndarray:
@@ -49,6 +50,4 @@ def deg(value: float, pos: str, neg: str) -> str:
     return f"{text}\u00b0{hemi}"
 
 
-SYNTHETIC_BANNER = "SYNTHETIC DEMO DATA \u2014 NOT REAL EVENTS"
-SYNTHETIC_NOTE = "generated for demonstration and training; do not cite"
 BASEMAP_ATTRIBUTION = "Basemap: Natural Earth 1:110m countries (public domain)"

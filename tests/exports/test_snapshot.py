@@ -57,7 +57,7 @@ def test_breach_pixel_has_the_breach_colour(breach_snap, breach_point):
     left, top, right, bottom = breach_snap.map_box
     assert left < x < right
     assert top < y < bottom
-    assert close(img.getpixel((int(x), int(y))), palette.PRINT_VERDICT_COLOURS["breach"])
+    assert close(img.getpixel((int(x), int(y))), palette.VERDICT_COLOURS["breach"])
     assert breach_snap.counts["breach"] == 1
 
 
@@ -66,7 +66,7 @@ def test_same_place_without_the_breach_is_not_red(breach_snap, one_breach, scena
     assert empty.extent_m == breach_snap.extent_m
     x, y = empty.pixel(*breach_point)
     assert not close(
-        image(empty.png).getpixel((int(x), int(y))), palette.PRINT_VERDICT_COLOURS["breach"], tol=40
+        image(empty.png).getpixel((int(x), int(y))), palette.VERDICT_COLOURS["breach"], tol=40
     )
 
 
@@ -76,7 +76,7 @@ def test_no_breach_verdict_draws_another_colour(one_breach, scenario, breach_poi
     snap = render_map_image(view, scenario, filters=FILTERS, as_of=AS_OF, dpi=150)
     x, y = snap.pixel(*breach_point)
     assert not close(
-        image(snap.png).getpixel((int(x), int(y))), palette.PRINT_VERDICT_COLOURS["breach"], tol=40
+        image(snap.png).getpixel((int(x), int(y))), palette.VERDICT_COLOURS["breach"], tol=40
     )
     assert snap.counts == {"breach": 0, "possible_breach": 0, "no_breach": 1, "outside_monitored_area": 0}
 
@@ -97,9 +97,9 @@ def test_legend_is_drawn_beside_the_map(breach_snap):
     legend_left, legend_top, legend_right, legend_bottom = breach_snap.legend_box
     assert legend_left > map_right
     expected = {
-        "verdict:breach": palette.PRINT_VERDICT_COLOURS["breach"],
-        "verdict:possible_breach": palette.PRINT_VERDICT_COLOURS["possible_breach"],
-        "verdict:no_breach": palette.PRINT_VERDICT_COLOURS["no_breach"],
+        "verdict:breach": palette.VERDICT_COLOURS["breach"],
+        "verdict:possible_breach": palette.VERDICT_COLOURS["possible_breach"],
+        "verdict:no_breach": palette.VERDICT_COLOURS["no_breach"],
         "line:mdl": palette.LINE_COLOUR,
     }
     for key, colour in expected.items():
@@ -158,7 +158,7 @@ def test_extent_follows_the_bbox(one_breach, scenario, breach_point):
     wide = render_map_image(one_breach, scenario, filters=FILTERS, as_of=AS_OF, dpi=150)
     assert snap.scale_bar_km < wide.scale_bar_km
     x, y = snap.pixel(lon, lat)
-    assert close(image(snap.png).getpixel((int(x), int(y))), palette.PRINT_VERDICT_COLOURS["breach"])
+    assert close(image(snap.png).getpixel((int(x), int(y))), palette.VERDICT_COLOURS["breach"])
     # The filters' bbox is the default extent; an incident outside it is counted, not drawn.
     far = render_map_image(
         one_breach,

@@ -18,7 +18,7 @@ from branca.element import Element
 
 from geo import VERDICTS, Scenario
 from geo.model import ZONE_KINDS
-from geo.render.palette import ZONE_STYLES
+from geo.render.palette import DEFAULT_PARTY_COLOURS, ZONE_STYLES
 from geo.render.webmap import (
     DEFAULT_MAX_CELLS,
     DEFAULT_MAX_MARKERS,
@@ -470,7 +470,8 @@ def test_marker_payload_keeps_text_as_data(evil_scenario: Scenario, evil_view: p
 
 def test_party_colours_from_data_are_checked(evil_scenario: Scenario, evil_view: pd.DataFrame) -> None:
     layers = markers(incident_layers(evil_view, evil_scenario))
-    assert {c for layer in layers for c in layer.data["partyColours"]} == {"#555555"}
+    defaults = set(DEFAULT_PARTY_COLOURS[: len(evil_scenario.parties)])
+    assert {c for layer in layers for c in layer.data["partyColours"]} == defaults
     page = base_map(evil_scenario).get_root().render()
     assert "javascript:" not in page
 

@@ -16,10 +16,10 @@ from geo._metric import LocalProjection
 from geo.render.figure import line_paths, polygon_path
 from geo.render.fonts import font
 from geo.render.image.layout import Z_BASE, Z_DECOR, Bbox
+from geo.render.palette import COUNTRY_BORDER, LAND, SEA
 from geo.render.text import deg
 
 BASEMAP = Path(__file__).resolve().parents[3] / "data" / "basemap" / "naturalearth_lowres.shp"
-SEA, LAND, BORDER = "#d9e6ef", "#f4f1ea", "#a39e93"
 BORDERS_MIN_WIDTH_M = 1_000_000.0
 """International boundaries of the 1:110m basemap are drawn only on maps at least this wide."""
 
@@ -66,7 +66,9 @@ def draw_basemap(
     for geom in metric if borders else [shapely.union_all(metric)] if metric else []:
         path = polygon_path(geom)
         if path is not None:
-            ax.add_patch(PathPatch(path, facecolor=LAND, edgecolor=BORDER, linewidth=0.8, zorder=Z_BASE))
+            ax.add_patch(
+                PathPatch(path, facecolor=LAND, edgecolor=COUNTRY_BORDER, linewidth=0.8, zorder=Z_BASE)
+            )
     view_box = shapely.box(*extent)
     for geom, name in zip(metric, names[keep], strict=True):
         shown = shapely.intersection(geom, view_box)

@@ -18,7 +18,7 @@ from geo.filters import Filters
 from geo.model import Scenario
 from geo.render import text as txt
 from geo.render.fonts import font
-from geo.render.palette import SYNTHETIC_COLOUR
+from geo.render.palette import SYNTHETIC_BANNER, SYNTHETIC_COLOUR, SYNTHETIC_NOTE
 
 Bbox = tuple[float, float, float, float]
 """A box: ``(west, south, east, north)`` degrees, ``(xmin, ymin, xmax, ymax)`` meters, or
@@ -73,7 +73,7 @@ def synthetic_tag(ax: Axes) -> None:
     ax.text(
         0.012,
         0.985,
-        txt.SYNTHETIC_BANNER,
+        SYNTHETIC_BANNER,
         transform=ax.transAxes,
         ha="left",
         va="top",
@@ -124,7 +124,7 @@ def draw_frame(
         fig.text(
             0.5,
             y + h / 2,
-            f"{txt.SYNTHETIC_BANNER}  \u00b7  {txt.SYNTHETIC_NOTE}",
+            f"{SYNTHETIC_BANNER}  \u00b7  {SYNTHETIC_NOTE}",
             ha="center",
             va="center",
             color="white",

@@ -43,7 +43,8 @@ from geo.render.image.layout import (
 from geo.render.image.legend import draw_legend
 from geo.render.image.scale_and_north import draw_north_arrow, draw_scale_bar
 from geo.render.image.symbols import draw_incidents, draw_lines, draw_zones, filter_window, in_force, metric
-from geo.render.text import SYNTHETIC_BANNER, fmt_time, utc
+from geo.render.palette import SYNTHETIC_BANNER
+from geo.render.text import fmt_time, utc
 
 SIZES: dict[str, tuple[float, float]] = {"a4": (11.69, 8.27), "16:9": (13.333, 7.5)}
 """Named output sizes in inches: A4 landscape and 16:9 (a 13.33 x 7.5 in slide)."""

@@ -23,11 +23,10 @@ from geo.render.fonts import font
 from geo.render.image.layout import Z_LABEL, Z_LINE, Z_MAJOR, Z_MINOR, Z_OVER, Z_ZONE, Bbox
 from geo.render.palette import (
     LINE_COLOUR,
-    PRINT_DEFAULT_ZONE_STYLE,
-    PRINT_UNATTRIBUTED_COLOUR,
-    PRINT_VERDICT_COLOURS,
-    PRINT_ZONE_STYLES,
+    UNATTRIBUTED_COLOUR,
+    VERDICT_COLOURS,
     party_colours,
+    zone_style,
 )
 from geo.render.text import text_column, utc
 from geo.zones import validity_ns
@@ -62,16 +61,21 @@ def metric(projection: LocalProjection, geometry: shapely.Geometry, extent: Bbox
     return shapely.clip_by_rect(projected, xmin - pad, ymin - pad, xmax + pad, ymax + pad)
 
 
-def zone_style(kind: str) -> dict[str, object]:
-    """The drawing style of a zone kind: ``face``, ``alpha``, ``edge`` and ``ls``."""
-    return PRINT_ZONE_STYLES.get(kind, PRINT_DEFAULT_ZONE_STYLE)
+PRINT_WEIGHT = 0.55
+"""Points of line per pixel of the palette's screen weights and dashes."""
 
 
-def zone_patch_kwargs(kind: str) -> dict[str, object]:
-    """Matplotlib patch options of a zone kind."""
+def zone_patch_kwargs(kind: str, *, swatch: bool = False) -> dict[str, object]:
+    """Matplotlib patch options of a zone kind (``swatch``: with the legend's fill opacity)."""
     style = zone_style(kind)
-    face = "none" if style["face"] == "none" else to_rgba(str(style["face"]), float(style["alpha"]))
-    return {"facecolor": face, "edgecolor": style["edge"], "linestyle": style["ls"], "linewidth": 1.1}
+    opacity = style.swatch_opacity if swatch else style.fill_opacity
+    dashes = tuple(float(v) / style.weight for v in style.dash.split()) if style.dash else None
+    return {
+        "facecolor": to_rgba(style.colour, opacity),
+        "edgecolor": style.colour,
+        "linestyle": (0, dashes) if dashes else "-",
+        "linewidth": PRINT_WEIGHT * style.weight,
+    }
 
 
 def draw_zones(ax: Axes, projection: LocalProjection, zones: list[Zone], extent: Bbox) -> None:
@@ -109,9 +113,9 @@ def draw_incidents(
                 x[m],
                 y[m],
                 s=SIZE[v] * scale,
-                c=PRINT_VERDICT_COLOURS[v],
+                c=VERDICT_COLOURS[v],
                 marker=markers.get(pid, UNATTRIBUTED_MARKER),
-                edgecolors=colours.get(pid, PRINT_UNATTRIBUTED_COLOUR) if major else "none",
+                edgecolors=colours.get(pid, UNATTRIBUTED_COLOUR) if major else "none",
                 linewidths=0.9 * max(scale, 0.5) if major else 0.0,
                 alpha=ALPHA[v],
                 rasterized=True,
@@ -201,7 +205,7 @@ def _label_line(ax: Axes, xy: np.ndarray, line: Line, scenario: Scenario, extent
                 rotation_mode="anchor",
                 ha="center",
                 va="center",
-                color=colours.get(pid, PRINT_UNATTRIBUTED_COLOUR),
+                color=colours.get(pid, UNATTRIBUTED_COLOUR),
                 fontproperties=font(10, weight="bold"),
                 zorder=Z_LABEL,
                 path_effects=halo,

@@ -7,7 +7,7 @@ import pandas as pd
 
 from geo.categories import vocabulary
 from geo.model import Scenario
-from geo.render.palette import ATTRIBUTION_LABELS
+from geo.render.palette import ATTRIBUTION_LABELS, UNATTRIBUTED_LABEL
 from geo.render.text import text_column
 
 
@@ -53,7 +53,7 @@ def breach_rows(view: pd.DataFrame, scenario: Scenario, max_rows: int) -> pd.Dat
     category = np.array([labels.get(c, c) for c in text_column(frame, "category")], dtype=object)
     weapon = text_column(frame, "weapon_class")
     category = np.where(weapon == "", category, category + "\n" + weapon)
-    parties = {"": "Unattributed", **{p.id: p.short_name or p.name for p in scenario.parties}}
+    parties = {"": UNATTRIBUTED_LABEL, **{p.id: p.short_name or p.name for p in scenario.parties}}
     party = [parties.get(p, p) for p in text_column(frame, "attributed_party")]
     basis = [ATTRIBUTION_LABELS.get(b, b) for b in text_column(frame, "attribution")]
     precision = text_column(frame, "location_precision")

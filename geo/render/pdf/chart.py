@@ -9,17 +9,11 @@ from geo import trends
 from geo.model import Scenario
 from geo.render.figure import new_figure, png_bytes
 from geo.render.fonts import font, font_families
-from geo.render.palette import PRINT_UNATTRIBUTED_COLOUR, party_colours
+from geo.render.palette import UNATTRIBUTED_COLOUR, UNATTRIBUTED_LABEL, VERDICT_PLURALS, party_colours
 from geo.render.pdf.period import SPIKE_LOOKBACK, Period
 
 CHART_IN = (10.6, 2.2)
 """The chart's size in inches (it is printed across the page's width)."""
-_PLURAL = {
-    "breach": "breaches",
-    "possible_breach": "possible breaches",
-    "no_breach": "no breach",
-    "outside_monitored_area": "outside the monitored area",
-}
 
 
 def trend_png(history: pd.DataFrame, scenario: Scenario, period: Period, dpi: int) -> bytes:
@@ -49,9 +43,9 @@ def trend_png(history: pd.DataFrame, scenario: Scenario, period: Period, dpi: in
                 grid[party],
                 linestyle=style,
                 linewidth=1.6 if style == "-" else 1.1,
-                color=colours.get(pid, PRINT_UNATTRIBUTED_COLOUR),
+                color=colours.get(pid, UNATTRIBUTED_COLOUR),
                 drawstyle="steps-post",
-                label=f"{names.get(pid, 'Unattributed')}: {_PLURAL[verdict]}",
+                label=f"{names.get(pid, UNATTRIBUTED_LABEL)}: {VERDICT_PLURALS[verdict].lower()}",
             )
     ax.set_xlim(start, period.end)
     ax.set_ylim(bottom=0)

@@ -12,16 +12,22 @@ from fpdf.enums import MethodReturnValue, XPos, YPos
 from geo.filters import Filters
 from geo.model import Scenario
 from geo.render.fonts import font_path
-from geo.render.text import SYNTHETIC_BANNER, SYNTHETIC_NOTE, fmt_time
+from geo.render.palette import SYNTHETIC_BANNER, SYNTHETIC_COLOUR, SYNTHETIC_NOTE, rgb
+from geo.render.text import fmt_time
 
 PAGE_W, PAGE_H, MARGIN = 297.0, 210.0, 12.0
 BODY_W = PAGE_W - 2 * MARGIN
 INK = (27, 38, 49)
 GREY = (90, 90, 90)
-RED = (179, 0, 27)
+RED = rgb(SYNTHETIC_COLOUR)
 _HEAD_FILL = (226, 231, 236)
 _ZEBRA = (246, 247, 249)
 _PAD_X, _PAD_Y = 1.2, 0.8
+_MARK = 2.6
+"""Side of a colour mark in a table row (mm)."""
+
+Mark = tuple[str, str]
+"""A colour mark: fill and edge colours (``#rrggbb``)."""
 
 
 class BriefingDocument(FPDF):
@@ -114,17 +120,21 @@ class BriefingDocument(FPDF):
         align: Sequence[str],
         size: float = 8.0,
         bold_last: bool = False,
+        marks: Sequence[Mark | None] | None = None,
     ) -> None:
         """
         A table with a shaded heading row, repeated on every page it spans.
 
-        Drawn line by line with ``cell``: fpdf2's ``table`` measures every cell twice
-        with ``multi_cell`` and takes seconds for a few hundred rows.
+        ``marks`` puts a colour mark before the first cell of each row (the colours the
+        map gives that party or zone). Drawn line by line with ``cell``: fpdf2's
+        ``table`` measures every cell twice with ``multi_cell`` and takes seconds for a
+        few hundred rows.
         """
         line_h = size * 0.42
+        indent = _MARK + 1.2 if marks is not None else 0.0
         self.set_draw_color(205, 205, 205)
         self.set_text_color(*INK)
-        self._grid_row(list(header), widths, align, size, line_h, head=True)
+        self._grid_row(list(header), widths, align, size, line_h, head=True, indent=indent)
         for i, row in enumerate(rows):
             bold = bold_last and i == len(rows) - 1
             self._grid_row(
@@ -136,6 +146,8 @@ class BriefingDocument(FPDF):
                 zebra=i % 2 == 1,
                 bold=bold,
                 header=list(header),
+                indent=indent,
+                mark=marks[i] if marks is not None else None,
             )
         self.ln(1.0)
 
@@ -151,26 +163,58 @@ class BriefingDocument(FPDF):
         zebra: bool = False,
         bold: bool = False,
         header: list[str] | None = None,
+        indent: float = 0.0,
+        mark: Mark | None = None,
     ) -> None:
         self.set_font("noto", "B" if head or bold else "", size)
-        lines = [self._wrap(text, w - 2 * _PAD_X) for text, w in zip(cells, widths, strict=True)]
+        pads = [indent if i == 0 else 0.0 for i in range(len(widths))]
+        lines = [
+            self._wrap(text, w - 2 * _PAD_X - pad) for text, w, pad in zip(cells, widths, pads, strict=True)
+        ]
         height = max(len(ln) for ln in lines) * line_h + 2 * _PAD_Y
         if header is not None and self.get_y() + height > self.page_break_trigger:
             self.add_page()
-            self._grid_row(header, widths, align, size, line_h, head=True)
+            self._grid_row(header, widths, align, size, line_h, head=True, indent=indent)
             self.set_font("noto", "B" if bold else "", size)
         x0, y0 = self.l_margin, self.get_y()
         if head or zebra:
             self.set_fill_color(*(_HEAD_FILL if head else _ZEBRA))
             self.rect(x0, y0, sum(widths), height, style="F")
+        if mark is not None:
+            self.swatch(x0 + _PAD_X, y0 + _PAD_Y + (line_h - _MARK) / 2, mark)
+            self.set_draw_color(205, 205, 205)
         x = x0
-        for cell_lines, w, a in zip(lines, widths, align, strict=True):
+        for cell_lines, w, a, pad in zip(lines, widths, align, pads, strict=True):
             for k, text in enumerate(cell_lines):
-                self.set_xy(x + _PAD_X, y0 + _PAD_Y + k * line_h)
-                self.cell(w - 2 * _PAD_X, line_h, text, align=a)
+                self.set_xy(x + _PAD_X + pad, y0 + _PAD_Y + k * line_h)
+                self.cell(w - 2 * _PAD_X - pad, line_h, text, align=a)
             x += w
         self.line(x0, y0 + height, x0 + sum(widths), y0 + height)
         self.set_xy(x0, y0 + height)
+
+    def swatch(self, x: float, y: float, mark: Mark) -> None:
+        """A square colour mark, its top left corner at ``x, y`` (mm)."""
+        self.set_fill_color(*rgb(mark[0]))
+        self.set_draw_color(*rgb(mark[1]))
+        self.set_line_width(0.35)
+        self.rect(x, y, _MARK, _MARK, style="DF")
+        self.set_line_width(0.2)
+
+    def key(self, entries: Sequence[tuple[str, str]], *, size: float = 8.0) -> None:
+        """A row of colour keys, as on the map: a disc in each colour, then its label."""
+        self.set_font("noto", "", size)
+        self.set_text_color(*INK)
+        y = self.get_y() + 0.8
+        x = self.l_margin
+        line_h = size * 0.48
+        for colour, text in entries:
+            self.set_fill_color(*rgb(colour))
+            self.ellipse(x, y + (line_h - _MARK) / 2, _MARK, _MARK, style="F")
+            self.set_xy(x + _MARK + 1.0, y)
+            width = self.get_string_width(text) + 1.0
+            self.cell(width, line_h, text)
+            x += _MARK + 1.0 + width + 5.0
+        self.set_xy(self.l_margin, y + line_h + 0.6)
 
     def _wrap(self, text: str, width: float) -> list[str]:
         """The lines of a cell: its own line breaks, and wrapping where a line is too wide."""

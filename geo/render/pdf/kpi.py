@@ -6,6 +6,7 @@ import pandas as pd
 
 from geo import trends
 from geo.model import Scenario
+from geo.render.palette import UNATTRIBUTED_LABEL
 from geo.render.pdf.period import Period
 
 N_A = "n/a"
@@ -68,7 +69,7 @@ def kpi_table(
     index = [*names, *(e for e in extra if e not in names)]
     out = pd.DataFrame(index=pd.Index(index, name=by))
     fallback = {
-        trends.UNATTRIBUTED: "Unattributed",
+        trends.UNATTRIBUTED: UNATTRIBUTED_LABEL,
         trends.NO_ZONE: "Outside every zone (location uncertain)",
     }
     out["name"] = [names.get(i, fallback.get(i, i)) for i in index]

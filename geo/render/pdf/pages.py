@@ -8,22 +8,17 @@ import numpy as np
 import pandas as pd
 
 from geo import trends
-from geo.model import VERDICTS
+from geo.model import VERDICTS, Scenario
+from geo.render import palette as pal
 from geo.render.image import render_map_image
 from geo.render.pdf.breaches import BREACH_COLUMNS
 from geo.render.pdf.chart import CHART_IN, trend_png
-from geo.render.pdf.document import BODY_W, GREY, MARGIN, PAGE_H, RED, BriefingDocument
+from geo.render.pdf.document import BODY_W, GREY, MARGIN, PAGE_H, RED, BriefingDocument, Mark
 from geo.render.pdf.kpi import duration, kpi_cells, kpi_table, total_row
 from geo.render.pdf.period import SPIKE_LOOKBACK, Period
 from geo.render.text import BASEMAP_ATTRIBUTION, fmt_time, party_names
 
 _KPI_WIDTHS = (83, 28, 28, 35, 32, 28, 35)
-_PLURAL = {
-    "breach": "breaches",
-    "possible_breach": "possible breaches",
-    "no_breach": "no breach",
-    "outside_monitored_area": "outside the monitored area",
-}
 
 
 def map_page(doc: BriefingDocument, view: pd.DataFrame, dpi: int) -> None:
@@ -32,8 +27,9 @@ def map_page(doc: BriefingDocument, view: pd.DataFrame, dpi: int) -> None:
     doc.h1(doc.doc_title)
     doc.para("Window and filters: " + doc.filters.describe(), size=8.5)
     verdict = view["verdict"].astype(object).value_counts()
-    counts = ", ".join(f"{int(verdict.get(v, 0)):,} {_PLURAL[v]}" for v in VERDICTS)
+    counts = ", ".join(f"{int(verdict.get(v, 0)):,} {pal.VERDICT_PLURALS[v].lower()}" for v in VERDICTS)
     doc.para(f"Data as of {fmt_time(doc.as_of)}. {len(view):,} incidents: {counts}.", bold=True)
+    doc.key([(pal.VERDICT_COLOURS[v], pal.VERDICT_LABELS[v]) for v in VERDICTS])
     top = doc.get_y() + 1.5
     height = PAGE_H - 17.0 - 12.0 - top
     snap = render_map_image(
@@ -72,6 +68,17 @@ def map_page(doc: BriefingDocument, view: pd.DataFrame, dpi: int) -> None:
         )
 
 
+def _marks(scenario: Scenario, ids: pd.Index, *, by: str) -> list[Mark | None]:
+    """The colour marks of key-figure rows: each party's colour, or each zone's as on the map."""
+    if by == "party":
+        colours = pal.party_colours(scenario)
+        found = [colours.get("" if i == trends.UNATTRIBUTED else i) for i in ids]
+        return [(c, c) if c else None for c in found]
+    kinds = {z.id: z.kind for z in scenario.zones}
+    styles = [pal.zone_style(kinds[i]) if i in kinds else None for i in ids]
+    return [(s.swatch_fill, s.colour) if s else None for s in styles]
+
+
 def figures_page(
     doc: BriefingDocument, history: pd.DataFrame, period: Period, *, covered: bool, dpi: int
 ) -> None:
@@ -97,10 +104,17 @@ def figures_page(
     doc.h2("By attributed party")
     rows = [kpi_cells(r) for _, r in party.iterrows()]
     rows.append(kpi_cells(total_row(party, covered), name="All parties"))
-    doc.grid(["Party", *header], rows, _KPI_WIDTHS, align=["LEFT", *num], bold_last=True)
+    marks = [*_marks(doc.scenario, party.index, by="party"), None]
+    doc.grid(["Party", *header], rows, _KPI_WIDTHS, align=["LEFT", *num], bold_last=True, marks=marks)
     zone = kpi_table(history, doc.scenario, period, by="zone", covered=covered)
     doc.h2("By zone (an incident in nested zones counts in each)")
-    doc.grid(["Zone", *header], [kpi_cells(r) for _, r in zone.iterrows()], _KPI_WIDTHS, align=["LEFT", *num])
+    doc.grid(
+        ["Zone", *header],
+        [kpi_cells(r) for _, r in zone.iterrows()],
+        _KPI_WIDTHS,
+        align=["LEFT", *num],
+        marks=_marks(doc.scenario, zone.index, by="zone"),
+    )
     spikes(doc, history, period, covered=covered)
     if doc.get_y() + BODY_W * CHART_IN[1] / CHART_IN[0] + 2.0 > doc.page_break_trigger:
         doc.add_page()

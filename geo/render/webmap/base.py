@@ -7,13 +7,13 @@ from pathlib import Path
 import folium
 
 from geo.model import Scenario
-from geo.render.palette import LINE_COLOUR
+from geo.render.palette import LINE_COLOUR, party_colour, zone_kind_label, zone_style
 from geo.render.webmap.assets import STATIC_URL, use_local_assets
 from geo.render.webmap.basemap import BASEMAP_PATH, add_countries
 from geo.render.webmap.elements import BindPopup, Control, ScriptLibrary, Stylesheet
 from geo.render.webmap.escape import css_colour, html_text, template_html
-from geo.render.webmap.legend import legend_html, zone_style
-from geo.render.webmap.popups import label, line_popup, party_name, zone_popup
+from geo.render.webmap.legend import legend_html
+from geo.render.webmap.popups import line_popup, party_name, zone_popup
 from geo.render.webmap.shapes import shapes
 
 
@@ -81,7 +81,7 @@ def base_map(
         add_countries(m, basemap, found.bounds, show=tiles is None)
 
     for kind in dict.fromkeys(z.kind for z, _ in found.zones):
-        group = folium.FeatureGroup(name=html_text(f"Zones: {label(kind)}"))
+        group = folium.FeatureGroup(name=html_text(f"Zones: {zone_kind_label(kind)}"))
         options = zone_style(kind).options()
         for zone, feature in found.zones:
             if zone.kind != kind:
@@ -113,11 +113,11 @@ def _add_lines(m: folium.Map, scenario: Scenario) -> None:
         folium.Tooltip(template_html(line.name), sticky=True).add_to(layer)
         layer.add_child(BindPopup(line_popup(scenario, line)))
         layer.add_to(lines)
-    parties = {p.id: p for p in scenario.parties}
+    parties = {p.id: (i, p) for i, p in enumerate(scenario.parties)}
     for party_id, lat, lon in found.labels:
-        party = parties.get(party_id)
+        index, party = parties.get(party_id, (0, None))
         name = (party.short_name or party.name) if party else party_id
-        colour = css_colour(party.colour if party else None)
+        colour = css_colour(party_colour(party.colour if party else None, index))
         icon = folium.DivIcon(
             html=f'<span style="color:{colour};border-color:{colour}">{html_text(name)} side</span>',
             class_name="tl-side-label",

@@ -9,6 +9,7 @@ from typing import Any
 import folium
 import shapely
 
+from geo.render.palette import COUNTRY_BORDER, LAND
 from geo.render.webmap.shapes import feature
 
 BASEMAP_PATH = Path(__file__).resolve().parents[3] / "data" / "basemap" / "naturalearth_lowres.shp"
@@ -44,9 +45,9 @@ def add_countries(
     folium.GeoJson(
         {"type": "FeatureCollection", "features": list(countries(Path(path), box))},
         style_function=lambda _: {
-            "color": "#8c8c8c",
+            "color": COUNTRY_BORDER,
             "weight": 0.8,
-            "fillColor": "#f4f1ea",
+            "fillColor": LAND,
             "fillOpacity": 1.0,
         },
         interactive=False,

@@ -6,8 +6,15 @@ from typing import Any
 
 from branca.element import MacroElement
 
+from geo.render import palette
 from geo.render.webmap.escape import script_json
 from geo.render.webmap.resources import script_library, stylesheet, template
+
+
+def palette_css() -> str:
+    """The palette's colours as the CSS custom properties ``map.css`` uses."""
+    colours = {"sea": palette.SEA, "new": palette.NEW_COLOUR, "synthetic": palette.SYNTHETIC_COLOUR}
+    return ":root { " + " ".join(f"--tl-{k}: {v};" for k, v in colours.items()) + " }"
 
 
 class Stylesheet(MacroElement):
@@ -15,10 +22,10 @@ class Stylesheet(MacroElement):
 
     _template = template("stylesheet.html.j2")
 
-    def __init__(self, css: str | None = None) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self._name = "TrucelineCss"
-        self.css = stylesheet() if css is None else css
+        self.css = palette_css() + "\n" + stylesheet()
 
 
 class ScriptLibrary(MacroElement):

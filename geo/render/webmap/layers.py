@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from geo.model import VERDICTS, Scenario
+from geo.render.palette import VERDICT_PLURALS
 from geo.render.webmap.cells import cell_payload
 from geo.render.webmap.columns import codes, new_mask
 from geo.render.webmap.elements import HexCells
@@ -20,7 +21,6 @@ DEFAULT_MAX_MARKERS = 3000
 """Up to this many incidents are drawn as individual markers; beyond, as hex cells."""
 DEFAULT_MAX_CELLS = 20_000
 """At most this many hex cells are shipped: the cells grow until the count fits."""
-_VERDICT_PLURALS = ("Breaches", "Possible breaches", "No breach", "Outside monitored area")
 
 
 def _km(width_m: float) -> str:
@@ -81,7 +81,7 @@ def incident_layers(
     if n <= max_markers:
         layers = [
             (
-                f"{_VERDICT_PLURALS[code]} ({np.count_nonzero(verdict == code):,})",
+                f"{VERDICT_PLURALS[VERDICTS[code]]} ({np.count_nonzero(verdict == code):,})",
                 np.flatnonzero(verdict == code),
             )
             for code in range(len(VERDICTS) - 1, -1, -1)

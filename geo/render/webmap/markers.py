@@ -13,13 +13,16 @@ from geo.model import ATTRIBUTIONS, VERDICTS, Scenario
 from geo.render.palette import (
     ATTRIBUTION_DASHES,
     NEW_COLOUR,
+    NEW_LABEL,
     UNATTRIBUTED_COLOUR,
     VERDICT_COLOURS,
     VERDICT_LABELS,
+    party_colour,
+    text_on,
 )
 from geo.render.webmap.columns import codes, encode, text_col
 from geo.render.webmap.elements import IncidentMarkers
-from geo.render.webmap.escape import css_colour, html_text
+from geo.render.webmap.escape import html_text
 from geo.render.webmap.popups import FIELDS, FREE_TEXT, incident_fields
 
 MAX_MARKER_BYTES = 3_000_000
@@ -33,11 +36,11 @@ def style_payload(scenario: Scenario) -> dict[str, Any]:
         "verdictIds": list(VERDICTS),
         "verdictLabels": [VERDICT_LABELS[v] for v in VERDICTS],
         "verdictColours": [VERDICT_COLOURS[v] for v in VERDICTS],
-        "verdictText": ["#ffffff" if v == "breach" else "#111111" for v in VERDICTS],
-        "partyColours": [css_colour(p.colour) for p in scenario.parties],
+        "verdictText": [text_on(VERDICT_COLOURS[v]) for v in VERDICTS],
+        "partyColours": [party_colour(p.colour, i) for i, p in enumerate(scenario.parties)],
         "unattributedColour": UNATTRIBUTED_COLOUR,
         "newColour": NEW_COLOUR,
-        "newLabel": "NEW",
+        "newLabel": NEW_LABEL,
         "attributions": list(ATTRIBUTIONS),
         "dashes": [ATTRIBUTION_DASHES[a] for a in ATTRIBUTIONS],
     }

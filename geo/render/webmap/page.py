@@ -10,6 +10,7 @@ import folium
 import pandas as pd
 
 from geo.model import Scenario
+from geo.render.palette import SYNTHETIC_BANNER
 from geo.render.webmap.assets import STATIC_URL, check_local, inline_assets
 from geo.render.webmap.base import base_map
 from geo.render.webmap.elements import Control
@@ -33,7 +34,7 @@ def _info_html(
 ) -> str:
     parts = [f'<strong class="tl-title">{html_text(title or scenario.name)}</strong>']
     if scenario.synthetic:
-        parts.append('<div class="tl-banner">SYNTHETIC DEMO DATA</div>')
+        parts.append(f'<div class="tl-banner">{html_text(SYNTHETIC_BANNER)}</div>')
     rows = []
     if data_as_of is not None:
         rows.append(("Data as of", html_text(pd.Timestamp(data_as_of).strftime("%Y-%m-%d %H:%M %Z").strip())))

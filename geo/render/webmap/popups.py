@@ -15,7 +15,7 @@ import pandas as pd
 
 from geo.categories import vocabulary
 from geo.model import Line, Scenario, Zone
-from geo.render.palette import VERDICT_LABELS
+from geo.render.palette import ATTRIBUTION_NOTES, UNATTRIBUTED_LABEL, VERDICT_LABELS, zone_kind_label
 from geo.render.webmap.columns import floats, map_values, series, text_col
 from geo.render.webmap.escape import html_text
 
@@ -48,11 +48,6 @@ FIELDS = (
     ("id", "Incident id"),
 )
 """The rows of an incident popup: key in :func:`incident_fields`, and label."""
-
-
-def label(identifier: str) -> str:
-    """An identifier as a label: ``no_fly_zone`` becomes ``No fly zone``."""
-    return identifier.replace("_", " ").capitalize()
 
 
 def party_name(scenario: Scenario, party_id: str | None) -> str:
@@ -100,7 +95,7 @@ def zone_popup(scenario: Scenario, zone: Zone) -> str:
             f"{zone.width_m or 0:,.0f} m on {side}{holder} of {line.name if line else zone.line}"
         )
     rows = [
-        ("Kind", html_text(label(zone.kind))),
+        ("Kind", html_text(zone_kind_label(zone.kind))),
         ("In force", html_text(_period(zone.valid_from, zone.valid_to))),
         ("Derived", derived),
         ("Source", html_text(zone.source)),
@@ -153,15 +148,9 @@ def _party_text(view: pd.DataFrame, scenario: Scenario) -> pd.Series:
     party_id = text_col(view, "attributed_party")
     basis = text_col(view, "attribution")
     name = map_values(party_id, lambda p: parties.get(p, p))
-    basis_text = map_values(
-        basis,
-        lambda b: {
-            "reported": " (reported by the source)",
-            "inferred_from_side": " (INFERRED from the side of the line, not reported)",
-        }.get(b, ""),
-    )
+    basis_text = map_values(basis, lambda b: f" ({ATTRIBUTION_NOTES[b]})" if b in ATTRIBUTION_NOTES else "")
     unattributed = (party_id == "") | (basis == "unattributed")
-    return series(np.where(unattributed, "Unattributed", name + basis_text), view)
+    return series(np.where(unattributed, UNATTRIBUTED_LABEL, name + basis_text), view)
 
 
 def _distance_text(view: pd.DataFrame, scenario: Scenario) -> pd.Series:
