@@ -8,8 +8,9 @@ refresh the second through ``st_folium(feature_group_to_add=...)``:
   labelled, a legend, and the map's scripts and styles. It depends only on the scenario.
 - :func:`incident_layers`: the incidents of a view, as folium feature groups. Up to
   ``max_markers`` incidents are drawn one by one; beyond that they are counted in
-  hexagonal cells of a metric projection, so the payload stays bounded whatever
-  the number of incidents.
+  hexagonal cells of the scenario's metric projection (``geo._metric.LocalProjection``,
+  the one projection everything uses), so the payload stays bounded whatever the
+  number of incidents.
 
 :func:`build_map` puts both together with a layer control and a caption panel, and
 :func:`export_html` turns a map into one self-contained HTML file.
@@ -21,6 +22,7 @@ Where things are:
   :mod:`.elements` holds the elements);
 - :mod:`.base`, :mod:`.basemap`, :mod:`.shapes`, :mod:`.legend`: the stable part;
 - :mod:`.layers`, :mod:`.markers`, :mod:`.cells`, :mod:`.popups`, :mod:`.columns`: the incidents;
+  :mod:`.projected`: projecting many incidents fast (and exactly where it matters);
 - :mod:`.page`: the whole map and its export; :mod:`.assets`: the vendored Leaflet, served
   or inlined; :mod:`.escape`: how data text is encoded for each place it lands in.
 

@@ -1,4 +1,12 @@
-"""Incidents counted in hexagonal cells of a metric projection: the payload stays bounded."""
+"""Incidents counted in hexagonal cells of the scenario's metric projection: the payload stays bounded.
+
+Cells are regular hexagons in the scenario's local azimuthal equidistant projection
+(:class:`geo._metric.LocalProjection`): incidents are binned by their projected x/y, and
+each occupied cell is sent to the browser as its centre and its six corners, unprojected
+to lon/lat on the server. The corners travel as integer offsets from the centre in units
+of ``ringScale`` degrees, sent as their difference from a reference ring: nothing is
+projected, or measured in degrees, in the browser.
+"""
 
 from __future__ import annotations
 
@@ -8,41 +16,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo._metric import LocalProjection
 from geo.classify import prepare
 from geo.model import VERDICTS, Scenario
 from geo.render.webmap.columns import codes
+from geo.render.webmap.escape import script_json
 from geo.render.webmap.markers import style_payload
+from geo.render.webmap.projected import KeyedMemo, approximate_forward
 
-_EARTH_R = 6_371_008.8
-
-
-def _aeqd(lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float) -> tuple[np.ndarray, np.ndarray]:
-    """Spherical azimuthal equidistant projection centred on (lon0, lat0), in meters."""
-    phi, lam = np.radians(lat), np.radians(lon - lon0)
-    phi0 = math.radians(lat0)
-    cos_phi = np.cos(phi)
-    cos_c = np.clip(math.sin(phi0) * np.sin(phi) + math.cos(phi0) * cos_phi * np.cos(lam), -1.0, 1.0)
-    c = np.arccos(cos_c)
-    sin_c = np.sin(c)
-    k = np.where(sin_c > 1e-12, c / np.where(sin_c > 1e-12, sin_c, 1.0), 1.0) * _EARTH_R
-    x = k * cos_phi * np.sin(lam)
-    y = k * (math.cos(phi0) * np.sin(phi) - math.sin(phi0) * cos_phi * np.cos(lam))
-    return x, y
+MAX_CELL_BYTES = 1_500_000
+"""Cells grow until their payload fits: with the markers' bound, the map stays < 5 MB."""
+_CORNERS = np.radians(30.0 + 60.0 * np.arange(6))
+"""Pointy-top hexagon: corners at 30, 90, ... 330 degrees from the x axis."""
+_cells = KeyedMemo(checked=2)
 
 
-def _aeqd_inverse(x: np.ndarray, y: np.ndarray, lon0: float, lat0: float) -> tuple[np.ndarray, np.ndarray]:
-    phi0 = math.radians(lat0)
-    rho = np.hypot(x, y)
-    c = rho / _EARTH_R
-    sin_c, cos_c = np.sin(c), np.cos(c)
-    safe = np.where(rho > 0, rho, 1.0)
-    phi = np.arcsin(np.clip(cos_c * math.sin(phi0) + y * sin_c * math.cos(phi0) / safe, -1.0, 1.0))
-    lam = np.arctan2(x * sin_c, rho * math.cos(phi0) * cos_c - y * math.sin(phi0) * sin_c)
-    return np.degrees(lam) + lon0, np.degrees(np.where(rho > 0, phi, phi0))
-
-
-def hex_bin(x: np.ndarray, y: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pointy-top hexagon of each point: (cell code per point, centre x, centre y per cell)."""
+def hex_keys(x: np.ndarray, y: np.ndarray, radius: float) -> np.ndarray:
+    """The lattice key of the pointy-top hexagon (circumradius ``radius``) holding each point."""
     qf = (math.sqrt(3) / 3 * x - y / 3) / radius
     rf = (2 / 3 * y) / radius
     sf = -qf - rf
@@ -52,11 +42,111 @@ def hex_bin(x: np.ndarray, y: np.ndarray, radius: float) -> tuple[np.ndarray, np
     fix_r = ~fix_q & (dr > ds)
     q = np.where(fix_q, -r - s, q)
     r = np.where(fix_r, -q - s, r)
-    key = (q.astype(np.int64) << 32) + (r.astype(np.int64) + (1 << 31))
-    found, uniques = pd.factorize(key)
-    uq = (uniques >> 32).astype(np.float64)
-    ur = ((uniques & 0xFFFFFFFF) - (1 << 31)).astype(np.float64)
-    return found, radius * math.sqrt(3) * (uq + ur / 2), radius * 1.5 * ur
+    return (q.astype(np.int64) << 32) + (r.astype(np.int64) + (1 << 31))
+
+
+def _edge_distance(x: np.ndarray, y: np.ndarray, keys: np.ndarray, radius: float) -> np.ndarray:
+    """How far inside its hexagon each point is (meters from the nearest edge)."""
+    cx, cy = cell_centres(keys, radius)
+    dx, dy = x - cx, y - cy
+    s = math.sqrt(3) / 2
+    out = np.maximum(np.abs(dx), np.abs(0.5 * dx + s * dy))
+    return radius * s - np.maximum(out, np.abs(-0.5 * dx + s * dy))
+
+
+def bin_points(
+    projection: LocalProjection, lon: np.ndarray, lat: np.ndarray, width_m: float, max_cells: int
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """
+    Bin points in hexagons of the projection, growing the cells until at most ``max_cells`` are occupied.
+
+    Positions come from :func:`~geo.render.webmap.projected.approximate_forward`; a
+    point nearer its cell's edge than its error bound is projected exactly, so every
+    point lands in the cell its exact projection lands in.
+
+    Returns
+    -------
+    tuple
+        Cell index per point, lattice key per cell, and the cell width used (meters
+        between neighbouring centres).
+    """
+    x, y, error = approximate_forward(projection, lon, lat)
+    x, y, error = x.copy(), y.copy(), error.copy()
+    while True:
+        radius = width_m / math.sqrt(3)
+        keys = hex_keys(x, y, radius)
+        cell, uniques = pd.factorize(keys)
+        if len(uniques) <= max_cells:  # settle the width first, then the points in doubt
+            doubt = (error > 0) & (_edge_distance(x, y, keys, radius) <= error)
+            if doubt.any():
+                x[doubt], y[doubt] = projection.forward(lon[doubt], lat[doubt])
+                error[doubt] = 0.0
+                keys[doubt] = hex_keys(x[doubt], y[doubt], radius)
+                cell, uniques = pd.factorize(keys)
+            if len(uniques) <= max_cells:
+                return cell, np.asarray(uniques, dtype=np.int64), width_m
+        width_m *= math.sqrt(len(uniques) / max_cells) * 1.1
+
+
+def cell_centres(keys: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """The metric centre of each lattice cell."""
+    uq = (keys >> 32).astype(np.float64)
+    ur = ((keys & 0xFFFFFFFF) - (1 << 31)).astype(np.float64)
+    return radius * math.sqrt(3) * (uq + ur / 2), radius * 1.5 * ur
+
+
+def cell_rings(
+    projection: LocalProjection, keys: np.ndarray, radius: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """
+    Each cell's centre and six corners in lon/lat, unprojected with the scenario's projection.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Centre lon, centre lat (per cell), corner lon, corner lat (cells x 6). Corner
+        longitudes are unwrapped to lie within 180 degrees of their centre (a cell across
+        the antimeridian stays one hexagon). A corner past the projection's domain (the far
+        side of the globe) collapses onto the centre.
+    """
+
+    def unproject(centre: np.ndarray) -> np.ndarray:
+        cx, cy = centre[:, 0], centre[:, 1]
+        xs = (cx[:, None] + radius * np.cos(_CORNERS)).ravel()
+        ys = (cy[:, None] + radius * np.sin(_CORNERS)).ravel()
+        lon, lat = projection.inverse(np.concatenate([cx, xs]), np.concatenate([cy, ys]))
+        n = len(cx)
+        clon, clat = lon[:n], lat[:n]
+        vlon, vlat = lon[n:].reshape(n, 6), lat[n:].reshape(n, 6)
+        bad = ~(np.isfinite(vlon) & np.isfinite(vlat))
+        vlon = np.where(bad, clon[:, None], clon[:, None] + (vlon - clon[:, None] + 180.0) % 360.0 - 180.0)
+        vlat = np.where(bad, clat[:, None], vlat)
+        return np.column_stack([clon, clat, vlon, vlat])
+
+    centres = np.column_stack(cell_centres(keys, radius))
+    rows = _cells.get(("cells", projection.crs.srs, radius), keys, centres, unproject)
+    return rows[:, 2], rows[:, 3], rows[:, 4:10], rows[:, 10:16]
+
+
+def _ring_offsets(
+    clon: np.ndarray, clat: np.ndarray, vlon: np.ndarray, vlat: np.ndarray
+) -> tuple[list[int], list[int], float]:
+    """
+    The corners as integers: a reference ring, and each cell's difference from it.
+
+    Offsets from the (rounded) centre are counted in units of ``scale`` degrees, chosen so
+    the largest has four digits (a ten-thousandth to a thousandth of the cell). Cells
+    differ from one another only by the projection's distortion, so the differences from
+    the median ring are small numbers: half the bytes of the offsets themselves.
+    """
+    offsets = np.empty((len(clon), 12))
+    offsets[:, 0::2] = vlon - clon[:, None]
+    offsets[:, 1::2] = vlat - clat[:, None]
+    largest = float(np.abs(offsets).max(initial=0.0))
+    scale = max(10.0 ** (math.floor(math.log10(largest)) - 3), 1e-6) if largest > 0 else 1e-6
+    units = np.rint(offsets / scale).astype(np.int64)
+    reference = np.median(units, axis=0).astype(np.int64) if len(units) else np.zeros(12, dtype=np.int64)
+    return reference.tolist(), (units - reference).ravel().tolist(), scale
 
 
 def cell_payload(
@@ -67,40 +157,42 @@ def cell_payload(
     width_m: float,
     max_cells: int,
 ) -> tuple[dict[str, Any], float]:
-    """The JSON ``cells.js`` draws, and the cell width used (grown until at most ``max_cells``)."""
+    """
+    The JSON ``cells.js`` draws, and the cell width used.
+
+    Cells grow until at most ``max_cells`` are occupied and their JSON takes at most
+    :data:`MAX_CELL_BYTES`.
+    """
     lon = view["lon"].to_numpy(dtype=np.float64)
     lat = view["lat"].to_numpy(dtype=np.float64)
     ok = np.isfinite(lon) & np.isfinite(lat) & (verdict >= 0)
     projection = prepare(scenario).projection
-    lon0, lat0 = projection.lon0, projection.lat0
-    x, y = _aeqd(lon[ok], lat[ok], lon0, lat0)
-    verdict, is_new = verdict[ok], is_new[ok]
     party_ids = [p.id for p in scenario.parties]
     party = (
-        codes(view["attributed_party"], party_ids)[ok] if "attributed_party" in view else np.full(len(x), -1)
+        codes(view["attributed_party"], party_ids) if "attributed_party" in view else np.full(len(view), -1)
     )
-    party = np.where(party < 0, len(party_ids), party)
+    party = np.where(party < 0, len(party_ids), party)[ok]
+    verdict, is_new, lon, lat = verdict[ok], is_new[ok], lon[ok], lat[ok]
     while True:
-        radius = width_m / math.sqrt(3)
-        cell, cx, cy = hex_bin(x, y, radius)
-        if len(cx) <= max_cells:
-            break
-        width_m *= math.sqrt(len(cx) / max_cells) * 1.1
-    k, nv, npart = len(cx), len(VERDICTS), len(party_ids) + 1
-    counts = np.bincount(cell * nv + verdict, minlength=k * nv)
-    parties = np.bincount(cell * npart + party, minlength=k * npart)
-    fresh = np.bincount(cell, weights=is_new, minlength=k).astype(np.int64)
-    clon, clat = _aeqd_inverse(cx, cy, lon0, lat0)
-    names = [p.short_name or p.name for p in scenario.parties] + ["unattributed"]
-    payload = {
-        **style_payload(scenario),
-        "radius": round(radius, 1),
-        "lat": np.round(clat, 5).tolist(),
-        "lon": np.round(clon, 5).tolist(),
-        "counts": counts.tolist(),
-        "parties": parties.tolist(),
-        "partyNames": names,
-        "fresh": fresh.tolist(),
-        "maxCount": int(np.bincount(cell).max(initial=1)),
-    }
-    return payload, width_m
+        cell, keys, width_m = bin_points(projection, lon, lat, width_m, max_cells)
+        k, nv, npart = len(keys), len(VERDICTS), len(party_ids) + 1
+        clon, clat, vlon, vlat = cell_rings(projection, keys, width_m / math.sqrt(3))
+        clon, clat = np.round(clon, 5), np.round(clat, 5)
+        reference, ring, scale = _ring_offsets(clon, clat, vlon, vlat)
+        payload = {
+            **style_payload(scenario),
+            "lat": clat.tolist(),
+            "lon": clon.tolist(),
+            "ringRef": reference,
+            "ring": ring,
+            "ringScale": scale,
+            "counts": np.bincount(cell * nv + verdict, minlength=k * nv).tolist(),
+            "parties": np.bincount(cell * npart + party, minlength=k * npart).tolist(),
+            "partyNames": [p.short_name or p.name for p in scenario.parties] + ["unattributed"],
+            "fresh": np.bincount(cell, weights=is_new, minlength=k).astype(np.int64).tolist(),
+            "maxCount": int(np.bincount(cell).max(initial=1)),
+        }
+        size = len(script_json(payload).encode())
+        if size <= MAX_CELL_BYTES:
+            return payload, width_m
+        width_m *= math.sqrt(size / MAX_CELL_BYTES) * 1.05

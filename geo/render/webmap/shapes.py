@@ -16,12 +16,12 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping
 
+from geo._metric import densify_lonlat
 from geo.classify import prepare
 from geo.model import Line, Scenario, Zone
 
 _NICE_WIDTHS_M = (250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000)
 _TARGET_CELLS = 3000
-_M_PER_DEG = 111_320.0
 
 
 def feature(geom: shapely.Geometry, *, tolerance: float = 0.0) -> dict[str, Any]:
@@ -82,6 +82,13 @@ def _side_labels(scenario: Scenario) -> list[tuple[str, float, float]]:
     return out
 
 
+def _metric_area(scenario: Scenario, bounds: tuple[float, float, float, float]) -> float:
+    """The area (m²) of the projected extent of a lon/lat box, in the scenario's projection."""
+    box = densify_lonlat(shapely.box(*bounds).exterior)
+    xmin, ymin, xmax, ymax = shapely.bounds(prepare(scenario).projection.to_metric(box))
+    return max(float(xmax - xmin), 1.0) * max(float(ymax - ymin), 1.0)
+
+
 def shapes(scenario: Scenario) -> Shapes:
     """The map geometry of a scenario (cached while the scenario object lives)."""
     with _lock:
@@ -95,9 +102,9 @@ def shapes(scenario: Scenario) -> Shapes:
         xmin, ymin, xmax, ymax = -30.0, -30.0, 30.0, 30.0
     zones = sorted(scenario.zones, key=lambda z: -z.geometry.area)
     # Cells: about _TARGET_CELLS of them over the scenario's extent, at a round width.
-    w_m = max(xmax - xmin, 1e-3) * _M_PER_DEG * math.cos(math.radians((ymin + ymax) / 2))
-    h_m = max(ymax - ymin, 1e-3) * _M_PER_DEG
-    width = _nice_width(math.sqrt(max(w_m * h_m, 1.0) / (_TARGET_CELLS * math.sqrt(3) / 2)))
+    width = _nice_width(
+        math.sqrt(_metric_area(scenario, (xmin, ymin, xmax, ymax)) / (_TARGET_CELLS * math.sqrt(3) / 2))
+    )
     found = Shapes(
         bounds=(xmin, ymin, xmax, ymax),
         zones=tuple((z, feature(z.geometry, tolerance=1e-4)) for z in zones),

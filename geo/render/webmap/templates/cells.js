@@ -5,9 +5,12 @@
  * breaches marks cells with breaches. Tooltips list counts by verdict and party. The
  * canvas sits under the zones and lines (Leaflet draws SVG above canvas).
  *
- * D (from the server): lat, lon (cell centres), radius (meters), counts (cells x verdicts),
- * parties (cells x parties), partyNames, fresh (new incidents per cell), maxCount, and the
- * style lists verdictLabels, verdictColours, newColour.
+ * D (from the server): lat, lon (cell centres); the corners, which the server unprojects
+ * from the metric hexagon: ringRef (six [dlon, dlat] integer offsets from a centre, in
+ * units of ringScale degrees) plus, per cell, ring (twelve integers added to ringRef);
+ * counts (cells x verdicts), parties (cells x parties),
+ * partyNames, fresh (new incidents per cell), maxCount, and the style lists verdictLabels,
+ * verdictColours, newColour.
  */
 (function (T) {
     "use strict";
@@ -43,13 +46,11 @@
     }
 
     function ring(D, i) {
-        var phi = D.lat[i] * Math.PI / 180;
-        var mLat = 111132.954 - 559.822 * Math.cos(2 * phi) + 1.175 * Math.cos(4 * phi);
-        var mLon = 111412.84 * Math.cos(phi) - 93.5 * Math.cos(3 * phi);
         var out = [];
         for (var v = 0; v < 6; v++) {
-            var ang = Math.PI / 180 * (60 * v + 30);
-            out.push([D.lat[i] + D.radius * Math.sin(ang) / mLat, D.lon[i] + D.radius * Math.cos(ang) / mLon]);
+            var at = 12 * i + 2 * v;
+            out.push([D.lat[i] + (D.ringRef[2 * v + 1] + D.ring[at + 1]) * D.ringScale,
+                      D.lon[i] + (D.ringRef[2 * v] + D.ring[at]) * D.ringScale]);
         }
         return out;
     }
