@@ -54,38 +54,53 @@ def _edge_distance(x: np.ndarray, y: np.ndarray, keys: np.ndarray, radius: float
     return radius * s - np.maximum(out, np.abs(-0.5 * dx + s * dy))
 
 
+class MetricPoints:
+    """
+    Incidents in the projection's plane, for binning: interpolated, and exact where it matters.
+
+    Positions come from :func:`~geo.render.webmap.projected.approximate_forward`. When
+    binning, a point nearer its cell's edge than its error bound is projected exactly (and
+    stays so for later binnings), so every point lands in the cell its exact projection
+    lands in.
+    """
+
+    def __init__(self, projection: LocalProjection, lon: np.ndarray, lat: np.ndarray) -> None:
+        self.projection, self.lon, self.lat = projection, lon, lat
+        x, y, error = approximate_forward(projection, lon, lat)
+        self.x, self.y, self.error = x.copy(), y.copy(), error.copy()
+
+    def bin(self, width_m: float, max_cells: int) -> tuple[np.ndarray, np.ndarray, float]:
+        """
+        Bin the points in hexagons, growing them until at most ``max_cells`` are occupied.
+
+        Returns
+        -------
+        tuple
+            Cell index per point, lattice key per cell, and the cell width used (meters
+            between neighbouring centres).
+        """
+        x, y, error = self.x, self.y, self.error
+        while True:
+            radius = width_m / math.sqrt(3)
+            keys = hex_keys(x, y, radius)
+            cell, uniques = pd.factorize(keys)
+            if len(uniques) <= max_cells:  # settle the width first, then the points in doubt
+                doubt = (error > 0) & (_edge_distance(x, y, keys, radius) <= error)
+                if doubt.any():
+                    x[doubt], y[doubt] = self.projection.forward(self.lon[doubt], self.lat[doubt])
+                    error[doubt] = 0.0
+                    keys[doubt] = hex_keys(x[doubt], y[doubt], radius)
+                    cell, uniques = pd.factorize(keys)
+                if len(uniques) <= max_cells:
+                    return cell, np.asarray(uniques, dtype=np.int64), width_m
+            width_m *= math.sqrt(len(uniques) / max_cells) * 1.1
+
+
 def bin_points(
     projection: LocalProjection, lon: np.ndarray, lat: np.ndarray, width_m: float, max_cells: int
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """
-    Bin points in hexagons of the projection, growing the cells until at most ``max_cells`` are occupied.
-
-    Positions come from :func:`~geo.render.webmap.projected.approximate_forward`; a
-    point nearer its cell's edge than its error bound is projected exactly, so every
-    point lands in the cell its exact projection lands in.
-
-    Returns
-    -------
-    tuple
-        Cell index per point, lattice key per cell, and the cell width used (meters
-        between neighbouring centres).
-    """
-    x, y, error = approximate_forward(projection, lon, lat)
-    x, y, error = x.copy(), y.copy(), error.copy()
-    while True:
-        radius = width_m / math.sqrt(3)
-        keys = hex_keys(x, y, radius)
-        cell, uniques = pd.factorize(keys)
-        if len(uniques) <= max_cells:  # settle the width first, then the points in doubt
-            doubt = (error > 0) & (_edge_distance(x, y, keys, radius) <= error)
-            if doubt.any():
-                x[doubt], y[doubt] = projection.forward(lon[doubt], lat[doubt])
-                error[doubt] = 0.0
-                keys[doubt] = hex_keys(x[doubt], y[doubt], radius)
-                cell, uniques = pd.factorize(keys)
-            if len(uniques) <= max_cells:
-                return cell, np.asarray(uniques, dtype=np.int64), width_m
-        width_m *= math.sqrt(len(uniques) / max_cells) * 1.1
+    """Bin lon/lat points in hexagons of the projection (see :class:`MetricPoints`)."""
+    return MetricPoints(projection, lon, lat).bin(width_m, max_cells)
 
 
 def cell_centres(keys: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
@@ -173,8 +188,9 @@ def cell_payload(
     )
     party = np.where(party < 0, len(party_ids), party)[ok]
     verdict, is_new, lon, lat = verdict[ok], is_new[ok], lon[ok], lat[ok]
+    points = MetricPoints(projection, lon, lat)
     while True:
-        cell, keys, width_m = bin_points(projection, lon, lat, width_m, max_cells)
+        cell, keys, width_m = points.bin(width_m, max_cells)
         k, nv, npart = len(keys), len(VERDICTS), len(party_ids) + 1
         clon, clat, vlon, vlat = cell_rings(projection, keys, width_m / math.sqrt(3))
         clon, clat = np.round(clon, 5), np.round(clat, 5)
