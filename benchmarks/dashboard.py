@@ -38,8 +38,8 @@ from geo.demo import DEMO_MANIFEST, generate_incidents
 from geo.filters import Filters
 from geo.ingest import ingest_frame, load_scenario_into_store
 from geo.manifest import load_scenario
-from geo.maps import DEFAULT_MAX_MARKERS, base_map, incident_layers
 from geo.model import Scenario
+from geo.render.webmap import DEFAULT_MAX_MARKERS, base_map, incident_layers
 from geo.store import Store, open_store
 from geo.trends import kpis
 

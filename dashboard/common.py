@@ -20,6 +20,7 @@ from geo.categories import vocabulary
 from geo.filters import Filters
 from geo.ingest import scenario_bounds
 from geo.model import VERIFICATION_STATUSES, Scenario
+from geo.render.palette import VERDICT_LABELS
 from geo.settings import get_setting
 from geo.store import Store, default_url, open_store
 
@@ -32,12 +33,6 @@ WINDOWS = {
     "custom": "Custom",
 }
 FILTER_KEYS = frozenset({"window", *Filters.__dataclass_fields__})
-VERDICT_LABELS = {
-    "breach": "Breach",
-    "possible_breach": "Possible breach",
-    "no_breach": "No breach",
-    "outside_monitored_area": "Outside monitored area",
-}
 ANONYMOUS = "anonymous"
 _LIST_WIDGETS = {
     "parties": "f_party",

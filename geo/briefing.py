@@ -16,12 +16,12 @@ import pandas as pd
 from geo import clock
 from geo._errors import InputError, StoreError
 from geo.auth import Principal, require
-from geo.brief import history_since, render_brief
 from geo.export import export_bytes
 from geo.filters import Filters
-from geo.maps import build_map, export_html
 from geo.model import Scenario
-from geo.snapshot import render_snapshot
+from geo.render.image import render_map_png
+from geo.render.pdf import history_since, render_briefing_pdf
+from geo.render.webmap import build_map, export_html
 from geo.store import Store
 
 Kind = Literal["png", "pdf", "html", "csv", "geojson", "gpkg"]
@@ -97,12 +97,12 @@ def render(
     when = pd.Timestamp(as_of or clock.now())
     view = store.query(filters)
     if kind == "png":
-        data = render_snapshot(
+        data = render_map_png(
             view, scenario, filters=filters, as_of=when, bbox=bbox, size=size, dpi=dpi, title=title
         )
     elif kind == "pdf":
         history = store.query(filters.with_(since=history_since(filters, when).to_pydatetime(), until=None))
-        data = render_brief(
+        data = render_briefing_pdf(
             view, scenario, filters=filters, as_of=when, history=history, title=title, dpi=dpi
         )
     elif kind == "html":

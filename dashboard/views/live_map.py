@@ -16,8 +16,8 @@ from geo import clock
 from geo.cache import Snapshot
 from geo.categories import vocabulary
 from geo.filters import Filters
-from geo.maps import DEFAULT_MAX_MARKERS, base_map, incident_layers
 from geo.model import Scenario
+from geo.render.webmap import DEFAULT_MAX_MARKERS, base_map, incident_layers
 from geo.settings import get_setting
 from geo.store import Store
 from geo.trends import kpis

@@ -213,9 +213,10 @@ def map_args(at: AppTest) -> dict:
 
 
 def payloads(script: str) -> list[dict]:
-    """Every layer payload (``var D = {...}``) in a map script: markers and hex cells."""
+    """Every layer payload in a map script (``window.Truceline.markers(layer, {...})``, ``.hexCells``)."""
     decoder = json.JSONDecoder()
-    return [decoder.raw_decode(script, hit.end())[0] for hit in re.finditer(r"var D = ", script)]
+    calls = re.finditer(r"window\.Truceline\.(?:markers|hexCells)\(\w+, ", script)
+    return [decoder.raw_decode(script, hit.end())[0] for hit in calls]
 
 
 def marker_payloads(script: str) -> list[dict]:

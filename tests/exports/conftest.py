@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from pyproj import Geod
 
 from geo import DEMO_MANIFEST, classify, generate_incidents, load_scenario
 from geo.model import Scenario
@@ -43,9 +44,10 @@ def demo_full(scenario: Scenario) -> pd.DataFrame:
 
 
 def mdl_point(scenario: Scenario, share: float, north_m: float = 0.0) -> tuple[float, float]:
-    """The point at ``share`` of the MDL's length (in lon/lat), moved ``north_m`` meters north."""
+    """The point at ``share`` of the MDL's length (in lon/lat), moved ``north_m`` meters north (geodesic)."""
     p = scenario.line("mdl").geometry.interpolate(share, normalized=True)
-    return float(p.x), float(p.y + north_m / 111_000.0)
+    lon, lat, _ = Geod(ellps="WGS84").fwd(p.x, p.y, 0.0, north_m)
+    return float(lon), float(lat)
 
 
 @pytest.fixture(scope="session")

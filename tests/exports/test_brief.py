@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from geo.brief import history_since, key_period, render_brief
 from geo.filters import Filters
+from geo.render.pdf import history_since, key_period, render_briefing_pdf
 from tests.exports.conftest import AS_OF, incident_rows, mdl_point, to_view
 
 SINCE = AS_OF - pd.Timedelta(days=14)
@@ -61,7 +61,7 @@ def independent_counts(view: pd.DataFrame, mask: pd.Series) -> list[int]:
 def demo_pdf(demo_full, scenario):
     view = FILTERS.apply(demo_full)
     history = FILTERS.with_(since=history_since(FILTERS, AS_OF)).apply(demo_full)
-    return render_brief(view, scenario, filters=FILTERS, as_of=AS_OF, history=history, dpi=150)
+    return render_briefing_pdf(view, scenario, filters=FILTERS, as_of=AS_OF, history=history, dpi=150)
 
 
 def test_pdf_has_map_figures_and_breach_pages(demo_pdf):
@@ -116,7 +116,7 @@ def test_breach_count_is_stated(demo_pdf, demo_full):
 def test_breach_table_is_capped_and_says_so(demo_full, scenario):
     view = FILTERS.apply(demo_full)
     n = int((view["verdict"].astype(str) == "breach").sum())
-    pdf = render_brief(view, scenario, filters=FILTERS, as_of=AS_OF, max_rows=3, dpi=150)
+    pdf = render_briefing_pdf(view, scenario, filters=FILTERS, as_of=AS_OF, max_rows=3, dpi=150)
     text = " ".join(pages_text(pdf))
     assert f"The 3 most recent of {n:,} breaches" in text
     newest = view[view["verdict"].astype(str) == "breach"].sort_values("occurred_at").iloc[-1]
@@ -125,7 +125,7 @@ def test_breach_table_is_capped_and_says_so(demo_full, scenario):
 
 def test_without_history_previous_period_is_not_invented(demo_full, scenario):
     view = FILTERS.apply(demo_full)
-    pdf = render_brief(view, scenario, filters=FILTERS, as_of=AS_OF, dpi=150)
+    pdf = render_briefing_pdf(view, scenario, filters=FILTERS, as_of=AS_OF, dpi=150)
     text = " ".join(pages_text(pdf)[1:])
     assert "previous period is not available" in text
     assert "n/a" in text
@@ -134,7 +134,7 @@ def test_without_history_previous_period_is_not_invented(demo_full, scenario):
 
 def test_not_synthetic_means_no_banner(one_breach, scenario):
     real = dataclasses.replace(scenario, synthetic=False)
-    pdf = render_brief(one_breach, real, filters=FILTERS, as_of=AS_OF, dpi=150)
+    pdf = render_briefing_pdf(one_breach, real, filters=FILTERS, as_of=AS_OF, dpi=150)
     assert "SYNTHETIC" not in " ".join(pages_text(pdf))
     assert "Cheorwon" in " ".join(pages_text(pdf))
 
@@ -150,7 +150,7 @@ def scripts_view(scenario):
 
 
 def test_korean_arabic_cyrillic_names_come_back_as_text(scenario):
-    pdf = render_brief(scripts_view(scenario), scenario, filters=FILTERS, as_of=AS_OF, dpi=150)
+    pdf = render_briefing_pdf(scripts_view(scenario), scenario, filters=FILTERS, as_of=AS_OF, dpi=150)
     text = squash(" ".join(pages_text(pdf)))
     for key, name in NAMES.items():
         assert squash(name) in text, key
@@ -158,7 +158,7 @@ def test_korean_arabic_cyrillic_names_come_back_as_text(scenario):
 
 
 def test_fonts_for_the_scripts_are_embedded(scenario):
-    pdf = render_brief(scripts_view(scenario), scenario, filters=FILTERS, as_of=AS_OF, dpi=150)
+    pdf = render_briefing_pdf(scripts_view(scenario), scenario, filters=FILTERS, as_of=AS_OF, dpi=150)
     fonts = set()
     for page in PdfReader(io.BytesIO(pdf)).pages:
         for font in page["/Resources"]["/Font"].values():
@@ -185,7 +185,7 @@ def test_key_period_and_history_window():
 
 def test_empty_view_still_makes_a_briefing(one_breach, scenario):
     empty = one_breach.iloc[:0]
-    pdf = render_brief(empty, scenario, filters=FILTERS, as_of=AS_OF, history=empty, dpi=150)
+    pdf = render_briefing_pdf(empty, scenario, filters=FILTERS, as_of=AS_OF, history=empty, dpi=150)
     text = " ".join(pages_text(pdf))
     assert "No breaches in the window." in text
     assert "0 incidents: 0 breaches" in text
@@ -200,7 +200,7 @@ def test_spike_alerts_list_a_rising_zone(scenario):
     history = to_view(incident_rows(rows), scenario)
     assert (history["verdict"].astype(str) == "breach").all()
     view = FILTERS.apply(history)
-    pdf = render_brief(view, scenario, filters=FILTERS, as_of=AS_OF, history=history, dpi=150)
+    pdf = render_briefing_pdf(view, scenario, filters=FILTERS, as_of=AS_OF, history=history, dpi=150)
     text = " ".join(pages_text(pdf)[1:3])
     spike_rows = [ln for ln in text.splitlines() if ln.startswith("SPIKE Demilitarized Zone")]
     assert len(spike_rows) == 1, text

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 from pyproj import Geod
 
-from geo import _render as rnd
 from geo.filters import Filters
-from geo.snapshot import SIZES, render_snapshot, snapshot
+from geo.render import palette
+from geo.render.image import SIZES, render_map_image, render_map_png
 from tests.exports.conftest import AS_OF, mdl_point
 
 FILTERS = Filters(since=AS_OF - pd.Timedelta(days=30))
@@ -36,12 +36,12 @@ def image(png: bytes) -> Image.Image:
 
 @pytest.fixture(scope="module")
 def breach_snap(one_breach, scenario):
-    return snapshot(one_breach, scenario, filters=FILTERS, as_of=AS_OF, dpi=150)
+    return render_map_image(one_breach, scenario, filters=FILTERS, as_of=AS_OF, dpi=150)
 
 
 def test_png_opens_with_the_asked_size(one_breach, scenario):
     for size, dpi in (("a4", 150), ("16:9", 200), ("a4", 300)):
-        png = render_snapshot(one_breach, scenario, filters=FILTERS, as_of=AS_OF, size=size, dpi=dpi)
+        png = render_map_png(one_breach, scenario, filters=FILTERS, as_of=AS_OF, size=size, dpi=dpi)
         img = Image.open(io.BytesIO(png))
         assert img.format == "PNG"
         width, height = SIZES[size]
@@ -57,23 +57,27 @@ def test_breach_pixel_has_the_breach_colour(breach_snap, breach_point):
     left, top, right, bottom = breach_snap.map_box
     assert left < x < right
     assert top < y < bottom
-    assert close(img.getpixel((int(x), int(y))), rnd.VERDICT_COLOURS["breach"])
+    assert close(img.getpixel((int(x), int(y))), palette.VERDICT_COLOURS["breach"])
     assert breach_snap.counts["breach"] == 1
 
 
 def test_same_place_without_the_breach_is_not_red(breach_snap, one_breach, scenario, breach_point):
-    empty = snapshot(one_breach.iloc[:0], scenario, filters=FILTERS, as_of=AS_OF, dpi=150)
+    empty = render_map_image(one_breach.iloc[:0], scenario, filters=FILTERS, as_of=AS_OF, dpi=150)
     assert empty.extent_m == breach_snap.extent_m
     x, y = empty.pixel(*breach_point)
-    assert not close(image(empty.png).getpixel((int(x), int(y))), rnd.VERDICT_COLOURS["breach"], tol=40)
+    assert not close(
+        image(empty.png).getpixel((int(x), int(y))), palette.VERDICT_COLOURS["breach"], tol=40
+    )
 
 
 def test_no_breach_verdict_draws_another_colour(one_breach, scenario, breach_point):
     view = one_breach.copy()
     view["verdict"] = pd.Categorical(["no_breach"], categories=["breach", "no_breach"])
-    snap = snapshot(view, scenario, filters=FILTERS, as_of=AS_OF, dpi=150)
+    snap = render_map_image(view, scenario, filters=FILTERS, as_of=AS_OF, dpi=150)
     x, y = snap.pixel(*breach_point)
-    assert not close(image(snap.png).getpixel((int(x), int(y))), rnd.VERDICT_COLOURS["breach"], tol=40)
+    assert not close(
+        image(snap.png).getpixel((int(x), int(y))), palette.VERDICT_COLOURS["breach"], tol=40
+    )
     assert snap.counts == {"breach": 0, "possible_breach": 0, "no_breach": 1, "outside_monitored_area": 0}
 
 
@@ -81,10 +85,10 @@ def test_line_pixel_has_the_line_colour(breach_snap, scenario):
     img = image(breach_snap.png)
     for share in (0.15, 0.5, 0.75):
         x, y = breach_snap.pixel(*mdl_point(scenario, share))
-        assert close(img.getpixel((int(x), int(y))), rnd.LINE_COLOUR), share
+        assert close(img.getpixel((int(x), int(y))), palette.LINE_COLOUR), share
         # 3 km north of the line is zone or land, not line.
         x2, y2 = breach_snap.pixel(*mdl_point(scenario, share, north_m=3000.0))
-        assert not close(img.getpixel((int(x2), int(y2))), rnd.LINE_COLOUR, tol=40), share
+        assert not close(img.getpixel((int(x2), int(y2))), palette.LINE_COLOUR, tol=40), share
 
 
 def test_legend_is_drawn_beside_the_map(breach_snap):
@@ -93,10 +97,10 @@ def test_legend_is_drawn_beside_the_map(breach_snap):
     legend_left, legend_top, legend_right, legend_bottom = breach_snap.legend_box
     assert legend_left > map_right
     expected = {
-        "verdict:breach": rnd.VERDICT_COLOURS["breach"],
-        "verdict:possible_breach": rnd.VERDICT_COLOURS["possible_breach"],
-        "verdict:no_breach": rnd.VERDICT_COLOURS["no_breach"],
-        "line:mdl": rnd.LINE_COLOUR,
+        "verdict:breach": palette.VERDICT_COLOURS["breach"],
+        "verdict:possible_breach": palette.VERDICT_COLOURS["possible_breach"],
+        "verdict:no_breach": palette.VERDICT_COLOURS["no_breach"],
+        "line:mdl": palette.LINE_COLOUR,
     }
     for key, colour in expected.items():
         x, y = breach_snap.legend_swatches[key]
@@ -135,14 +139,14 @@ def test_north_arrow_points_up_inside_the_map(breach_snap):
 
 def test_synthetic_banner_only_for_synthetic_scenarios(one_breach, scenario):
     real = dataclasses.replace(scenario, synthetic=False)
-    banner = image(render_snapshot(one_breach, scenario, filters=FILTERS, as_of=AS_OF, dpi=150))
-    plain = image(render_snapshot(one_breach, real, filters=FILTERS, as_of=AS_OF, dpi=150))
-    assert close(banner.getpixel((5, 5)), rnd.SYNTHETIC_COLOUR)
+    banner = image(render_map_png(one_breach, scenario, filters=FILTERS, as_of=AS_OF, dpi=150))
+    plain = image(render_map_png(one_breach, real, filters=FILTERS, as_of=AS_OF, dpi=150))
+    assert close(banner.getpixel((5, 5)), palette.SYNTHETIC_COLOUR)
     assert close(plain.getpixel((5, 5)), "#ffffff")
     assert (
         "Disclaimer"
         not in Image.open(
-            io.BytesIO(render_snapshot(one_breach, real, filters=FILTERS, as_of=AS_OF, dpi=150))
+            io.BytesIO(render_map_png(one_breach, real, filters=FILTERS, as_of=AS_OF, dpi=150))
         ).info
     )
 
@@ -150,13 +154,13 @@ def test_synthetic_banner_only_for_synthetic_scenarios(one_breach, scenario):
 def test_extent_follows_the_bbox(one_breach, scenario, breach_point):
     lon, lat = breach_point
     bbox = (lon - 0.15, lat - 0.1, lon + 0.15, lat + 0.1)
-    snap = snapshot(one_breach, scenario, filters=FILTERS, as_of=AS_OF, bbox=bbox, dpi=150)
-    wide = snapshot(one_breach, scenario, filters=FILTERS, as_of=AS_OF, dpi=150)
+    snap = render_map_image(one_breach, scenario, filters=FILTERS, as_of=AS_OF, bbox=bbox, dpi=150)
+    wide = render_map_image(one_breach, scenario, filters=FILTERS, as_of=AS_OF, dpi=150)
     assert snap.scale_bar_km < wide.scale_bar_km
     x, y = snap.pixel(lon, lat)
-    assert close(image(snap.png).getpixel((int(x), int(y))), rnd.VERDICT_COLOURS["breach"])
+    assert close(image(snap.png).getpixel((int(x), int(y))), palette.VERDICT_COLOURS["breach"])
     # The filters' bbox is the default extent; an incident outside it is counted, not drawn.
-    far = snapshot(
+    far = render_map_image(
         one_breach,
         scenario,
         filters=FILTERS.with_(bbox=(lon + 0.5, lat, lon + 0.8, lat + 0.2)),
@@ -170,14 +174,14 @@ def test_extent_follows_the_bbox(one_breach, scenario, breach_point):
 def test_zones_not_in_force_are_not_drawn(one_breach, scenario, breach_point):
     # The 2018 zones start on 2018-11-01: a window in 2017 shows the DMZ and the line only.
     old = Filters(since=pd.Timestamp("2017-01-01T00:00Z"), until=pd.Timestamp("2017-12-31T00:00Z"))
-    snap = snapshot(one_breach.iloc[:0], scenario, filters=old, as_of=AS_OF, dpi=150)
+    snap = render_map_image(one_breach.iloc[:0], scenario, filters=old, as_of=AS_OF, dpi=150)
     assert "zone:dmz" in snap.legend_swatches
     assert "zone:nofly-uav" not in snap.legend_swatches
     assert "zone:jsa" not in snap.legend_swatches
 
 
 def test_large_view_is_drawn(demo_full, scenario):
-    snap = snapshot(demo_full, scenario, filters=Filters(), as_of=AS_OF, size="16:9", dpi=150)
+    snap = render_map_image(demo_full, scenario, filters=Filters(), as_of=AS_OF, size="16:9", dpi=150)
     inside = snap.counts
     assert sum(inside.values()) + snap.outside_extent == len(demo_full)
     expected = demo_full["verdict"].astype(str).value_counts()
@@ -195,4 +199,4 @@ def test_large_view_is_drawn(demo_full, scenario):
 )
 def test_bad_options_raise(one_breach, scenario, kw, match):
     with pytest.raises(ValueError, match=match):
-        render_snapshot(one_breach, scenario, filters=FILTERS, as_of=AS_OF, **kw)
+        render_map_png(one_breach, scenario, filters=FILTERS, as_of=AS_OF, **kw)

@@ -8,7 +8,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from geo._assets import MAP_CSS, MAP_JS, VENDOR_DIR, inline_css, inline_js
+from geo.render.webmap.assets import MAP_CSS, MAP_JS, VENDOR_DIR, inline_css, inline_js
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "offline-assets.md"

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from geo import Scenario
-from geo.maps import base_map, build_map, export_html, incident_layers
+from geo.render.webmap import base_map, build_map, export_html, incident_layers
 from tests.maps.helpers import XSS_PAYLOADS, make_view
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ import re
 import folium
 import pytest
 
-from geo._escape import css_colour, html_text, script_json, template_html
+from geo.render.webmap.escape import css_colour, html_text, script_json, template_html
 from tests.maps.helpers import XSS_PAYLOADS
 
 

@@ -17,22 +17,19 @@ import shapely
 from branca.element import Element
 
 from geo import VERDICTS, Scenario
-from geo._assets import VENDOR_DIR
-from geo.maps import (
+from geo.model import ZONE_KINDS
+from geo.render.palette import DEFAULT_PARTY_COLOURS, ZONE_STYLES
+from geo.render.webmap import (
     DEFAULT_MAX_CELLS,
     DEFAULT_MAX_MARKERS,
     MAX_MARKER_BYTES,
-    ZONE_STYLES,
-    _BindPopup,
-    _Control,
-    _HexCells,
-    _IncidentMarkers,
     base_map,
     build_map,
     export_html,
     incident_layers,
 )
-from geo.model import ZONE_KINDS
+from geo.render.webmap.assets import VENDOR_DIR
+from geo.render.webmap.elements import BindPopup, Control, HexCells, IncidentMarkers
 from tests.maps.helpers import XSS_PAYLOADS, make_view
 
 CDN_MARKERS = (
@@ -70,8 +67,8 @@ def column(payload: dict, key: str) -> list[str]:
     return col if isinstance(col, list) else [col["d"][c] for c in col["c"]]
 
 
-def markers(groups: list[folium.FeatureGroup]) -> list[_IncidentMarkers]:
-    return [e for g in groups for e in of_type(g, _IncidentMarkers)]
+def markers(groups: list[folium.FeatureGroup]) -> list[IncidentMarkers]:
+    return [e for g in groups for e in of_type(g, IncidentMarkers)]
 
 
 # --------------------------------------------------------------------------- base map
@@ -94,7 +91,7 @@ def test_base_map_draws_zones_by_kind_lines_labels_legend(scenario: Scenario) ->
     assert len(zone_layers) == len(scenario.zones)
     for layer in zone_layers:
         assert len(of_type(layer, folium.Tooltip)) == 1
-        assert len(of_type(layer, _BindPopup)) == 1
+        assert len(of_type(layer, BindPopup)) == 1
 
     lines = groups["Demarcation lines"]
     assert len(of_type(lines, folium.GeoJson)) == len(scenario.lines)
@@ -104,7 +101,7 @@ def test_base_map_draws_zones_by_kind_lines_labels_legend(scenario: Scenario) ->
 
     assert len(of_type(m, folium.LayerControl)) == 1
     assert not of_type(m, folium.TileLayer)
-    legend = [c for c in of_type(m, _Control) if c.css_class == "tl-legend"]
+    legend = [c for c in of_type(m, Control) if c.css_class == "tl-legend"]
     assert len(legend) == 1
     for text in (
         "Breach",
@@ -147,7 +144,7 @@ def test_zone_styles_are_distinct() -> None:
 
 
 def test_zone_and_line_popups_quote_the_rules(scenario: Scenario) -> None:
-    popups = [p.html for p in of_type(base_map(scenario), _BindPopup)]
+    popups = [p.html for p in of_type(base_map(scenario), BindPopup)]
     for rule in scenario.rules:
         assert any(rule.id in p and rule.text.replace('"', "&quot;") in p for p in popups), rule.id
     assert any("Left side" in p and "Korean People&#x27;s Army" in p for p in popups)
@@ -196,7 +193,7 @@ def test_markers_up_to_the_threshold(scenario: Scenario, view_400: pd.DataFrame)
     layers = markers(groups)
     assert len(layers) == 4
     assert sum(layer.count for layer in layers) == len(view_400)
-    assert not [e for g in groups for e in of_type(g, _HexCells)]
+    assert not [e for g in groups for e in of_type(g, HexCells)]
     for layer in layers:
         assert len(set(layer.data["v"])) <= 1
 
@@ -206,7 +203,7 @@ def test_cells_above_the_threshold(scenario: Scenario, view_400: pd.DataFrame) -
     assert len(groups) == 1
     assert groups[0].layer_name.startswith("Incidents: 400 in ")
     assert not markers(groups)
-    (cells,) = of_type(groups[0], _HexCells)
+    (cells,) = of_type(groups[0], HexCells)
     counts = np.asarray(cells.data["counts"]).reshape(-1, len(VERDICTS))
     assert counts.sum() == len(view_400)
     expected = view_400["verdict"].value_counts()
@@ -224,7 +221,7 @@ def test_cells_are_binned_in_meters(scenario: Scenario) -> None:
     for frame, cells in ((near, 1), (far, 2)):
         (group,) = incident_layers(frame, scenario, max_markers=0, cell_m=5000)
         assert group.layer_name == "Incidents: 2 in 5 km hex cells"
-        assert of_type(group, _HexCells)[0].count == cells
+        assert of_type(group, HexCells)[0].count == cells
 
 
 def test_cells_grow_to_bound_the_payload(scenario: Scenario) -> None:
@@ -238,7 +235,7 @@ def test_cells_grow_to_bound_the_payload(scenario: Scenario) -> None:
         }
     )
     (group,) = incident_layers(frame, scenario, max_markers=0, cell_m=1000, max_cells=500)
-    (cells,) = of_type(group, _HexCells)
+    (cells,) = of_type(group, HexCells)
     assert 100 < cells.count <= 500
     assert int(np.sum(cells.data["counts"])) == n
 
@@ -256,7 +253,7 @@ def test_new_incidents_are_highlighted(scenario: Scenario, view_400: pd.DataFram
     groups = incident_layers(view_400, scenario, new_since=since, max_markers=fresh)
     assert [g.layer_name for g in groups][1] == f"New incidents ({fresh})"
     assert markers(groups)[0].count == fresh
-    assert sum(of_type(groups[0], _HexCells)[0].data["fresh"]) == fresh
+    assert sum(of_type(groups[0], HexCells)[0].data["fresh"]) == fresh
 
 
 def test_new_since_uses_ingested_at_when_present(scenario: Scenario, view_400: pd.DataFrame) -> None:
@@ -409,7 +406,7 @@ def test_export_is_one_self_contained_file(scenario: Scenario, view_400: pd.Data
     for marker in CDN_MARKERS:
         assert marker not in page
     assert "<title>Briefing</title>" in page
-    (caption,) = [c for c in of_type(m, _Control) if c.css_class == "tl-info"]
+    (caption,) = [c for c in of_type(m, Control) if c.css_class == "tl-info"]
     assert caption.content in page
     for text in (
         "Briefing",
@@ -473,7 +470,8 @@ def test_marker_payload_keeps_text_as_data(evil_scenario: Scenario, evil_view: p
 
 def test_party_colours_from_data_are_checked(evil_scenario: Scenario, evil_view: pd.DataFrame) -> None:
     layers = markers(incident_layers(evil_view, evil_scenario))
-    assert {c for layer in layers for c in layer.data["partyColours"]} == {"#555555"}
+    defaults = set(DEFAULT_PARTY_COLOURS[: len(evil_scenario.parties)])
+    assert {c for layer in layers for c in layer.data["partyColours"]} == defaults
     page = base_map(evil_scenario).get_root().render()
     assert "javascript:" not in page
 
@@ -503,7 +501,7 @@ def test_a_million_incidents_stay_under_5_mb(scenario: Scenario) -> None:
     m = build_map(scenario, view, new_since="2024-06-12T13:40:00Z")
     page = m.get_root().render()
     elapsed = time.perf_counter() - started
-    (cells,) = [e for e in walk(m) if isinstance(e, _HexCells)]
+    (cells,) = [e for e in walk(m) if isinstance(e, HexCells)]
     assert cells.count <= DEFAULT_MAX_CELLS
     assert int(np.sum(cells.data["counts"])) == len(view)
     assert len(page.encode()) <= 5 * MB
@@ -538,7 +536,7 @@ def test_long_texts_cannot_blow_the_size_bound(
         assert sum(len(layer.payload.encode()) for layer in layers) <= MAX_MARKER_BYTES
         assert column(layers[0].data, "description")[0].endswith("[truncated: see the incident record]")
     else:
-        assert sum(np.sum(c.data["counts"]) for g in groups for c in of_type(g, _HexCells)) == len(view)
+        assert sum(np.sum(c.data["counts"]) for g in groups for c in of_type(g, HexCells)) == len(view)
     assert len(build_map(scenario, view).get_root().render().encode()) <= 5 * MB
 
 

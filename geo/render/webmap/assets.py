@@ -17,7 +17,7 @@ import folium
 from branca.element import Element
 from folium.elements import JSCSSMixin
 
-VENDOR_DIR = Path(__file__).resolve().parent.parent / "dashboard" / "static" / "vendor"
+VENDOR_DIR = Path(__file__).resolve().parents[3] / "dashboard" / "static" / "vendor"
 STATIC_URL = "/app/static/vendor"
 """Where Streamlit serves ``dashboard/static/vendor`` (``server.enableStaticServing``)."""
 

@@ -1,0 +1,181 @@
+"""Where things go on the image, and the frame around the map.
+
+The layout gives the axes rectangles (map, legend panel, banner, title and footer bands)
+in figure fractions; the frame draws the synthetic-data banner, the title block with
+"data as of" and the counts, and the footer with the attribution. The z-order constants
+stack the map's layers, bottom to top.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from geo._metric import LocalProjection
+from geo.filters import Filters
+from geo.model import Scenario
+from geo.render import text as txt
+from geo.render.fonts import font
+from geo.render.palette import SYNTHETIC_BANNER, SYNTHETIC_COLOUR, SYNTHETIC_NOTE
+
+Bbox = tuple[float, float, float, float]
+"""A box: ``(west, south, east, north)`` degrees, ``(xmin, ymin, xmax, ymax)`` meters, or
+``(left, top, right, bottom)`` pixels."""
+
+Z_BASE, Z_ZONE, Z_MINOR, Z_LINE, Z_MAJOR, Z_OVER, Z_LABEL, Z_DECOR = 1, 2, 3, 4, 5, 5.5, 6, 7
+"""Stacking of the map's layers: land, zones, minor incidents, lines, breaches, the lines'
+hairline, labels, then the scale bar, north arrow and tags."""
+PANEL_WIDTH_IN = 2.9
+
+
+def layout(width: float, height: float, *, frame: bool, synthetic: bool) -> dict[str, list[float]]:
+    """Axes rectangles in figure fractions: the map, the legend panel, and the frame bands."""
+    pad = 0.28
+    banner = 0.42 if frame and synthetic else 0.0
+    title = 0.95 if frame else 0.0
+    footer = 0.5 if frame else 0.0
+    panel_w = PANEL_WIDTH_IN
+    top = height - banner - title - (pad if not frame else 0.12)
+    bottom = pad * 0.6 + footer
+    map_w = width - 2 * pad - panel_w - 0.22
+    return {
+        "map": [pad / width, bottom / height, map_w / width, (top - bottom) / height],
+        "panel": [(pad + map_w + 0.22) / width, bottom / height, panel_w / width, (top - bottom) / height],
+        "banner": [0.0, (height - banner) / height, 1.0, banner / height],
+        "title": [pad / width, (height - banner - title) / height, 1 - 2 * pad / width, title / height],
+        "footer": [pad / width, pad * 0.4 / height, 1 - 2 * pad / width, footer / height],
+    }
+
+
+def box(extent: object, height: int) -> Bbox:
+    """A matplotlib window extent as a pixel box ``(left, top, right, bottom)``, origin top left."""
+    x0, y0, x1, y1 = extent.x0, extent.y0, extent.x1, extent.y1  # type: ignore[attr-defined]
+    return (float(x0), float(height - y1), float(x1), float(height - y0))
+
+
+def union_box(artists: list, height: int) -> Bbox:
+    """The pixel box holding every artist."""
+    boxes = [box(a.get_window_extent(), height) for a in artists]
+    lefts, tops, rights, bottoms = zip(*boxes, strict=True)
+    return (min(lefts), min(tops), max(rights), max(bottoms))
+
+
+def point(ax: Axes, xy: tuple[float, float], height: int) -> tuple[float, float]:
+    """The pixel position (origin top left) of a point in axes coordinates."""
+    dx, dy = ax.transAxes.transform(xy)
+    return float(dx), float(height - dy)
+
+
+def synthetic_tag(ax: Axes) -> None:
+    """The synthetic-data tag in the map's top left corner."""
+    ax.text(
+        0.012,
+        0.985,
+        SYNTHETIC_BANNER,
+        transform=ax.transAxes,
+        ha="left",
+        va="top",
+        color="white",
+        fontproperties=font(9, weight="bold"),
+        zorder=Z_DECOR + 1,
+        bbox={"boxstyle": "square,pad=0.35", "facecolor": SYNTHETIC_COLOUR, "edgecolor": "none"},
+    )
+
+
+def _sources_line(view: pd.DataFrame) -> str:
+    if "source" not in view or not len(view):
+        return "Incidents: none in view"
+    top = view["source"].astype(object).fillna("").value_counts()
+    shown = [f"{name or 'unknown'} ({n:,})" for name, n in top.head(5).items()]
+    more = f" and {len(top) - 5} more" if len(top) > 5 else ""
+    return "Incidents: " + ", ".join(shown) + more
+
+
+def draw_frame(
+    fig: Figure,
+    rects: dict[str, list[float]],
+    view: pd.DataFrame,
+    scenario: Scenario,
+    filters: Filters,
+    as_of: pd.Timestamp,
+    title: str | None,
+    *,
+    counts: dict[str, int],
+    outside: int,
+    borders: bool,
+    projection: LocalProjection,
+) -> None:
+    """The banner (synthetic data), the title block with the counts, and the attribution footer."""
+    if scenario.synthetic:
+        x, y, w, h = rects["banner"]
+        fig.patches.append(
+            Rectangle(
+                (x, y),
+                w,
+                h,
+                transform=fig.transFigure,
+                facecolor=SYNTHETIC_COLOUR,
+                edgecolor="none",
+                zorder=0,
+            )
+        )
+        fig.text(
+            0.5,
+            y + h / 2,
+            f"{SYNTHETIC_BANNER}  \u00b7  {SYNTHETIC_NOTE}",
+            ha="center",
+            va="center",
+            color="white",
+            fontproperties=font(12, weight="bold"),
+        )
+    x, y, w, h = rects["title"]
+    fig.text(
+        x,
+        y + h * 0.93,
+        title or scenario.name,
+        ha="left",
+        va="top",
+        fontproperties=font(16, weight="bold"),
+        color="#1b2631",
+    )
+    shown = sum(counts.values())
+    summary = (
+        f"Data as of {txt.fmt_time(as_of)}   \u00b7   {txt.plural(shown, 'incident')} shown: "
+        f"{txt.plural(counts['breach'], 'breach')}, "
+        f"{txt.plural(counts['possible_breach'], 'possible breach')}"
+    )
+    if outside:
+        summary += f"   \u00b7   {outside:,} more outside the map extent"
+    fig.text(
+        x,
+        y + h * 0.5,
+        summary,
+        ha="left",
+        va="center",
+        fontproperties=font(9.5, weight="bold"),
+        color="#1b2631",
+    )
+    fig.text(
+        x,
+        y + h * 0.2,
+        "Window and filters: " + filters.describe(),
+        ha="left",
+        va="center",
+        fontproperties=font(9),
+        color="#34495e",
+    )
+    x, y, w, h = rects["footer"]
+    agreements = "; ".join(dict.fromkeys(ln.agreement for ln in scenario.lines if ln.agreement))
+    basemap = txt.BASEMAP_ATTRIBUTION
+    if not borders:
+        basemap += "; international boundaries not drawn at this scale"
+    first = f"{basemap}.  Lines and zones: {scenario.name}" + (f" ({agreements})." if agreements else ".")
+    second = (
+        f"{_sources_line(view)}.  Projection: azimuthal equidistant (WGS84) centred on "
+        f"{txt.deg(projection.lat0, 'N', 'S')}, {txt.deg(projection.lon0, 'E', 'W')}; the scale bar is true "
+        f"at the map centre.  Made with Truceline."
+    )
+    fig.text(x, y + h * 0.7, first, ha="left", va="center", fontproperties=font(7), color="#555555")
+    fig.text(x, y + h * 0.25, second, ha="left", va="center", fontproperties=font(7), color="#555555")

@@ -1,0 +1,333 @@
+"""The map image of an incident view (the PNG "snapshot"), rendered offline.
+
+The map is drawn with matplotlib (Agg) in an azimuthal equidistant projection centred
+on the view, over the shipped Natural Earth countries, so the scale bar is true at
+the map centre (within 0.01 % over 160 km and 0.1 % over 500 km). Web tiles are not
+used: the image never needs the network.
+
+Layers, bottom to top: sea and land, graticule, zones in force during the window
+(styled by kind), incidents with no breach or outside the monitored area, the lines,
+possible breaches and breaches, then the lines again as a hairline with their party
+side labels, so the agreed line stays visible however many incidents crowd it. Colour
+encodes the verdict and marker shape the attributed party (edge in the party's colour);
+markers shrink on crowded maps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib.axes import Axes
+
+from geo._metric import LocalProjection
+from geo.filters import Filters
+from geo.model import Line, Scenario, Zone
+from geo.render.figure import new_figure, png_bytes
+from geo.render.fonts import font
+from geo.render.image.basemap import draw_basemap, draw_graticule, setup_map
+from geo.render.image.layout import (
+    Z_DECOR,
+    Bbox,
+    box,
+    draw_frame,
+    layout,
+    point,
+    synthetic_tag,
+    union_box,
+)
+from geo.render.image.legend import draw_legend
+from geo.render.image.scale_and_north import draw_north_arrow, draw_scale_bar
+from geo.render.image.symbols import draw_incidents, draw_lines, draw_zones, filter_window, in_force, metric
+from geo.render.palette import SYNTHETIC_BANNER
+from geo.render.text import fmt_time, utc
+
+SIZES: dict[str, tuple[float, float]] = {"a4": (11.69, 8.27), "16:9": (13.333, 7.5)}
+"""Named output sizes in inches: A4 landscape and 16:9 (a 13.33 x 7.5 in slide)."""
+MIN_DPI, MAX_DPI = 150, 300
+DEFAULT_MARGIN = 0.12
+"""Margin around the scenario's lines and zones when no extent is given, as a share of its span."""
+
+
+@dataclass(frozen=True)
+class MapImage:
+    """
+    A rendered map image (PNG) and where things are in it.
+
+    Pixel boxes are ``(left, top, right, bottom)`` in image pixels, origin at the top
+    left; :meth:`pixel` maps lon/lat to the same coordinates.
+    """
+
+    png: bytes
+    width: int
+    height: int
+    dpi: int
+    bbox: Bbox
+    """The lon/lat extent asked for ``(west, south, east, north)``; the map shows at least this."""
+    extent_m: Bbox
+    """The extent shown, in projection meters ``(xmin, ymin, xmax, ymax)``."""
+    map_box: Bbox
+    legend_box: Bbox
+    legend_swatches: dict[str, tuple[float, float]]
+    """Pixel centre of each legend swatch, keyed ``verdict:<verdict>``, ``party:<id>`` (``party:`` for
+    unattributed), ``line:<id>`` and ``zone:<id>``."""
+    scale_bar_box: Bbox
+    scale_bar_km: float
+    north_arrow_box: Bbox
+    counts: dict[str, int]
+    """Incidents drawn per verdict (those inside the extent)."""
+    outside_extent: int
+    projection: LocalProjection = field(repr=False, compare=False)
+
+    def pixel(self, lon: float, lat: float) -> tuple[float, float]:
+        """
+        Image position of a lon/lat point.
+
+        Returns
+        -------
+        tuple of float
+            ``(x, y)`` in pixels from the top-left corner; ``int(x), int(y)`` is the
+            pixel that holds the point.
+        """
+        x, y = self.projection.forward(np.array([lon], dtype=float), np.array([lat], dtype=float))
+        xmin, ymin, xmax, ymax = self.extent_m
+        left, top, right, bottom = self.map_box
+        px = left + (float(x[0]) - xmin) / (xmax - xmin) * (right - left)
+        py = top + (ymax - float(y[0])) / (ymax - ymin) * (bottom - top)
+        return px, py
+
+
+def render_map_png(
+    view: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    filters: Filters,
+    as_of: datetime | pd.Timestamp,
+    bbox: Bbox | None = None,
+    size: Literal["a4", "16:9"] | tuple[float, float] = "a4",
+    dpi: int = 200,
+    title: str | None = None,
+) -> bytes:
+    """
+    Render the map image of an incident view as PNG bytes.
+
+    Parameters are those of :func:`render_map_image`.
+
+    Returns
+    -------
+    bytes
+        The PNG image.
+    """
+    return render_map_image(
+        view, scenario, filters=filters, as_of=as_of, bbox=bbox, size=size, dpi=dpi, title=title
+    ).png
+
+
+def render_map_image(
+    view: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    filters: Filters,
+    as_of: datetime | pd.Timestamp,
+    bbox: Bbox | None = None,
+    size: Literal["a4", "16:9"] | tuple[float, float] = "a4",
+    dpi: int = 200,
+    title: str | None = None,
+    frame: bool = True,
+) -> MapImage:
+    """
+    Render the map image of an incident view, with its layout.
+
+    Parameters
+    ----------
+    view
+        The filtered incident view (``lon``, ``lat``, ``verdict``, ``attributed_party``
+        and, for the attribution line, ``source``).
+    scenario
+        The scenario whose lines and zones are drawn (those in force during the window).
+    filters
+        The filters that produced ``view``; their summary and time window are printed.
+    as_of
+        When the data was current (UTC).
+    bbox
+        ``(west, south, east, north)`` in degrees. Default: ``filters.bbox``, else the
+        scenario's lines and zones with a margin.
+    size
+        ``"a4"`` (landscape), ``"16:9"``, or ``(width, height)`` in inches.
+    dpi
+        150 to 300.
+    title
+        Default: the scenario name.
+    frame
+        Draw the banner, title block and footer. The PDF briefing sets this to False
+        and prints those as selectable text instead.
+
+    Returns
+    -------
+    MapImage
+    """
+    width_in, height_in = _check(view, size, dpi)
+    as_of_ts = utc(as_of)
+    area = _extent_lonlat(view, scenario, bbox if bbox is not None else filters.bbox)
+    projection = LocalProjection((area[0] + area[2]) / 2.0, (area[1] + area[3]) / 2.0)
+    fig = new_figure(width_in, height_in, dpi)
+    rects = layout(width_in, height_in, frame=frame, synthetic=scenario.synthetic)
+    ax = fig.add_axes(rects["map"])
+    extent = _fit_extent(area, projection, rects["map"][2] * width_in / (rects["map"][3] * height_in))
+    drawn = _draw_map(ax, view, scenario, projection, area, extent, filter_window(filters, as_of_ts))
+    if not frame:  # the image may be copied out of the PDF: it keeps its date
+        ax.text(
+            0.99,
+            0.012,
+            f"Data as of {fmt_time(as_of_ts)}",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontproperties=font(7.5, weight="bold"),
+            zorder=Z_DECOR,
+            bbox={"boxstyle": "square,pad=0.3", "facecolor": "white", "edgecolor": "#999999", "alpha": 0.9},
+        )
+    panel = fig.add_axes(rects["panel"])
+    swatches = draw_legend(panel, scenario, drawn.counts, drawn.lines, drawn.zones)
+    if frame:
+        draw_frame(
+            fig,
+            rects,
+            view,
+            scenario,
+            filters,
+            as_of_ts,
+            title,
+            counts=drawn.counts,
+            outside=drawn.outside,
+            borders=drawn.borders,
+            projection=projection,
+        )
+    metadata = {
+        "Title": title or scenario.name,
+        "Description": filters.describe(),
+        "Source": f"Data as of {fmt_time(as_of_ts)}",
+        "Software": "Truceline",
+    }
+    if scenario.synthetic:
+        metadata["Disclaimer"] = SYNTHETIC_BANNER
+    png = png_bytes(fig, metadata=metadata)
+    width_px, height_px = (int(v) for v in fig.canvas.get_width_height())
+    return MapImage(
+        png=png,
+        width=width_px,
+        height=height_px,
+        dpi=dpi,
+        bbox=area,
+        extent_m=extent,
+        map_box=box(ax.get_window_extent(), height_px),
+        legend_box=box(panel.get_window_extent(), height_px),
+        legend_swatches={k: point(panel, xy, height_px) for k, xy in swatches.items()},
+        scale_bar_box=union_box(drawn.scale_artists, height_px),
+        scale_bar_km=drawn.scale_km,
+        north_arrow_box=box(drawn.arrow.get_window_extent(), height_px),
+        counts=drawn.counts,
+        outside_extent=drawn.outside,
+        projection=projection,
+    )
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    """What :func:`_draw_map` drew, for the legend, the frame and the layout."""
+
+    lines: list[Line]
+    zones: list[Zone]
+    counts: dict[str, int]
+    outside: int
+    borders: bool
+    scale_km: float
+    scale_artists: list
+    arrow: object
+
+
+def _draw_map(
+    ax: Axes,
+    view: pd.DataFrame,
+    scenario: Scenario,
+    projection: LocalProjection,
+    area: Bbox,
+    extent: Bbox,
+    window: tuple[int, int],
+) -> _Drawn:
+    setup_map(ax, extent)
+    zones = [z for z in scenario.zones if in_force(z, window)]
+    lines = [ln for ln in scenario.lines if in_force(ln, window)]
+    avoid = [metric(projection, ln.geometry, extent) for ln in lines]
+    borders = draw_basemap(ax, projection, area, extent, avoid=avoid)
+    draw_graticule(ax, projection, area, extent)
+    draw_zones(ax, projection, zones, extent)
+    counts, outside = draw_incidents(ax, view, scenario, projection, extent)
+    draw_lines(ax, projection, lines, scenario, extent)
+    scale_km, scale_artists = draw_scale_bar(ax, extent)
+    arrow = draw_north_arrow(ax, projection, extent)
+    if scenario.synthetic:
+        synthetic_tag(ax)
+    return _Drawn(lines, zones, counts, outside, borders, scale_km, scale_artists, arrow)
+
+
+# --- checks and geometry of the view -------------------------------------------------
+
+
+def _check(view: pd.DataFrame, size: str | tuple[float, float], dpi: int) -> tuple[float, float]:
+    missing = [c for c in ("lon", "lat", "verdict") if c not in view]
+    if missing:
+        msg = f"snapshot: view: missing column(s) {', '.join(missing)}"
+        raise ValueError(msg)
+    if not MIN_DPI <= dpi <= MAX_DPI:
+        msg = f"snapshot: dpi: must be between {MIN_DPI} and {MAX_DPI}, got {dpi}"
+        raise ValueError(msg)
+    if isinstance(size, str):
+        if size not in SIZES:
+            msg = f"snapshot: size: must be one of {', '.join(SIZES)} or (width, height) inches, got {size!r}"
+            raise ValueError(msg)
+        return SIZES[size]
+    width, height = (float(v) for v in size)
+    if not (6.0 <= width <= 24.0 and 4.0 <= height <= 24.0):
+        msg = f"snapshot: size: {width} x {height} in is outside 6-24 x 4-24 inches"
+        raise ValueError(msg)
+    return width, height
+
+
+def _extent_lonlat(view: pd.DataFrame, scenario: Scenario, bbox: Bbox | None) -> Bbox:
+    if bbox is not None:
+        west, south, east, north = (float(v) for v in bbox)
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            msg = f"snapshot: bbox: {bbox!r} is not (west, south, east, north) degrees, west < east"
+            raise ValueError(msg)
+        return west, south, east, north
+    geoms = [g.geometry for g in (*scenario.lines, *scenario.zones)]
+    if geoms:
+        west, south, east, north = shapely.total_bounds(np.asarray(geoms, dtype=object))
+    elif len(view):
+        west, east = float(view["lon"].min()), float(view["lon"].max())
+        south, north = float(view["lat"].min()), float(view["lat"].max())
+    else:
+        msg = "snapshot: bbox: nothing to frame (no lines, zones or incidents); pass bbox"
+        raise ValueError(msg)
+    dx = max((east - west) * DEFAULT_MARGIN, 0.05)
+    dy = max((north - south) * DEFAULT_MARGIN, 0.05)
+    return (max(west - dx, -180.0), max(south - dy, -89.0), min(east + dx, 180.0), min(north + dy, 89.0))
+
+
+def _fit_extent(area: Bbox, projection: LocalProjection, aspect: float) -> Bbox:
+    """The metric extent holding the lon/lat box, widened to the axes' aspect ratio."""
+    ring = shapely.get_coordinates(shapely.segmentize(shapely.box(*area).exterior, 0.02))
+    x, y = projection.forward(ring[:, 0], ring[:, 1])
+    xmin, xmax, ymin, ymax = x.min(), x.max(), y.min(), y.max()
+    cx, cy = (xmin + xmax) / 2.0, (ymin + ymax) / 2.0
+    w, h = xmax - xmin, ymax - ymin
+    if w / h < aspect:
+        w = h * aspect
+    else:
+        h = w / aspect
+    return (float(cx - w / 2), float(cy - h / 2), float(cx + w / 2), float(cy + h / 2))

@@ -1,0 +1,77 @@
+"""The table of breaches: one row per breach, most recent first, every cell as text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from geo.categories import vocabulary
+from geo.model import Scenario
+from geo.render.palette import ATTRIBUTION_LABELS, UNATTRIBUTED_LABEL
+from geo.render.text import text_column
+
+
+def _hemi(value: float, pos: str, neg: str) -> str:
+    return f"{abs(value):.4f}\u00b0{pos if value >= 0 else neg}"
+
+
+BREACH_COLUMNS: tuple[tuple[str, float], ...] = (
+    ("Time (UTC)", 23.0),
+    ("Place", 38.0),
+    ("Zone", 36.0),
+    ("Rule", 33.0),
+    ("Category", 28.0),
+    ("Party (basis)", 30.0),
+    ("Precision", 20.0),
+    ("Verification", 20.0),
+    ("Source", 45.0),
+)
+
+
+def breach_rows(view: pd.DataFrame, scenario: Scenario, max_rows: int) -> pd.DataFrame:
+    """The table cells of the most recent breaches, one string per cell."""
+    frame = view[view["verdict"].astype(object) == "breach"]
+    frame = frame.sort_values("occurred_at", ascending=False, kind="stable").head(max_rows)
+    if not len(frame):
+        return pd.DataFrame(columns=[c for c, _ in BREACH_COLUMNS])
+    t = pd.to_datetime(frame["occurred_at"], utc=True).dt.strftime("%Y-%m-%d %H:%M").to_numpy(dtype=object)
+    dprec = text_column(frame, "date_precision")
+    t = np.where(np.isin(dprec, ["", "exact"]), t, t + "\n(" + dprec + ")")
+    lon = frame["lon"].to_numpy(dtype=float)
+    lat = frame["lat"].to_numpy(dtype=float)
+    coords = np.array(
+        [f"{_hemi(b, 'N', 'S')}, {_hemi(a, 'E', 'W')}" for a, b in zip(lon, lat, strict=True)], dtype=object
+    )
+    place = text_column(frame, "location_name")
+    place = np.where(place == "", coords, place + "\n" + coords)
+    rules = {r.id: r for r in scenario.rules}
+    zones = {z.id: z.name for z in scenario.zones}
+    fired = [[rules[r] for r in str(s).split(";") if r in rules] for s in text_column(frame, "rules")]
+    zone_txt = ["\n".join(dict.fromkeys(zones.get(r.zone, r.zone) for r in rs)) for rs in fired]
+    rule_txt = ["\n".join(f"{r.id} ({r.severity})" for r in rs) for rs in fired]
+    labels = vocabulary().labels
+    category = np.array([labels.get(c, c) for c in text_column(frame, "category")], dtype=object)
+    weapon = text_column(frame, "weapon_class")
+    category = np.where(weapon == "", category, category + "\n" + weapon)
+    parties = {"": UNATTRIBUTED_LABEL, **{p.id: p.short_name or p.name for p in scenario.parties}}
+    party = [parties.get(p, p) for p in text_column(frame, "attributed_party")]
+    basis = [ATTRIBUTION_LABELS.get(b, b) for b in text_column(frame, "attribution")]
+    precision = text_column(frame, "location_precision")
+    if "location_uncertainty_m" in frame:
+        radius = frame["location_uncertainty_m"].to_numpy(dtype=float, na_value=np.nan)
+        shown = np.char.mod("%.0f m", radius).astype(object)
+        precision = np.where(np.isfinite(radius), precision + "\n\u00b1" + shown, precision)
+    source = text_column(frame, "source") + "\n" + text_column(frame, "source_event_id")
+    return pd.DataFrame(
+        {
+            "Time (UTC)": t,
+            "Place": place,
+            "Zone": zone_txt,
+            "Rule": rule_txt,
+            "Category": category,
+            "Party (basis)": [f"{p}\n({b})" for p, b in zip(party, basis, strict=True)],
+            "Precision": precision,
+            "Verification": text_column(frame, "verification"),
+            "Source": source,
+        }
+    )

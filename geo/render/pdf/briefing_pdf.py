@@ -1,0 +1,118 @@
+"""PDF briefing of an incident view: map, key figures, trend, spikes and the breaches.
+
+Page 1 is the map snapshot. Page 2 has the key figures for the period against the
+period before it (per party and per zone, from :func:`geo.trends.kpis`), a trend chart
+and the spike alerts (:func:`geo.trends.spikes`). The pages after it list the breaches,
+most recent first. All text is real PDF text in the shipped Noto fonts, so Arabic,
+Korean and Cyrillic names render and can be copied; Arabic is shaped with HarfBuzz
+(``uharfbuzz``) when the document holds text that needs it.
+
+The period and the history
+--------------------------
+The *period* is the filter window ``[since, until)``; ``until`` defaults to ``as_of``
+(and is capped at it), and with no ``since`` the period is the 7 days before its end.
+The *previous period* is the span of the same length just before it. Comparing the
+two needs incidents from before the window, which the filtered ``view`` does not
+hold: pass ``history``, the incident view for the same filters over at least
+``[history_since(filters, as_of), end)``. Spike alerts need the 5 weeks before the end
+too; :func:`history_since` covers both. Without ``history`` (and with a ``since``),
+the previous-period columns read "n/a" and the spike alerts are left out, saying why.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from geo.filters import Filters
+from geo.model import Scenario
+from geo.render.fonts import needs_shaping
+from geo.render.pdf.breaches import breach_rows
+from geo.render.pdf.document import BriefingDocument
+from geo.render.pdf.pages import breaches_pages, figures_page, map_page
+from geo.render.pdf.period import key_period
+from geo.render.text import utc
+
+MAX_ROWS = 200
+"""Breaches listed by default; the rest are counted and left to the data exports."""
+
+
+def render_briefing_pdf(
+    view: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    filters: Filters,
+    as_of: datetime | pd.Timestamp,
+    history: pd.DataFrame | None = None,
+    title: str | None = None,
+    max_rows: int = MAX_ROWS,
+    dpi: int = 200,
+) -> bytes:
+    """
+    Render the PDF briefing of an incident view.
+
+    Parameters
+    ----------
+    view
+        The filtered incident view (normalised, classification and store columns).
+    scenario
+        The scenario the view was classified against.
+    filters
+        The filters that produced ``view``; printed on every page.
+    as_of
+        When the data was current (UTC); printed on every page.
+    history
+        The incident view for the same filters over at least
+        ``[history_since(filters, as_of), end)``: the previous period and the spike
+        baseline. Default: ``view``, which is enough only when the filters have no
+        ``since``.
+    title
+        Default: "Briefing: " and the scenario name.
+    max_rows
+        How many breaches the table lists (most recent first); the rest are counted.
+    dpi
+        Resolution of the map and the chart.
+
+    Returns
+    -------
+    bytes
+        The PDF document.
+    """
+    _check(view, max_rows)
+    as_of_ts = utc(as_of)
+    period = key_period(filters, as_of_ts)
+    covered = history is not None or filters.since is None
+    hist = history if history is not None else view
+    doc = BriefingDocument(scenario, filters, as_of_ts, title or f"Briefing: {scenario.name}")
+    breaches = breach_rows(view, scenario, max_rows)
+    if needs_shaping(_all_text(view, scenario, filters, breaches)):
+        doc.set_text_shaping(use_shaping_engine=True, direction="ltr")
+    map_page(doc, view, dpi)
+    figures_page(doc, hist, period, covered=covered, dpi=dpi)
+    breaches_pages(doc, breaches, total=int((view["verdict"].astype(object) == "breach").sum()))
+    return bytes(doc.output())
+
+
+def _check(view: pd.DataFrame, max_rows: int) -> None:
+    needed = ("occurred_at", "lon", "lat", "verdict", "attributed_party", "zones", "rules")
+    missing = [c for c in needed if c not in view]
+    if missing:
+        msg = f"brief: view: missing column(s) {', '.join(missing)}"
+        raise ValueError(msg)
+    if max_rows < 0:
+        msg = f"brief: max_rows: must be 0 or more, got {max_rows}"
+        raise ValueError(msg)
+
+
+def _all_text(view: pd.DataFrame, scenario: Scenario, filters: Filters, rows: pd.DataFrame) -> list[str]:
+    names = [
+        scenario.name,
+        filters.describe(),
+        *(p.name for p in scenario.parties),
+        *(z.name for z in scenario.zones),
+        *(ln.name for ln in scenario.lines),
+    ]
+    cells = [str(v) for v in rows.to_numpy().ravel()] if len(rows) else []
+    sources = [str(s) for s in view["source"].astype(object).dropna().unique()] if "source" in view else []
+    return [*names, *cells, *sources]

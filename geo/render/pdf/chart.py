@@ -1,0 +1,69 @@
+"""The trend chart: breaches and possible breaches per day or week, by party, periods shaded."""
+
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib import dates as mdates
+
+from geo import trends
+from geo.model import Scenario
+from geo.render.figure import new_figure, png_bytes
+from geo.render.fonts import font, font_families
+from geo.render.palette import UNATTRIBUTED_COLOUR, UNATTRIBUTED_LABEL, VERDICT_PLURALS, party_colours
+from geo.render.pdf.period import SPIKE_LOOKBACK, Period
+
+CHART_IN = (10.6, 2.2)
+"""The chart's size in inches (it is printed across the page's width)."""
+
+
+def trend_png(history: pd.DataFrame, scenario: Scenario, period: Period, dpi: int) -> bytes:
+    """The trend chart as PNG: breaches (solid) and possible breaches (dashed) by party."""
+    start = min(period.previous_start, period.end - SPIKE_LOOKBACK)
+    occurred = pd.to_datetime(history["occurred_at"], utc=True)
+    span = history[(occurred >= start) & (occurred < period.end)]
+    freq = "day" if period.end - start <= pd.Timedelta(days=92) else "week"
+    fig = new_figure(*CHART_IN, dpi)
+    ax = fig.add_axes((0.06, 0.17, 0.74, 0.70))
+    ax.axvspan(period.previous_start, period.start, color="#eef1f4", zorder=0, label="Previous period")
+    ax.axvspan(period.start, period.end, color="#fdf2d0", zorder=0, label="Period")
+    colours = party_colours(scenario)
+    names = {p.id: p.short_name or p.name for p in scenario.parties}
+    for verdict, style in (("breach", "-"), ("possible_breach", "--")):
+        counts = trends.counts(span, by=("party",), freq=freq, verdicts=(verdict,))
+        grid = counts.pivot_table(
+            index="period", columns="party", values="count", aggfunc="sum", fill_value=0
+        )
+        step = "D" if freq == "day" else "W-MON"
+        full = pd.date_range(_floor(start, freq), period.end, freq=step, tz="UTC")
+        grid = grid.reindex(full.union(grid.index), fill_value=0)
+        for party in grid.columns:
+            pid = "" if party == trends.UNATTRIBUTED else party
+            ax.plot(
+                grid.index,
+                grid[party],
+                linestyle=style,
+                linewidth=1.6 if style == "-" else 1.1,
+                color=colours.get(pid, UNATTRIBUTED_COLOUR),
+                drawstyle="steps-post",
+                label=f"{names.get(pid, UNATTRIBUTED_LABEL)}: {VERDICT_PLURALS[verdict].lower()}",
+            )
+    ax.set_xlim(start, period.end)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel(f"incidents per {freq}", fontproperties=font(8))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator(), show_offset=False))
+    ax.tick_params(labelsize=7.5, labelfontfamily=list(font_families()))
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(
+        f"Breaches (solid) and possible breaches (dashed) per {freq}, by attributed party",
+        loc="left",
+        fontproperties=font(9, weight="bold"),
+    )
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, prop=font(7.5))
+    return png_bytes(fig)
+
+
+def _floor(ts: pd.Timestamp, freq: str) -> pd.Timestamp:
+    day = ts.floor("D")
+    return day - pd.Timedelta(days=day.day_of_week) if freq == "week" else day

@@ -1,0 +1,230 @@
+"""The briefing document: A4 landscape, the shipped fonts, running header and footer, text and tables."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+
+import pandas as pd
+from fpdf import FPDF
+from fpdf.enums import MethodReturnValue, XPos, YPos
+
+from geo.filters import Filters
+from geo.model import Scenario
+from geo.render.fonts import font_path
+from geo.render.palette import SYNTHETIC_BANNER, SYNTHETIC_COLOUR, SYNTHETIC_NOTE, rgb
+from geo.render.text import fmt_time
+
+PAGE_W, PAGE_H, MARGIN = 297.0, 210.0, 12.0
+BODY_W = PAGE_W - 2 * MARGIN
+INK = (27, 38, 49)
+GREY = (90, 90, 90)
+RED = rgb(SYNTHETIC_COLOUR)
+_HEAD_FILL = (226, 231, 236)
+_ZEBRA = (246, 247, 249)
+_PAD_X, _PAD_Y = 1.2, 0.8
+_MARK = 2.6
+"""Side of a colour mark in a table row (mm)."""
+
+Mark = tuple[str, str]
+"""A colour mark: fill and edge colours (``#rrggbb``)."""
+
+
+class BriefingDocument(FPDF):
+    """The briefing document: fonts, running header and footer, headings, paragraphs and tables."""
+
+    def __init__(self, scenario: Scenario, filters: Filters, as_of: pd.Timestamp, title: str) -> None:
+        super().__init__(orientation="L", unit="mm", format="A4")
+        self.scenario = scenario
+        self.filters = filters
+        self.as_of = as_of
+        self.doc_title = title
+        self.add_font("noto", "", font_path("regular"))
+        self.add_font("noto", "B", font_path("bold"))
+        self.add_font("noto-kr", "", font_path("korean"))
+        self.add_font("noto-ar", "", font_path("arabic"))
+        self.set_fallback_fonts(["noto-kr", "noto-ar"], exact_match=False)
+        self.set_margins(MARGIN, 26.0 if scenario.synthetic else 19.0, MARGIN)
+        self.set_auto_page_break(auto=True, margin=17.0)
+        self.set_title(title)
+        self.set_subject(f"Data as of {fmt_time(as_of)}; {filters.describe()}")
+        self.set_creator("Truceline")
+        self.set_author("Truceline")
+        if scenario.synthetic:
+            self.set_keywords("synthetic demo data")
+
+    # Header and footer are called by fpdf2 on every page.
+    def header(self) -> None:
+        """The running header: banner for synthetic data, scenario, data as of."""
+        y = 0.0
+        if self.scenario.synthetic:
+            self.set_fill_color(*RED)
+            self.rect(0, 0, PAGE_W, 9.0, style="F")
+            self.set_xy(0, 1.5)
+            self.set_font("noto", "B", 10.5)
+            self.set_text_color(255, 255, 255)
+            self.cell(PAGE_W, 6, f"{SYNTHETIC_BANNER}  \u00b7  {SYNTHETIC_NOTE}", align="C")
+            y = 9.0
+        self.set_xy(MARGIN, y + 4.0)
+        self.set_font("noto", "", 8)
+        self.set_text_color(*GREY)
+        self.cell(BODY_W * 0.65, 5, f"Truceline briefing \u00b7 {self.scenario.name}")
+        self.set_font("noto", "B", 8)
+        self.set_text_color(*INK)
+        self.cell(BODY_W * 0.35, 5, f"Data as of {fmt_time(self.as_of)}", align="R")
+        self.set_draw_color(180, 180, 180)
+        self.line(MARGIN, y + 9.8, PAGE_W - MARGIN, y + 9.8)
+        self.set_text_color(*INK)
+        self.set_xy(self.l_margin, self.t_margin)
+
+    def footer(self) -> None:
+        """The running footer: window and filters, page n of N."""
+        self.set_y(-14.0)
+        self.set_draw_color(180, 180, 180)
+        self.line(MARGIN, self.get_y(), PAGE_W - MARGIN, self.get_y())
+        self.set_y(-13.0)
+        self.set_font("noto", "", 7)
+        self.set_text_color(*GREY)
+        text = textwrap.shorten("Window and filters: " + self.filters.describe(), 230, placeholder=" \u2026")
+        self.multi_cell(BODY_W - 30, 3.6, text, new_x=XPos.RIGHT, new_y=YPos.TOP)
+        self.set_xy(PAGE_W - MARGIN - 30, -13.0)
+        self.cell(30, 3.6, f"Page {self.page_no()} of {{nb}}", align="R")
+
+    def h1(self, text: str) -> None:
+        """A page heading."""
+        self.set_font("noto", "B", 14)
+        self.set_text_color(*INK)
+        self.multi_cell(BODY_W, 7, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def h2(self, text: str, *, keep: float = 25.0) -> None:
+        """A section heading, on a new page unless ``keep`` mm are left under it."""
+        if self.get_y() + keep > self.page_break_trigger:
+            self.add_page()
+        self.ln(2.0)
+        self.set_font("noto", "B", 10.5)
+        self.set_text_color(*INK)
+        self.multi_cell(BODY_W, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def para(self, text: str, *, size: float = 8.5, bold: bool = False, colour: tuple = INK) -> None:
+        """A paragraph of body text."""
+        self.set_font("noto", "B" if bold else "", size)
+        self.set_text_color(*colour)
+        self.multi_cell(BODY_W, size * 0.48, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def grid(
+        self,
+        header: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        widths: Sequence[float],
+        *,
+        align: Sequence[str],
+        size: float = 8.0,
+        bold_last: bool = False,
+        marks: Sequence[Mark | None] | None = None,
+    ) -> None:
+        """
+        A table with a shaded heading row, repeated on every page it spans.
+
+        ``marks`` puts a colour mark before the first cell of each row (the colours the
+        map gives that party or zone). Drawn line by line with ``cell``: fpdf2's
+        ``table`` measures every cell twice with ``multi_cell`` and takes seconds for a
+        few hundred rows.
+        """
+        line_h = size * 0.42
+        indent = _MARK + 1.2 if marks is not None else 0.0
+        self.set_draw_color(205, 205, 205)
+        self.set_text_color(*INK)
+        self._grid_row(list(header), widths, align, size, line_h, head=True, indent=indent)
+        for i, row in enumerate(rows):
+            bold = bold_last and i == len(rows) - 1
+            self._grid_row(
+                [str(c) for c in row],
+                widths,
+                align,
+                size,
+                line_h,
+                zebra=i % 2 == 1,
+                bold=bold,
+                header=list(header),
+                indent=indent,
+                mark=marks[i] if marks is not None else None,
+            )
+        self.ln(1.0)
+
+    def _grid_row(
+        self,
+        cells: list[str],
+        widths: Sequence[float],
+        align: Sequence[str],
+        size: float,
+        line_h: float,
+        *,
+        head: bool = False,
+        zebra: bool = False,
+        bold: bool = False,
+        header: list[str] | None = None,
+        indent: float = 0.0,
+        mark: Mark | None = None,
+    ) -> None:
+        self.set_font("noto", "B" if head or bold else "", size)
+        pads = [indent if i == 0 else 0.0 for i in range(len(widths))]
+        lines = [
+            self._wrap(text, w - 2 * _PAD_X - pad) for text, w, pad in zip(cells, widths, pads, strict=True)
+        ]
+        height = max(len(ln) for ln in lines) * line_h + 2 * _PAD_Y
+        if header is not None and self.get_y() + height > self.page_break_trigger:
+            self.add_page()
+            self._grid_row(header, widths, align, size, line_h, head=True, indent=indent)
+            self.set_font("noto", "B" if bold else "", size)
+        x0, y0 = self.l_margin, self.get_y()
+        if head or zebra:
+            self.set_fill_color(*(_HEAD_FILL if head else _ZEBRA))
+            self.rect(x0, y0, sum(widths), height, style="F")
+        if mark is not None:
+            self.swatch(x0 + _PAD_X, y0 + _PAD_Y + (line_h - _MARK) / 2, mark)
+            self.set_draw_color(205, 205, 205)
+        x = x0
+        for cell_lines, w, a, pad in zip(lines, widths, align, pads, strict=True):
+            for k, text in enumerate(cell_lines):
+                self.set_xy(x + _PAD_X + pad, y0 + _PAD_Y + k * line_h)
+                self.cell(w - 2 * _PAD_X - pad, line_h, text, align=a)
+            x += w
+        self.line(x0, y0 + height, x0 + sum(widths), y0 + height)
+        self.set_xy(x0, y0 + height)
+
+    def swatch(self, x: float, y: float, mark: Mark) -> None:
+        """A square colour mark, its top left corner at ``x, y`` (mm)."""
+        self.set_fill_color(*rgb(mark[0]))
+        self.set_draw_color(*rgb(mark[1]))
+        self.set_line_width(0.35)
+        self.rect(x, y, _MARK, _MARK, style="DF")
+        self.set_line_width(0.2)
+
+    def key(self, entries: Sequence[tuple[str, str]], *, size: float = 8.0) -> None:
+        """A row of colour keys, as on the map: a disc in each colour, then its label."""
+        self.set_font("noto", "", size)
+        self.set_text_color(*INK)
+        y = self.get_y() + 0.8
+        x = self.l_margin
+        line_h = size * 0.48
+        for colour, text in entries:
+            self.set_fill_color(*rgb(colour))
+            self.ellipse(x, y + (line_h - _MARK) / 2, _MARK, _MARK, style="F")
+            self.set_xy(x + _MARK + 1.0, y)
+            width = self.get_string_width(text) + 1.0
+            self.cell(width, line_h, text)
+            x += _MARK + 1.0 + width + 5.0
+        self.set_xy(self.l_margin, y + line_h + 0.6)
+
+    def _wrap(self, text: str, width: float) -> list[str]:
+        """The lines of a cell: its own line breaks, and wrapping where a line is too wide."""
+        out: list[str] = []
+        for part in text.split("\n"):
+            # ASCII is measured exactly; other scripts may come from a fallback font, so
+            # guess one em per character and let fpdf2 wrap those that may not fit.
+            guess = self.get_string_width(part) if part.isascii() else len(part) * self.font_size
+            if guess <= width:
+                out.append(part)
+            else:
+                out.extend(self.multi_cell(width, 1, part, dry_run=True, output=MethodReturnValue.LINES))
+        return out

@@ -1,0 +1,57 @@
+"""The map's background: the shipped Natural Earth countries, clipped around the scenario."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import folium
+import shapely
+
+from geo.render.palette import COUNTRY_BORDER, LAND
+from geo.render.webmap.shapes import feature
+
+BASEMAP_PATH = Path(__file__).resolve().parents[3] / "data" / "basemap" / "naturalearth_lowres.shp"
+PANE = "tlBasemap"
+"""Countries go in a pane under the overlay pane, so that canvas-drawn cells show above them."""
+
+
+@cache
+def countries(path: Path, box: tuple[float, float, float, float]) -> tuple[dict[str, Any], ...]:
+    """Natural Earth countries clipped to ``box`` (lon/lat), as GeoJSON features."""
+    from pyogrio.raw import read
+
+    _, _, wkb, _ = read(str(path), columns=[])
+    geoms = shapely.clip_by_rect(shapely.from_wkb(wkb), *box)
+    geoms = geoms[~shapely.is_empty(geoms)]
+    return tuple(feature(g, tolerance=0.005) for g in geoms)
+
+
+def add_countries(
+    m: folium.Map, path: str | Path, bounds: tuple[float, float, float, float], *, show: bool
+) -> None:
+    """Add the countries around ``bounds`` (lon/lat) as a layer in their own pane."""
+    xmin, ymin, xmax, ymax = bounds
+    margin = max(15.0, 3.0 * max(xmax - xmin, ymax - ymin))
+    box = (
+        max(xmin - margin, -180.0),
+        max(ymin - margin, -90.0),
+        min(xmax + margin, 180.0),
+        min(ymax + margin, 90.0),
+    )
+    group = folium.FeatureGroup(name="Countries (Natural Earth)", show=show)
+    folium.map.CustomPane(PANE, z_index=250, pointer_events=False).add_to(m)
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": list(countries(Path(path), box))},
+        style_function=lambda _: {
+            "color": COUNTRY_BORDER,
+            "weight": 0.8,
+            "fillColor": LAND,
+            "fillOpacity": 1.0,
+        },
+        interactive=False,
+        control=False,
+        pane=PANE,
+    ).add_to(group)
+    group.add_to(m)

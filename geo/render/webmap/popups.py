@@ -1,0 +1,264 @@
+"""Popup content: escaped HTML for zones and lines, plain-text fields for incidents.
+
+Zone and line popups are fixed HTML, built here with every data text escaped. Incident
+popups are built in the browser from plain text (``markers.js`` sets ``textContent``):
+:func:`incident_fields` computes that text, column by column, with no per-row loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+
+from geo.categories import vocabulary
+from geo.model import Line, Scenario, Zone
+from geo.render.palette import ATTRIBUTION_NOTES, UNATTRIBUTED_LABEL, VERDICT_LABELS, zone_kind_label
+from geo.render.webmap.columns import floats, map_values, series, text_col
+from geo.render.webmap.escape import html_text
+
+FREE_TEXT = (
+    "description",
+    "actor",
+    "target",
+    "location_name",
+    "sub_category",
+    "weapon_class",
+    "source",
+    "source_event_id",
+)
+"""Incident columns of free text: cut when the marker payload is too large."""
+FIELDS = (
+    ("time", "Time"),
+    ("new", "New"),
+    ("category", "Category"),
+    ("party", "Party"),
+    ("actor", "Actor"),
+    ("verdict", "Verdict"),
+    ("rules", "Rules"),
+    ("zones", "Zones"),
+    ("distance", "Distance to line"),
+    ("location", "Location"),
+    ("verification", "Verification"),
+    ("source", "Source"),
+    ("fatalities", "Fatalities"),
+    ("description", "Description"),
+    ("id", "Incident id"),
+)
+"""The rows of an incident popup: key in :func:`incident_fields`, and label."""
+
+
+def party_name(scenario: Scenario, party_id: str | None) -> str:
+    """The name of a party of the scenario (its id if unknown)."""
+    parties = {p.id: p for p in scenario.parties}
+    return parties[party_id].name if party_id in parties else (party_id or "")
+
+
+def rows_html(rows: Sequence[tuple[str, str]]) -> str:
+    """A table of (label, value) rows; values are already escaped HTML."""
+    body = "".join(f"<tr><th>{html_text(k)}</th><td>{v}</td></tr>" for k, v in rows if v)
+    return f"<table>{body}</table>"
+
+
+def _period(valid_from: date | None, valid_to: date | None) -> str:
+    if valid_from is None and valid_to is None:
+        return "always"
+    start = valid_from.isoformat() if valid_from else "…"
+    return f"{start} to {valid_to.isoformat()}" if valid_to else f"since {start}"
+
+
+def zone_popup(scenario: Scenario, zone: Zone) -> str:
+    """The popup of a zone: kind, validity, derivation, source and the rules quoted."""
+    vocab = vocabulary().labels
+    rules = []
+    for rule in scenario.rules:
+        if rule.zone != zone.id:
+            continue
+        binds = "all parties" if rule.binds_all else ", ".join(party_name(scenario, p) for p in rule.parties)
+        cats = ", ".join(vocab.get(c, c) for c in rule.prohibits)
+        rules.append(
+            f"<p><b>{html_text(rule.id)}</b> [{html_text(rule.severity)}] prohibits "
+            f"{html_text(cats)} for {html_text(binds)}.<br>{html_text(rule.text)}</p>"
+        )
+    derived = ""
+    if zone.derived:
+        line = {ln.id: ln for ln in scenario.lines}.get(zone.line or "")
+        side = {"both": "both sides", "left": "the left side", "right": "the right side"}.get(
+            zone.side or "", ""
+        )
+        holder = ""
+        if line is not None and zone.side in ("left", "right"):
+            holder = f" ({party_name(scenario, line.party_on(zone.side))})"
+        derived = html_text(
+            f"{zone.width_m or 0:,.0f} m on {side}{holder} of {line.name if line else zone.line}"
+        )
+    rows = [
+        ("Kind", html_text(zone_kind_label(zone.kind))),
+        ("In force", html_text(_period(zone.valid_from, zone.valid_to))),
+        ("Derived", derived),
+        ("Source", html_text(zone.source)),
+        ("Rules", "".join(rules)),
+    ]
+    return (
+        f'<div class="tl-popup"><div class="tl-popup-head"><strong>{html_text(zone.name)}</strong></div>'
+        f"{rows_html(rows)}</div>"
+    )
+
+
+def line_popup(scenario: Scenario, line: Line) -> str:
+    """The popup of a demarcation line: agreement, validity, the party on each side, source."""
+    rows = [
+        ("Agreement", html_text(line.agreement)),
+        ("In force", html_text(_period(line.valid_from, line.valid_to))),
+        ("Left side", html_text(party_name(scenario, line.left_party))),
+        ("Right side", html_text(party_name(scenario, line.right_party))),
+        ("Direction", "sides are left and right of the line's direction"),
+        ("Source", html_text(line.source)),
+    ]
+    return (
+        f'<div class="tl-popup"><div class="tl-popup-head"><strong>{html_text(line.name)}</strong></div>'
+        f"{rows_html(rows)}</div>"
+    )
+
+
+# --------------------------------------------------------------------------- incidents
+
+
+def _times(view: pd.DataFrame) -> pd.Series:
+    if "occurred_at" not in view:
+        return pd.Series("", index=view.index, dtype="str")
+    at = pd.to_datetime(view["occurred_at"], utc=True)
+    text = at.dt.strftime("%Y-%m-%d %H:%M UTC").fillna("unknown")
+    precision = text_col(view, "date_precision")
+    text = text.where(precision.isin(["", "exact"]), text + " (" + precision + " precision)")
+    if "occurred_from" in view and "occurred_to" in view:
+        lo = pd.to_datetime(view["occurred_from"], utc=True)
+        hi = pd.to_datetime(view["occurred_to"], utc=True)
+        window = lo.notna() & hi.notna() & (lo != hi)
+        span = "\nwindow " + lo.dt.strftime("%Y-%m-%d %H:%M") + " to " + hi.dt.strftime("%Y-%m-%d %H:%M UTC")
+        text = text.where(~window, text + span)
+    return text.astype("str")
+
+
+def _party_text(view: pd.DataFrame, scenario: Scenario) -> pd.Series:
+    """The party and the basis of attribution; an inferred party always says so."""
+    parties = {p.id: p.name for p in scenario.parties}
+    party_id = text_col(view, "attributed_party")
+    basis = text_col(view, "attribution")
+    name = map_values(party_id, lambda p: parties.get(p, p))
+    basis_text = map_values(basis, lambda b: f" ({ATTRIBUTION_NOTES[b]})" if b in ATTRIBUTION_NOTES else "")
+    unattributed = (party_id == "") | (basis == "unattributed")
+    return series(np.where(unattributed, UNATTRIBUTED_LABEL, name + basis_text), view)
+
+
+def _distance_text(view: pd.DataFrame, scenario: Scenario) -> pd.Series:
+    """Unsigned distance with the side and its holder, then the signed value."""
+    parties = {p.id: p.short_name or p.name for p in scenario.parties}
+    lines = {ln.id: ln.name for ln in scenario.lines}
+
+    def side_text(key: str) -> str:
+        line_id, side, holder = key.split("\x1f")
+        line_name = lines.get(line_id, line_id)
+        if side == "on_line":
+            return f"on {line_name}"
+        who = parties.get(holder, "")
+        return f"{side} of {line_name}" + (f" ({who} side)" if who else "")
+
+    dist = floats(view, "distance_m")
+    key = (
+        text_col(view, "nearest_line")
+        + "\x1f"
+        + text_col(view, "side")
+        + "\x1f"
+        + text_col(view, "side_party")
+    )
+    side = map_values(key, side_text).to_numpy(dtype=object)
+    finite = np.isfinite(dist)
+    km = np.char.mod("%.2f km ", np.abs(np.where(finite, dist, 0.0)) / 1000.0).astype(object)
+    signed = np.char.mod(" (signed %+.0f m)", np.where(finite, dist, 0.0)).astype(object)
+    return series(np.where(finite, km + side + signed, ""), view)
+
+
+def _location_text(view: pd.DataFrame) -> pd.Series:
+    unc = floats(view, "location_uncertainty_m")
+    unc_text = np.where(np.isfinite(unc), np.char.mod(" ±%.0f m", np.nan_to_num(unc)).astype(object), "")
+    lat = view["lat"].to_numpy(dtype=np.float64)
+    lon = view["lon"].to_numpy(dtype=np.float64)
+    coords = np.char.mod("%.5f, ", lat).astype(object) + np.char.mod("%.5f", lon).astype(object)
+    place = text_col(view, "location_name")
+    precision = text_col(view, "location_precision").replace("", "unknown")
+    return series(
+        place + np.where(place != "", "\n", "") + coords + "\nprecision: " + precision + unc_text, view
+    )
+
+
+def _truncate(values: pd.Series, cap: int) -> pd.Series:
+    long = values.str.len() > cap
+    if not long.any():
+        return values
+    return values.where(~long, values.str.slice(0, cap) + " … [truncated: see the incident record]")
+
+
+def incident_fields(
+    view: pd.DataFrame,
+    scenario: Scenario,
+    is_new: np.ndarray,
+    new_since: datetime | pd.Timestamp | str | None,
+    cap: int,
+) -> dict[str, pd.Series]:
+    """The popup text of each incident, column by column (plain text, escaped by the browser).
+
+    Free text from the incident (description, actor, target, place, source, …) is cut
+    at ``cap`` characters; texts from the scenario, the party and its basis never are.
+    """
+    view = view.assign(**{c: _truncate(text_col(view, c), cap) for c in FREE_TEXT if c in view})
+    labels = vocabulary().labels
+    zones = {z.id: z.name for z in scenario.zones}
+    rules = {r.id: r for r in scenario.rules}
+
+    def rule_text(ids: str) -> str:
+        found = [(rid, rules.get(rid)) for rid in filter(None, ids.split(";"))]
+        return "\n".join(f"{rid} [{rule.severity}]: {rule.text}" if rule else rid for rid, rule in found)
+
+    category = map_values(text_col(view, "category"), lambda c: labels.get(c, c) or "Unknown category")
+    sub = text_col(view, "sub_category")
+    weapon = text_col(view, "weapon_class")
+    target = text_col(view, "target")
+    reason = text_col(view, "verdict_reason")
+    event = text_col(view, "source_event_id")
+    fatal = floats(view, "fatalities")
+    since = pd.Timestamp(new_since).isoformat() if new_since is not None else ""
+    return {
+        "title": category,
+        "time": _times(view),
+        "new": series(np.where(is_new, f"yes (since {since})", ""), view),
+        "category": series(
+            category
+            + np.where(sub != "", " / " + sub, "")
+            + np.where(weapon != "", "\nweapon: " + weapon, ""),
+            view,
+        ),
+        "party": _party_text(view, scenario),
+        "actor": series(text_col(view, "actor") + np.where(target != "", " → target: " + target, ""), view),
+        "verdict": series(
+            map_values(text_col(view, "verdict"), lambda v: VERDICT_LABELS.get(v, v))
+            + np.where(reason != "", "\nwhy possible: " + reason, ""),
+            view,
+        ),
+        "rules": map_values(text_col(view, "rules"), rule_text),
+        "zones": map_values(
+            text_col(view, "zones"),
+            lambda ids: "; ".join(zones.get(z, z) for z in filter(None, ids.split(";"))),
+        ),
+        "distance": _distance_text(view, scenario),
+        "location": _location_text(view),
+        "verification": text_col(view, "verification"),
+        "source": series(text_col(view, "source") + np.where(event != "", ": " + event, ""), view),
+        "fatalities": series(
+            np.where(np.isfinite(fatal), np.char.mod("%.0f", np.nan_to_num(fatal)), ""), view
+        ),
+        "description": text_col(view, "description"),
+        "id": text_col(view, "incident_id"),
+    }
