@@ -17,6 +17,7 @@ from geo.accounts import account_role
 from geo.auth import Principal
 from geo.cache import IncidentCache, Snapshot, window_start
 from geo.categories import vocabulary
+from geo.duplicates import count_events
 from geo.filters import Filters
 from geo.ingest import scenario_bounds
 from geo.model import VERIFICATION_STATUSES, Scenario
@@ -217,10 +218,25 @@ def synthetic_banner(scen: Scenario | None) -> None:
         )
 
 
+def how_many(view: pd.DataFrame, what: str, *, bold: bool = False) -> str:
+    """
+    "N incidents ``what``", counting linked reports of one event once, and the reports when that differs.
+
+    See :func:`geo.duplicates.distinct_events` for what counts once.
+    """
+    events, reports = count_events(view), len(view)
+    text = f"{events:,} incidents {what}"
+    if bold:
+        text = f"**{text}**"
+    if events != reports:
+        text += f" ({reports:,} reports: linked reports of one event count once)"
+    return text
+
+
 def data_as_of(snap: Snapshot) -> str:
     """The "data as of" line: when the store last changed and when this view caught up."""
     changed = f"{snap.changed_at:%Y-%m-%d %H:%M:%S} UTC" if snap.changed_at else "never"
-    stored = f"{len(snap.frame):,} incidents stored"
+    stored = how_many(snap.frame, "stored")
     return f"Data as of {changed} · refreshed {snap.refreshed_at:%H:%M:%S} UTC · {stored}"
 
 

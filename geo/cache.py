@@ -3,7 +3,9 @@
 Filtering a million rows in memory takes tens of milliseconds; asking the database for
 them on every filter change does not. New incidents are appended by id; when stored rows
 are rewritten (reclassification, undo, verification) the store's generation grows and
-the copy is reloaded.
+the copy is reloaded. Each row also carries the group of linked reports it is counted in
+(``duplicate_group``, ``duplicate_unit``: see :func:`geo.duplicates.distinct_events`),
+re-read whenever the store's groups change.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from geo import clock
@@ -29,6 +32,8 @@ _CATEGORICAL = (
     "rules",
     "side",
 )
+GROUP_COLUMNS = ("duplicate_group", "duplicate_unit")
+"""The columns a snapshot adds to :data:`geo.store.COMPACT_COLUMNS`: each row's group and unit."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class Snapshot:
     max_id: int
     refreshed_at: datetime
     changed_at: datetime | None
+    link_generation: int = 0
 
 
 def _compact(frame: pd.DataFrame) -> pd.DataFrame:
@@ -50,6 +56,22 @@ def _compact(frame: pd.DataFrame) -> pd.DataFrame:
         if col in frame:
             frame[col] = frame[col].astype("int64")
     return frame
+
+
+_NO_GROUPS = pd.DataFrame({"incident_id": [], "group_id": [], "unit_id": []}, dtype="int64")
+
+
+def _with_groups(frame: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (sorted by id) with each row's group and unit: its own id unless the store groups it."""
+    ids = frame["incident_id"].to_numpy(dtype=np.int64)
+    group, unit = ids.copy(), ids.copy()
+    if len(groups) and len(ids):
+        grouped = groups["incident_id"].to_numpy(dtype=np.int64)
+        pos = np.minimum(np.searchsorted(ids, grouped), len(ids) - 1)
+        found = ids[pos] == grouped  # a group may hold an incident this snapshot does not yet have
+        group[pos[found]] = groups["group_id"].to_numpy(dtype=np.int64)[found]
+        unit[pos[found]] = groups["unit_id"].to_numpy(dtype=np.int64)[found]
+    return frame.assign(duplicate_group=group, duplicate_unit=unit)
 
 
 def _append(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
@@ -68,7 +90,7 @@ def _append(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 
 class IncidentCache:
     """
-    A thread-safe cache of :data:`geo.store.COMPACT_COLUMNS` for one store.
+    A thread-safe cache of :data:`geo.store.COMPACT_COLUMNS` and :data:`GROUP_COLUMNS` for one store.
 
     Parameters
     ----------
@@ -88,12 +110,17 @@ class IncidentCache:
             if current is not None and not refresh:
                 return current
             generation = self.store.generation()
+            linked = self.store.link_generation()
             if current is None or generation != current.generation:
-                frame = _compact(self.store.compact())
+                frame = _with_groups(_compact(self.store.compact()), self.store.groups())
             else:
-                frame = _append(current.frame, _compact(self.store.compact(after_id=current.max_id)))
+                new = _compact(self.store.compact(after_id=current.max_id))
+                if linked != current.link_generation:
+                    frame = _with_groups(_append(current.frame, new), self.store.groups())
+                else:  # no group changed: the new rows are in none
+                    frame = _append(current.frame, _with_groups(new, _NO_GROUPS))
             max_id = int(frame["incident_id"].max()) if len(frame) else 0
-            self._snapshot = Snapshot(frame, generation, max_id, clock.now(), self.store.changed_at())
+            self._snapshot = Snapshot(frame, generation, max_id, clock.now(), self.store.changed_at(), linked)
             return self._snapshot
 
     def invalidate(self) -> None:

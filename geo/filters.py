@@ -1,4 +1,10 @@
-"""What a view shows: the time window and the filters, applied in memory or by the store."""
+"""What a view shows: the time window and the filters, applied in memory or by the store.
+
+The text filter is the same everywhere: the needle, case-folded (``str.casefold``), must
+occur as it is (no wildcards: ``%`` and ``_`` are plain characters) in the case-folded
+description or the case-folded actor. The store keeps both folded at ingest
+(:func:`fold`), so SQLite, PostGIS and the in-memory filter agree on any script.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,32 @@ import numpy as np
 import pandas as pd
 
 _LISTS = ("parties", "zones", "verdicts", "categories", "verifications", "sources")
+SEARCHED = ("description", "actor")
+"""The columns the text filter searches; the store keeps each folded as ``<column>_folded``."""
+
+
+def fold(values: pd.Series) -> pd.Series:
+    """
+    Text as the text filter compares it: ``str.casefold`` of each value, missing values empty.
+
+    ASCII text (most of it) is lowered by Arrow, which is the same thing for ASCII; only
+    the other values go through Python's full Unicode case folding.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(values.dtype, pd.StringDtype):
+        values = values.astype(object).where(values.notna(), "").astype(str)
+    text = pa.array(values.fillna("").array, type=pa.string())
+    if isinstance(text, pa.ChunkedArray):  # Arrow-backed text is often in chunks
+        text = text.combine_chunks()
+    folded = pc.ascii_lower(text)
+    other = pc.invert(pc.string_is_ascii(text))
+    if pc.any(other).as_py():
+        at = np.flatnonzero(other.to_numpy(zero_copy_only=False))
+        unicode = [t.casefold() for t in pc.take(text, pa.array(at)).to_pylist()]
+        folded = pc.replace_with_mask(folded, other, pa.array(unicode, type=pa.string()))
+    return pd.Series(folded, dtype=values.dtype, index=values.index)
 
 
 @dataclass(frozen=True)
@@ -130,6 +162,9 @@ class Filters:
             keep &= (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
         if self.text:
             needle = self.text.casefold()
-            blob = (view["description"].astype(str) + " " + view["actor"].astype(str)).str.casefold()
-            keep &= blob.str.contains(needle, regex=False).to_numpy()
+            found = np.zeros(len(view), dtype=bool)
+            for column in SEARCHED:
+                folded = view[f"{column}_folded"] if f"{column}_folded" in view else fold(view[column])
+                found |= folded.str.contains(needle, regex=False).to_numpy(dtype=bool)
+            keep &= found
         return view[keep]

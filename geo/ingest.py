@@ -1,10 +1,11 @@
-"""Pipelines that change the store: upload, reclassify, scenario load, undo, verification.
+"""Pipelines that change the store: upload, reclassify, scenario load, undo, verification, link review.
 
 One upload is one transaction: read (in chunks) → validate → normalise → dedupe →
 classify → store. Every row read ends in one bucket, accepted, rejected or duplicate,
-and the transaction refuses to commit if the three do not add up to the rows read.
-Near-duplicates (same category, ±1 h, ≤ 500 m, another source) are kept and flagged.
-See docs/store.md for the rules and for how an upload is pipelined.
+and the transaction refuses to commit if the three do not add up to the rows read. Only
+the same source and event id (or, without an id, the same content) make a duplicate;
+look-alikes from one source and matches across sources are kept and linked
+(:mod:`geo.duplicates`). See docs/store.md for the rules and for how an upload is pipelined.
 """
 
 from __future__ import annotations
@@ -21,22 +22,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.spatial import cKDTree
 
 from geo import clock, readers
 from geo._errors import InputError, NotFoundError, StoreError
 from geo.auth import OPERATOR, Principal, require
+from geo.categories import vocabulary
 from geo.classify import PreparedScenario, classify, prepare
+from geo.duplicates import (
+    CROSS_SOURCE,
+    LINK_STATUSES,
+    LOOKALIKE,
+    MATCH_GAP_S,
+    MATCH_MAX_WINDOW_S,
+    UNREVIEWED,
+    Reports,
+    closest_per_source,
+    content_hash,
+    hash_event_ids,
+    match_pairs,
+    matchable,
+)
+from geo.filters import SEARCHED, fold
 from geo.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS, VERIFICATION_STATUSES, Scenario
-from geo.store import Store, Tx
+from geo.store import FOLDED_COLUMNS, Store, Tx
 
 Progress = Callable[[int, int | None, str], None]
 """``progress(done, total, stage)``: rows done, rows expected (``None`` if unknown), stage name."""
-
-NEAR_DUPLICATE_M = 500.0
-"""Near-duplicates are at most this far apart (meters, in the scenario's local projection)."""
-NEAR_DUPLICATE_S = 3600.0
-"""Near-duplicates are at most this far apart in time (seconds)."""
 
 
 @dataclass
@@ -52,6 +63,9 @@ class UploadSummary:
     rejected: int = 0
     duplicate: int = 0
     near_duplicates: int = 0
+    """Rows linked to another source's report of what may be the same event."""
+    lookalikes: int = 0
+    """Rows that look exactly like another report of their source under another event id."""
     new_breaches: int = 0
     warnings: list[str] = field(default_factory=list)
     status: str = "committed"
@@ -71,60 +85,6 @@ class ReclassifySummary:
 
 def _noop(done: int, total: int | None, stage: str) -> None:
     del done, total, stage
-
-
-def content_hash(frame: pd.DataFrame) -> np.ndarray:
-    r"""
-    A stable 128-bit hash of each incident's content, as 32 hex digits.
-
-    Two rows with the same source, time, place (to 1e-6 degrees), category, actor,
-    fatalities and description hash alike. The hash is BLAKE2b (16-byte digest) of the
-    UTF-8 text of these eight values joined by ``\x1f``: text as is (missing is empty),
-    ``occurred_at`` in UTC as ``YYYY-MM-DDTHH:MM:SS.ffffff``, ``lon`` and ``lat`` rounded
-    with ``numpy.round(x, 6)`` and written as Python's ``str(float)``, ``fatalities`` as
-    a whole number (missing is empty). Stored hashes depend on this definition: never
-    change it without a migration that rehashes the stored incidents.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    occurred = pd.to_datetime(frame["occurred_at"], utc=True).to_numpy(dtype="datetime64[us]")
-    stamps = np.datetime_as_string(occurred, unit="us").astype(object)
-    stamps[np.isnat(occurred)] = ""
-    fatalities = frame["fatalities"].astype("Int64")
-    counts = np.char.mod("%d", fatalities.to_numpy(dtype=np.int64, na_value=0)).astype(object)
-    counts[fatalities.isna().to_numpy()] = ""
-    parts = [
-        _arrow_text(frame["source"]),
-        pa.array(stamps, type=pa.string()),
-        pa.array(_degrees(frame["lon"]), type=pa.string()),
-        pa.array(_degrees(frame["lat"]), type=pa.string()),
-        _arrow_text(frame["category"]),
-        _arrow_text(frame["actor"]),
-        pa.array(counts, type=pa.string()),
-        _arrow_text(frame["description"]),
-    ]
-    joined = pc.binary_join_element_wise(*parts, "\x1f").cast(pa.binary())
-    blake = hashlib.blake2b
-    return np.array([blake(b, digest_size=16).hexdigest() for b in joined.to_pylist()], dtype=object)
-
-
-def _arrow_text(values: pd.Series) -> Any:
-    """A text column as an Arrow string array, missing values empty."""
-    import pyarrow as pa
-
-    if isinstance(values.dtype, pd.StringDtype):
-        return pa.array(values.fillna("").array, type=pa.string())
-    return pa.array(values.astype(object).where(values.notna(), "").astype(str).tolist(), type=pa.string())
-
-
-def _degrees(values: pd.Series) -> list[str]:
-    """``str(numpy.round(x, 6))`` for each coordinate; missing is empty."""
-    rounded = np.round(values.to_numpy(dtype=np.float64, na_value=np.nan), 6)
-    text = list(map(str, rounded.tolist()))
-    for i in np.flatnonzero(np.isnan(rounded)).tolist():
-        text[i] = ""
-    return text
 
 
 def _file_digest(source: Path | bytes) -> str:
@@ -158,41 +118,41 @@ def _zone_links(ids: np.ndarray, zones: pd.Series) -> dict[str, list[Any]]:
     return {"zone_id": names[zc_all[order]].tolist(), "incident_id": id_all[order].tolist()}
 
 
+_US = 1_000_000
+
+
 @dataclass
 class _Accepted:
-    """Where, when and what each accepted incident is, compactly: the near-duplicate search's input."""
+    """The accepted reports that can be matched across sources, compactly: the match search's input."""
 
     prep: PreparedScenario
-    ids: list[np.ndarray] = field(default_factory=list)
-    times: list[np.ndarray] = field(default_factory=list)
-    x: list[np.ndarray] = field(default_factory=list)
-    y: list[np.ndarray] = field(default_factory=list)
-    category: list[np.ndarray] = field(default_factory=list)
-    source: list[np.ndarray] = field(default_factory=list)
-    labels: dict[str, int] = field(default_factory=dict)
+    parts: list[Reports] = field(default_factory=list)
+    categories: dict[str, int] = field(default_factory=dict)
+    sources: dict[str, int] = field(default_factory=dict)
 
-    def codes(self, values: pd.Series) -> np.ndarray:
-        """Integer codes of text values, shared by every chunk (and the stored rows)."""
-        codes, uniques = pd.factorize(values.fillna(""))
-        lut = np.array([self.labels.setdefault(u, len(self.labels)) for u in uniques], dtype=np.int64)
-        return lut[codes] if len(lut) else np.zeros(len(values), dtype=np.int64)
-
-    def points(self, ids: np.ndarray, frame: pd.DataFrame) -> _Points:
-        """The compact form of incidents about to be stored."""
+    def reports(self, ids: np.ndarray, frame: pd.DataFrame) -> Reports:
+        """The matchable ones of incidents about to be stored (or stored)."""
+        if frame.empty:
+            return Reports.empty()
+        start, end = _micros(frame["occurred_from"]), _micros(frame["occurred_to"])
+        radius = _radius(frame)
+        keep = matchable(radius, start, end)
+        frame = frame[keep]
         x, y = self.project(frame)
-        return _Points(
-            ids,
-            _micros(frame["occurred_at"]),
+        return Reports(
+            np.asarray(ids, dtype=np.int64)[keep],
+            start[keep],
+            end[keep],
             x,
             y,
-            self.codes(frame["category"]),
-            self.codes(frame["source"]),
+            radius[keep],
+            _codes(self.categories, frame["category"]),
+            _codes(self.sources, frame["source"]),
         )
 
-    def add(self, points: _Points) -> None:
+    def add(self, reports: Reports) -> None:
         """Remember stored incidents."""
-        for name in _POINT_FIELDS:
-            getattr(self, name).append(getattr(points, name))
+        self.parts.append(reports)
 
     def project(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Positions in meters, in the scenario's local projection."""
@@ -202,136 +162,102 @@ class _Accepted:
         x, y = self.prep.projection.forward(lon, lat)
         return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
-    def arrays(self) -> _Points:
-        """Everything added, in time order."""
-        cat = np.concatenate
-        t = cat(self.times)
-        order = np.argsort(t, kind="stable")
-        return _Points(
-            cat(self.ids)[order], t[order], cat(self.x)[order], cat(self.y)[order],
-            cat(self.category)[order], cat(self.source)[order],
-        )  # fmt: skip
+    def arrays(self) -> Reports:
+        """Everything added, by the start of its time window."""
+        every = Reports.concat([Reports.empty(), *self.parts])
+        return every.take(np.argsort(every.start, kind="stable"))
 
 
-@dataclass
-class _Points:
-    ids: np.ndarray
-    times: np.ndarray  # microseconds since the epoch, UTC
-    x: np.ndarray  # meters, in the scenario's local projection
-    y: np.ndarray
-    category: np.ndarray
-    source: np.ndarray
-
-    def take(self, which: slice | np.ndarray) -> _Points:
-        return _Points(*(getattr(self, f)[which] for f in _POINT_FIELDS))
-
-    def __len__(self) -> int:
-        return len(self.ids)
+def _codes(labels: dict[str, int], values: pd.Series) -> np.ndarray:
+    """Integer codes of text values, shared by every chunk (and the stored rows)."""
+    codes, uniques = pd.factorize(values.astype(object).fillna(""))
+    lut = np.array([labels.setdefault(str(u), len(labels)) for u in uniques], dtype=np.int64)
+    return lut[codes] if len(lut) else np.zeros(len(values), dtype=np.int64)
 
 
-_POINT_FIELDS = ("ids", "times", "x", "y", "category", "source")
-_NEAR_WINDOW = 250_000
-"""New incidents searched for near-duplicates at a time (bounds the search's memory)."""
+def _radius(frame: pd.DataFrame) -> np.ndarray:
+    """Each incident's location uncertainty (meters): its own, else its precision's default."""
+    defaults = vocabulary().uncertainty_m
+    codes, precisions = pd.factorize(frame["location_precision"].astype(object).fillna(""))
+    lut = np.array([defaults.get(p, defaults["region"]) for p in precisions] + [defaults["region"]])
+    radius = lut[codes]  # code -1 (missing) picks the last: the coarsest
+    given = frame["location_uncertainty_m"].to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.where(np.isfinite(given) & (given >= 0), given, radius)
+
+
+_MATCH_WINDOW = 250_000
+"""New incidents searched for cross-source matches at a time (bounds the search's memory)."""
 
 
 def _micros(values: pd.Series) -> np.ndarray:
     return pd.to_datetime(values, utc=True).to_numpy(dtype="datetime64[us]").view(np.int64)
 
 
-def _stored_near(tx: Tx, times: np.ndarray, pad: int, before_id: int, acc: _Accepted) -> _Points:
-    """Stored incidents older than ``before_id`` within ``pad`` microseconds of sorted ``times``."""
-    gap = np.flatnonzero(np.diff(times) > 2 * pad)
-    lo = times[np.concatenate(([0], gap + 1))] - pad
-    hi = times[np.concatenate((gap, [len(times) - 1]))] + pad
+def _stored_near(tx: Tx, starts: np.ndarray, pad: int, before_id: int, acc: _Accepted) -> Reports:
+    """Stored incidents older than ``before_id`` starting within ``pad`` µs of ``starts`` (sorted)."""
+    gap = np.flatnonzero(np.diff(starts) > 2 * pad)
+    lo = starts[np.concatenate(([0], gap + 1))] - pad
+    hi = starts[np.concatenate((gap, [len(starts) - 1]))] + pad
     store = tx.store
     tx.execute(f"CREATE TEMP TABLE IF NOT EXISTS near_windows (lo {store.time_type}, hi {store.time_type})")
     tx.execute("DELETE FROM near_windows")
+    # occurred_at lies in the window, which is at most MATCH_MAX_WINDOW_S long: search it that much wider.
+    longest = int(MATCH_MAX_WINDOW_S) * _US
     tx.insert_columns(
         "near_windows",
         {
             "lo": store.encode_times(pd.Series(pd.to_datetime(lo, unit="us", utc=True))).tolist(),
-            "hi": store.encode_times(pd.Series(pd.to_datetime(hi, unit="us", utc=True))).tolist(),
+            "hi": store.encode_times(pd.Series(pd.to_datetime(hi + longest, unit="us", utc=True))).tolist(),
         },
     )
     old = tx.frame(
-        "SELECT i.incident_id, i.source, i.category, i.occurred_at, i.lon, i.lat "
+        "SELECT i.incident_id, i.source, i.category, i.occurred_from, i.occurred_to, i.lon, i.lat, "
+        "i.location_precision, i.location_uncertainty_m "
         "FROM near_windows w CROSS JOIN incidents i "
         "WHERE i.occurred_at >= w.lo AND i.occurred_at <= w.hi AND i.incident_id < ?",
         (int(before_id),),
     )
-    x, y = acc.project(old)
-    return _Points(
-        old["incident_id"].to_numpy(dtype=np.int64),
-        _micros(old["occurred_at"]) if len(old) else np.zeros(0, dtype=np.int64),
-        x,
-        y,
-        acc.codes(old["category"]),
-        acc.codes(old["source"]),
-    )
+    old = old.drop_duplicates("incident_id")  # windows may overlap once widened
+    reports = acc.reports(old["incident_id"].to_numpy(dtype=np.int64), old)
+    span = np.searchsorted(lo, reports.start, side="right") - 1  # the spans are sorted and apart
+    inside = (span >= 0) & (reports.start <= hi[np.maximum(span, 0)])
+    return reports.take(inside)
 
 
-def _near_duplicates(tx: Tx, acc: _Accepted, first_id: int) -> tuple[np.ndarray, np.ndarray]:
+def _cross_source_links(
+    tx: Tx, acc: _Accepted, first_id: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """
-    Each new incident with an earlier one from another source: same category, ±1 h, ≤ 500 m.
+    Each new incident's closest match from each other source, among earlier incidents.
 
-    Returns the new incidents' ids and, for each, the lowest such earlier id. Earlier
-    means a lower incident id: stored before, or read before in this upload. New incidents
-    are searched a window at a time (in time order), with the stored and new incidents
-    within an hour of the window.
+    Returns the new incidents' ids, their matches' ids, the distances (meters) and the
+    gaps in time (seconds). Earlier means a lower incident id: stored before, or read
+    before in this upload. New incidents are searched a window at a time (in time order),
+    with the stored and new incidents whose windows start close enough to match them.
     """
     new = acc.arrays()
-    pad = int(NEAR_DUPLICATE_S * 1_000_000)
-    found_ids: list[np.ndarray] = []
-    found_other: list[np.ndarray] = []
-    for lo in range(0, len(new), _NEAR_WINDOW):
-        hi = min(lo + _NEAR_WINDOW, len(new))
-        a = int(np.searchsorted(new.times, new.times[lo] - pad, side="left"))
-        b = int(np.searchsorted(new.times, new.times[hi - 1] + pad, side="right"))
+    pad = int(MATCH_GAP_S + MATCH_MAX_WINDOW_S) * _US
+    found: list[tuple[np.ndarray, ...]] = []
+    for lo in range(0, len(new), _MATCH_WINDOW):
+        hi = min(lo + _MATCH_WINDOW, len(new))
+        a = int(np.searchsorted(new.start, new.start[lo] - pad, side="left"))
+        b = int(np.searchsorted(new.start, new.start[hi - 1] + pad, side="right"))
         pool = new.take(slice(a, b))
         offset = lo - a  # where the window's rows start in the pool
         if first_id > 1:
-            old = _stored_near(tx, new.times[lo:hi], pad, first_id, acc)
-            pool = _Points(*(np.concatenate((getattr(old, f), getattr(pool, f))) for f in _POINT_FIELDS))
+            old = _stored_near(tx, new.start[lo:hi], pad, first_id, acc)
+            pool = Reports.concat([old, pool])
             offset += len(old)
-        later, earlier = _close_pairs(pool)
+        i, j, distance, gap = match_pairs(pool, list(acc.categories))  # stored rows may add categories
+        later = np.where(pool.ids[i] > pool.ids[j], i, j)
+        earlier = np.where(later == i, j, i)
         mine = (later >= offset) & (later < offset + hi - lo)
-        later, other = later[mine], pool.ids[earlier[mine]]
-        if len(later):
-            order = np.lexsort((other, later))
-            later, other = later[order], other[order]
-            first = np.unique(later, return_index=True)[1]
-            found_ids.append(pool.ids[later[first]])
-            found_other.append(other[first])
-    if not found_ids:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return np.concatenate(found_ids), np.concatenate(found_other)
-
-
-def _close_pairs(pool: _Points) -> tuple[np.ndarray, np.ndarray]:
-    """
-    Positions (later, earlier) of near-duplicate pairs in ``pool``.
-
-    Same category, from different sources, at most 500 m and 1 h apart; ``earlier`` has
-    the lower incident id.
-    """
-    if len(pool) < 2:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    per_us = NEAR_DUPLICATE_M / (NEAR_DUPLICATE_S * 1_000_000)  # 1 h counts as 500 m
-    origin = int(pool.times.min())
-    # Categories sit 1e9 m apart, so only the same category can be within reach.
-    points = np.column_stack([pool.x, pool.y, (pool.times - origin) * per_us, pool.category * 1e9])
-    reach = NEAR_DUPLICATE_M * np.sqrt(2.0) * (1 + 1e-9) + 1e-6
-    pairs = cKDTree(points).query_pairs(reach, output_type="ndarray").astype(np.int64)
-    i, j = pairs[:, 0], pairs[:, 1]
-    keep = (
-        (pool.source[i] != pool.source[j])
-        & (pool.category[i] == pool.category[j])
-        & (np.hypot(pool.x[i] - pool.x[j], pool.y[i] - pool.y[j]) <= NEAR_DUPLICATE_M)
-        & (np.abs(pool.times[i] - pool.times[j]) <= int(NEAR_DUPLICATE_S * 1_000_000))
-    )
-    i, j = i[keep], j[keep]
-    swap = pool.ids[i] < pool.ids[j]
-    return np.where(swap, j, i), np.where(swap, i, j)
+        later, earlier, distance, gap = later[mine], earlier[mine], distance[mine], gap[mine]
+        keep = closest_per_source(pool.ids[later], pool.ids[earlier], pool.source[earlier], distance, gap)
+        found.append((pool.ids[later[keep]], pool.ids[earlier[keep]], distance[keep], gap[keep]))
+    if not found:
+        return (np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0),) * 2  # type: ignore[return-value]
+    return tuple(np.concatenate([f[k] for f in found]) for k in range(4))  # type: ignore[return-value]
 
 
 def _require_scenario(store: Store) -> Scenario:
@@ -510,7 +436,8 @@ def _upload(
         finally:
             pipeline.drain()  # on an error, let the worker finish before the rollback
         if summary.accepted:
-            _flag_near_duplicates(tx, _near_duplicates(tx, pipeline.accepted, first_id), summary)
+            cross = _cross_source_links(tx, pipeline.accepted, first_id)
+            _flag_links(tx, pipeline.lookalikes, cross, summary)
         if summary.accepted + summary.rejected + summary.duplicate != summary.rows_read:
             msg = (
                 f"{name}: internal error: accepted {summary.accepted} + rejected {summary.rejected} + "
@@ -531,7 +458,8 @@ class _Pipeline:
         self.tx, self.prep, self.summary, self.stamp = tx, prep, summary, stamp
         self.next_id = first_id
         self.accepted = _Accepted(prep)
-        self.moving: tuple[Future[int], _Staged] | None = None
+        self.lookalikes: list[tuple[np.ndarray, np.ndarray]] = []
+        self.moving: tuple[Future[_Moved], _Staged] | None = None
         self.screen = first_id > 1  # screen chunks while duplicates are likely: the store holds rows
         _create_stage(tx)
 
@@ -567,7 +495,7 @@ class _Pipeline:
         """Account for the chunk that is moving, once it has moved."""
         if self.moving is not None:
             moving, self.moving = self.moving, None
-            duplicates = _settle(self.tx, moving, self.summary, self.accepted)
+            duplicates = _settle(self.tx, moving, self.summary, self.accepted, self.lookalikes)
             self.screen = duplicates * 2 > len(moving[1].ids)
             progress(self.summary.rows_read, None, "stored")
 
@@ -599,6 +527,7 @@ def _record_batch(
                     "rejected": summary.rejected,
                     "duplicate": summary.duplicate,
                     "near_duplicates": summary.near_duplicates,
+                    "lookalikes": summary.lookalikes,
                     "new_breaches": summary.new_breaches,
                     "warnings": json.dumps(summary.warnings[:1000]),
                     "status": "committed",
@@ -623,7 +552,7 @@ def _record_batch(
     )
 
 
-_UPLOAD_CONSTANTS = {"batch_id": "?", "ingested_at": "?", "near_duplicate_of": "NULL"}
+_UPLOAD_CONSTANTS = {"batch_id": "?", "ingested_at": "?"}
 """Stored columns that are the same for every row of an upload: bound once, not staged."""
 
 
@@ -637,7 +566,7 @@ class _Staged:
     ids: np.ndarray
     columns: dict[str, list[Any]]
     links: dict[str, list[Any]]
-    points: _Points
+    reports: Reports
 
     @classmethod
     def prepare(
@@ -652,15 +581,15 @@ class _Staged:
         """Classify and encode a chunk's hashed rows (no database work)."""
         ids = np.arange(first_id, first_id + len(frame), dtype=np.int64)
         if frame.empty:
-            return cls(chunk, frame, pd.DataFrame(), ids, {}, {}, accepted.points(ids, frame))
+            return cls(chunk, frame, pd.DataFrame(), ids, {}, {}, accepted.reports(ids, frame))
         verdicts = classify(frame, prep)
         columns = {
             "incident_id": ids.tolist(),
-            **encode(frame[[*INCIDENT_COLUMNS, "content_hash"]]),
+            **encode(frame[[*INCIDENT_COLUMNS, "content_hash", *FOLDED_COLUMNS]]),
             **encode(verdicts[list(CLASSIFICATION_COLUMNS)]),
         }
         links = _zone_links(ids, verdicts["zones"])
-        return cls(chunk, frame, verdicts, ids, columns, links, accepted.points(ids, frame))
+        return cls(chunk, frame, verdicts, ids, columns, links, accepted.reports(ids, frame))
 
     def stage(self, tx: Tx) -> None:
         """Replace the staging tables' rows with this chunk's (then drop the encoded copy)."""
@@ -672,35 +601,38 @@ class _Staged:
 
 
 def _hashed(frame: pd.DataFrame) -> pd.DataFrame:
-    """The rows with their content hash; a missing event id becomes ``sha:`` and the hash's start."""
+    """
+    The rows with their content hash and folded search text.
+
+    A row without an event id is keyed by its content instead: ``sha:`` and the start of
+    its hash (:func:`geo.duplicates.hash_event_ids`).
+    """
     frame = frame.reset_index(drop=True)
     if frame.empty:
-        return frame
+        return frame.assign(**{c: pd.Series(dtype=str) for c in ("content_hash", *FOLDED_COLUMNS)})
     frame["content_hash"] = content_hash(frame)
-    missing_id = frame["source_event_id"].fillna("") == ""
-    frame.loc[missing_id, "source_event_id"] = "sha:" + frame.loc[missing_id, "content_hash"].str[:20]
+    missing_id = (frame["source_event_id"].fillna("") == "").to_numpy()
+    if missing_id.any():
+        frame.loc[missing_id, "source_event_id"] = hash_event_ids(frame.loc[missing_id, "content_hash"])
+    for column in SEARCHED:
+        frame[f"{column}_folded"] = fold(frame[column])
     return frame
 
 
 def _stored_duplicates(tx: Tx, frame: pd.DataFrame) -> np.ndarray:
-    """Positions of rows whose key or content hash is already stored (or written in ``tx``)."""
+    """Positions of rows whose source and event id are already stored (or written in ``tx``)."""
     if frame.empty:
         return np.zeros(0, dtype=np.int64)
     tx.execute("DELETE FROM stage_keys")
-    keys = tx.store.encode(frame[["source", "source_event_id", "content_hash"]])
+    keys = tx.store.encode(frame[["source", "source_event_id"]])
     tx.insert_columns("stage_keys", {"pos": list(range(len(frame))), **keys})
     tx.store.analyze(tx, "stage_keys")
-    hits: list[int] = []
-    for match in (
-        "i.content_hash = k.content_hash",
-        "i.source = k.source AND i.source_event_id = k.source_event_id",
-    ):
-        # CROSS JOIN keeps the keys as the outer loop in SQLite: one index probe each.
-        rows = tx.execute(f"SELECT k.pos FROM stage_keys k CROSS JOIN incidents i WHERE {match}")
-        hits += [row[0] for row in rows.fetchall()]
-        if len(hits) == len(frame):  # all already found by content (a re-upload): done
-            break
-    return np.unique(np.asarray(hits, dtype=np.int64))
+    # CROSS JOIN keeps the keys as the outer loop in SQLite: one index probe each.
+    rows = tx.execute(
+        "SELECT k.pos FROM stage_keys k CROSS JOIN incidents i "
+        "WHERE i.source = k.source AND i.source_event_id = k.source_event_id"
+    )
+    return np.unique(np.asarray([row[0] for row in rows.fetchall()], dtype=np.int64))
 
 
 def _create_stage(tx: Tx) -> None:
@@ -710,12 +642,22 @@ def _create_stage(tx: Tx) -> None:
     tx.execute("CREATE TEMP TABLE IF NOT EXISTS stage_zones (zone_id TEXT, incident_id BIGINT)")
     tx.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS stage_keys (pos {tx.store.key_type}, source TEXT, "
-        "source_event_id TEXT, content_hash TEXT)"
+        "source_event_id TEXT)"
     )
 
 
-def _move_staged(tx: Tx, ids: np.ndarray, batch_id: int, ingested_at: Any) -> int:
-    """Move the staged chunk into the store; duplicates stay out. Returns how many went in."""
+_Moved = tuple[int, np.ndarray, np.ndarray]
+"""How many rows of a chunk went in, and its look-alike pairs (later id, earlier id)."""
+
+
+def _move_staged(tx: Tx, ids: np.ndarray, batch_id: int, ingested_at: Any) -> _Moved:
+    """
+    Move the staged chunk into the store; duplicates stay out.
+
+    Then find, for each staged row, the lowest stored id with the same content hash (a
+    look-alike: the hash holds the source). Rows found to be duplicates are in the answer
+    too; the caller leaves them out.
+    """
     picked = ", ".join(_UPLOAD_CONSTANTS.get(c, c) for c in _STORED)
     moved = tx.execute(
         f"INSERT INTO incidents ({', '.join(_STORED)}) SELECT {picked} FROM stage_incidents "
@@ -733,14 +675,26 @@ def _move_staged(tx: Tx, ids: np.ndarray, batch_id: int, ingested_at: Any) -> in
             "AND i.incident_id >= ? AND i.incident_id <= ?)",
             (int(ids[0]), int(ids[-1])),
         )
-    return int(moved)
+    # CROSS JOIN keeps the staged rows as the outer loop in SQLite: one index probe each.
+    alike = tx.execute(
+        "SELECT s.incident_id, MIN(i.incident_id) FROM stage_incidents s CROSS JOIN incidents i "
+        "WHERE i.content_hash = s.content_hash AND i.incident_id < s.incident_id GROUP BY s.incident_id"
+    ).fetchall()
+    pairs = np.asarray(alike, dtype=np.int64).reshape(-1, 2)
+    return int(moved), pairs[:, 0], pairs[:, 1]
 
 
-def _settle(tx: Tx, moving: tuple[Future[int], _Staged], summary: UploadSummary, accepted: _Accepted) -> int:
+def _settle(
+    tx: Tx,
+    moving: tuple[Future[_Moved], _Staged],
+    summary: UploadSummary,
+    accepted: _Accepted,
+    lookalikes: list[tuple[np.ndarray, np.ndarray]],
+) -> int:
     """Wait for a chunk's move, then sort its rows into accepted and duplicate; how many were duplicates."""
     future, staged = moving
-    frame, verdicts, ids, points = staged.frame, staged.cls["verdict"], staged.ids, staged.points
-    moved = future.result()
+    frame, verdicts, ids, reports = staged.frame, staged.cls["verdict"], staged.ids, staged.reports
+    moved, later, earlier = future.result()
     if moved != len(ids):  # some were duplicates: which ids went in?
         bounds = (int(ids[0]), int(ids[-1]))
         rows = tx.execute(
@@ -748,11 +702,15 @@ def _settle(tx: Tx, moving: tuple[Future[int], _Staged], summary: UploadSummary,
         )
         kept = np.isin(ids, np.array([r[0] for r in rows.fetchall()], dtype=np.int64))
         summary.duplicate += int((~kept).sum())
-        frame, verdicts, ids, points = frame[kept], verdicts[kept], ids[kept], points.take(kept)
+        frame, verdicts, ids = frame[kept], verdicts[kept], ids[kept]
+        reports = reports.take(np.isin(reports.ids, ids))
+        went_in = np.isin(later, ids)
+        later, earlier = later[went_in], earlier[went_in]
     summary.accepted += len(ids)
     summary.new_breaches += int((verdicts == "breach").sum())
     summary.warnings += _kept_warnings(staged.chunk, frame)
-    accepted.add(points)
+    accepted.add(reports)
+    lookalikes.append((later, earlier))
     return len(staged.ids) - moved
 
 
@@ -765,23 +723,45 @@ def _kept_warnings(chunk: Any, kept: pd.DataFrame) -> list[str]:
     return [w for w, line in zip(chunk.warnings, lines, strict=True) if line in keep]
 
 
-def _flag_near_duplicates(tx: Tx, pairs: tuple[np.ndarray, np.ndarray], summary: UploadSummary) -> None:
-    ids, others = pairs
-    summary.near_duplicates = len(ids)
-    if not len(ids):
+def _flag_links(
+    tx: Tx,
+    lookalikes: list[tuple[np.ndarray, np.ndarray]],
+    cross: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    summary: UploadSummary,
+) -> None:
+    """Store the upload's new links (look-alikes and cross-source matches) and regroup; count and warn."""
+    same_later = np.concatenate([np.zeros(0, dtype=np.int64), *(p[0] for p in lookalikes)])
+    same_earlier = np.concatenate([np.zeros(0, dtype=np.int64), *(p[1] for p in lookalikes)])
+    later, earlier, distance, gap = cross
+    summary.lookalikes = len(same_later)  # one link per look-alike: to the lowest id alike
+    summary.near_duplicates = len(np.unique(later))
+    if not len(same_later) and not len(later):
         return
-    tx.execute("CREATE TEMP TABLE IF NOT EXISTS near_pairs (incident_id BIGINT PRIMARY KEY, other BIGINT)")
-    tx.execute("DELETE FROM near_pairs")
-    tx.insert_columns("near_pairs", {"incident_id": ids.tolist(), "other": others.tolist()})
-    tx.execute(
-        "UPDATE incidents SET near_duplicate_of = "
-        "(SELECT n.other FROM near_pairs n WHERE n.incident_id = incidents.incident_id) "
-        "WHERE incident_id IN (SELECT incident_id FROM near_pairs)"
+    n_same = len(same_later)
+    tx.insert_columns(
+        "incident_links",
+        {
+            "incident_id": np.concatenate([same_later, later]).tolist(),
+            "other_id": np.concatenate([same_earlier, earlier]).tolist(),
+            "kind": [LOOKALIKE] * n_same + [CROSS_SOURCE] * len(later),
+            "status": [UNREVIEWED] * (n_same + len(later)),
+            "distance_m": [0.0] * n_same + distance.tolist(),
+            "gap_s": [0.0] * n_same + gap.tolist(),
+            "batch_id": [summary.batch_id] * (n_same + len(later)),
+        },
     )
-    summary.warnings.append(
-        f"{len(ids)} incident(s) look like near-duplicates of another source's "
-        "reports (same category, within 1 h and 500 m); kept and flagged"
-    )
+    tx.store.regroup(tx)
+    if summary.lookalikes:
+        summary.warnings.append(
+            f"{summary.lookalikes} incident(s) look exactly like another report from the same source "
+            "under another event id; kept as separate events and flagged for review"
+        )
+    if summary.near_duplicates:
+        summary.warnings.append(
+            f"{summary.near_duplicates} incident(s) may be another source's report of the same event "
+            "(compatible category, times within 1 h, within 500 m plus both location uncertainties); "
+            "kept, linked, and counted once"
+        )
 
 
 _STORED = (
@@ -790,8 +770,8 @@ _STORED = (
     "content_hash",
     "batch_id",
     "ingested_at",
-    "near_duplicate_of",
     *CLASSIFICATION_COLUMNS,
+    *FOLDED_COLUMNS,
 )
 
 _CLASSIFY_INPUT = (
@@ -945,11 +925,12 @@ def delete_batch(store: Store, batch_id: int, *, actor: Principal | None = OPERA
             "(SELECT incident_id FROM incidents WHERE batch_id = ?)",
             (batch_id,),
         )
-        tx.execute(
-            "UPDATE incidents SET near_duplicate_of = NULL WHERE near_duplicate_of IN "
-            "(SELECT incident_id FROM incidents WHERE batch_id = ?)",
-            (batch_id,),
-        )
+        mine = "IN (SELECT incident_id FROM incidents WHERE batch_id = ?)"
+        unlinked = tx.execute(
+            f"DELETE FROM incident_links WHERE incident_id {mine} OR other_id {mine}", (batch_id, batch_id)
+        ).rowcount
+        if unlinked:
+            store.regroup(tx)
         tx.execute("DELETE FROM incidents WHERE batch_id = ?", (batch_id,))
         tx.execute("UPDATE batches SET status = 'deleted' WHERE batch_id = ?", (batch_id,))
         tx.audit(
@@ -999,3 +980,70 @@ def set_verification(
             {"verification": status, "note": note},
         )
         tx.touch(rewrite=True)
+
+
+def set_link_status(
+    store: Store,
+    incident_id: int,
+    other_id: int,
+    status: str,
+    *,
+    actor: Principal = OPERATOR,
+    note: str = "",
+) -> None:
+    """
+    Review a link between two reports: ``same_event``, ``different_events`` or back to ``unreviewed``.
+
+    The link records who reviewed it and when, the audit log keeps every change, and the
+    groups that counts of incidents count once follow at once (:func:`geo.duplicates.groups`).
+
+    Parameters
+    ----------
+    store
+        The store.
+    incident_id, other_id
+        The two linked incidents, in either order.
+    status
+        One of :data:`geo.duplicates.LINK_STATUSES`.
+    actor
+        Who reviews (needs the ``verify`` permission).
+    note
+        Why, in a sentence.
+    """
+    require(actor, "verify")
+    if status not in LINK_STATUSES:
+        msg = f"status: must be one of {', '.join(LINK_STATUSES)}, got {status!r}"
+        raise InputError(msg)
+    later, earlier = max(int(incident_id), int(other_id)), min(int(incident_id), int(other_id))
+    with store.write() as tx:
+        store.lock_for_ingest(tx)
+        old = tx.scalar(
+            "SELECT status FROM incident_links WHERE incident_id = ? AND other_id = ?", (later, earlier)
+        )
+        if old is None:
+            msg = f"incidents {earlier} and {later}: not linked"
+            raise NotFoundError(msg)
+        if old == status:
+            return
+        reviewed = status != UNREVIEWED
+        tx.execute(
+            "UPDATE incident_links SET status = ?, reviewed_by = ?, reviewed_at = ?, note = ? "
+            "WHERE incident_id = ? AND other_id = ?",
+            (
+                status,
+                actor.name if reviewed else "",
+                store.encode_times(pd.Series([clock.now()]))[0] if reviewed else None,
+                note,
+                later,
+                earlier,
+            ),
+        )
+        store.regroup(tx)
+        tx.audit(
+            actor,
+            "link_review",
+            f"incidents {earlier} and {later}",
+            {"status": old},
+            {"status": status, "note": note},
+        )
+        tx.touch(rewrite=False)

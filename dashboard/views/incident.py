@@ -1,12 +1,14 @@
-"""One incident's full story, and its verification status (analysts can change it)."""
+"""One incident's full story, its possible duplicates, and its verification (analysts can change it)."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import common
 from geo import InputError, NotFoundError, PermissionDeniedError, StoreError
 from geo.categories import vocabulary
+from geo.duplicates import CROSS_SOURCE, DIFFERENT_EVENTS, SAME_EVENT, UNREVIEWED, count_events
 from geo.ingest import set_verification
 from geo.model import VERIFICATION_STATUSES
 
@@ -81,13 +83,6 @@ with right:
     st.markdown(f"**Verification** {common.md(row['verification'])}")
     fatalities = common.number(row["fatalities"])
     st.markdown(f"**Fatalities** {'—' if fatalities is None else f'{fatalities:,.0f}'}")
-    duplicate = common.number(row["near_duplicate_of"])
-    if duplicate is not None:
-        st.page_link(
-            "views/incident.py",
-            label=f"Possible duplicate of incident {duplicate:.0f} (another source)",
-            query_params={"id": f"{duplicate:.0f}"},
-        )
     reason = common.text(row["verdict_reason"], "")
     if reason:
         st.markdown(f"**Why not a definite breach** {common.md(reason)}")
@@ -100,6 +95,45 @@ for rule_id in [r for r in common.text(row["rules"], "").split(";") if r]:
             f"Rule **{common.md(rule.id)}** ({rule.severity}) in "
             f"{common.md(zones.get(rule.zone, rule.zone))}: "
             f"{common.md(rule.text)}"
+        )
+
+linked = store.linked(incident_id)
+if len(linked):
+    st.subheader("Possible duplicates")
+    group = store.group_of(incident_id)
+    if len(group) > 1:
+        others = ", ".join(str(i) for i in group["incident_id"] if i != incident_id)
+        events = count_events(group)
+        st.caption(
+            f"Where pages count incidents, this report and incident(s) {others} count as {events:,} "
+            f"incident{'s' if events != 1 else ''}: linked reports of one event count once."
+        )
+    labels = vocabulary().labels
+    for link in linked.itertuples():
+        if link.kind == CROSS_SOURCE:
+            distance, gap = common.number(link.distance_m), common.number(link.gap_s)
+            how = "another source's report" + (f", {distance:,.0f} m away" if distance is not None else "")
+            if gap is not None:
+                how += ", times overlap" if gap == 0 else f", {gap / 60:,.0f} min apart"
+        else:
+            how = "the same source and content under another event id (a separate event unless confirmed)"
+        by = common.text(link.reviewed_by, "someone")
+        when = f" on {link.reviewed_at:%Y-%m-%d}" if not pd.isna(link.reviewed_at) else ""
+        review = {
+            UNREVIEWED: "not reviewed",
+            SAME_EVENT: f"confirmed the same event by {by}{when}",
+            DIFFERENT_EVENTS: f"found to be different events by {by}{when}",
+        }.get(link.status, str(link.status))
+        category = labels.get(str(link.category), str(link.category))
+        st.page_link(
+            "views/incident.py",
+            label=(
+                f"Incident {link.other_id} · {common.md(link.source)} event "
+                f"{common.md(link.source_event_id)} · {link.occurred_at:%Y-%m-%d %H:%M} UTC · "
+                f"{common.md(category)} · {common.md(how)} · {common.md(review)}"
+            ),
+            icon=":material/content_copy:",
+            query_params={"id": str(link.other_id)},
         )
 
 st.subheader("Verification")

@@ -15,6 +15,7 @@ from dashboard import common
 from geo import clock
 from geo.cache import Snapshot
 from geo.categories import vocabulary
+from geo.duplicates import distinct_events
 from geo.filters import Filters
 from geo.model import Scenario
 from geo.render.webmap import DEFAULT_MAX_MARKERS, base_map, incident_layers
@@ -48,9 +49,13 @@ def full_rows(s: Store, view: pd.DataFrame) -> pd.DataFrame:
 
 
 def kpi_strip(snap: Snapshot, view_filters: Filters, s: Scenario) -> None:
-    """Breaches per party in the last 24 h and 7 days (the other filters apply, not the window)."""
+    """Breaches per party in the last 24 h and 7 days (the other filters apply, not the window).
+
+    Linked reports of one breach count once (``geo.duplicates.distinct_events``, among the breaches).
+    """
     now = pd.Timestamp(clock.now())
-    table = kpis(common.apply(view_filters.with_(since=None, until=None), snap), as_of=now, by="party")
+    matching = common.apply(view_filters.with_(since=None, until=None), snap)
+    table = kpis(distinct_events(matching[matching["verdict"] == "breach"]), as_of=now, by="party")
     narrowed = view_filters.with_(since=None, until=None) != type(view_filters)()
     cols = st.columns(max(len(s.parties), 1) * 2)
     for i, party in enumerate(s.parties):
@@ -83,7 +88,7 @@ def live() -> None:
     kpi_strip(current, now_filters, scen)
     new = 0 if previous is None else int((view["ingested_at"] > previous).sum())
     st.caption(
-        f"{common.data_as_of(current)} · **{len(view):,} incidents match** · "
+        f"{common.data_as_of(current)} · {common.how_many(view, 'match', bold=True)} · "
         + (f"**{new:,} new since the last refresh** (ringed in cyan)" if new else "no new incidents")
         + f" · {common.describe(now_filters)}"
     )
@@ -98,7 +103,7 @@ def live() -> None:
         use_container_width=True,
     )
     breaches = (
-        view[view["verdict"] == "breach"]
+        distinct_events(view[view["verdict"] == "breach"])
         .sort_values(["occurred_at", "incident_id"], ascending=False)
         .head(10)
     )

@@ -10,13 +10,14 @@ import os
 from pathlib import Path
 
 from geo._errors import StoreError
-from geo.store._base import COMPACT_COLUMNS, INCIDENT_COLUMNS_STORED, Batch, Store, Tx
+from geo.store._base import COMPACT_COLUMNS, FOLDED_COLUMNS, INCIDENT_COLUMNS_STORED, Batch, Store, Tx
 from geo.store._schema import SCHEMA_VERSION
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "var" / "truceline.db"
 
 __all__ = [
     "COMPACT_COLUMNS",
+    "FOLDED_COLUMNS",
     "INCIDENT_COLUMNS_STORED",
     "SCHEMA_VERSION",
     "Batch",

@@ -23,7 +23,8 @@ import shapely
 from geo import clock
 from geo._errors import NotFoundError, StoreError
 from geo.auth import Principal
-from geo.filters import Filters
+from geo.duplicates import groups
+from geo.filters import SEARCHED, Filters
 from geo.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS, Line, Party, Rule, Scenario, Zone
 from geo.store._schema import DIALECT_WORDS, SCHEMA_VERSION, migration_sql, statements
 
@@ -33,10 +34,21 @@ INCIDENT_COLUMNS_STORED: tuple[str, ...] = (
     "content_hash",
     "batch_id",
     "ingested_at",
-    "near_duplicate_of",
     *CLASSIFICATION_COLUMNS,
+    "duplicate_group",
 )
-"""Every column of the ``incidents`` table, in order."""
+"""The columns of an incident view, in order: every stored column but the folded search text,
+and ``duplicate_group`` (the lowest incident id of the linked group a report is counted in, or
+its own id)."""
+FOLDED_COLUMNS: tuple[str, ...] = tuple(f"{c}_folded" for c in SEARCHED)
+"""Case-folded copies of the searched text, for the text filter (not part of incident views)."""
+_COMPUTED = {
+    "duplicate_group": (
+        "COALESCE((SELECT g.group_id FROM incident_groups g WHERE g.incident_id = incidents.incident_id), "
+        "incidents.incident_id) AS duplicate_group"
+    ),
+}
+"""View columns that are not stored in ``incidents``, as SQL."""
 TIME_COLUMNS = frozenset(
     {
         "occurred_at",
@@ -47,6 +59,7 @@ TIME_COLUMNS = frozenset(
         "finished_at",
         "at",
         "created_at",
+        "reviewed_at",
     }
 )
 COMPACT_COLUMNS: tuple[str, ...] = (
@@ -74,20 +87,24 @@ _INT_COLUMNS = frozenset(
     {
         "incident_id",
         "batch_id",
-        "near_duplicate_of",
+        "other_id",
+        "group_id",
+        "unit_id",
+        "duplicate_group",
         "fatalities",
         "rows_read",
         "accepted",
         "rejected",
         "duplicate",
         "near_duplicates",
+        "lookalikes",
         "new_breaches",
         "line_no",
         "entry_id",
         "pos",
     }
 )
-_FLOAT_COLUMNS = frozenset({"lon", "lat", "location_uncertainty_m", "distance_m"})
+_FLOAT_COLUMNS = frozenset({"lon", "lat", "location_uncertainty_m", "distance_m", "gap_s"})
 
 
 @dataclass(frozen=True)
@@ -111,6 +128,8 @@ class Batch:
     status: str = "committed"
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    lookalikes: int = 0
+    """Rows flagged as look-alikes of another report of their source under another id."""
 
 
 def _to_us(values: pd.Series) -> np.ndarray:
@@ -322,6 +341,10 @@ class Store(ABC):
         """SQL for a WKB geometry parameter."""
         return "?"
 
+    def contains(self, column: str) -> str:
+        """SQL that is true when the text parameter occurs in ``column``, as it is (no wildcards)."""
+        return f"instr({column}, ?) > 0"
+
     def geom_select(self, column: str) -> str:
         """SQL that selects a geometry column as WKB."""
         return column
@@ -447,9 +470,13 @@ class Store(ABC):
                 self.lock_for_ingest(tx)
                 current = self._version(tx)  # again, under the lock: another process may have migrated
                 self._check_version(current)
+                from geo.store._migrate import DATA_STEPS
+
                 for version in range(current + 1, SCHEMA_VERSION + 1):
                     for stmt in statements(migration_sql(self.dialect, version)):
                         tx.execute(stmt)
+                    if version in DATA_STEPS:
+                        DATA_STEPS[version](tx)
                     if version == 1:
                         tx.meta_set("generation", "0")
                     tx.meta_set("schema_version", str(version))
@@ -675,9 +702,8 @@ class Store(ABC):
             clauses.append("lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?")
             params += [s, n, w, e]
         if filters.text:
-            clauses.append("(LOWER(description) LIKE ? OR LOWER(actor) LIKE ?)")
-            needle = "%" + filters.text.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
-            params += [needle, needle]
+            clauses.append("(" + " OR ".join(self.contains(c) for c in FOLDED_COLUMNS) + ")")
+            params += [filters.text.casefold()] * len(FOLDED_COLUMNS)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def query(
@@ -708,7 +734,7 @@ class Store(ABC):
             An incident view.
         """
         where, params = self._where(filters or Filters())
-        cols = ", ".join(columns or INCIDENT_COLUMNS_STORED)
+        cols = ", ".join(_COMPUTED.get(c, c) for c in columns or INCIDENT_COLUMNS_STORED)
         sql = f"SELECT {cols} FROM incidents{where} ORDER BY {order}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
@@ -724,12 +750,13 @@ class Store(ABC):
         ids = [int(i) for i in ids]
         if not ids:
             return self.query(limit=0)
+        cols = ", ".join(_COMPUTED.get(c, c) for c in INCIDENT_COLUMNS_STORED)
+        sql = f"SELECT {cols} FROM incidents WHERE incident_id IN "
         parts = [
-            self.frame(f"SELECT * FROM incidents WHERE incident_id IN ({', '.join('?' * len(chunk))})", chunk)
+            self.frame(sql + f"({', '.join('?' * len(chunk))})", chunk)
             for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500))
         ]
-        frame = pd.concat(parts, ignore_index=True)
-        return frame[[c for c in INCIDENT_COLUMNS_STORED if c in frame.columns]]
+        return pd.concat(parts, ignore_index=True)
 
     def incident(self, incident_id: int) -> pd.Series:
         """One incident."""
@@ -782,6 +809,7 @@ class Store(ABC):
             rejected=int(row["rejected"]),
             duplicate=int(row["duplicate"]),
             near_duplicates=int(row["near_duplicates"]),
+            lookalikes=int(row["lookalikes"]),
             new_breaches=int(row["new_breaches"]),
             warnings=json.loads(row["warnings"]),
             status=row["status"],
@@ -801,4 +829,99 @@ class Store(ABC):
         return self.frame(
             "SELECT old, new, user_name, at, note FROM verification_log WHERE incident_id = ? ORDER BY at",
             (int(incident_id),),
+        )
+
+    # -- links between reports of one event ----------------------------------------------------
+    def links(
+        self,
+        *,
+        incident_id: int | None = None,
+        status: str | None = None,
+        kind: str | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        """
+        Links between reports that may be one event (see :mod:`geo.duplicates`).
+
+        Parameters
+        ----------
+        incident_id
+            Only the links of this incident, on either side.
+        status, kind
+            Only links with this review status, or of this kind.
+        limit
+            Most links to return.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``incident_id`` (the later report), ``other_id`` (the earlier one), ``kind``,
+            ``status``, ``distance_m``, ``gap_s``, ``batch_id``, ``reviewed_by``,
+            ``reviewed_at`` and ``note``, by ids.
+        """
+        clauses: list[str] = []
+        params: list[Any] = []
+        if incident_id is not None:
+            clauses.append("(incident_id = ? OR other_id = ?)")
+            params += [int(incident_id), int(incident_id)]
+        for column, value in (("status", status), ("kind", kind)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        sql = (
+            "SELECT incident_id, other_id, kind, status, distance_m, gap_s, batch_id, reviewed_by, "
+            f"reviewed_at, note FROM incident_links{where} ORDER BY incident_id, other_id"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return self.frame(sql, params)
+
+    def groups(self) -> pd.DataFrame:
+        """``incident_id``, ``group_id``, ``unit_id`` of every incident counted in a group of reports."""
+        return self.frame("SELECT incident_id, group_id, unit_id FROM incident_groups ORDER BY incident_id")
+
+    def group_of(self, incident_id: int) -> pd.DataFrame:
+        """
+        The reports of the group an incident is counted in; empty when it is in none.
+
+        Columns ``incident_id``, ``source``, ``duplicate_group`` and ``duplicate_unit``:
+        what :func:`geo.duplicates.count_events` reads.
+        """
+        return self.frame(
+            "SELECT g.incident_id, i.source, g.group_id AS duplicate_group, g.unit_id AS duplicate_unit "
+            "FROM incident_groups g JOIN incidents i ON i.incident_id = g.incident_id WHERE g.group_id = "
+            "(SELECT group_id FROM incident_groups WHERE incident_id = ?) ORDER BY g.incident_id",
+            (int(incident_id),),
+        )
+
+    def linked(self, incident_id: int) -> pd.DataFrame:
+        """
+        The reports linked to an incident, one row per link, by id.
+
+        Columns ``other_id``, the link's ``kind``, ``status``, ``distance_m``, ``gap_s``,
+        ``reviewed_by``, ``reviewed_at`` and ``note``, and the other report's ``source``,
+        ``source_event_id``, ``occurred_at`` and ``category``.
+        """
+        other = "CASE WHEN l.incident_id = ? THEN l.other_id ELSE l.incident_id END"
+        return self.frame(
+            f"SELECT {other} AS other_id, l.kind, l.status, l.distance_m, l.gap_s, l.reviewed_by, "
+            "l.reviewed_at, l.note, i.source, i.source_event_id, i.occurred_at, i.category "
+            f"FROM incident_links l JOIN incidents i ON i.incident_id = {other} "
+            "WHERE l.incident_id = ? OR l.other_id = ? ORDER BY other_id",
+            (int(incident_id),) * 4,
+        )
+
+    def link_generation(self) -> int:
+        """A counter that grows whenever the groups of linked reports change."""
+        return int(self.meta("link_generation") or 0)
+
+    def regroup(self, tx: Tx) -> None:
+        """Recompute the groups of linked reports from the links (inside ``tx``)."""
+        links = tx.frame("SELECT incident_id, other_id, kind, status FROM incident_links")
+        tx.execute("DELETE FROM incident_groups")
+        tx.bulk_insert("incident_groups", groups(links))
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('link_generation', '1') ON CONFLICT (key) DO UPDATE "
+            "SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)"
         )

@@ -46,6 +46,9 @@ class PostGISStore(Store):
     def geom_select(self, column: str) -> str:
         return f"ST_AsBinary({column})"
 
+    def contains(self, column: str) -> str:
+        return f"strpos({column}, ?) > 0"
+
     def encode_times(self, values: pd.Series) -> np.ndarray:
         ts = pd.to_datetime(pd.Series(values), utc=True)
         out = np.array(ts.dt.to_pydatetime(), dtype=object)

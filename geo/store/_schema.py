@@ -141,6 +141,77 @@ CREATE INDEX incident_zones_incident ON incident_zones (incident_id);
 
 _V3_POSTGIS = ""  # PostgreSQL already keys incidents by their id alone
 
+# v4: rows with distinct event ids are never merged by content, so the content hash is no
+# longer unique (an index serves the look-alike search); near-duplicate flags become links
+# (pairs with a kind and a review status) and their groups; the text filter reads folded
+# copies of the searched text. The hashes and folded text are then (re)computed in Python
+# (geo.store._migrate), in the same transaction.
+_V4_LINKS = """
+CREATE TABLE incident_links (incident_id BIGINT NOT NULL, other_id BIGINT NOT NULL, kind TEXT NOT NULL,
+    status TEXT NOT NULL, distance_m {REAL}, gap_s {REAL}, batch_id BIGINT NOT NULL,
+    reviewed_by TEXT NOT NULL DEFAULT '', reviewed_at {TS}, note TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (incident_id, other_id));
+INSERT INTO incident_links (incident_id, other_id, kind, status, batch_id)
+    SELECT incident_id, near_duplicate_of, 'cross_source', 'unreviewed', batch_id FROM incidents
+    WHERE near_duplicate_of IS NOT NULL;
+CREATE INDEX incident_links_other ON incident_links (other_id);
+CREATE INDEX incident_links_status ON incident_links (status, kind);
+CREATE TABLE incident_groups (incident_id BIGINT PRIMARY KEY, group_id BIGINT NOT NULL,
+    unit_id BIGINT NOT NULL);
+ALTER TABLE batches ADD COLUMN lookalikes BIGINT NOT NULL DEFAULT 0;
+"""
+
+_INCIDENT_COLUMNS_V4 = """incident_id, source, source_event_id, content_hash, occurred_at, occurred_from,
+    occurred_to, date_precision, lon, lat, location_precision, location_uncertainty_m, location_name,
+    category, sub_category, weapon_class, actor, target, party, party_basis, fatalities, description,
+    verification, batch_id, ingested_at, zones, nearest_line, distance_m, side, side_party,
+    attributed_party, attribution, verdict, rules, verdict_reason"""
+
+_V4_SQLITE = (
+    _V4_LINKS
+    + """
+CREATE TABLE incidents_v4 (
+    incident_id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL, source_event_id TEXT NOT NULL, content_hash TEXT NOT NULL,
+    occurred_at INTEGER NOT NULL, occurred_from INTEGER NOT NULL, occurred_to INTEGER NOT NULL,
+    date_precision TEXT NOT NULL, lon REAL NOT NULL, lat REAL NOT NULL,
+    location_precision TEXT NOT NULL, location_uncertainty_m REAL, location_name TEXT NOT NULL,
+    category TEXT NOT NULL, sub_category TEXT NOT NULL, weapon_class TEXT NOT NULL, actor TEXT NOT NULL,
+    target TEXT NOT NULL, party TEXT NOT NULL, party_basis TEXT NOT NULL, fatalities BIGINT,
+    description TEXT NOT NULL, verification TEXT NOT NULL,
+    batch_id BIGINT NOT NULL, ingested_at INTEGER NOT NULL,
+    zones TEXT NOT NULL, nearest_line TEXT NOT NULL, distance_m REAL, side TEXT NOT NULL,
+    side_party TEXT NOT NULL, attributed_party TEXT NOT NULL, attribution TEXT NOT NULL,
+    verdict TEXT NOT NULL, rules TEXT NOT NULL, verdict_reason TEXT NOT NULL,
+    description_folded TEXT NOT NULL DEFAULT '', actor_folded TEXT NOT NULL DEFAULT '',
+    UNIQUE (source, source_event_id));
+"""
+    + f"INSERT INTO incidents_v4 ({_INCIDENT_COLUMNS_V4})\n"
+    + f"    SELECT {_INCIDENT_COLUMNS_V4} FROM incidents ORDER BY incident_id;\n"
+    + """
+DROP TABLE incidents;
+ALTER TABLE incidents_v4 RENAME TO incidents;
+CREATE INDEX incidents_time ON incidents (occurred_at);
+CREATE INDEX incidents_verdict ON incidents (verdict, occurred_at);
+CREATE INDEX incidents_party ON incidents (attributed_party, occurred_at);
+CREATE INDEX incidents_category ON incidents (category, occurred_at);
+CREATE INDEX incidents_batch ON incidents (batch_id);
+CREATE INDEX incidents_latlon ON incidents (lat, lon);
+CREATE INDEX incidents_content_hash ON incidents (content_hash);
+"""
+)
+
+_V4_POSTGIS = (
+    _V4_LINKS
+    + """
+ALTER TABLE incidents DROP CONSTRAINT incidents_content_hash_key;
+CREATE INDEX incidents_content_hash ON incidents (content_hash);
+ALTER TABLE incidents DROP COLUMN near_duplicate_of;
+ALTER TABLE incidents ADD COLUMN description_folded TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN actor_folded TEXT NOT NULL DEFAULT '';
+"""
+)
+
 DIALECT_WORDS = {
     "sqlite": {"TS": "INTEGER", "GEOM": "BLOB", "BLOB": "BLOB", "REAL": "REAL"},
     "postgis": {
@@ -152,12 +223,12 @@ DIALECT_WORDS = {
 }
 
 MIGRATIONS: dict[str, list[str]] = {
-    "sqlite": [_V1 + _V1_SQLITE, _V2 + _V2_SQLITE, _V3_SQLITE],
-    "postgis": [_POSTGIS_EXTENSION + _V1 + _V1_POSTGIS, _V2 + _V2_POSTGIS, _V3_POSTGIS],
+    "sqlite": [_V1 + _V1_SQLITE, _V2 + _V2_SQLITE, _V3_SQLITE, _V4_SQLITE],
+    "postgis": [_POSTGIS_EXTENSION + _V1 + _V1_POSTGIS, _V2 + _V2_POSTGIS, _V3_POSTGIS, _V4_POSTGIS],
 }
 """``MIGRATIONS[dialect][v - 1]`` brings a store from version ``v - 1`` to ``v``."""
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def migration_sql(dialect: str, version: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyproj
 
 from geo import clock
 from geo.ingest import ingest_frame
@@ -100,3 +101,50 @@ def test_the_box_and_the_link_stay_in_step(db: str) -> None:
     at.query_params["id"] = "7"
     at.run()
     assert at.number_input(key="i_id").value == 7
+
+
+def test_possible_duplicates_are_shown_with_links_to_each_other(db: str) -> None:
+    now = pd.Timestamp(clock.now())
+    when = now - pd.Timedelta(days=3, hours=5)
+    rows = hand_rows(
+        [
+            {"lon": 127.05, "lat": 38.3, "occurred_at": when, "source": "acled", "source_event_id": "A-1",
+             "description": "Shelling"},
+            {"lon": 127.052, "lat": 38.3, "occurred_at": when + pd.Timedelta(minutes=40), "source": "ucdp",
+             "source_event_id": "U-1", "category": "armed_clash"},
+            # The same content as A-1 under another id: another event of the same source, flagged.
+            {"lon": 127.05, "lat": 38.3, "occurred_at": when, "source": "acled", "source_event_id": "A-2",
+             "description": "Shelling"},
+        ],
+        now=now,
+    )  # fmt: skip
+    store = open_store(db)
+    summary = ingest_frame(store, rows, name="pair.csv")
+    store.close()
+    # U-1 matches A-1; A-2, read after U-1, matches U-1 too.
+    assert (summary.near_duplicates, summary.lookalikes) == (2, 1)
+    ids = dict(query(db, "SELECT source_event_id, incident_id FROM incidents WHERE batch_id = 2"))
+
+    at = app(VIEWER, page="incident", query_params={"id": str(ids["U-1"])})
+    assert not at.exception, all_text(at)
+    assert "Possible duplicates" in all_text(at)
+    links = {p.proto.query_string: plain(p.proto.label) for p in at.page_link if p.proto.page == "incident"}
+    assert set(links) == {f"id={ids['A-1']}", f"id={ids['A-2']}"}
+    label = links[f"id={ids['A-1']}"]
+    assert f"Incident {ids['A-1']} · acled event A-1" in label
+    metres = pyproj.Geod(ellps="WGS84").inv(127.05, 38.3, 127.052, 38.3)[2]
+    assert f"another source's report, {metres:,.0f} m away, 40 min apart · not reviewed" in label
+    # ACLED reported two events here, UCDP one: the three reports count as two incidents.
+    counted = f"this report and incident(s) {ids['A-1']}, {ids['A-2']} count as 2 incidents:"
+    assert counted in plain(all_text(at))
+
+    at = app(VIEWER, page="incident", query_params={"id": str(ids["A-1"])})
+    links = {p.proto.query_string: plain(p.proto.label) for p in at.page_link if p.proto.page == "incident"}
+    assert set(links) == {f"id={ids['U-1']}", f"id={ids['A-2']}"}
+    assert "the same source and content under another event id" in links[f"id={ids['A-2']}"]
+
+
+def test_an_incident_without_links_shows_no_duplicates_section(db: str) -> None:
+    at = app(VIEWER, page="incident", query_params={"id": "3"})
+    assert not at.exception
+    assert "Possible duplicates" not in all_text(at)

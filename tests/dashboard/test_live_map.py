@@ -309,3 +309,47 @@ def test_text_filter_counts_descriptions_and_actors(db: str) -> None:
     assert not at.exception, all_text(at)
     at.switch_page("views/export.py").run()
     assert f"{expected:,} incidents in this view" in all_text(at)
+
+
+def test_two_sources_reporting_one_breach_count_once(db: str) -> None:
+    """A cross-source pair is linked on upload, and the match count and KPIs count it once."""
+    lon, lat, category = query(
+        db,
+        "SELECT lon, lat, category FROM incidents WHERE verdict = 'breach' AND attributed_party = 'north' "
+        "AND location_precision = 'exact' ORDER BY incident_id LIMIT 1",
+    )[0]
+    t = now()
+    at = app(VIEWER)
+    before = match_count(at), metrics(at)["North: breaches, last 24 h"]
+    pair = hand_rows(
+        [
+            {"lon": lon, "lat": lat, "category": category, "occurred_at": t - pd.Timedelta(hours=20),
+             "source": "team-x", "source_event_id": "X-1"},
+            {"lon": lon + 0.002, "lat": lat, "category": category, "source": "team-y",
+             "source_event_id": "Y-1", "occurred_at": t - pd.Timedelta(hours=20, minutes=30)},
+        ],
+        now=t,
+    )  # fmt: skip
+    store = open_store(db)
+    summary = ingest_frame(store, pair, name="pair.csv")
+    store.close()
+    assert (summary.accepted, summary.near_duplicates) == (2, 1)
+    ids = [i for (i,) in query(db, "SELECT incident_id FROM incidents WHERE source IN ('team-x', 'team-y')")]
+    assert query(db, "SELECT incident_id, other_id, kind FROM incident_links") == [
+        (max(ids), min(ids), "cross_source")
+    ]
+    assert query(db, "SELECT verdict FROM incidents WHERE incident_id IN (?, ?)", ids) == [("breach",)] * 2
+    at.run()
+    assert not at.exception
+    rows = count(db)
+    assert rows == before[0] + 2
+    assert match_count(at) == rows - 1 == before[0] + 1
+    assert f"({rows:,} reports: linked reports of one event count once)" in plain(all_text(at))
+    # Both of the north's breach counts hold the pair once (plain SQL counts its two rows).
+    once = {f"North: breaches, last {span}": f"{breaches(db, 'north', hours, 0) - 1:,}" for span, hours in
+            (("24 h", 24), ("7 days", 168))}  # fmt: skip
+    assert metrics(at) == expected_kpis(db) | once
+    assert once["North: breaches, last 24 h"] == f"{int(before[1]) + 1:,}"
+    # The latest breaches list the pair once, by its earlier report.
+    latest = [p.proto.query_string for p in at.page_link if p.proto.page == "incident"]
+    assert f"id={min(ids)}" in latest and f"id={max(ids)}" not in latest

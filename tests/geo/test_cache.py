@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pandas as pd
 import pytest
 
-from geo.cache import IncidentCache, window_start
+from geo.cache import GROUP_COLUMNS, IncidentCache, window_start
 from geo.demo import generate_incidents
-from geo.ingest import delete_batch, ingest_frame, load_scenario_into_store, set_verification
+from geo.duplicates import count_events
+from geo.ingest import delete_batch, ingest_frame, load_scenario_into_store, set_link_status, set_verification
 from geo.store import COMPACT_COLUMNS, open_store
+from tests.helpers import hand_incidents
 
 
 @pytest.fixture
@@ -26,7 +29,8 @@ def test_appends_new_incidents_and_reloads_after_rewrites(store, demo_scenario):
     ingest_frame(store, generate_incidents(demo_scenario, n=50, end=date(2026, 6, 1), seed=1), name="a")
     first = cache.snapshot()
     assert len(first.frame) == 50 and first.max_id == 50
-    assert tuple(first.frame.columns) == COMPACT_COLUMNS
+    assert tuple(first.frame.columns) == COMPACT_COLUMNS + GROUP_COLUMNS
+    assert (first.frame["duplicate_group"] == first.frame["incident_id"]).all()  # nothing linked
     ingest_frame(store, generate_incidents(demo_scenario, n=30, end=date(2026, 6, 2), seed=2), name="b")
     second = cache.snapshot()
     assert len(second.frame) == 80 and second.generation == first.generation  # appended, not reloaded
@@ -52,3 +56,25 @@ def test_window_presets():
     assert window_start(now, "7d") == now - timedelta(days=7)
     assert window_start(now, "30d") == now - timedelta(days=30)
     assert window_start(now, "all") is None
+
+
+def test_groups_follow_new_links_and_reviews_without_a_reload(store):
+    now = pd.Timestamp("2026-06-01T12:00:00Z")
+    report = {"lon": 127.0, "lat": 38.0, "occurred_at": now - pd.Timedelta(days=1)}
+    cache = IncidentCache(store)
+    ingest_frame(store, hand_incidents([report | {"source": "team-a"}], now=now, id_prefix="A"), name="a")
+    first = cache.snapshot()
+    assert first.frame["duplicate_group"].tolist() == [1]
+    # Another source's report of it, in a later upload: the earlier row's group changes too.
+    ingest_frame(store, hand_incidents([report | {"source": "team-b"}], now=now, id_prefix="B"), name="b")
+    second = cache.snapshot()
+    assert second.generation == first.generation and second.link_generation > first.link_generation
+    assert second.frame["duplicate_group"].tolist() == [1, 1]
+    assert count_events(second.frame) == 1
+    set_link_status(store, 1, 2, "different_events")
+    third = cache.snapshot()
+    assert third.generation == first.generation  # appended rows kept, groups re-read
+    assert third.frame["duplicate_group"].tolist() == [1, 2] and count_events(third.frame) == 2
+    ingest_frame(store, hand_incidents([report | {"lon": 127.5, "source": "team-c"}], now=now, id_prefix="C"),
+                 name="c")  # fmt: skip
+    assert cache.snapshot().frame["duplicate_group"].tolist() == [1, 2, 3]

@@ -82,7 +82,7 @@ def test_duplicates_within_a_chunk_across_chunks_and_across_uploads(loaded, demo
 
     fresh = generate_incidents(demo_scenario, n=60, end=END, seed=22)
     # Chunks of 10: some all old, some all new, some mixed; new rows repeated inside a chunk,
-    # in a later chunk, and old rows under a new event id (same content).
+    # in a later chunk, and old rows under a new event id (same content: other events, flagged).
     renamed = base.iloc[100:110].assign(source_event_id=lambda f: "RENAMED-" + f["source_event_id"])
     upload = pd.concat(
         [
@@ -98,17 +98,23 @@ def test_duplicates_within_a_chunk_across_chunks_and_across_uploads(loaded, demo
     )
     second = ingest_frame(loaded, upload, name="mixed", chunk_rows=10)
     assert second.rows_read == len(upload) == 125
-    assert (second.accepted, second.duplicate, second.rejected) == (60, 65, 0)
-    assert loaded.count() == 180
-    stored = loaded.query(columns=["source_event_id", "content_hash", "batch_id"])
-    assert stored["content_hash"].is_unique
+    assert (second.accepted, second.duplicate, second.rejected) == (70, 55, 0)
+    assert loaded.count() == 190
+    stored = loaded.query(columns=["incident_id", "source_event_id", "batch_id"])
     assert set(stored.loc[stored["batch_id"] == second.batch_id, "source_event_id"]) == set(
         fresh["source_event_id"]
+    ) | set(renamed["source_event_id"])
+    # Each renamed row is flagged as a look-alike of the row it copies.
+    assert second.lookalikes == 10
+    ids = stored.set_index("source_event_id")["incident_id"]
+    pairs = loaded.links(kind="same_source_lookalike")[["incident_id", "other_id"]]
+    assert sorted(map(tuple, pairs.to_numpy().tolist())) == sorted(
+        (ids["RENAMED-" + e], ids[e]) for e in base["source_event_id"].iloc[100:110]
     )
 
     third = ingest_frame(loaded, upload, name="mixed again", chunk_rows=7)
-    assert (third.accepted, third.duplicate) == (0, 125)
-    assert loaded.count() == 180
+    assert (third.accepted, third.duplicate, third.lookalikes) == (0, 125, 0)
+    assert loaded.count() == 190
 
 
 def test_failed_upload_leaves_the_store_exactly_as_it_was(loaded, loaded_url, tmp_path):

@@ -1,8 +1,9 @@
 """Acceptance 1 (issue 3): every row of any upload ends in exactly one bucket, and nothing doubles.
 
-Hypothesis writes house-template CSVs that mix good rows, bad rows and duplicates, and
-uploads each through :func:`geo.ingest.ingest_file` into a real SQLite store (a copy of
-one holding the demo scenario). Every generated row knows the bucket it belongs in.
+Hypothesis writes house-template CSVs that mix good rows, bad rows, duplicates and
+look-alikes (the same content under another event id: another event, kept and flagged),
+and uploads each through :func:`geo.ingest.ingest_file` into a real SQLite store (a copy
+of one holding the demo scenario). Every generated row knows the bucket it belongs in.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Row:
     record: dict[str, str] | str
     bucket: str  # accepted, rejected, duplicate
     reason: str = ""  # for rejected rows: the column the reason must name
+    lookalike: bool = False  # accepted, and flagged as looking like an earlier report of its source
 
 
 @st.composite
@@ -105,15 +107,19 @@ def uploads(draw: st.DrawFn) -> list[Row]:
             rows.append(draw(bad_row(i)))
         else:
             original = draw(st.sampled_from(good))
-            ways = ["same", "key", "content"] if original["event_id"] else ["same", "content"]
+            ways = ["same", "key", "content"] if original["event_id"] else ["same", "status"]
             how = draw(st.sampled_from(ways))
             copy = dict(original)
             if how == "key":  # same source and event id, other content
                 copy["description"] = original["description"] + " (corrected)"
                 copy["fatalities"] = "7"
-            elif how == "content":  # same content under another id and status
+            elif how == "status":  # no event id: the same content (the status is not content) is a duplicate
+                copy["verification"] = "verified"
+            elif how == "content":  # the same content under another id: another event, flagged
                 copy["event_id"] = f"OTHER-{i}"
                 copy["verification"] = "verified"
+                rows.append(Row(copy, "accepted", lookalike=True))
+                continue
             rows.append(Row(copy, "duplicate"))
     return rows
 
@@ -140,6 +146,8 @@ def test_every_row_is_accounted_for_and_nothing_doubles(rows: list[Row], scenari
                 expected["duplicate"],
             ), text
             assert store.count() == before + first.accepted
+            assert first.lookalikes == sum(r.lookalike for r in rows)
+            assert len(store.links(kind="same_source_lookalike")) == first.lookalikes
 
             rejected = store.rejected_rows(first.batch_id)
             bad = [(line, r) for line, r in zip(lines, rows, strict=True) if r.bucket == "rejected"]

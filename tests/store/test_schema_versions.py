@@ -1,4 +1,4 @@
-"""A later release must open an older store: a real version-1 file, migrated and kept whole.
+"""A later release must open an older store: real version-1 and version-3 files, migrated and kept whole.
 
 ``tests/data/store/v1.sqlite`` is a store as release 0.1 wrote it: migration 1 only, plus a
 scenario, one upload (three incidents, one rejected row) and its zone links. It is built
@@ -8,6 +8,13 @@ by :func:`build_v1` below; to rebuild it after a deliberate change of the rows::
 
 The same rows are written into a fresh PostGIS database after its migration 1, and both
 are then opened with the current code.
+
+``tests/data/store/v3.sqlite`` is the v1 file as the last release of schema 3 (commit
+0fc05d5) left it after migrating it and uploading ``v3_ucdp.csv`` (six UCDP events with
+distinct ids, three of them at the place and day of another: that release merged them, 3
+accepted, 3 duplicate) and ``v3_monitor.csv`` (three rows without event ids, two differing
+only in party: merged too, 2 accepted, 1 duplicate). It cannot be rebuilt by later code:
+it is history. Its version-3 rows are copied into PostGIS for the same checks there.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -30,8 +38,11 @@ from geo.ingest import delete_batch, ingest_file, reclassify
 from geo.store import SCHEMA_VERSION, open_store
 from geo.store._schema import MIGRATIONS, migration_sql, statements
 from tests.ingest.helpers import NOW, template_text
+from tests.ingest.test_content_hash import reference
 
-V1_FILE = Path(__file__).resolve().parents[1] / "data" / "store" / "v1.sqlite"
+STORE_DATA = Path(__file__).resolve().parents[1] / "data" / "store"
+V1_FILE = STORE_DATA / "v1.sqlite"
+V3_FILE = STORE_DATA / "v3.sqlite"
 
 LINE = shapely.LineString([(126.8, 38.0), (127.6, 38.1)])
 DMZ = shapely.Polygon([(126.8, 37.97), (127.6, 37.97), (127.6, 38.13), (126.8, 38.13)])
@@ -155,13 +166,13 @@ def _dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def test_released_migrations_are_never_edited():
-    """A released migration is history: add a new one instead (this pins 1 and 2, as released)."""
+    """A released migration is history: add a new one instead (this pins 1 to 3, as released)."""
     digests = {
-        d: [hashlib.sha256(m.encode()).hexdigest()[:16] for m in MIGRATIONS[d][:2]] for d in MIGRATIONS
+        d: [hashlib.sha256(m.encode()).hexdigest()[:16] for m in MIGRATIONS[d][:3]] for d in MIGRATIONS
     }
     assert digests == {
-        "sqlite": ["6d8a2dad26dd494c", "23e87f755eb160ad"],
-        "postgis": ["9028f7554f690e8c", "489e69950fe017bd"],
+        "sqlite": ["6d8a2dad26dd494c", "23e87f755eb160ad", "9ec7275c42013ead"],
+        "postgis": ["9028f7554f690e8c", "489e69950fe017bd", "e3b0c44298fc1c14"],
     }
 
 
@@ -199,7 +210,12 @@ def _check_migrated(store) -> None:
     ]
     assert view["occurred_to"].iloc[1] == pd.Timestamp("2025-01-03T23:59:59Z")
     assert view["fatalities"].tolist()[0] == 2 and pd.isna(view["fatalities"].iloc[1])
-    assert view["near_duplicate_of"].iloc[2] == 1
+    # The near-duplicate flag of 0.1 is now a cross-source link, and its pair counts once.
+    links = store.links()
+    assert links[["incident_id", "other_id", "kind", "status", "batch_id"]].values.tolist() == [
+        [3, 1, "cross_source", "unreviewed", 1]
+    ]
+    assert view["duplicate_group"].tolist() == [1, 2, 1]
     assert view["distance_m"].tolist() == [2975.5, -3408.25, 3086.0]
     assert view["verdict"].tolist() == ["breach", "no_breach", "breach"]
     assert store.count(Filters(zones=("dmz",))) == 3
@@ -214,14 +230,14 @@ def _check_migrated(store) -> None:
 
 
 def _upload_after_upgrade(store, tmp_path) -> None:
-    # The same rows under new ids: their content hashes (written by 0.1) still match.
-    renamed = [{**r, "event_id": r["event_id"] + "-again"} for r in V1_RECORDS]
+    # The same rows under their ids are duplicates; a new row goes in.
     new = {"event_id": "V3-1", "occurred_at": "2025-02-01T00:00:00Z", "lat": "38.06", "lon": "127.1",
            "category": "artillery_fire", "source": "team-a", "description": "after the upgrade"}  # fmt: skip
     path = tmp_path / "after.csv"
-    path.write_text(template_text([*renamed, new])[0], encoding="utf-8")
+    path.write_text(template_text([*V1_RECORDS, new])[0], encoding="utf-8")
     summary = ingest_file(store, path, now=NOW)
     assert (summary.accepted, summary.duplicate) == (1, 3)
+    assert store.count(Filters(text="ТРАКТОР")) == 1  # the migrated rows are searchable
     assert store.max_incident_id() == 4 and summary.batch_id == 2
     assert store.incident(4)["zones"] == "dmz"
     assert reclassify(store).total == 4
@@ -256,5 +272,152 @@ def test_current_code_opens_a_v1_postgis_database(postgis_url, tmp_path):
     try:
         _check_migrated(store)
         _upload_after_upgrade(store, tmp_path)
+    finally:
+        store.close()
+
+
+# -- version 3: the store of the release that merged distinct events ------------------------------------
+
+
+def _v1_hash(row: dict[str, Any]) -> str:
+    """The content hash as releases before schema 4 defined it (BLAKE2b of their canonical text)."""
+    at = datetime.fromtimestamp(row["occurred_at"] / US, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    fatalities = "" if row["fatalities"] is None else str(int(row["fatalities"]))
+    lon, lat = (str(float(np.round(row[c], 6))) for c in ("lon", "lat"))
+    text = [row["source"], at, lon, lat, row["category"], row["actor"], fatalities, row["description"]]
+    return hashlib.blake2b("\x1f".join(text).encode(), digest_size=16).hexdigest()
+
+
+def _v4_hash(row: dict[str, Any]) -> str:
+    """The content hash of schema 4, by the reference SipHash of the canonical text."""
+    fatalities = "" if row["fatalities"] is None else str(int(row["fatalities"]))
+    text = [row["source"], str(int(row["occurred_at"])), str(int(np.rint(row["lon"] * 1e6))),
+            str(int(np.rint(row["lat"] * 1e6))), row["category"], row["actor"], row["party"], fatalities,
+            row["description"]]  # fmt: skip
+    return reference(text)
+
+
+def _v3_incidents() -> list[dict[str, Any]]:
+    conn = sqlite3.connect(V3_FILE)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute("SELECT * FROM incidents ORDER BY incident_id")]
+    finally:
+        conn.close()
+
+
+def test_the_v3_fixture_holds_what_the_release_before_wrote():
+    conn = sqlite3.connect(V3_FILE)
+    try:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("3",)
+        batches = conn.execute("SELECT file_name, rows_read, accepted, duplicate FROM batches").fetchall()
+    finally:
+        conn.close()
+    assert batches == [("v1.csv", 4, 3, 0), ("v3_ucdp.csv", 6, 3, 3), ("v3_monitor.csv", 3, 2, 1)]
+    rows = _v3_incidents()
+    assert [r["source_event_id"] for r in rows] == [
+        "V1-1", "V1-2", "V1-3", "900101", "900103", "900105",
+        "sha:" + rows[6]["content_hash"][:20], "sha:" + rows[7]["content_hash"][:20],
+    ]  # fmt: skip
+    assert all(r["content_hash"] == _v1_hash(r) for r in rows)  # hashes of the old definition
+    assert V3_FILE.stat().st_size < 64_000
+
+
+def _check_v4(store) -> None:
+    """The v3 fixture, migrated: every row kept, rehashed, keyed anew where keyed by hash, searchable."""
+    before = _v3_incidents()
+    view = store.query(order="incident_id")
+    assert view["incident_id"].tolist() == [r["incident_id"] for r in before]
+    for column in ("source", "category", "actor", "party", "description", "verdict", "zones", "batch_id"):
+        assert view[column].tolist() == [r[column] for r in before], column
+    assert view["content_hash"].tolist() == [_v4_hash(r) for r in before]
+    # Ids made from the old hash are made from the new one; the sources' own ids stay.
+    expected_ids = [r["source_event_id"] for r in before[:6]] + [
+        "sha:" + _v4_hash(r)[:20] for r in before[6:]
+    ]
+    assert view["source_event_id"].tolist() == expected_ids
+    assert store.count(Filters(text="bursts HEARD")) == 1
+    assert store.links()[["incident_id", "other_id"]].values.tolist() == [[3, 1]]
+
+
+def _recover_merged_events(store) -> None:
+    """Upload the original files again: the rows merged before go in, the stored ones are recognised."""
+    ucdp = ingest_file(store, STORE_DATA / "v3_ucdp.csv", now=NOW)
+    assert (ucdp.rows_read, ucdp.accepted, ucdp.duplicate) == (6, 3, 3)
+    ids = store.query(columns=["incident_id", "source_event_id", "content_hash"]).set_index("source_event_id")
+    assert ids.loc[["900102", "900104", "900106"], "incident_id"].tolist() == [12, 13, 14]
+    # Each recovered event is flagged as a look-alike of the lowest event with its content.
+    expected = []
+    for event in ("900102", "900104", "900106"):
+        alike = ids[(ids["content_hash"] == ids.at[event, "content_hash"]) & (ids.index != event)]
+        lower = alike.loc[alike["incident_id"] < ids.at[event, "incident_id"], "incident_id"]
+        if len(lower):
+            expected.append([int(ids.at[event, "incident_id"]), int(lower.min())])
+    lookalikes = store.links(kind="same_source_lookalike")[["incident_id", "other_id"]].values.tolist()
+    assert lookalikes == expected and ucdp.lookalikes == len(expected)
+    assert [12, 4] in lookalikes and [14, 4] in lookalikes  # the same place, day and deaths as 900101
+    # Rows without ids: the stored two are recognised by their new keys; the one that differed
+    # only in party (merged before) goes in.
+    monitor = ingest_file(store, STORE_DATA / "v3_monitor.csv", now=NOW)
+    assert (monitor.accepted, monitor.duplicate) == (1, 2)
+    added = store.query(Filters(sources=("team-c",)), order="incident_id")
+    assert added["party"].tolist() == ["north", "", "south"]
+    # Nothing more to recover: both files again add nothing.
+    for name in ("v3_ucdp.csv", "v3_monitor.csv"):
+        assert ingest_file(store, STORE_DATA / name, now=NOW).accepted == 0
+    assert store.count() == 12
+
+
+def test_current_code_opens_a_v3_sqlite_file_and_recovers_the_merged_events(tmp_path):
+    path = tmp_path / "v3.sqlite"
+    shutil.copyfile(V3_FILE, path)
+    store = open_store(f"sqlite:///{path}")
+    try:
+        assert store.schema_version() == SCHEMA_VERSION
+        _check_v4(store)
+        schema = dict(store.frame("SELECT name, sql FROM sqlite_master WHERE type = 'table'").values)
+        assert "UNIQUE (source, source_event_id))" in schema["incidents"]
+        assert "content_hash)" not in schema["incidents"] and "near_duplicate_of" not in schema["incidents"]
+        _recover_merged_events(store)
+    finally:
+        store.close()
+
+
+def _copy_v3_into_postgis(url: str) -> None:
+    """The v3 fixture's rows, written into a PostGIS database at version 3."""
+    import psycopg
+
+    from geo.store._base import TIME_COLUMNS
+
+    src = sqlite3.connect(V3_FILE)
+    try:
+        with psycopg.connect(url) as pg:
+            for version in (1, 2, 3):
+                for stmt in statements(migration_sql("postgis", version)):
+                    pg.execute(stmt)
+            tables = [r[0] for r in src.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            for table in tables:
+                columns = [r[1] for r in src.execute(f"PRAGMA table_info({table})")]
+                marks = ["ST_GeomFromWKB(%s, 4326)" if c == "geometry" else "%s" for c in columns]
+                for row in src.execute(f"SELECT * FROM {table}"):
+                    values = [
+                        _pg_time(v) if c in TIME_COLUMNS and v is not None else v
+                        for c, v in zip(columns, row, strict=True)
+                    ]
+                    pg.execute(
+                        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(marks)})", values
+                    )
+    finally:
+        src.close()
+
+
+@pytest.mark.postgis
+def test_current_code_opens_a_v3_postgis_database_and_recovers_the_merged_events(postgis_url):
+    _copy_v3_into_postgis(postgis_url)
+    store = open_store(postgis_url)
+    try:
+        assert store.schema_version() == SCHEMA_VERSION
+        _check_v4(store)
+        _recover_merged_events(store)
     finally:
         store.close()

@@ -1,0 +1,69 @@
+"""Migration steps that need Python as well as SQL: run after their version's SQL, in its transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from geo.duplicates import content_hash, hash_event_ids
+from geo.filters import SEARCHED, fold
+from geo.store._base import FOLDED_COLUMNS, Tx
+
+_CHUNK = 100_000
+
+
+def rehash_and_fold(tx: Tx) -> None:
+    """
+    Version 4: rehash every incident, rename the event ids made from the old hashes, fold the text.
+
+    A row stored without an event id was keyed ``sha:`` and the first 20 digits of its
+    old content hash; it gets the same form of its new hash, so that uploading its file
+    again finds it. Rows with their own event ids keep them. Then the links carried over
+    from the near-duplicate flags are grouped.
+    """
+    store = tx.store
+    columns = ("content_hash", "source_event_id", *FOLDED_COLUMNS)
+    tx.execute(
+        f"CREATE TEMP TABLE rehashed (incident_id {store.key_type}, "
+        + ", ".join(f"{c} TEXT" for c in columns)
+        + ")"
+    )
+    last = 0
+    while True:
+        frame = tx.frame(
+            "SELECT incident_id, source, source_event_id, content_hash, occurred_at, lon, lat, category, "
+            f"actor, party, fatalities, description FROM incidents WHERE incident_id > ? "
+            f"ORDER BY incident_id LIMIT {_CHUNK}",
+            (last,),
+        )
+        if frame.empty:
+            break
+        ids = frame["incident_id"].to_numpy(dtype=np.int64)
+        last = int(ids[-1])
+        old_ids = frame["source_event_id"].astype(str)
+        made = (old_ids == hash_event_ids(frame["content_hash"])).to_numpy()
+        new_hash = frame.assign(content_hash=content_hash(frame))["content_hash"]
+        event_ids = old_ids.where(~made, hash_event_ids(new_hash))
+        tx.execute("DELETE FROM rehashed")
+        tx.insert_columns(
+            "rehashed",
+            {
+                "incident_id": ids.tolist(),
+                "content_hash": new_hash.tolist(),
+                "source_event_id": event_ids.tolist(),
+                **{f"{c}_folded": fold(frame[c]).tolist() for c in SEARCHED},
+            },
+        )
+        sets = ", ".join(f"{c} = n.{c}" for c in columns)
+        tx.execute(
+            f"UPDATE incidents SET {sets} FROM rehashed n WHERE incidents.incident_id = n.incident_id "
+            "AND incidents.incident_id >= ? AND incidents.incident_id <= ?",
+            (int(ids[0]), last),
+        )
+    tx.execute("DROP TABLE rehashed")
+    store.regroup(tx)
+
+
+DATA_STEPS: dict[int, Callable[[Tx], None]] = {4: rehash_and_fold}
+"""``DATA_STEPS[v]`` runs after the SQL of migration ``v``."""
