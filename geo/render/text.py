@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from geo.model import Scenario
+from geo.render.around import near_lon
 from geo.render.palette import UNATTRIBUTED_LABEL
 
 
@@ -48,6 +49,18 @@ def deg(value: float, pos: str, neg: str) -> str:
     hemi = pos if value >= 0 else neg
     text = f"{abs(value):.2f}".rstrip("0").rstrip(".")
     return f"{text}\u00b0{hemi}"
+
+
+def lon_deg(value: float) -> str:
+    """
+    A longitude with its hemisphere, to 0.01 degree, read within ±180: ``181`` is ``179°W``.
+
+    The prime meridian and the antimeridian take no hemisphere: ``0°``, ``180°``.
+    """
+    lon = round(float(near_lon(value, 0.0)), 2)
+    if abs(lon) in (0.0, 180.0):
+        return f"{abs(lon):.0f}\u00b0"
+    return deg(lon, "E", "W")
 
 
 BASEMAP_ATTRIBUTION = "Basemap: Natural Earth 1:110m countries (public domain)"

@@ -1,4 +1,5 @@
-"""Fixtures for the map tests: the demo scenario, small classified views, hostile text."""
+"""Fixtures for the map tests: the demo scenario, small classified views, hostile text, and a
+scenario across the antimeridian."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import pandas as pd
 import pytest
 
 from geo import DEMO_MANIFEST, Scenario, load_scenario
-from tests.maps.helpers import evil, make_view
+from tests.maps.helpers import evil, fiji_scenario, fiji_view, make_view
+
+FIJI_NOW = pd.Timestamp("2025-07-01T00:00:00Z")
 
 
 @pytest.fixture(scope="session")
@@ -64,4 +67,18 @@ def evil_view(view_400: pd.DataFrame) -> pd.DataFrame:
         view[col] = text
     view["actor"] = text.iloc[::-1].to_numpy()
     view["source"] = "monitor-" + text
+    return view
+
+
+@pytest.fixture(scope="session")
+def fiji(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    """A line across 180° near Fiji and its 10 km band, as loaded from a manifest (cut at 180°)."""
+    return fiji_scenario(tmp_path_factory.mktemp("fiji"))
+
+
+@pytest.fixture(scope="session")
+def fiji_incidents(fiji: Scenario) -> pd.DataFrame:
+    """Five breaches in the band and two incidents outside it, on both sides of 180°."""
+    view = fiji_view(fiji, FIJI_NOW)
+    assert view["verdict"].astype(str).tolist() == ["breach"] * 5 + ["outside_monitored_area"] * 2
     return view

@@ -14,28 +14,12 @@ from pyproj import Geod
 
 from geo import VERDICTS, Scenario
 from geo.classify import prepare
-from geo.render.webmap import incident_layers
 from geo.render.webmap.cells import bin_points, cell_centres
-from geo.render.webmap.elements import HexCells
 from geo.render.webmap.projected import approximate_forward
-from tests.maps.helpers import make_view
+from tests.maps.helpers import cells_of, corners, make_view
 
 RENDER = Path(__file__).resolve().parents[2] / "geo" / "render"
 WGS84 = Geod(ellps="WGS84")
-
-
-def cells_of(view: pd.DataFrame, scenario: Scenario, **kw: object) -> dict:
-    (group,) = incident_layers(view, scenario, max_markers=0, **kw)
-    (cells,) = [e for e in group._children.values() if isinstance(e, HexCells)]
-    return cells.data
-
-
-def corners(data: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Decode the corners the browser draws: lon, lat (cells x 6)."""
-    units = np.asarray(data["ring"], dtype=float).reshape(-1, 12) + np.asarray(data["ringRef"], dtype=float)
-    lon = np.asarray(data["lon"])[:, None] + units[:, 0::2] * data["ringScale"]
-    lat = np.asarray(data["lat"])[:, None] + units[:, 1::2] * data["ringScale"]
-    return lon, lat
 
 
 def lattice_key(q: np.ndarray, r: np.ndarray) -> np.ndarray:

@@ -196,6 +196,50 @@ def test_standalone_export_of_cells_renders_offline(
     screenshot(page, "maps-standalone-cells.png")
 
 
+DRAWN_EXTENT = """
+() => {
+    const map = window[document.querySelector('.folium-map').id];
+    const box = document.querySelector('.folium-map').getBoundingClientRect();
+    const inside = r => r.width > 0 && r.left >= box.left && r.right <= box.right
+        && r.top >= box.top && r.bottom <= box.bottom;
+    const line = [...document.querySelectorAll('.leaflet-overlay-pane path')]
+        .filter(p => p.getAttribute('stroke') === '#111111')
+        .map(p => p.getBoundingClientRect());
+    const markers = [...document.querySelectorAll('path.tl-incident')].map(p => p.getBoundingClientRect());
+    const view = map.getBounds();
+    return {
+        viewWidth: view.getEast() - view.getWest(), mapWidth: box.width,
+        line: line.map(r => ({width: r.width, inside: inside(r)})),
+        markersInside: markers.filter(inside).length, markers: markers.length,
+        lineLeft: Math.min(...line.map(r => r.left)),
+        lineRight: Math.max(...line.map(r => r.right)),
+        markerLeft: Math.min(...markers.map(r => r.left)),
+        markerRight: Math.max(...markers.map(r => r.right)),
+    };
+}
+"""
+
+
+def test_a_map_across_the_antimeridian_is_drawn_in_one_place(
+    tmp_path: Path, open_page: Callable, fiji: Scenario, fiji_incidents: pd.DataFrame
+) -> None:
+    """The Fiji line (stored cut at 180°), its band and incidents on both sides: one view, not two ends."""
+    path = tmp_path / "fiji.html"
+    path.write_text(export_html(build_map(fiji, fiji_incidents)), encoding="utf-8")
+    page, watch = open_page()
+    page.goto(path.as_uri())
+    page.wait_for_function(f"document.querySelectorAll('path.tl-incident').length === {len(fiji_incidents)}")
+    seen = page.evaluate(DRAWN_EXTENT)
+    assert seen["viewWidth"] < 5.0  # degrees of longitude in view: the band, not the world
+    assert seen["line"] and all(part["inside"] for part in seen["line"])
+    # The line spans most of the map's width, in one piece (its halves meet at 180°).
+    assert seen["lineRight"] - seen["lineLeft"] > 0.5 * seen["mapWidth"]
+    assert seen["markersInside"] == seen["markers"] == len(fiji_incidents)
+    assert seen["lineLeft"] < seen["markerLeft"] and seen["markerRight"] < seen["lineRight"]
+    watch.assert_clean()
+    screenshot(page, "maps-antimeridian.png")
+
+
 FRONTEND = """<!doctype html><html><head><meta charset="utf-8"></head><body>
 <div id="map_div" style="width: 1200px; height: 780px"></div>
 <script>

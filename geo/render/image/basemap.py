@@ -1,4 +1,9 @@
-"""The background of the map image: sea and land, country names, and the graticule."""
+"""The background of the map image: sea and land, country names, and the graticule.
+
+The area may run past ±180 (a map across the antimeridian): countries are then taken
+from both sides and joined where Natural Earth cuts them, and meridians are labelled
+within ±180 (``179°W``, not ``181°E``).
+"""
 
 from __future__ import annotations
 
@@ -13,11 +18,12 @@ from matplotlib.axes import Axes
 from matplotlib.patches import PathPatch
 
 from geo._metric import LocalProjection
+from geo.render.around import clip_around, lon_window, near_lon
 from geo.render.figure import line_paths, polygon_path
 from geo.render.fonts import font
 from geo.render.image.layout import Z_BASE, Z_DECOR, Bbox
 from geo.render.palette import COUNTRY_BORDER, LAND, SEA
-from geo.render.text import deg
+from geo.render.text import deg, lon_deg
 
 BASEMAP = Path(__file__).resolve().parents[3] / "data" / "basemap" / "naturalearth_lowres.shp"
 BORDERS_MIN_WIDTH_M = 1_000_000.0
@@ -53,14 +59,10 @@ def draw_basemap(
     off, and on a close-up they could be mistaken for an agreed line.
     """
     geoms, names = _countries()
-    west, south, east, north = area
-    dx, dy = east - west, north - south
-    box = (max(west - dx, -180.0), max(south - dy, -89.5), min(east + dx, 180.0), min(north + dy, 89.5))
-    clipped = shapely.clip_by_rect(geoms, *box)
-    keep = ~shapely.is_empty(clipped)
+    index, clipped = clip_around(geoms, reach(projection, area, extent, max_lat=89.5))
     metric = [
         shapely.clip_by_rect(projection.to_metric(shapely.segmentize(g, 0.05)), *_padded(extent, 0.2))
-        for g in clipped[keep]
+        for g in clipped
     ]
     borders = extent[2] - extent[0] >= BORDERS_MIN_WIDTH_M
     for geom in metric if borders else [shapely.union_all(metric)] if metric else []:
@@ -70,7 +72,7 @@ def draw_basemap(
                 PathPatch(path, facecolor=LAND, edgecolor=COUNTRY_BORDER, linewidth=0.8, zorder=Z_BASE)
             )
     view_box = shapely.box(*extent)
-    for geom, name in zip(metric, names[keep], strict=True):
+    for geom, name in zip(metric, names[index], strict=True):
         shown = shapely.intersection(geom, view_box)
         if shown.area > 0.04 * view_box.area:
             x, y = _label_spot(shown, extent, avoid)
@@ -108,6 +110,31 @@ def _label_spot(area: shapely.Geometry, extent: Bbox, avoid: list[shapely.Geomet
     return best.x, best.y
 
 
+def reach(projection: LocalProjection, area: Bbox, extent: Bbox, *, max_lat: float) -> Bbox:
+    """
+    The lon/lat box the background is drawn in.
+
+    The area widened by its own span each way, and at least the padded extent (which the
+    axes' aspect ratio may make taller or wider than the area). Longitudes are those of
+    ``area`` (possibly past ±180), at most one turn wide; latitudes within ``max_lat``.
+    """
+    west, south, east, north = area
+    dx, dy = east - west, north - south
+    padded = _padded(extent, 0.2)
+    ring = shapely.segmentize(shapely.box(*padded).exterior, (padded[2] - padded[0]) / 64.0)
+    lon, lat = shapely.get_coordinates(projection.to_lonlat(ring)).T
+    lon = near_lon(lon, (west + east) / 2.0)
+    lo, hi = min(west - dx, float(lon.min())), max(east + dx, float(lon.max()))
+    bottom, top = min(south - dy, float(lat.min())), max(north + dy, float(lat.max()))
+    for pole in (-90.0, 90.0):  # a pole on the map: every longitude reaches it
+        (x,), (y,) = projection.forward(np.array([projection.lon0]), np.array([pole]))
+        if padded[0] <= x <= padded[2] and padded[1] <= y <= padded[3]:
+            lo, hi = lo - 360.0, hi + 360.0
+            bottom, top = min(bottom, pole), max(top, pole)
+    lo, hi = lon_window(lo, hi)
+    return lo, max(bottom, -max_lat), hi, min(top, max_lat)
+
+
 def _padded(extent: Bbox, share: float) -> Bbox:
     pad = share * (extent[2] - extent[0])
     return (extent[0] - pad, extent[1] - pad, extent[2] + pad, extent[3] + pad)
@@ -127,11 +154,10 @@ def draw_graticule(ax: Axes, projection: LocalProjection, area: Bbox, extent: Bb
     step = _nice_step(max(east - west, north - south))
     halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
     style = {"color": "#7f8c8d", "linewidth": 0.4, "linestyle": (0, (4, 3)), "zorder": Z_BASE + 0.5}
-    lo_lon, hi_lon = west - (east - west), east + (east - west)
-    lo_lat, hi_lat = max(south - (north - south), -89.0), min(north + (north - south), 89.0)
+    lo_lon, lo_lat, hi_lon, hi_lat = reach(projection, area, extent, max_lat=89.0)
     for lon in np.arange(np.ceil(lo_lon / step) * step, hi_lon, step):
         line = shapely.LineString([(lon, lo_lat), (lon, hi_lat)])
-        _graticule_line(ax, projection, line, extent, deg(lon, "E", "W"), "bottom", style, halo)
+        _graticule_line(ax, projection, line, extent, lon_deg(lon), "bottom", style, halo)
     for lat in np.arange(np.ceil(lo_lat / step) * step, hi_lat, step):
         line = shapely.LineString([(lo_lon, lat), (hi_lon, lat)])
         _graticule_line(ax, projection, line, extent, deg(lat, "N", "S"), "left", style, halo)

@@ -174,7 +174,7 @@ def draw_frame(
     first = f"{basemap}.  Lines and zones: {scenario.name}" + (f" ({agreements})." if agreements else ".")
     second = (
         f"{_sources_line(view)}.  Projection: azimuthal equidistant (WGS84) centred on "
-        f"{txt.deg(projection.lat0, 'N', 'S')}, {txt.deg(projection.lon0, 'E', 'W')}; the scale bar is true "
+        f"{txt.deg(projection.lat0, 'N', 'S')}, {txt.lon_deg(projection.lon0)}; the scale bar is true "
         f"at the map centre.  Made with Truceline."
     )
     fig.text(x, y + h * 0.7, first, ha="left", va="center", fontproperties=font(7), color="#555555")

@@ -3,7 +3,9 @@
 The map is drawn with matplotlib (Agg) in an azimuthal equidistant projection centred
 on the view, over the shipped Natural Earth countries, so the scale bar is true at
 the map centre (within 0.01 % over 160 km and 0.1 % over 500 km). Web tiles are not
-used: the image never needs the network.
+used: the image never needs the network. The extent is measured with everything
+gathered around the scenario's centre longitude (:mod:`geo.render.around`), so a
+scenario across ±180° is framed, and centred, on itself rather than on the antipode.
 
 Layers, bottom to top: sea and land, graticule, zones in force during the window
 (styled by kind), incidents with no breach or outside the monitored area, the lines,
@@ -27,6 +29,7 @@ from matplotlib.axes import Axes
 from geo._metric import LocalProjection
 from geo.filters import Filters
 from geo.model import Line, Scenario, Zone
+from geo.render.around import centre_lon, gather, lon_window, near_lon, points_centre_lon
 from geo.render.figure import new_figure, png_bytes
 from geo.render.fonts import font
 from geo.render.image.basemap import draw_basemap, draw_graticule, setup_map
@@ -42,7 +45,14 @@ from geo.render.image.layout import (
 )
 from geo.render.image.legend import draw_legend
 from geo.render.image.scale_and_north import draw_north_arrow, draw_scale_bar
-from geo.render.image.symbols import draw_incidents, draw_lines, draw_zones, filter_window, in_force, metric
+from geo.render.image.symbols import (
+    draw_incidents,
+    draw_lines,
+    draw_zones,
+    filter_window,
+    in_force,
+    metric_of_line,
+)
 from geo.render.palette import SYNTHETIC_BANNER
 from geo.render.text import fmt_time, utc
 
@@ -67,7 +77,8 @@ class MapImage:
     height: int
     dpi: int
     bbox: Bbox
-    """The lon/lat extent asked for ``(west, south, east, north)``; the map shows at least this."""
+    """The lon/lat extent asked for ``(west, south, east, north)``; the map shows at least this.
+    Across the antimeridian, ``east`` runs past 180 (or ``west`` past -180)."""
     extent_m: Bbox
     """The extent shown, in projection meters ``(xmin, ymin, xmax, ymax)``."""
     map_box: Bbox
@@ -262,7 +273,7 @@ def _draw_map(
     setup_map(ax, extent)
     zones = [z for z in scenario.zones if in_force(z, window)]
     lines = [ln for ln in scenario.lines if in_force(ln, window)]
-    avoid = [metric(projection, ln.geometry, extent) for ln in lines]
+    avoid = [metric_of_line(projection, ln, extent) for ln in lines]
     borders = draw_basemap(ax, projection, area, extent, avoid=avoid)
     draw_graticule(ax, projection, area, extent)
     draw_zones(ax, projection, zones, extent)
@@ -306,17 +317,24 @@ def _extent_lonlat(view: pd.DataFrame, scenario: Scenario, bbox: Bbox | None) ->
             raise ValueError(msg)
         return west, south, east, north
     geoms = [g.geometry for g in (*scenario.lines, *scenario.zones)]
+    lon = view["lon"].to_numpy(dtype=np.float64)
+    lat = view["lat"].to_numpy(dtype=np.float64)
+    ok = np.isfinite(lon) & np.isfinite(lat)
     if geoms:
-        west, south, east, north = shapely.total_bounds(np.asarray(geoms, dtype=object))
-    elif len(view):
-        west, east = float(view["lon"].min()), float(view["lon"].max())
-        south, north = float(view["lat"].min()), float(view["lat"].max())
+        lon0 = centre_lon(scenario)
+        gathered = np.asarray([gather(g, lon0) for g in geoms], dtype=object)
+        west, south, east, north = (float(v) for v in shapely.total_bounds(gathered))
+    elif ok.any():
+        lon, lat = lon[ok], lat[ok]
+        lon = near_lon(lon, points_centre_lon(lon, lat))
+        west, south, east, north = float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())
     else:
         msg = "snapshot: bbox: nothing to frame (no lines, zones or incidents); pass bbox"
         raise ValueError(msg)
     dx = max((east - west) * DEFAULT_MARGIN, 0.05)
     dy = max((north - south) * DEFAULT_MARGIN, 0.05)
-    return (max(west - dx, -180.0), max(south - dy, -89.0), min(east + dx, 180.0), min(north + dy, 89.0))
+    west, east = lon_window(west - dx, east + dx)
+    return (west, max(south - dy, -89.0), east, min(north + dy, 89.0))
 
 
 def _fit_extent(area: Bbox, projection: LocalProjection, aspect: float) -> Bbox:

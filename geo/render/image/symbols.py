@@ -18,6 +18,7 @@ from matplotlib.patches import PathPatch
 from geo._metric import LocalProjection, densify_lonlat
 from geo.filters import Filters
 from geo.model import VERDICTS, Line, Scenario, Zone
+from geo.render.around import gather
 from geo.render.figure import line_paths, polygon_path
 from geo.render.fonts import font
 from geo.render.image.layout import Z_LABEL, Z_LINE, Z_MAJOR, Z_MINOR, Z_OVER, Z_ZONE, Bbox
@@ -29,7 +30,7 @@ from geo.render.palette import (
     zone_style,
 )
 from geo.render.text import text_column, utc
-from geo.zones import validity_ns
+from geo.zones import metric_line, validity_ns
 
 PARTY_MARKERS = ("^", "s", "D", "p", "h", "v")
 UNATTRIBUTED_MARKER = "o"
@@ -53,12 +54,21 @@ def in_force(item: Zone | Line, window: tuple[int, int]) -> bool:
     return lo < window[1] and hi > window[0]
 
 
-def metric(projection: LocalProjection, geometry: shapely.Geometry, extent: Bbox) -> shapely.Geometry:
-    """Project a lon/lat geometry and clip it to the (padded) extent."""
+def _clip(projected: shapely.Geometry, extent: Bbox) -> shapely.Geometry:
+    """Clip a metric geometry to the extent, padded by 5 % of its width."""
     xmin, ymin, xmax, ymax = extent
     pad = 0.05 * (xmax - xmin)
-    projected = projection.to_metric(densify_lonlat(geometry))
     return shapely.clip_by_rect(projected, xmin - pad, ymin - pad, xmax + pad, ymax + pad)
+
+
+def metric(projection: LocalProjection, geometry: shapely.Geometry, extent: Bbox) -> shapely.Geometry:
+    """Project a lon/lat geometry, joined again across ±180°, and clip it to the (padded) extent."""
+    return _clip(projection.to_metric(densify_lonlat(gather(geometry, projection.lon0))), extent)
+
+
+def metric_of_line(projection: LocalProjection, line: Line, extent: Bbox) -> shapely.Geometry:
+    """A line in the map's meters, its parts joined into one directed line, clipped to the (padded) extent."""
+    return _clip(metric_line(line.geometry, projection, where=f"line[{line.id}]"), extent)
 
 
 PRINT_WEIGHT = 0.55
@@ -138,7 +148,7 @@ def draw_lines(
     """The lines: under the breaches with a halo, over them as a hairline, then their labels."""
     halo = [patheffects.withStroke(linewidth=5.0, foreground="white")]
     for line in lines:
-        parts = line_paths(metric(projection, line.geometry, extent))
+        parts = line_paths(metric_of_line(projection, line, extent))
         for xy in parts:
             # Under the breaches with a halo, and again as a hairline over them: a crowd of
             # breaches cannot hide the line, and the line cannot hide a breach next to it.

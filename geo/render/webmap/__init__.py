@@ -13,7 +13,9 @@ refresh the second through ``st_folium(feature_group_to_add=...)``:
   number of incidents.
 
 :func:`build_map` puts both together with a layer control and a caption panel, and
-:func:`export_html` turns a map into one self-contained HTML file.
+:func:`export_html` turns a map into one self-contained HTML file. Both parts gather what
+they draw around the scenario's centre longitude (:mod:`geo.render.around`): a scenario
+across ±180° is fitted and drawn in one place, its longitudes running past 180.
 
 Where things are:
 

@@ -1,4 +1,8 @@
-"""The map's background: the shipped Natural Earth countries, clipped around the scenario."""
+"""The map's background: the shipped Natural Earth countries, clipped around the scenario.
+
+The clip box may run past ±180 (a scenario across the antimeridian): the countries are
+then taken from both sides and moved next to the scenario (:func:`geo.render.around.clip_around`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 import folium
 import shapely
 
+from geo.render.around import clip_around, lon_window
 from geo.render.palette import COUNTRY_BORDER, LAND
 from geo.render.webmap.shapes import feature
 
@@ -19,27 +24,22 @@ PANE = "tlBasemap"
 
 @cache
 def countries(path: Path, box: tuple[float, float, float, float]) -> tuple[dict[str, Any], ...]:
-    """Natural Earth countries clipped to ``box`` (lon/lat), as GeoJSON features."""
+    """Natural Earth countries clipped to ``box`` (lon/lat, at most one turn wide), as GeoJSON features."""
     from pyogrio.raw import read
 
     _, _, wkb, _ = read(str(path), columns=[])
-    geoms = shapely.clip_by_rect(shapely.from_wkb(wkb), *box)
-    geoms = geoms[~shapely.is_empty(geoms)]
+    _, geoms = clip_around(shapely.from_wkb(wkb), box)
     return tuple(feature(g, tolerance=0.005) for g in geoms)
 
 
 def add_countries(
     m: folium.Map, path: str | Path, bounds: tuple[float, float, float, float], *, show: bool
 ) -> None:
-    """Add the countries around ``bounds`` (lon/lat) as a layer in their own pane."""
+    """Add the countries around ``bounds`` (lon/lat, possibly past ±180) as a layer in their own pane."""
     xmin, ymin, xmax, ymax = bounds
     margin = max(15.0, 3.0 * max(xmax - xmin, ymax - ymin))
-    box = (
-        max(xmin - margin, -180.0),
-        max(ymin - margin, -90.0),
-        min(xmax + margin, 180.0),
-        min(ymax + margin, 90.0),
-    )
+    west, east = lon_window(xmin - margin, xmax + margin)
+    box = (west, max(ymin - margin, -90.0), east, min(ymax + margin, 90.0))
     group = folium.FeatureGroup(name="Countries (Natural Earth)", show=show)
     folium.map.CustomPane(PANE, z_index=250, pointer_events=False).add_to(m)
     folium.GeoJson(

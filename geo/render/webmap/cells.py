@@ -5,7 +5,8 @@ Cells are regular hexagons in the scenario's local azimuthal equidistant project
 each occupied cell is sent to the browser as its centre and its six corners, unprojected
 to lon/lat on the server. The corners travel as integer offsets from the centre in units
 of ``ringScale`` degrees, sent as their difference from a reference ring: nothing is
-projected, or measured in degrees, in the browser.
+projected, or measured in degrees, in the browser. Cell longitudes are gathered around
+the projection's centre, so cells on both sides of ±180° sit next to the scenario.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pandas as pd
 from geo._metric import LocalProjection
 from geo.classify import prepare
 from geo.model import VERDICTS, Scenario
+from geo.render.around import near_lon, turns_to
 from geo.render.webmap.columns import codes
 from geo.render.webmap.escape import script_json
 from geo.render.webmap.markers import style_payload
@@ -119,10 +121,11 @@ def cell_rings(
     Returns
     -------
     tuple of numpy.ndarray
-        Centre lon, centre lat (per cell), corner lon, corner lat (cells x 6). Corner
-        longitudes are unwrapped to lie within 180 degrees of their centre (a cell across
-        the antimeridian stays one hexagon). A corner past the projection's domain (the far
-        side of the globe) collapses onto the centre.
+        Centre lon, centre lat (per cell), corner lon, corner lat (cells x 6). Centre
+        longitudes lie within 180 degrees of the projection's centre, and corner longitudes
+        within 180 degrees of their cell's centre (a cell across the antimeridian stays one
+        hexagon). A corner past the projection's domain (the far side of the globe)
+        collapses onto the centre.
     """
 
     def unproject(centre: np.ndarray) -> np.ndarray:
@@ -140,7 +143,8 @@ def cell_rings(
 
     centres = np.column_stack(cell_centres(keys, radius))
     rows = _cells.get(("cells", projection.crs.srs, radius), keys, centres, unproject)
-    return rows[:, 2], rows[:, 3], rows[:, 4:10], rows[:, 10:16]
+    shift = turns_to(rows[:, 2], projection.lon0)[:, None]
+    return rows[:, 2] + shift[:, 0], rows[:, 3], rows[:, 4:10] + shift, rows[:, 10:16]
 
 
 def _ring_offsets(
@@ -187,8 +191,9 @@ def cell_payload(
         codes(view["attributed_party"], party_ids) if "attributed_party" in view else np.full(len(view), -1)
     )
     party = np.where(party < 0, len(party_ids), party)[ok]
-    verdict, is_new, lon, lat = verdict[ok], is_new[ok], lon[ok], lat[ok]
-    points = MetricPoints(projection, lon, lat)
+    verdict, is_new, lat = verdict[ok], is_new[ok], lat[ok]
+    # Around the centre, the interpolation grid spans the incidents, not the whole globe.
+    points = MetricPoints(projection, near_lon(lon[ok], projection.lon0), lat)
     while True:
         cell, keys, width_m = points.bin(width_m, max_cells)
         k, nv, npart = len(keys), len(VERDICTS), len(party_ids) + 1

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from geo.model import ATTRIBUTIONS, VERDICTS, Scenario
+from geo.render.around import centre_lon, near_lon
 from geo.render.palette import (
     ATTRIBUTION_DASHES,
     NEW_COLOUR,
@@ -54,7 +55,11 @@ def marker_payload(
     new_since: datetime | pd.Timestamp | str | None,
     cap: int,
 ) -> dict[str, Any]:
-    """The JSON ``markers.js`` draws: positions, codes, flags and popup text cut at ``cap``."""
+    """The JSON ``markers.js`` draws: positions, codes, flags and popup text cut at ``cap``.
+
+    Longitudes are gathered around the scenario's centre, so that incidents on both sides
+    of ±180° sit next to its lines (the popups keep the stored coordinates).
+    """
     fields = incident_fields(view, scenario, is_new, new_since, cap)
     attribution = codes(view["attribution"], ATTRIBUTIONS) if "attribution" in view else np.full(len(view), 2)
     party = (
@@ -65,7 +70,7 @@ def marker_payload(
     return {
         **style_payload(scenario),
         "lat": np.round(view["lat"].to_numpy(dtype=np.float64), 5).tolist(),
-        "lon": np.round(view["lon"].to_numpy(dtype=np.float64), 5).tolist(),
+        "lon": np.round(near_lon(view["lon"].to_numpy(dtype=np.float64), centre_lon(scenario)), 5).tolist(),
         "v": verdict.tolist(),
         "p": party.tolist(),
         "a": np.where(attribution < 0, 2, attribution).tolist(),

@@ -2,7 +2,8 @@
 
 Zones (largest first, so smaller nested zones sit on top and stay clickable) and lines as
 rounded GeoJSON, the points where each party's side label goes, the scenario's extent,
-and the default width of the hex cells.
+and the default width of the hex cells. Everything is gathered around the scenario's
+centre longitude (:mod:`geo.render.around`), so a scenario across ±180° is drawn whole.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from shapely.geometry import mapping
 from geo._metric import densify_lonlat
 from geo.classify import prepare
 from geo.model import Line, Scenario, Zone
+from geo.render.around import centre_lon, gather, near_lon
+from geo.zones import metric_line
 
 _NICE_WIDTHS_M = (250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000)
 _TARGET_CELLS = 3000
@@ -37,7 +40,7 @@ class Shapes:
     """What :func:`shapes` computes for a scenario."""
 
     bounds: tuple[float, float, float, float]
-    """The extent of the lines and zones, lon/lat."""
+    """The extent of the lines and zones, lon/lat (longitudes may run past ±180)."""
     zones: tuple[tuple[Zone, dict[str, Any]], ...]
     """Largest first."""
     lines: tuple[tuple[Line, dict[str, Any]], ...]
@@ -55,11 +58,16 @@ def _nice_width(width: float) -> float:
 
 
 def _side_labels(scenario: Scenario) -> list[tuple[str, float, float]]:
-    """Points on each side of each line, offset along its left normal, for the party labels."""
+    """Points on each side of each line, offset along its left normal, for the party labels.
+
+    They are placed along the longest piece of the line joined again across ±180°, and
+    their longitudes gathered around the projection's centre.
+    """
     projection = prepare(scenario).projection
     out = []
     for line in scenario.lines:
-        parts = sorted(shapely.get_parts(projection.to_metric(line.geometry)), key=lambda g: -g.length)
+        metric = metric_line(line.geometry, projection, where=f"{scenario.name}: line[{line.id}]")
+        parts = sorted(shapely.get_parts(metric), key=lambda g: -g.length)
         if not parts or parts[0].length <= 0:
             continue
         part = parts[0]
@@ -78,7 +86,7 @@ def _side_labels(scenario: Scenario) -> list[tuple[str, float, float]]:
                     lon, lat = projection.inverse(
                         np.array([c.x + sign * nx * offset]), np.array([c.y + sign * ny * offset])
                     )
-                    out.append((party, float(lat[0]), float(lon[0])))
+                    out.append((party, float(lat[0]), float(near_lon(lon[0], projection.lon0))))
     return out
 
 
@@ -95,20 +103,23 @@ def shapes(scenario: Scenario) -> Shapes:
         hit = _cache.get(id(scenario))
         if hit is not None and hit[0] is scenario:
             return hit[1]
-    geoms = [ln.geometry for ln in scenario.lines] + [z.geometry for z in scenario.zones]
-    if geoms:
-        xmin, ymin, xmax, ymax = (float(v) for v in shapely.total_bounds(np.asarray(geoms, dtype=object)))
+    lon0 = centre_lon(scenario)
+    zones = sorted(scenario.zones, key=lambda z: -z.geometry.area)
+    zone_geoms = [gather(z.geometry, lon0) for z in zones]
+    line_geoms = [gather(ln.geometry, lon0) for ln in scenario.lines]
+    if zone_geoms or line_geoms:
+        every = np.asarray([*line_geoms, *zone_geoms], dtype=object)
+        xmin, ymin, xmax, ymax = (float(v) for v in shapely.total_bounds(every))
     else:
         xmin, ymin, xmax, ymax = -30.0, -30.0, 30.0, 30.0
-    zones = sorted(scenario.zones, key=lambda z: -z.geometry.area)
     # Cells: about _TARGET_CELLS of them over the scenario's extent, at a round width.
     width = _nice_width(
         math.sqrt(_metric_area(scenario, (xmin, ymin, xmax, ymax)) / (_TARGET_CELLS * math.sqrt(3) / 2))
     )
     found = Shapes(
         bounds=(xmin, ymin, xmax, ymax),
-        zones=tuple((z, feature(z.geometry, tolerance=1e-4)) for z in zones),
-        lines=tuple((ln, feature(ln.geometry)) for ln in scenario.lines),
+        zones=tuple((z, feature(g, tolerance=1e-4)) for z, g in zip(zones, zone_geoms, strict=True)),
+        lines=tuple((ln, feature(g)) for ln, g in zip(scenario.lines, line_geoms, strict=True)),
         labels=tuple(_side_labels(scenario)) if scenario.lines else (),
         cell_width_m=width,
     )
