@@ -51,6 +51,8 @@ _YEAR_FIRST = r"^(?P<y>\d{4})(?P<s1>[/.-])\s?(?P<m>\d{1,2})(?P<s2>[/.-])\s?(?P<d
 _DAY_MONTH = r"^(?P<d>\d{1,2})(?:\.?[ -]|\. ?)(?P<mon>[A-Za-z]{3,9})\.?[ ,-]+(?P<y>\d{4}|\d{2})" + _TIME
 _MONTH_DAY = r"^(?P<mon>[A-Za-z]{3,9})\.? (?P<d>\d{1,2}),? (?P<y>\d{4})" + _TIME
 _NUMBER = r"^(?P<n>\d{1,9})(?:[.,](?P<frac>\d+))?$"
+_CLOCK_PART = r"\s+\d{1,2}:\d\d.*$"
+"""The time of day after a date (``12:00:00 AM``)."""
 _OFFSET = r"[Tt ]\d{1,2}(?::?\d\d){0,2}(?:[.,]\d+)?\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?)$"
 _LOOKS_LIKE = re.compile("|".join(p.replace("?P<", "?P<x" + str(i)) for i, p in enumerate(
     (r"^\d{4}-\d{1,2}-\d{1,2}(?:[T ].*)?$", _ORDERED, _YEAR_FIRST, _DAY_MONTH, _MONTH_DAY))))
@@ -299,7 +301,7 @@ class Readings:
                 out.append("is a number, not a date (a spreadsheet date number has five digits: "
                            f"{SERIAL_MIN} is 18 May 1927)")
             elif k == ORDERED and dayfirst is not None and not np.isnat(alt):
-                out.append(f"is not a date when read {order}, as the file's dates are")
+                out.append(f"is not a date when read {order}")
             else:
                 out.append(f"is not a date ({DATE_HINT})")
         return out
@@ -315,12 +317,12 @@ def _expected_years(year: pd.Series | None) -> np.ndarray | None:
 
 
 def read(values: pd.Series, *, now_year: int, year: pd.Series | None = None, offsets: bool = False,
-         ) -> Readings:
+         days: bool = False) -> Readings:
     """
     Every reading of a column of dates.
 
-    ISO 8601 is parsed row by row by pandas (which caches repeated values); the other
-    forms once per distinct text.
+    ISO 8601 is parsed by pandas (which caches repeated values); the other forms once
+    per distinct text, with Arrow's regular expressions.
 
     Parameters
     ----------
@@ -335,38 +337,52 @@ def read(values: pd.Series, *, now_year: int, year: pd.Series | None = None, off
     offsets
         Also find which values carry a UTC offset (:attr:`Readings.explicit`), for times
         read in a local time zone.
+    days
+        Only the calendar day matters (times not in ISO 8601 are not read): enough to
+        weigh the day/month order, and far fewer distinct texts to parse.
     """
     n = len(values)
-    lengths = values.str.len().to_numpy(dtype=np.int64, na_value=0)
-    parsed = pd.to_datetime(values, format="ISO8601", utc=True, errors="coerce")
-    iso = parsed.notna().to_numpy() & (lengths >= 8)  # a year alone, or a year and month, is no date
-    utc = parsed.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
-    day_first = np.where(iso, utc, np.datetime64("NaT"))
-    kind = np.where(lengths == 0, EMPTY, np.where(iso, ISO, UNKNOWN)).astype(np.int8)
-    timed = iso & (lengths > 10)
-    explicit = np.zeros(n, dtype=bool)
-    # A written midnight is a time only with a T or an offset (a tool's timestamp, not a spreadsheet's date).
-    midnight = timed & (day_first - day_first.astype("datetime64[D]") == np.timedelta64(0))
-    look = np.flatnonzero((timed & offsets) | midnight)
-    if len(look):
-        sub = _arrow(values.iloc[look])
-        explicit[look] = pc.match_substring_regex(sub, _OFFSET).to_numpy(zero_copy_only=False)
-        tee = pc.match_substring_regex(sub, r"^[^Tt]*\d[Tt]\d").to_numpy(zero_copy_only=False)
-        timed[look] &= ~midnight[look] | explicit[look] | tee
+    array = _arrow(values)
+    lengths = pc.utf8_length(array).to_numpy(zero_copy_only=False)
+    kind = np.where(lengths == 0, EMPTY, UNKNOWN).astype(np.int8)
+    day_first = np.full(n, np.datetime64("NaT", "us"))
+    timed, explicit = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    # Only a text that starts with a year can be ISO 8601: pandas is not asked about the others.
+    at = np.flatnonzero(pc.match_substring_regex(array, r"^\d{4}-?\d").to_numpy(zero_copy_only=False))
+    if len(at):
+        parsed = pd.to_datetime(values if len(at) == n else values.iloc[at], format="ISO8601", utc=True,
+                                errors="coerce")
+        # A year alone, or a year and a month, is no date.
+        iso = parsed.notna().to_numpy() & (lengths[at] >= 8)
+        at = at[iso]
+        day_first[at] = parsed.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")[iso]
+        kind[at] = ISO
+        timed[at] = lengths[at] > 10
+        # A written midnight is an instant only with a T or an offset (a tool's, not a spreadsheet's).
+        midnight = timed & (day_first - day_first.astype("datetime64[D]") == np.timedelta64(0))
+        look = np.flatnonzero((timed & offsets) | midnight)
+        if len(look):
+            sub = array.take(pa.array(look))
+            explicit[look] = pc.match_substring_regex(sub, _OFFSET).to_numpy(zero_copy_only=False)
+            tee = pc.match_substring_regex(sub, r"^[^Tt]*\d[Tt]\d").to_numpy(zero_copy_only=False)
+            timed[look] &= ~midnight[look] | explicit[look] | tee
     month_first, written = day_first.copy(), np.full(n, -1, dtype=np.int64)
     expected = _expected_years(year)
     rest = np.flatnonzero(kind == UNKNOWN)
     if len(rest):
-        got = _calendar(values.iloc[rest], now_year, expected[rest] if expected is not None else None)
+        texts = array.take(pa.array(rest))
+        if days:
+            texts = pc.replace_substring_regex(texts, _CLOCK_PART, "")
+        got = _calendar(texts, now_year, expected[rest] if expected is not None else None)
         kind[rest], day_first[rest], month_first[rest], timed[rest], written[rest] = got
     return Readings(text=values, day_first=day_first, month_first=month_first, timed=timed, explicit=explicit,
                     kind=kind, year=written, expected_year=expected)
 
 
-def _calendar(values: pd.Series, now_year: int, expected: np.ndarray | None,
+def _calendar(texts: pa.Array, now_year: int, expected: np.ndarray | None,
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Kind, readings day first and month first, time of day and year of values not in ISO 8601."""
-    encoded = pc.dictionary_encode(_arrow(values))
+    """Kind, readings day first and month first, time of day and year of texts not in ISO 8601."""
+    encoded = pc.dictionary_encode(texts)
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     forms = _forms(encoded.dictionary)
     kind, written, clock = forms.kind[codes], forms.year[codes], forms.clock[codes]

@@ -171,7 +171,7 @@ def _scan_order(inp: Input, resolved: _Resolved, now_year: int) -> _Order:
     labels = [header[resolved.keys.index(k)] for k in resolved.dates]
     evidence = _dates.Evidence(inp.name)
     for line_no, columns, year in _date_chunks(inp, resolved, SCAN_ROWS):
-        readings = [(label, _dates.read(values, now_year=now_year, year=year if i == 0 else None))
+        readings = [(label, _dates.read(values, now_year=now_year, year=year if i == 0 else None, days=True))
                     for i, (label, values) in enumerate(zip(labels, columns, strict=True))]
         evidence.tally(readings, line_no)
     dayfirst, note = evidence.decide()
