@@ -254,7 +254,8 @@ def _suspicious(a: np.ndarray, quotes: np.ndarray, cut: int, delim: int, newline
     return False
 
 
-def iter_records(inp: Input, plan: Plan, n_fields: int, chunk_rows: int) -> Iterator[Records]:
+def iter_records(inp: Input, plan: Plan, n_fields: int, chunk_rows: int, *, block: int = 0,
+                 ) -> Iterator[Records]:
     """
     Yield the data records in chunks of at most ``chunk_rows``.
 
@@ -268,12 +269,15 @@ def iter_records(inp: Input, plan: Plan, n_fields: int, chunk_rows: int) -> Iter
         How many fields a well-formed record has.
     chunk_rows
         The most records per chunk.
+    block
+        Bytes read at a time (default :data:`BLOCK`); a small block for a look at the
+        first records only.
     """
     with inp.open() as handle:
-        yield from _records(handle, plan, n_fields, chunk_rows)
+        yield from _records(handle, plan, n_fields, chunk_rows, block or BLOCK)
 
 
-def _records(handle: BinaryIO, plan: Plan, n: int, chunk_rows: int) -> Iterator[Records]:
+def _records(handle: BinaryIO, plan: Plan, n: int, chunk_rows: int, block: int) -> Iterator[Records]:
     """
     Read block after block from ``pos``, a record boundary on physical line ``line``.
 
@@ -284,7 +288,7 @@ def _records(handle: BinaryIO, plan: Plan, n: int, chunk_rows: int) -> Iterator[
     pos, line = plan.data_offset, plan.data_line
     while True:
         handle.seek(pos)
-        buf = handle.read(BLOCK)
+        buf = handle.read(block)
         if not buf:
             return
         eof = not handle.read(1)

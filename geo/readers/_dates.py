@@ -8,8 +8,8 @@ month/day/year with ``/``, ``.`` or ``-`` (``29/08/2014``, ``8/29/2014 12:00:00 
 
 Which number of ``09/05/2014`` is the day is not in the value. It is decided once per file
 from the file's own evidence (:class:`Evidence`), and every value is then read that way
-(:meth:`Readings.pick`). Each text is parsed once per distinct value, with Arrow's regular
-expressions; the per-row work is numpy arithmetic.
+(:meth:`Readings.pick`). ISO 8601 is parsed by pandas; the other forms once per distinct
+text, with Arrow's regular expressions; the per-row work is numpy arithmetic.
 """
 
 from __future__ import annotations
@@ -60,7 +60,6 @@ _ORDERED_PREFIX = r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2}"
 
 # What each distinct text is.
 EMPTY, UNKNOWN, ISO, ORDERED, CALENDAR, SERIAL, NUMBER = range(7)
-US_PER_DAY = 86_400_000_000
 
 
 def looks_like_date(text: str) -> bool:
@@ -83,7 +82,7 @@ def serial_days(serial: np.ndarray) -> np.ndarray:
 
 
 def has_ordered(values: pd.Series) -> bool:
-    """Whether any value is a numeric date whose day/month order matters (``09/05/2014``)."""
+    """Whether any value is a numeric date whose day/month order may matter (``09/05/2014``)."""
     if not len(values):
         return False
     return bool(pc.any(pc.match_substring_regex(_arrow(values), _ORDERED_PREFIX)).as_py())
@@ -418,8 +417,13 @@ class _Example:
 
     def __str__(self) -> str:
         if self.other:
-            return f"{self.column} '{self.value}' to {self.other} (line {self.line}) only runs forward"
-        return f"'{self.value}' ({self.column}, line {self.line}) is only a date"
+            return f"{self.column} '{self.value}' to {self.other} (line {self.line})"
+        return f"'{self.value}' ({self.column}, line {self.line})"
+
+    def only(self, order: str) -> str:
+        """Why this row can only be read in one order."""
+        what = "only runs forward" if self.other else "is only a date"
+        return f"{self} {what} read {order} first"
 
 
 def _spelled(value: np.datetime64) -> str:
@@ -437,7 +441,8 @@ class Evidence:
     month_only: _Example | None = None
     ambiguous: list[tuple[_Example, str, str]] = field(default_factory=list)
     """Up to two distinct values that read both ways, with both readings spelled out."""
-    counts: dict[str, int] = field(default_factory=lambda: {"day": 0, "month": 0, "both": 0})
+    counts: dict[str, int] = field(default_factory=lambda: {"day": 0, "month": 0})
+    """Rows read only day first, and only month first."""
 
     def tally(self, columns: Sequence[tuple[str, Readings]], line_no: np.ndarray) -> None:
         """
@@ -468,7 +473,6 @@ class Evidence:
         both = day_ok & month_ok & differs
         self.counts["day"] += int(day_only.sum())
         self.counts["month"] += int(month_only.sum())
-        self.counts["both"] += int(both.sum())
         if self.day_only is None and day_only.any():
             self.day_only = self._example(columns, line_no, int(np.argmax(day_only)), dayfirst=True)
         if self.month_only is None and month_only.any():
@@ -509,15 +513,15 @@ class Evidence:
         choose = "choose the order (--dayfirst or --monthfirst)"
         day, month = self.day_only, self.month_only
         if day is not None and month is not None:
-            msg = (f"{self.name}: {day.column}: the dates contradict each other: {_only(day, 'day')}, "
-                   f"but {_only(month, 'month')}; correct the file, or {choose}: the rows that do not fit "
-                   "it are then rejected")
+            days, months = self.counts["day"], self.counts["month"]
+            msg = (f"{self.name}: {day.column}: the dates contradict each other: {days} row(s) read only day "
+                   f"first, such as {day}, but {months} only month first, such as {month}; correct the file, "
+                   f"or {choose}: the rows that do not fit it are then rejected")
             raise DateOrderError(msg)
-        if day is not None or month is not None:
-            found = day if day is not None else month
-            assert found is not None  # noqa: S101 - one of the two
-            which = order_name(day is not None)
-            return day is not None, f"{which}: {_only(found, 'day' if day is not None else 'month')}"
+        if day is not None:
+            return True, f"{order_name(True)}: {day.only('day')}"
+        if month is not None:
+            return False, f"{order_name(False)}: {month.only('month')}"
         if self.ambiguous:
             first = self.ambiguous[0][0]
             shown = " and ".join(f"'{ex.value}' ({dm} or {md})" for ex, dm, md in self.ambiguous)
@@ -538,5 +542,3 @@ def _forward(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     return ~both | (end.astype("datetime64[D]") >= start.astype("datetime64[D]"))
 
 
-def _only(ex: _Example, order: str) -> str:
-    return f"{ex} read {order} first"

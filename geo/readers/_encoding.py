@@ -18,7 +18,7 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import charset_normalizer
@@ -37,6 +37,10 @@ ENCODINGS: tuple[str, ...] = (
     "cp1255", "cp1257", "koi8-r", "koi8-u", "latin-1",
 )
 """The encodings offered by name where a list is shown (any encoding Python knows can be given)."""
+GARBLED_LINES = 3
+"""Lines of UTF-8 decoded once as cp1252 that make a file mojibake, not a file with a few garbled lines."""
+CLEARLY = 0.05
+"""How much more coherent (charset-normalizer's language coherence, 0 to 1) a reading must be to win."""
 SAMPLE_BYTES = 256 << 10
 """About this many bytes of lines holding non-ASCII bytes are sampled, spread over the file."""
 NAME_IT = "name the encoding (--encoding)"
@@ -74,6 +78,7 @@ _LATIN_ALPHABETS: tuple[str, ...] = (
     "äõöüšž",  # Estonian
 )
 """The accented letters of the languages written in Latin script with these code pages."""
+_HIGH = re.compile(rb"[\x80-\xff]")
 _WORD = re.compile(r"\w+")
 _IN_WORD = re.compile(r"(?<=[^\W\d_])(?=[^\x00-\x7f])[\W\d_](?=[^\W\d_])")
 """A non-ASCII character that is not a letter, between two letters (``Si³y``, ``pobli¿u``)."""
@@ -89,7 +94,7 @@ class ByteScan:
     """What one pass over the whole file found."""
 
     seen: np.ndarray
-    """Which byte values occur (256 booleans; only those from 0x80 are counted)."""
+    """Which non-ASCII byte values occur (256 booleans), when the file is to be read byte by byte."""
     invalid_line: int | None = None
     """The line of the first byte that is not UTF-8; None when the whole file is UTF-8."""
     lines: dict[int, bytes] = field(default_factory=dict)
@@ -115,70 +120,114 @@ def _size(inp: Input) -> int:
         return handle.seek(0, 2)
 
 
-def scan(inp: Input, skip: int) -> ByteScan:
-    """
-    Read the whole file once: which bytes occur, UTF-8 validity, and a sample of non-ASCII lines.
-
-    The sample holds the line of the first invalid UTF-8 byte, the first line holding
-    each distinct byte value, and lines spread evenly over the file, to about
-    :data:`SAMPLE_BYTES`.
-    """
-    out = ByteScan(np.zeros(256, dtype=bool))
-    budget = SAMPLE_BYTES / max(_size(inp) - skip, 1)
+def _whole_lines(inp: Input, skip: int) -> Iterator[tuple[int, bytes]]:
+    """The file from ``skip`` in blocks of whole lines, each with the number of its first line."""
     line, rest = 1, b""
     with inp.open() as handle:
         handle.seek(skip)
         while True:
             block = handle.read(BLOCK)
             data = rest + block
-            cut = len(data) if not block else data.rfind(b"\n") + 1
-            if not block or cut > 0 or len(data) > 4 * BLOCK:
-                whole = data[:cut] if cut > 0 else data
-                rest = data[len(whole):]
-                line = _scan_lines(whole, line, out, budget)
-            else:
-                rest = data
+            cut = data.rfind(b"\n") + 1 if block and len(data) <= 4 * BLOCK else len(data)
+            if cut:
+                yield line, data[:cut]
+                line += data.count(b"\n", 0, cut)
+            rest = data[cut:]
             if not block:
-                return out
+                return
 
 
-def _scan_lines(data: bytes, line: int, out: ByteScan, budget: float) -> int:
-    """Scan whole lines starting on ``line``; returns the line after them."""
-    if data.isascii():
-        return line + data.count(b"\n")
-    a = np.frombuffer(data, np.uint8)
-    high = np.flatnonzero(a >= 0x80)
-    seen = np.zeros(256, dtype=bool)
-    seen[a[high]] = True
-    nl = np.flatnonzero(a == 0x0A)
+def _take_lines(data: bytes, line: int, positions: Iterable[int], out: ByteScan, room: int | None = None,
+                ) -> int:
+    """
+    Keep in the sample the whole lines holding the bytes at ``positions``.
 
-    def take(pos: int) -> int:
-        """Keep the line holding byte ``pos``; returns the bytes added to the sample."""
-        k = int(np.searchsorted(nl, pos))
-        if line + k in out.lines:
-            return 0
-        start = int(nl[k - 1]) + 1 if k else 0
-        end = int(nl[k]) if k < len(nl) else len(data)
-        out.lines[line + k] = data[start:end].removesuffix(b"\r")
-        return end - start
-
-    if out.invalid_line is None:
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as err:
-            out.invalid_line = line + int(np.searchsorted(nl, err.start))
-            take(err.start)
-    for value in np.flatnonzero(seen & ~out.seen).tolist():
-        take(data.find(bytes([value])))
-    out.seen |= seen
-    room = int(budget * len(data))
-    spread = high[np.linspace(0, len(high) - 1, min(len(high), max(1, room // 256))).astype(np.int64)]
-    used = 0
-    for pos in spread.tolist():
-        if used >= room:
+    ``data`` starts at the start of line ``line``; with ``room``, lines are kept until
+    about that many bytes are. Returns how many lines ``data`` holds (newlines counted once).
+    """
+    counted, before, used = 0, 0, 0
+    for pos in sorted(set(positions)):
+        if room is not None and used >= room:
             break
-        used += take(pos)
-    return line + len(nl)
+        start = data.rfind(b"\n", 0, pos) + 1
+        before += data.count(b"\n", counted, start)
+        counted = start
+        if line + before in out.lines:
+            continue
+        end = data.find(b"\n", pos)
+        end = len(data) if end < 0 else end
+        out.lines[line + before] = data[start:end].removesuffix(b"\r")
+        used += end - start
+    return before + data.count(b"\n", counted)
+
+
+def _spread(data: bytes, count: int) -> list[int]:
+    """Up to ``count`` non-ASCII bytes spread evenly over ``data``: the first after each of as many marks."""
+    found = []
+    for mark in np.linspace(0, len(data), count, endpoint=False).astype(np.int64).tolist():
+        hit = _HIGH.search(data, mark)
+        if hit is not None:
+            found.append(hit.start())
+    return found
+
+
+def scan(inp: Input, skip: int) -> ByteScan:
+    """
+    Read the whole file: is it UTF-8, and a sample of the lines that hold non-ASCII bytes.
+
+    A UTF-8 file is read once, its sample spread over the file (for :func:`double_encoded`).
+    A file that is not UTF-8 is read again by :func:`_scan_legacy`.
+    """
+    budget = SAMPLE_BYTES / max(_size(inp) - skip, 1)
+    out = ByteScan(np.zeros(256, dtype=bool))
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with inp.open() as handle:
+        handle.seek(skip)
+        while True:
+            block = handle.read(BLOCK)
+            if block.isascii() and not decoder.getstate()[0]:
+                if not block:
+                    return out
+                line += block.count(b"\n")
+                continue
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as err:
+                return _scan_legacy(inp, skip, line + block.count(b"\n", 0, max(err.start, 0)))
+            # Sample whole lines only: not the ones cut by the block's ends.
+            first, last = block.find(b"\n") + 1, block.rfind(b"\n")
+            room = int(budget * len(block))
+            inner = [p for p in _spread(block, max(1, room // 256)) if first <= p < last]
+            line += _take_lines(block, line, inner, out, room)
+
+
+def _scan_legacy(inp: Input, skip: int, invalid_line: int | None) -> ByteScan:
+    """
+    Which bytes a file holds, and a sample of its non-ASCII lines, for a single-byte code page.
+
+    The sample holds the line of the first invalid UTF-8 byte (if the file is not UTF-8),
+    the first line holding each distinct byte value, and lines spread evenly over the
+    file, to about :data:`SAMPLE_BYTES`.
+    """
+    budget = SAMPLE_BYTES / max(_size(inp) - skip, 1)
+    out = ByteScan(np.zeros(256, dtype=bool), invalid_line)
+    for line, data in _whole_lines(inp, skip):
+        if data.isascii():
+            continue
+        a = np.frombuffer(data, np.uint8)
+        seen = np.zeros(256, dtype=bool)
+        seen[a[a >= 0x80]] = True
+        needed = [data.find(bytes([value])) for value in np.flatnonzero(seen & ~out.seen).tolist()]
+        nl = np.flatnonzero(a == 0x0A)
+        if invalid_line is not None and line <= invalid_line <= line + len(nl):
+            k = invalid_line - line
+            needed.append(int(nl[k - 1]) + 1 if k else 0)
+        _take_lines(data, line, needed, out)
+        out.seen |= seen
+        room = int(budget * len(data))
+        _take_lines(data, line, _spread(data, max(1, room // 256)), out, room)
+    return out
 
 
 # --------------------------------------------------------------------------- text that reads right
@@ -279,9 +328,17 @@ class _Reading:
     text: str
     coherence: float
 
+    @functools.cached_property
+    def fit(self) -> float:
+        return _latin_fit(self.text)
+
     def key(self) -> tuple[float, float, int]:
         order = (*LEGACY, *OTHERS)
-        return (-round(_latin_fit(self.text), 3), -round(self.coherence, 3), order.index(self.codec))
+        return (-self.fit, -self.coherence, order.index(self.codec))
+
+    def beats(self, other: _Reading) -> bool:
+        """Whether this reading clearly wins: its letters fit a language better, or it is more coherent."""
+        return self.fit > other.fit + 1e-9 or self.coherence >= other.coherence + CLEARLY
 
 
 def _quote(text: str) -> str:
@@ -317,13 +374,16 @@ def legacy(inp: Input, found: ByteScan) -> str:
         raise inp.fail(msg)
     readings.sort(key=_Reading.key)
     best = readings[0]
-    if len(readings) > 1:
-        second = readings[1]
-        if best.key()[:2] == second.key()[:2] and _main_script(best.text) != _main_script(second.text):
-            msg = (f"cannot tell the encoding: the file is not UTF-8, and it reads equally well as "
-                   f"{codecs.lookup(best.codec).name} ({_quote(best.text)}) and as "
-                   f"{codecs.lookup(second.codec).name} ({_quote(second.text)}); {NAME_IT}")
-            raise inp.fail(msg)
+    rivals = [r for r in readings[1:] if not best.beats(r)]
+    other = next((r for r in rivals if _main_script(r.text) != _main_script(best.text)), None)
+    if other is not None:
+        msg = (f"cannot tell the encoding: the file is not UTF-8, and it reads equally well as "
+               f"{codecs.lookup(best.codec).name} ({_quote(best.text)}) and as "
+               f"{codecs.lookup(other.codec).name} ({_quote(other.text)}); {NAME_IT}")
+        raise inp.fail(msg)
+    if best.codec in OTHERS:
+        # Another code page only where its text is clearly better than one of the regions' own.
+        best = next((r for r in rivals if r.codec in LEGACY), best)
     return codecs.lookup(best.codec).name
 
 
@@ -345,23 +405,24 @@ def refuse_mixed(inp: Input, found: ByteScan) -> None:
 
 
 def _undo_cp1252(text: str) -> str | None:
-    """The text re-read as UTF-8, if it is UTF-8 that was once decoded as cp1252."""
+    """The text re-read as UTF-8, if it is UTF-8 that was once decoded as cp1252 (and holds letters)."""
     try:
         fixed = bytes(_CP1252_BYTES[c] for c in text).decode("utf-8")
     except (KeyError, UnicodeDecodeError):
         return None
-    return fixed if fixed != text else None
+    return fixed if fixed != text and any(c.isalpha() and not c.isascii() for c in fixed) else None
 
 
 def double_encoded(inp: Input, found: ByteScan) -> list[str]:
     """
     Refuse UTF-8 whose text was decoded as cp1252 and saved again (``Ð’Ð¾Ð¾Ñ€``).
 
-    A file where that is most non-ASCII lines is refused; a few such lines are warnings.
+    A file where that is most of the sampled non-ASCII lines, and at least
+    :data:`GARBLED_LINES` of them, is refused; fewer such lines are warnings.
     """
     wide = [(n, t) for n, t in _utf8_lines(found) if not t.isascii()]
     garbled = [(n, t, fixed) for n, t in wide if (fixed := _undo_cp1252(t)) is not None]
-    if garbled and len(garbled) * 2 >= len(wide):
+    if len(garbled) >= GARBLED_LINES and len(garbled) * 2 >= len(wide):
         number, text, fixed = garbled[0]
         msg = (f"the text is mojibake: line {number} reads {_quote(text)}, UTF-8 that was once decoded as "
                f"cp1252 (it should read {_quote(fixed)}); export the file again from its source")
@@ -439,6 +500,8 @@ def _forced(inp: Input, head: bytes, forced: str) -> tuple[str, str, int, list[s
                    "give the right encoding")
             raise inp.fail(msg)
         return forced, "utf-8", skip, []
+    if found.invalid_line is None:
+        found = _scan_legacy(inp, skip, None)  # UTF-8 bytes read as single bytes: are they all defined?
     undefined = _undefined(name) & set(found.present)
     if undefined:
         shown = ", ".join(f"0x{b:02X}" for b in sorted(undefined)[:3])

@@ -16,7 +16,7 @@ from geo._errors import ReaderError
 from geo.categories import vocabulary
 from geo.readers import _dates, acled, mapped, template, ucdp
 from geo.readers._base import FORMATS, Detected, FormatReader, ReadChunk
-from geo.readers._csvio import Plan, iter_records, sniff
+from geo.readers._csvio import SAMPLE, Plan, iter_records, sniff
 from geo.readers._input import Input
 from geo.readers._normalise import Context, Rows, assemble
 from geo.readers._party import compile_mapping
@@ -26,7 +26,8 @@ READERS: dict[str, FormatReader] = {"acled": acled, "ucdp": ucdp, "template": te
 """Format name -> module, in the order detection tries them."""
 _LABELS = {"template": "house template", "acled": "ACLED", "ucdp": "UCDP GED", "mapped": "mapped CSV"}
 SAMPLE_ROWS = 2000
-"""Records looked at, when a file is opened, for dates whose day/month order matters."""
+"""Records looked at (in the first :data:`SAMPLE` bytes), when a file is opened, for dates whose
+day/month order matters."""
 SCAN_ROWS = 250_000
 """Records per chunk when the whole file's dates are read for their order."""
 
@@ -152,14 +153,14 @@ def _this_year(now: np.datetime64) -> int:
     return int(now.astype("datetime64[Y]").astype(np.int64)) + 1970
 
 
-def _date_chunks(inp: Input, resolved: _Resolved, rows: int) -> Iterator[tuple[np.ndarray, list[pd.Series],
-                                                                              pd.Series | None]]:
+def _date_chunks(inp: Input, resolved: _Resolved, rows: int, block: int = 0,
+                 ) -> Iterator[tuple[np.ndarray, list[pd.Series], pd.Series | None]]:
     """Line numbers, date columns and year column of the file's records, ``rows`` at a time."""
     keys = resolved.keys
     wanted = [*resolved.dates, *([resolved.year] if resolved.year else [])]
     at = {k: keys.index(k) for k in wanted}
     plan = replace(resolved.plan, usecols=tuple(sorted(at.values())))
-    for records in iter_records(inp, plan, len(keys), rows):
+    for records in iter_records(inp, plan, len(keys), rows, block=block):
         frame = records.frame
         year = frame[at[resolved.year]].str.strip() if resolved.year else None
         yield records.line_no, [frame[at[k]].str.strip() for k in resolved.dates], year
@@ -189,7 +190,7 @@ def _order(inp: Input, resolved: _Resolved, dayfirst: bool | None, now_year: int
         return _Order(dayfirst, True, f"{_dates.order_name(dayfirst)}, as chosen")
     if not resolved.dates:
         return _Order(None, True)
-    first = _date_chunks(inp, resolved, SAMPLE_ROWS)
+    first = _date_chunks(inp, resolved, SAMPLE_ROWS, SAMPLE)
     try:
         sample = next(first, None)
     finally:

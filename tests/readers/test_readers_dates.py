@@ -152,10 +152,10 @@ def test_contradicting_dates_are_refused_and_a_chosen_order_rejects_the_rows_tha
     with pytest.raises(DateOrderError) as err:
         read_incidents(data, name="upload.csv")
     assert str(err.value) == (
-        "upload.csv: occurred_at: the dates contradict each other: '29/08/2014' (occurred_at, line 2) is "
-        "only a date read day first, but '08/30/2014' (occurred_at, line 4) is only a date read month first; "
-        "correct the file, or choose the order (--dayfirst or --monthfirst): the rows that do not fit it are "
-        "then rejected")
+        "upload.csv: occurred_at: the dates contradict each other: 1 row(s) read only day first, such as "
+        "'29/08/2014' (occurred_at, line 2), but 1 only month first, such as '08/30/2014' (occurred_at, "
+        "line 4); correct the file, or choose the order (--dayfirst or --monthfirst): the rows that do not "
+        "fit it are then rejected")
     chosen = read_all(data, dayfirst=True)
     assert chosen.frame["occurred_at"].tolist() == [ts("2014-08-29"), ts("2014-05-09")]
     assert chosen.reason(4) == "occurred_at: '08/30/2014' is not a date when read day first (d/m/y)"

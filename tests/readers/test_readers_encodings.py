@@ -178,3 +178,15 @@ def test_a_code_page_named_for_a_utf8_file_is_read_but_warned_about():
         "encoding: read as cp1252 as asked, but the file is valid UTF-8: check that its text reads right"
     ]
     assert read_all(data, encoding="cp1252").frame["actor"].tolist() == ["Forces armÃ©es"]
+
+
+def test_a_letter_that_appears_only_far_into_the_file_still_decides(monkeypatch):
+    # cp1252 and cp1254 read ü, ö and ç alike; only line 402's ı and ş tell Turkish from Icelandic-looking
+    # cp1252 ('Silahlý sýnýr').
+    monkeypatch.setattr(_encoding, "BLOCK", 4096)
+    monkeypatch.setattr(_encoding, "SAMPLE_BYTES", 1024)
+    early = incidents(*[("Türk Kuvvetleri", f"gözlem {i}, güçlü") for i in range(400)])
+    late = 'E999,2024-05-01,38.1,127.1,other,"Silahlı Kuvvetleri","sınır yakınında ateş"\r\n'
+    data = (early + late).encode("cp1254")
+    assert detect(data).encoding == "cp1254"
+    assert read_all(data).frame["description"].iloc[-1] == "sınır yakınında ateş"
