@@ -420,6 +420,8 @@ def dry_run(
     _scenario: Scenario,
     mapping_key: str,
     generation: int,
+    encoding: str | None = None,
+    dayfirst: bool | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str], int]:
     """
     Read an uploaded file without storing anything: valid rows, rejected rows, warnings, rows read.
@@ -434,6 +436,8 @@ def dry_run(
             format=fmt,
             mapping=_mapping,
             name=name,
+            encoding=encoding,
+            dayfirst=dayfirst,
             party_mapping=_scenario.party_mapping,
             parties={p.id for p in _scenario.parties},
             bbox=scenario_bounds(_scenario),

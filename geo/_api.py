@@ -2,6 +2,7 @@
 
 from geo._errors import (
     AuthenticationError,
+    DateOrderError,
     GeometryFileError,
     InputError,
     ManifestError,
@@ -35,6 +36,7 @@ __all__ = [
     "INCIDENT_COLUMNS",
     "VERDICTS",
     "AuthenticationError",
+    "DateOrderError",
     "Filters",
     "GeometryFileError",
     "InputError",

@@ -30,6 +30,10 @@ class ReaderError(TrucelineError, ValueError):
     """An incident file cannot be read at all (rows with problems are not errors)."""
 
 
+class DateOrderError(ReaderError):
+    """A file's dates (``09/05/2014``) do not settle their day/month order: it must be chosen."""
+
+
 class StoreError(TrucelineError, OSError):
     """The store cannot be opened, migrated or written."""
 

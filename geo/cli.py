@@ -72,6 +72,27 @@ class _KeyValue(click.ParamType):
 UTC_DATE = _UTCDate()
 
 
+def reading_options(fn: F) -> F:
+    """How to read an incident file: its encoding and the day/month order of its dates."""
+    options = [
+        click.option(
+            "--encoding",
+            metavar="NAME",
+            help="The file's encoding (cp1252, cp1251, cp1256, cp949, utf-16, ...); default: detected.",
+        ),
+        click.option(
+            "--dayfirst/--monthfirst",
+            "dayfirst",
+            default=None,
+            help="Read dates like 09/05/2014 as 9 May (--dayfirst) or 5 September (--monthfirst); "
+            "default: decided from the file's dates.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 @contextmanager
 def _progress(label: str, total: int | None = None) -> Iterator[Callable[[int, int | None, str], None]]:
     """A progress bar on a terminal (stderr); silent otherwise."""
@@ -221,9 +242,17 @@ def scenario_show(ctx: click.Context) -> None:
 )
 @click.option("--mapping", type=click.Path(dir_okay=False), help="Column mapping file for --format mapped.")
 @click.option("--map", "pairs", multiple=True, type=_KeyValue(), help="Column mapping pair, KEY=COLUMN.")
+@reading_options
 @_one_line_errors
 def classify_cmd(
-    manifest: str, input_file: str, out: str, fmt: str, mapping: str | None, pairs: tuple[str, ...]
+    manifest: str,
+    input_file: str,
+    out: str,
+    fmt: str,
+    mapping: str | None,
+    pairs: tuple[str, ...],
+    encoding: str | None,
+    dayfirst: bool | None,
 ) -> None:
     """Classify an incident file against a scenario, without storing it."""
     from geo import readers
@@ -236,7 +265,12 @@ def classify_cmd(
     column_map = _mapping(mapping, pairs)
     frames, rejected, rows = [], 0, 0
     for chunk in readers.read_incidents(
-        input_file, format=fmt, mapping=column_map, party_mapping=scen.party_mapping
+        input_file,
+        format=fmt,
+        mapping=column_map,
+        party_mapping=scen.party_mapping,
+        encoding=encoding,
+        dayfirst=dayfirst,
     ):
         rows += chunk.rows_read
         rejected += len(chunk.rejected)
@@ -273,6 +307,7 @@ def _mapping(path: str | None, pairs: tuple[str, ...]) -> Any:
 @click.option("--mapping", type=click.Path(dir_okay=False), help="Column mapping file (TOML).")
 @click.option("--map", "pairs", multiple=True, type=_KeyValue(), help="Column mapping pair, KEY=COLUMN.")
 @click.option("--source", "source_name", help="Source name for rows that carry none.")
+@reading_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a summary.")
 @click.pass_context
 @_one_line_errors
@@ -283,6 +318,8 @@ def ingest_cmd(
     mapping: str | None,
     pairs: tuple[str, ...],
     source_name: str | None,
+    encoding: str | None,
+    dayfirst: bool | None,
     as_json: bool,
 ) -> None:
     """Upload one incident file as one batch."""
@@ -298,6 +335,8 @@ def ingest_cmd(
             source_name=source_name,
             actor=OPERATOR,
             progress=progress,
+            encoding=encoding,
+            dayfirst=dayfirst,
         )
     if as_json:
         data = summary.as_json()

@@ -280,6 +280,8 @@ def ingest_file(
     actor: Principal = OPERATOR,
     progress: Progress = _noop,
     now: datetime | None = None,
+    encoding: str | None = None,
+    dayfirst: bool | None = None,
 ) -> UploadSummary:
     """
     Upload one incident file as one batch, in one transaction.
@@ -300,6 +302,9 @@ def ingest_file(
         Called after each chunk.
     now
         The present, for rejecting future dates (default: now).
+    encoding, dayfirst
+        The file's encoding and the day/month order of its dates, instead of deciding
+        them from the file; the ones used are in the summary (``encoding``).
 
     Returns
     -------
@@ -312,11 +317,15 @@ def ingest_file(
     """
     require(actor, "upload")
     name = file_name or (Path(source).name if not isinstance(source, bytes) else "upload.csv")
-    detected = readers.detect(source, format=format, mapping=mapping, name=name)
+    detected = readers.detect(
+        source, format=format, mapping=mapping, name=name, encoding=encoding, dayfirst=dayfirst
+    )
     scenario = _require_scenario(store)
     chunks = readers.read_incidents(
         source,
         format=detected.format,
+        encoding=detected.encoding,
+        dayfirst=detected.dayfirst,
         mapping=mapping,
         source_name=source_name,
         party_mapping=scenario.party_mapping,

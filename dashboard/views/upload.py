@@ -12,13 +12,20 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import common
-from geo import NotFoundError, PermissionDeniedError, ReaderError, StoreError, readers
+from geo import DateOrderError, NotFoundError, PermissionDeniedError, ReaderError, StoreError, readers
 from geo.export import csv_bytes
 from geo.ingest import delete_batch, ingest_file
 from geo.settings import save_mapping, saved_mappings
 
 MAX_UPLOAD_MB = float(os.environ.get("TRUCELINE_MAX_UPLOAD_MB", "200"))
 PREVIEW_ROWS = 20
+DETECT = "Detect from the file"
+ORDERS = {
+    "Decide from the file's dates": None,
+    "Day first: 09/05/2014 is 9 May": True,
+    "Month first: 09/05/2014 is 5 September": False,
+}
+ORDER_OF = {value: label for label, value in ORDERS.items()}
 
 st.title("Upload incidents")
 user = common.require_page("upload")
@@ -51,17 +58,52 @@ else:
     choice = st.selectbox(
         "Column mapping", ["Detect from the header", "New mapping…", *saved], key="u_mapping"
     )
+    chosen = saved.get(choice, {})
+    if st.session_state.get("u_order_loaded") != choice:
+        # Another saved mapping: its day/month order, if it has one.
+        st.session_state["u_order"] = ORDER_OF.get(chosen.get("dayfirst"), ORDER_OF[None])
+        st.session_state["u_order_loaded"] = choice
+    o1, o2 = st.columns(2)
+    picked_encoding = o1.selectbox(
+        "Encoding",
+        [DETECT, *readers.ENCODINGS],
+        key="u_encoding",
+        help="Detected from the file's text; choose one if the preview's text reads wrong.",
+    )
+    order = o2.selectbox(
+        "Day/month order",
+        list(ORDERS),
+        key="u_order",
+        help="How dates like 09/05/2014 are read. Decided from the file's other dates when they tell.",
+    )
+    encoding = None if picked_encoding == DETECT else picked_encoding
+    dayfirst = ORDERS[order]
+
+    def refuse_dates(err: DateOrderError) -> None:
+        st.error(common.md(err))
+        st.info("Choose the day/month order above.")
+        st.stop()
+
     try:
-        detected = readers.detect(data, name=upload.name)
+        detected = readers.detect(data, name=upload.name, encoding=encoding, dayfirst=dayfirst)
         layout_ok = True
+    except DateOrderError as err:
+        refuse_dates(err)
     except ReaderError as err:
         detected, layout_ok = None, False
         if choice == "Detect from the header":
             st.warning(common.md(err))
             st.info("Map the file's columns below.")
     if choice != "Detect from the header" or not layout_ok:
-        header = detected.columns if detected is not None else readers.header(data, name=upload.name)
-        chosen = saved.get(choice, {})
+        try:
+            header = (
+                detected.columns
+                if detected is not None
+                else readers.header(data, name=upload.name, encoding=encoding)
+            )
+        except ReaderError as err:
+            st.error(common.md(err))
+            st.stop()
         base = chosen.get("columns", {})
         loaded = (choice, tuple(header))
         if st.session_state.get("u_mapping_loaded") != loaded:
@@ -70,7 +112,6 @@ else:
                 pre = base.get(target, target if target in header else "—")
                 st.session_state[f"u_m_{target}"] = pre if pre in header else "—"
             st.session_state["u_datefmt"] = chosen.get("date_format") or ""
-            st.session_state["u_dayfirst"] = bool(chosen.get("dayfirst", True))
             st.session_state["u_source"] = chosen.get("source") or upload.name.rsplit(".", 1)[0]
             st.session_state["u_mapping_loaded"] = loaded
         st.caption("For each Truceline field, the file's column that holds it (leave unmapped to skip).")
@@ -84,9 +125,8 @@ else:
             )
             if picked != "—":
                 columns[target] = picked
-        c1, c2, c3 = st.columns(3)
+        c1, c3 = st.columns(2)
         date_format = c1.text_input("Date format (strptime, optional)", key="u_datefmt") or None
-        dayfirst = c2.checkbox("Day before month (03/04 is 3 April)", key="u_dayfirst")
         source_default = c3.text_input("Source name", key="u_source")
         mapping = readers.ColumnMapping(
             columns=columns,
@@ -115,7 +155,11 @@ else:
             st.info(f"Map at least {', '.join(missing)} to go on.")
             st.stop()
         try:
-            detected = readers.detect(data, mapping=mapping, name=upload.name)
+            detected = readers.detect(
+                data, mapping=mapping, name=upload.name, encoding=encoding, dayfirst=dayfirst
+            )
+        except DateOrderError as err:
+            refuse_dates(err)
         except ReaderError as err:
             st.error(common.md(err))
             st.stop()
@@ -126,14 +170,26 @@ else:
         f"{detected.encoding} · **delimiter** {detected.delimiter!r} · "
         f"**header** {'yes' if detected.has_header else 'no'}"
     )
+    if detected.dates:
+        st.caption(f"Dates read {common.md(detected.dates)}")
     for warning in detected.warnings:
         st.warning(common.md(warning))
 
     # 3. Dry run: preview, parties, validation ------------------------------------------------------
     try:
         frame, rejected, warnings, rows = common.dry_run(
-            data, upload.name, detected.format, mapping, scen, repr(mapping), common.store().generation()
+            data,
+            upload.name,
+            detected.format,
+            mapping,
+            scen,
+            repr(mapping),
+            common.store().generation(),
+            encoding=detected.encoding,
+            dayfirst=detected.dayfirst,
         )
+    except DateOrderError as err:
+        refuse_dates(err)
     except ReaderError as err:
         st.error(common.md(err))
         st.stop()
@@ -192,6 +248,8 @@ else:
                 mapping=mapping,
                 actor=user,
                 progress=progress,
+                encoding=detected.encoding,
+                dayfirst=detected.dayfirst,
             )
         except (ReaderError, StoreError, PermissionDeniedError) as err:
             bar.empty()
@@ -208,7 +266,7 @@ else:
         st.success(
             f"Batch {summary.batch_id}: {summary.accepted:,} accepted, {summary.rejected:,} rejected, "
             f"{summary.duplicate:,} duplicates of {summary.rows_read:,} rows; "
-            f"{summary.new_breaches:,} new breaches."
+            f"{summary.new_breaches:,} new breaches. Read as {summary.encoding}."
         )
         s1, s2, s3, s4 = st.columns(4)
         s1.metric("Accepted", f"{summary.accepted:,}")

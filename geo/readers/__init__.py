@@ -7,11 +7,13 @@ docs/incident-formats.md for every column of every format.
 
 from geo.readers import acled, mapped, template, ucdp
 from geo.readers._base import FORMATS, Detected, ReadChunk
+from geo.readers._encoding import ENCODINGS
 from geo.readers._party import MATCH_KINDS, map_party
 from geo.readers._read import detect, header, read_incidents
 from geo.readers.mapped import ColumnMapping, load_mapping, mapping_from_pairs
 
 __all__ = [
+    "ENCODINGS",
     "FORMATS",
     "MATCH_KINDS",
     "ColumnMapping",

@@ -22,7 +22,7 @@ class Detected:
     format: str
     """One of :data:`FORMATS`."""
     encoding: str
-    """``utf-8``, ``utf-8-sig`` (with a byte-order mark), ``utf-16``, ``cp1252``, ``latin-1``, ..."""
+    """``utf-8``, ``utf-8-sig`` (with a byte-order mark), ``utf-16``, ``cp1252``, ``cp949``, ..."""
     delimiter: str
     """``,``, ``;``, tab or ``|``."""
     has_header: bool
@@ -33,6 +33,11 @@ class Detected:
     """File-level warnings, one line each (encoding guessed, duplicate columns, ...)."""
     layout: str = ""
     """A finer name for the layout: ``acled-2023``, ``acled-pre-2023``, ``ucdp-ged``, ..."""
+    dayfirst: bool | None = None
+    """How dates like ``09/05/2014`` are read: day first (True), month first (False), or None
+    when no date of the file depends on it (or none was seen in its first records)."""
+    dates: str = ""
+    """Why the dates are read in that order, one sentence (empty when the order does not matter)."""
 
 
 @dataclass
@@ -58,6 +63,10 @@ class FormatReader(Protocol):
     REQUIRED: tuple[str, ...]
     USED: frozenset[str] | None
     """The columns ``normalise`` reads (the others are never converted); None for all."""
+    DATE_COLUMNS: tuple[str, ...]
+    """The date columns whose day/month order the file decides: a start, then its end if any."""
+    YEAR_COLUMN: str | None
+    """A column holding each incident's year, which its start date must agree with."""
 
     def layout(self, header: Sequence[str]) -> str | None:
         """Return the layout name when ``header`` (lower-cased names) is this format's, else None."""

@@ -12,7 +12,6 @@ after the block.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
@@ -20,13 +19,13 @@ import warnings
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 
-from geo._errors import ReaderError
+from geo.readers._encoding import detect_encoding
+from geo.readers._input import Input
 
 BLOCK = 16 << 20
 """Bytes read at a time."""
@@ -38,56 +37,7 @@ NUL = 0x00
 CR = 0x0D
 LF = 0x0A
 
-_CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"PK\x03\x04", "a ZIP archive (an .xlsx or .ods workbook?)"),
-    (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook (.xls)"),
-    (b"%PDF", "a PDF document"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"SQLite format 3\x00", "an SQLite database"),
-)
-# Codecs in which every byte below 0x80 is that ASCII character and never part of a
-# longer sequence: the byte-level scan is safe on them as they are.
-_BYTE_SAFE = ("utf-8", "ascii", "iso8859", "latin", "cp125", "cp437", "cp850", "cp866", "koi8", "mac-")
 _SEP_LINE = re.compile(rb"\A[ \t]*sep=(.)[ \t]*(\r\n|\n|\r)")
-
-
-class Input:
-    """A file path or bytes, opened as many times as reading needs."""
-
-    def __init__(self, source: str | Path | bytes | bytearray | memoryview, name: str | None = None) -> None:
-        if isinstance(source, bytes | bytearray | memoryview):
-            self._data: bytes | None = bytes(source)
-            self._path: Path | None = None
-            self.name = name or "<bytes>"
-        elif isinstance(source, str | Path):
-            self._data = None
-            self._path = Path(source)
-            self.name = name or self._path.name
-        else:
-            msg = f"source: expected a path or bytes, got {type(source).__name__}"
-            raise ReaderError(msg)
-
-    def open(self) -> BinaryIO:
-        """Open the bytes for reading from the start."""
-        if self._data is not None:
-            return io.BytesIO(self._data)
-        assert self._path is not None  # noqa: S101 - one of the two is always set
-        try:
-            return self._path.open("rb")
-        except OSError as err:
-            msg = f"{self.name}: cannot open the file: {err.strerror or err}"
-            raise ReaderError(msg) from err
-
-    def replace(self, data: bytes) -> None:
-        """Read ``data`` instead from now on (the file transcoded to UTF-8)."""
-        self._data, self._path = data, None
-
-    def fail(self, problem: str) -> ReaderError:
-        """A :class:`ReaderError` naming this input."""
-        return ReaderError(f"{self.name}: {problem}")
 
 
 @dataclass(frozen=True)
@@ -139,106 +89,6 @@ class Records:
     def rows_read(self) -> int:
         """Records consumed: well-formed and set aside."""
         return len(self.frame) + len(self.bad_line_no)
-
-
-# --------------------------------------------------------------------------- encoding
-
-
-def _check_binary(inp: Input, head: bytes) -> None:
-    for magic, what in _MAGIC:
-        if head.startswith(magic):
-            raise inp.fail(f"not a CSV text file: it looks like {what}; save or export it as CSV (UTF-8)")
-    if b"\x00" in head:
-        raise inp.fail("not a CSV text file: it holds binary data (NUL bytes)")
-
-
-def _first_invalid_utf8(inp: Input, skip: int) -> int | None:
-    """Line number of the first byte that is not valid UTF-8, or None when all of it is."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    line = 1
-    with inp.open() as handle:
-        handle.seek(skip)
-        while block := handle.read(BLOCK):
-            if block.isascii() and not decoder.getstate()[0]:
-                line += block.count(b"\n")
-                continue
-            try:
-                decoder.decode(block, final=False)
-            except UnicodeDecodeError as err:
-                return line + block.count(b"\n", 0, max(err.start, 0))
-            line += block.count(b"\n")
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return line
-    return None
-
-
-def _contains_any(inp: Input, needles: tuple[bytes, ...]) -> bool:
-    with inp.open() as handle:
-        tail = b""
-        while block := handle.read(BLOCK):
-            chunk = tail + block
-            if any(n in chunk for n in needles):
-                return True
-            tail = block[-1:]
-    return False
-
-
-def _transcode(inp: Input, codec: str) -> None:
-    with inp.open() as handle:
-        data = handle.read()
-    try:
-        text = data.decode(codec)
-    except UnicodeDecodeError as err:
-        raise inp.fail(f"cannot decode the file as {codec}: {err.reason}") from err
-    inp.replace(text.removeprefix("\ufeff").encode("utf-8"))
-
-
-def detect_encoding(inp: Input, forced: str | None = None) -> tuple[str, str, int, list[str]]:
-    """
-    Find the encoding of the whole file.
-
-    Parameters
-    ----------
-    inp
-        The file.
-    forced
-        An encoding the caller knows; skips the guess.
-
-    Returns
-    -------
-    tuple
-        The encoding to report, the codec to decode the bytes now behind ``inp`` with,
-        how many leading bytes to skip (a byte-order mark), and file-level warnings.
-    """
-    with inp.open() as handle:
-        head = handle.read(SAMPLE)
-    bom = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
-    if forced is not None:
-        try:
-            name = codecs.lookup(forced).name
-        except LookupError as err:
-            raise inp.fail(f"unknown encoding {forced!r}") from err
-        if name.startswith("utf-8"):
-            _check_binary(inp, head)
-            return forced, "utf-8", bom, []
-        if name.startswith(_BYTE_SAFE):
-            _check_binary(inp, head)
-            return forced, name, 0, []
-        _transcode(inp, name)
-        return forced, "utf-8", 0, []
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        _transcode(inp, "utf-16")
-        return "utf-16", "utf-8", 0, []
-    _check_binary(inp, head)
-    bad_line = _first_invalid_utf8(inp, bom)
-    if bad_line is None:
-        return ("utf-8-sig" if bom else "utf-8"), "utf-8", bom, []
-    name = "latin-1" if _contains_any(inp, _CP1252_UNDEFINED) else "cp1252"
-    warning = (f"decoded as {name}: the file is not valid UTF-8 (first invalid byte on line {bad_line}); "
-               "check accented letters, or give the right encoding")
-    return name, name, 0, [warning]
 
 
 # --------------------------------------------------------------------------- dialect
@@ -294,14 +144,16 @@ def sniff(inp: Input, *, encoding: str | None = None) -> Plan:
     inp
         The file.
     encoding
-        A known encoding, instead of the guess (UTF-8, UTF-8 with BOM, cp1252, latin-1).
+        A known encoding, instead of the guess; the file must decode with it.
 
     Returns
     -------
     Plan
         With ``header`` unset: whether the first record is a header is the caller's call.
     """
-    enc_name, codec, skip, notes = detect_encoding(inp, encoding)
+    with inp.open() as handle:
+        start = handle.read(SAMPLE)
+    enc_name, codec, skip, notes = detect_encoding(inp, encoding, start)
     with inp.open() as handle:
         handle.seek(skip)
         head = handle.read(SAMPLE)
@@ -402,7 +254,8 @@ def _suspicious(a: np.ndarray, quotes: np.ndarray, cut: int, delim: int, newline
     return False
 
 
-def iter_records(inp: Input, plan: Plan, n_fields: int, chunk_rows: int) -> Iterator[Records]:
+def iter_records(inp: Input, plan: Plan, n_fields: int, chunk_rows: int, *, block: int = 0,
+                 ) -> Iterator[Records]:
     """
     Yield the data records in chunks of at most ``chunk_rows``.
 
@@ -416,12 +269,15 @@ def iter_records(inp: Input, plan: Plan, n_fields: int, chunk_rows: int) -> Iter
         How many fields a well-formed record has.
     chunk_rows
         The most records per chunk.
+    block
+        Bytes read at a time (default :data:`BLOCK`); a small block for a look at the
+        first records only.
     """
     with inp.open() as handle:
-        yield from _records(handle, plan, n_fields, chunk_rows)
+        yield from _records(handle, plan, n_fields, chunk_rows, block or BLOCK)
 
 
-def _records(handle: BinaryIO, plan: Plan, n: int, chunk_rows: int) -> Iterator[Records]:
+def _records(handle: BinaryIO, plan: Plan, n: int, chunk_rows: int, block: int) -> Iterator[Records]:
     """
     Read block after block from ``pos``, a record boundary on physical line ``line``.
 
@@ -432,7 +288,7 @@ def _records(handle: BinaryIO, plan: Plan, n: int, chunk_rows: int) -> Iterator[
     pos, line = plan.data_offset, plan.data_line
     while True:
         handle.seek(pos)
-        buf = handle.read(BLOCK)
+        buf = handle.read(block)
         if not buf:
             return
         eof = not handle.read(1)

@@ -18,6 +18,8 @@ from geo.categories import Vocabulary
 from geo.model import INCIDENT_COLUMNS, LOCATION_PRECISIONS, VERIFICATION_STATUSES
 from geo.readers._base import ReadChunk
 from geo.readers._csvio import Records
+from geo.readers._dates import DATE_HINT, Readings
+from geo.readers._dates import read as read_dates
 from geo.readers._party import map_party
 
 Values = dict[str, Any]
@@ -61,6 +63,14 @@ class Context:
     """The current chunk's bookkeeping."""
     absent: frozenset[str] = frozenset()
     """Optional columns the file does not have at all (no per-row warning for them)."""
+    dayfirst: bool | None = None
+    """The file's day/month order for dates like ``09/05/2014`` (None: no date depends on it)."""
+    now_year: int = 0
+    """The year of :attr:`now`: two-digit years are not after it."""
+
+    def dates(self, values: pd.Series, year: pd.Series | None = None, *, offsets: bool = False) -> Readings:
+        """Every reading of a column of dates (see :func:`geo.readers._dates.read`)."""
+        return read_dates(values, now_year=self.now_year, year=year, offsets=offsets)
 
 
 class Rows:
@@ -319,62 +329,25 @@ def categories(values: pd.Series, rows: Rows, vocab: Vocabulary, *, col: str = "
 # --------------------------------------------------------------------------- time
 
 
-def parse_iso(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """ISO 8601 timestamps (naive = UTC) and whether each one has a time of day."""
-    parsed = pd.to_datetime(values, format="ISO8601", utc=True, errors="coerce")
-    return parsed, (values.str.len() > 10).to_numpy()
-
-
-def parse_formats(values: pd.Series, formats: Sequence[tuple[str, bool]], *, utc: bool = True,
-                  ) -> tuple[pd.Series, np.ndarray]:
-    """
-    Parse dates that may come in several formats; each format is tried on what is left.
-
-    Parameters
-    ----------
-    values
-        Stripped text.
-    formats
-        ``(strptime format, has a time of day)`` pairs; ``"ISO8601"`` is allowed.
-    utc
-        Naive values are UTC (else they stay naive, for the caller to localise).
-    """
-    out = np.full(len(values), np.datetime64("NaT", "us"))
-    has_time = np.zeros(len(values), dtype=bool)
-    todo = np.array(values != "", dtype=bool)
-    first = values[todo].iloc[0] if todo.any() else ""
-    ordered = sorted(formats, key=lambda f: pd.isna(pd.to_datetime(first, format=f[0], errors="coerce")))
-    for fmt, timed in ordered:
-        if not todo.any():
-            break
-        sub = values[todo]
-        got = pd.to_datetime(sub, format=fmt, utc=utc, errors="coerce")
-        if getattr(got.dt, "tz", None) is not None:
-            got = got.dt.tz_convert(None)
-        hit = got.notna().to_numpy()
-        where = np.flatnonzero(todo)[hit]
-        out[where] = got[hit].to_numpy(dtype="datetime64[us]")
-        has_time[where] = timed if fmt != "ISO8601" else (sub[hit].str.len() > 10).to_numpy()
-        todo[where] = False
-    parsed = pd.Series(out, index=values.index)
-    return (parsed.dt.tz_localize("UTC") if utc else parsed), has_time
-
-
-def checked_times(parsed: pd.Series, raw: pd.Series, col: str, rows: Rows, now: np.datetime64,
-                  date_only: np.ndarray, *, hint: str, required: bool = True) -> np.ndarray:
+def checked_times(parsed: np.ndarray, raw: pd.Series, col: str, rows: Rows, now: np.datetime64,
+                  date_only: np.ndarray, *, why: Callable[[np.ndarray], Sequence[str]] | None = None,
+                  required: bool = True) -> np.ndarray:
     """
     Reject missing, unparseable, pre-1900 and future times; return naive UTC nanoseconds.
 
-    A value with a time of day may be at most 1 h ahead of ``now``; a bare date may be
-    up to 14 h ahead, since it is a local calendar date.
+    ``parsed`` is naive UTC (NaT where the text is no date); ``why(idx)`` says why those
+    rows are not dates (default: the forms a date may take). A value with a time of day
+    may be at most 1 h ahead of ``now``; a bare date may be up to 14 h ahead, since it is
+    a local calendar date.
     """
     empty = (raw == "").to_numpy()
     if required:
         rows.reject(empty, f"{col}: missing value")
-    utc = parsed.dt.tz_convert(None) if getattr(parsed.dt, "tz", None) is not None else parsed
-    known = utc.notna().to_numpy()
-    rows.reject(~known & ~empty, lambda idx: f"{col}: " + show(raw, idx) + f" is not a date ({hint})")
-    values = utc.to_numpy(dtype="datetime64[us]")
+    values = np.asarray(parsed).astype("datetime64[us]")
+    known = ~np.isnat(values)
+    because = why or (lambda idx: [f"is not a date ({DATE_HINT})"] * len(idx))
+    rows.reject(~known & ~empty, lambda idx: f"{col}: " + show(raw, idx) + " " + pd.Series(because(idx),
+                                                                                          dtype="str"))
     early = known & (values < EARLIEST.astype("datetime64[us]"))
     rows.reject(early, lambda idx: f"{col}: " + show(raw, idx) + " is before 1900")
     limit = np.where(date_only, now + DATE_ONLY_SKEW, now + FUTURE_SKEW).astype("datetime64[us]")
@@ -385,6 +358,20 @@ def checked_times(parsed: pd.Series, raw: pd.Series, col: str, rows: Rows, now: 
     good = known & ~early & ~future
     out[good] = values[good].astype("datetime64[ns]")
     return out
+
+
+def dated(readings: Readings, raw: pd.Series, col: str, ctx: Context, *, required: bool = True,
+          days: bool = False) -> np.ndarray:
+    """
+    A date column read in the file's day/month order, checked (naive UTC nanoseconds).
+
+    With ``days``, every value is a calendar day for the "in the future" check, even
+    with a time written.
+    """
+    assert ctx.rows is not None  # noqa: S101 - set by the reader for every chunk
+    date_only = np.ones(len(raw), dtype=bool) if days else ~readings.timed
+    return checked_times(readings.pick(ctx.dayfirst), raw, col, ctx.rows, ctx.now, date_only,
+                         why=lambda idx: readings.why(idx, ctx.dayfirst), required=required)
 
 
 def window(at: np.ndarray, precision: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

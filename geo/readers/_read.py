@@ -9,13 +9,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from geo import clock
 from geo._errors import ReaderError
 from geo.categories import vocabulary
-from geo.readers import acled, mapped, template, ucdp
+from geo.readers import _dates, acled, mapped, template, ucdp
 from geo.readers._base import FORMATS, Detected, FormatReader, ReadChunk
-from geo.readers._csvio import Input, Plan, iter_records, sniff
+from geo.readers._csvio import SAMPLE, Plan, iter_records, sniff
+from geo.readers._input import Input
 from geo.readers._normalise import Context, Rows, assemble
 from geo.readers._party import compile_mapping
 from geo.readers.mapped import ColumnMapping
@@ -23,6 +25,11 @@ from geo.readers.mapped import ColumnMapping
 READERS: dict[str, FormatReader] = {"acled": acled, "ucdp": ucdp, "template": template}
 """Format name -> module, in the order detection tries them."""
 _LABELS = {"template": "house template", "acled": "ACLED", "ucdp": "UCDP GED", "mapped": "mapped CSV"}
+SAMPLE_ROWS = 2000
+"""Records looked at (in the first :data:`SAMPLE` bytes), when a file is opened, for dates whose
+day/month order matters."""
+SCAN_ROWS = 250_000
+"""Records per chunk when the whole file's dates are read for their order."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,19 @@ class _Resolved:
     keys: list[str]
     columns: dict[str, str] | None
     absent: frozenset[str]
+    dates: tuple[str, ...] = ()
+    """Keys of the date columns whose order the file decides: a start, then its end if any."""
+    year: str | None = None
+    """Key of the ``year`` column the start date must agree with."""
+
+
+@dataclass(frozen=True)
+class _Order:
+    """The file's day/month order: decided (``settled``) or not looked for in the whole file yet."""
+
+    dayfirst: bool | None
+    settled: bool
+    note: str = ""
 
 
 def _key(name: str) -> str:
@@ -114,13 +134,79 @@ def _resolve(inp: Input, format: str, mapping: ColumnMapping | None, encoding: s
     plan = replace(plan, has_header=has_header, usecols=tuple(i for i, k in enumerate(keys) if k in wanted))
     detected = Detected(format=fmt, encoding=plan.encoding, delimiter=plan.delimiter, has_header=has_header,
                         columns=header, warnings=[*plan.warnings, *notes], layout=layout)
-    return _Resolved(detected, plan, reader, keys, columns, absent)
+    dates, year = _date_keys(reader, keys, columns, mapping)
+    return _Resolved(detected, plan, reader, keys, columns, absent, dates, year)
+
+
+def _date_keys(reader: FormatReader, keys: Sequence[str], columns: dict[str, str] | None,
+               mapping: ColumnMapping | None) -> tuple[tuple[str, ...], str | None]:
+    """The keys of the date columns whose day/month order matters, and of the ``year`` column."""
+    if columns is None:
+        year = reader.YEAR_COLUMN if reader.YEAR_COLUMN in keys else None
+        return tuple(k for k in reader.DATE_COLUMNS if k in keys), year
+    if mapping is not None and mapping.date_format:
+        return (), None
+    return tuple(columns[t] for t in template.DATE_COLUMNS if t in columns), None
+
+
+def _this_year(now: np.datetime64) -> int:
+    return int(now.astype("datetime64[Y]").astype(np.int64)) + 1970
+
+
+def _date_chunks(inp: Input, resolved: _Resolved, rows: int, block: int = 0,
+                 ) -> Iterator[tuple[np.ndarray, list[pd.Series], pd.Series | None]]:
+    """Line numbers, date columns and year column of the file's records, ``rows`` at a time."""
+    keys = resolved.keys
+    wanted = [*resolved.dates, *([resolved.year] if resolved.year else [])]
+    at = {k: keys.index(k) for k in wanted}
+    plan = replace(resolved.plan, usecols=tuple(sorted(at.values())))
+    for records in iter_records(inp, plan, len(keys), rows, block=block):
+        frame = records.frame
+        year = frame[at[resolved.year]].str.strip() if resolved.year else None
+        yield records.line_no, [frame[at[k]].str.strip() for k in resolved.dates], year
+
+
+def _scan_order(inp: Input, resolved: _Resolved, now_year: int) -> _Order:
+    """Decide the day/month order from every date of the file."""
+    header = resolved.detected.columns
+    labels = [header[resolved.keys.index(k)] for k in resolved.dates]
+    evidence = _dates.Evidence(inp.name)
+    for line_no, columns, year in _date_chunks(inp, resolved, SCAN_ROWS):
+        readings = [(label, _dates.read(values, now_year=now_year, year=year if i == 0 else None, days=True))
+                    for i, (label, values) in enumerate(zip(labels, columns, strict=True))]
+        evidence.tally(readings, line_no)
+    dayfirst, note = evidence.decide()
+    return _Order(dayfirst, True, note)
+
+
+def _order(inp: Input, resolved: _Resolved, dayfirst: bool | None, now_year: int) -> _Order:
+    """
+    The day/month order: as chosen, else decided from the whole file if its first records need one.
+
+    A file whose first records hold no date like ``09/05/2014`` is left unsettled: it is
+    decided when (if ever) a later chunk holds one.
+    """
+    if dayfirst is not None:
+        return _Order(dayfirst, True, f"{_dates.order_name(dayfirst)}, as chosen")
+    if not resolved.dates:
+        return _Order(None, True)
+    first = _date_chunks(inp, resolved, SAMPLE_ROWS, SAMPLE)
+    try:
+        sample = next(first, None)
+    finally:
+        first.close()
+    if sample is None or not any(_dates.has_ordered(values) for values in sample[1]):
+        return _Order(None, False)
+    return _scan_order(inp, resolved, now_year)
 
 
 def detect(source: str | Path | bytes, *, format: str = "auto", mapping: ColumnMapping | None = None,
-           name: str | None = None, encoding: str | None = None) -> Detected:
+           name: str | None = None, encoding: str | None = None, dayfirst: bool | None = None) -> Detected:
     """
-    Sniff a file's format, encoding, delimiter and header without reading its rows.
+    Sniff a file's format, encoding, delimiter, header and the day/month order of its dates.
+
+    Rows are not normalised; only the date columns are read, and only when the first
+    records hold a date like ``09/05/2014``.
 
     Parameters
     ----------
@@ -133,18 +219,27 @@ def detect(source: str | Path | bytes, *, format: str = "auto", mapping: ColumnM
     name
         The file name used in messages (default: the path's name, or ``<bytes>``).
     encoding
-        The encoding, when it is known and not UTF-8 or cp1252 (``cp949``, ``cp1251``, ...).
+        The encoding, instead of detecting it (``cp949``, ``cp1251``, ...).
+    dayfirst
+        The day/month order of dates like ``09/05/2014`` (True: 9 May), instead of
+        deciding it from the file (a mapping's ``dayfirst`` option is the default).
 
     Returns
     -------
     Detected
+        With the day/month order the file's dates are read in, when it matters.
 
     Raises
     ------
     ReaderError
-        When the file cannot be read as incidents at all.
+        When the file cannot be read as incidents at all; :class:`~geo.DateOrderError`
+        when the day/month order of its dates must be chosen.
     """
-    return _resolve(Input(source, name), format, mapping, encoding).detected
+    inp = Input(source, name)
+    resolved = _resolve(inp, format, mapping, encoding)
+    chosen = dayfirst if dayfirst is not None else mapping.dayfirst if mapping is not None else None
+    order = _order(inp, resolved, chosen, _this_year(_now(None)))
+    return replace(resolved.detected, dayfirst=order.dayfirst, dates=order.note)
 
 
 def header(source: str | Path | bytes, *, name: str | None = None, encoding: str | None = None) -> list[str]:
@@ -158,7 +253,7 @@ def header(source: str | Path | bytes, *, name: str | None = None, encoding: str
     name
         The file name used in messages.
     encoding
-        The encoding, when it is known and not UTF-8 or cp1252.
+        The encoding, instead of detecting it.
 
     Raises
     ------
@@ -169,6 +264,7 @@ def header(source: str | Path | bytes, *, name: str | None = None, encoding: str
 
 
 def _now(now: datetime | None) -> np.datetime64:
+    """Now (default: the clock) as naive UTC nanoseconds; a naive ``now`` is UTC."""
     moment = clock.now() if now is None else now if now.tzinfo else now.replace(tzinfo=UTC)
     return np.datetime64(moment.astimezone(UTC).replace(tzinfo=None), "ns")
 
@@ -186,6 +282,7 @@ def read_incidents(
     encoding: str | None = None,
     parties: Collection[str] | None = None,
     bbox: tuple[float, float, float, float] | None = None,
+    dayfirst: bool | None = None,
 ) -> Iterator[ReadChunk]:
     """
     Read an incident CSV in normalised chunks; bad rows are rejected, never raised.
@@ -213,12 +310,16 @@ def read_incidents(
     name
         The file name used in messages (default: the path's name, or ``<bytes>``).
     encoding
-        The encoding, when it is known and not UTF-8 or cp1252.
+        The encoding, instead of detecting it (it must decode the whole file).
     parties
         The scenario's party ids: a template ``party`` outside them is ignored with a warning.
     bbox
         The scenario's (west, south, east, north): a pair that only falls inside when
         swapped is read swapped, with a warning.
+    dayfirst
+        The day/month order of dates like ``09/05/2014`` (True: 9 May), instead of
+        deciding it from the file's own dates; rows whose date is not a date that way
+        are rejected.
 
     Returns
     -------
@@ -228,8 +329,10 @@ def read_incidents(
     Raises
     ------
     ReaderError
-        When the file cannot be read at all: not a CSV, empty, an unknown layout, or
-        missing required columns.
+        When the file cannot be read at all: not a CSV, empty, an unknown layout,
+        missing required columns, or an encoding that does not decode it;
+        :class:`~geo.DateOrderError` when its dates do not settle their day/month order
+        (or contradict each other), which must then be chosen.
     """
     if chunk_rows < 1:
         msg = f"chunk_rows: must be at least 1, got {chunk_rows}"
@@ -238,20 +341,28 @@ def read_incidents(
     compile_mapping(triples)
     inp = Input(source, name)
     resolved = _resolve(inp, format, mapping, encoding)
+    moment = _now(now)
+    chosen = dayfirst if dayfirst is not None else mapping.dayfirst if mapping is not None else None
+    order = _order(inp, resolved, chosen, _this_year(moment))
     ctx = Context(
-        vocab=vocabulary(), now=_now(now), source_name=source_name, party_mapping=triples,  # type: ignore[arg-type]
+        vocab=vocabulary(), now=moment, source_name=source_name, party_mapping=triples,  # type: ignore[arg-type]
         parties=frozenset(parties) if parties is not None else None, bbox=bbox,
         options=mapping if resolved.columns is not None else None, absent=resolved.absent,
+        dayfirst=order.dayfirst, now_year=_this_year(moment),
     )
-    return _chunks(inp, resolved, ctx, chunk_rows, mapping)
+    return _chunks(inp, resolved, ctx, chunk_rows, mapping, order)
 
 
 def _chunks(inp: Input, resolved: _Resolved, ctx: Context, chunk_rows: int,
-            mapping: ColumnMapping | None) -> Iterator[ReadChunk]:
+            mapping: ColumnMapping | None, order: _Order) -> Iterator[ReadChunk]:
     keys = resolved.keys
     for records in iter_records(inp, resolved.plan, len(keys), chunk_rows):
         raw = records.frame
         raw.columns = [keys[i] for i in raw.columns]
+        if not order.settled and any(_dates.has_ordered(raw[k]) for k in resolved.dates):
+            # The first records held no date like 09/05/2014, but this chunk does.
+            order = _scan_order(inp, resolved, ctx.now_year)
+            ctx.dayfirst = order.dayfirst
         if resolved.columns is not None and mapping is not None:
             raw = mapped.prepare(raw, resolved.columns, mapping)
         rows = Rows(records.line_no)

@@ -16,14 +16,13 @@ from geo.readers._normalise import (
     Context,
     Values,
     attribute,
-    checked_times,
     coded,
     column,
     coordinates,
     counts,
+    dated,
     joined,
     lookup,
-    parse_formats,
     show,
     window,
 )
@@ -47,18 +46,12 @@ COLUMNS_PRE_2023: tuple[str, ...] = (
 """The columns of an ACLED export before 20 March 2023, in order."""
 REQUIRED: tuple[str, ...] = ("event_id_cnty", "event_date", "event_type", "latitude", "longitude")
 USED: frozenset[str] | None = frozenset({
-    "event_id_cnty", "event_date", "time_precision", "event_type", "sub_event_type", "actor1",
+    "event_id_cnty", "event_date", "year", "time_precision", "event_type", "sub_event_type", "actor1",
     "assoc_actor_1", "actor2", "assoc_actor_2", "civilian_targeting", "location", "latitude", "longitude",
     "geo_precision", "source", "notes", "fatalities", "tags",
 })
-DATE_FORMATS: tuple[tuple[str, bool], ...] = (
-    *((f"{d}{t}", bool(t)) for d in ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d-%b-%y", "%d/%m/%Y")
-      for t in ("", " %H:%M:%S", " %H:%M")),
-    ("%Y-%m-%dT%H:%M:%S", True),
-    ("%Y-%m-%dT%H:%M", True),
-)
-"""``2023-02-16``, ``16 February 2023``, ``16 Feb 2023``, ``16-Feb-23``, ``16/02/2023``, each ± a time."""
-DATE_HINT = "expected YYYY-MM-DD, 16 May 2025, 16-May-25 or 16/05/2025, with or without a time"
+DATE_COLUMNS: tuple[str, ...] = ("event_date",)
+YEAR_COLUMN: str | None = "year"
 
 
 def layout(header: Sequence[str]) -> str | None:
@@ -88,12 +81,12 @@ def normalise(raw: pd.DataFrame, ctx: Context) -> Values:
     assert rows is not None  # noqa: S101 - set by the reader for every chunk
     vocab = ctx.vocab
     date_raw = column(raw, "event_date")
-    parsed, has_time = parse_formats(date_raw, DATE_FORMATS)
+    readings = ctx.dates(date_raw, column(raw, "year"))
     widest = "month" if "month" in vocab.acled_time_precision.values() else "range"
     time_precision = coded(column(raw, "time_precision"), "time_precision", rows, vocab.acled_time_precision,
                            unknown=widest)
-    at = checked_times(parsed, date_raw, "event_date", rows, ctx.now, ~has_time, hint=DATE_HINT)
-    precision = np.where(has_time & (time_precision == "day"), "exact", time_precision).astype(object)
+    at = dated(readings, date_raw, "event_date", ctx)
+    precision = np.where(readings.timed & (time_precision == "day"), "exact", time_precision).astype(object)
     start, end = window(at, precision)
     lat, lon = coordinates(column(raw, "latitude"), column(raw, "longitude"), rows, lat_col="latitude",
                            lon_col="longitude", bbox=ctx.bbox)

@@ -11,11 +11,11 @@ does the rest. A mapping file::
     category = "Type"
 
     [options]
-    date_format = "%d/%m/%Y %H:%M" # strptime format; default: ISO 8601, then common forms
-    dayfirst = true                # 03/04/2024 is 3 April (only without date_format)
+    date_format = "%d/%m/%Y %H:%M" # strptime format; default: every form the readers accept
+    dayfirst = true                # 03/04/2024 is 3 April (default: decided from the file's dates)
     timezone = "Asia/Seoul"        # naive times are local to this zone (default UTC)
     source = "team-b"              # the incidents' source
-    encoding = "cp949"             # the file's encoding, when it is not UTF-8 or cp1252
+    encoding = "cp949"             # the file's encoding (default: detected)
 
     [defaults]                     # used where a cell is empty (or the column is absent)
     location_precision = "near"
@@ -57,7 +57,8 @@ class ColumnMapping:
     columns: dict[str, str]
     """Template field -> the file's column name."""
     date_format: str | None = None
-    dayfirst: bool = True
+    dayfirst: bool | None = None
+    """Whether ``03/04/2024`` is 3 April (True) or 4 March (False); None: decided from the file."""
     timezone: str | None = None
     source: str | None = None
     encoding: str | None = None
@@ -98,7 +99,7 @@ def _options(raw: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
     if date_format is not None and (not isinstance(date_format, str) or "%" not in date_format):
         problems.append(f"options.date_format: not a strptime format: {date_format!r} "
                         "(e.g. '%d/%m/%Y %H:%M')")
-    if not isinstance(options.get("dayfirst", True), bool):
+    if not isinstance(options.get("dayfirst", True), bool):  # absent: decided from the file
         problems.append(f"options.dayfirst: must be true or false, got {options['dayfirst']!r}")
     timezone = options.get("timezone")
     if timezone is not None:
@@ -155,7 +156,7 @@ def _build(raw: Mapping[str, Any], origin: str) -> ColumnMapping:
         msg = f"{origin}: " + "; ".join(problems)
         raise ReaderError(msg)
     return ColumnMapping(
-        columns=columns, date_format=options.get("date_format"), dayfirst=bool(options.get("dayfirst", True)),
+        columns=columns, date_format=options.get("date_format"), dayfirst=options.get("dayfirst"),
         timezone=str(options["timezone"]) if options.get("timezone") else None, source=options.get("source"),
         encoding=options.get("encoding"), defaults=defaults, values=values, origin=origin,
     )

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from geo.readers._dates import Readings
 from geo.readers._normalise import (
     END_OF_DAY,
     Context,
@@ -23,8 +24,6 @@ from geo.readers._normalise import (
     counts,
     location_precision,
     optional_float,
-    parse_formats,
-    parse_iso,
     show,
     verification,
     window,
@@ -40,20 +39,9 @@ EXTRA_COLUMNS: tuple[str, ...] = ("occurred_to", "sub_category", "weapon_class",
 """Optional columns the template also reads."""
 REQUIRED: tuple[str, ...] = ("occurred_at", "lat", "lon", "category")
 USED: frozenset[str] | None = frozenset(COLUMNS + EXTRA_COLUMNS)
-ISO_HINT = "expected ISO 8601, such as 2024-05-01T14:30:00Z or 2024-05-01"
+DATE_COLUMNS: tuple[str, ...] = ("occurred_at", "occurred_to")
+YEAR_COLUMN: str | None = None
 DEFAULT_SOURCE = "monitor"
-
-_DAYFIRST: tuple[tuple[str, bool], ...] = tuple(
-    (f"{d}{t}", bool(t)) for d in ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y") for t in (" %H:%M:%S", " %H:%M", "")
-)
-_MONTHFIRST: tuple[tuple[str, bool], ...] = tuple(
-    (f"{d}{t}", bool(t)) for d in ("%m/%d/%Y", "%m-%d-%Y") for t in (" %H:%M:%S", " %H:%M", "")
-)
-_WORDS: tuple[tuple[str, bool], ...] = tuple(
-    (f"{d}{t}", bool(t)) for d in ("%d %B %Y", "%d %b %Y", "%d-%b-%y", "%d-%b-%Y", "%B %d, %Y")
-    for t in (" %H:%M:%S", " %H:%M", "")
-)
-_OFFSET = re.compile(r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d)$")
 
 
 def layout(header: Sequence[str]) -> str | None:
@@ -61,24 +49,37 @@ def layout(header: Sequence[str]) -> str | None:
     return NAME if {"occurred_at", "lat", "lon"} <= set(header) else None
 
 
-def date_formats(*, dayfirst: bool = True) -> tuple[tuple[str, bool], ...]:
-    """The formats tried for mapped dates without an explicit ``date_format``."""
-    return (("ISO8601", True), *(_DAYFIRST if dayfirst else _MONTHFIRST), *_WORDS)
+def _times(values: pd.Series, col: str, ctx: Context, *, required: bool) -> tuple[np.ndarray, np.ndarray]:
+    """
+    A time column, checked: naive UTC nanoseconds, and whether each value has a time of day.
 
-
-def _times(values: pd.Series, ctx: Context) -> tuple[pd.Series, np.ndarray]:
+    A mapping's ``date_format`` reads every value with that one format; otherwise every
+    accepted form is read, in the file's day/month order. Values without a UTC offset
+    are local to the mapping's ``timezone`` (UTC by default).
+    """
+    rows = ctx.rows
+    assert rows is not None  # noqa: S101 - set by the reader for every chunk
     options = ctx.options
-    if options is None:
-        return parse_iso(values)
-    formats = ((options.date_format, bool(re.search(r"%[HIXTRc]", options.date_format))),) \
-        if options.date_format else date_formats(dayfirst=options.dayfirst)
-    if not options.timezone:
-        return parse_formats(values, formats)
-    explicit = values.str.contains(_OFFSET, regex=True).to_numpy(dtype=bool)
-    aware, t1 = parse_formats(values.where(explicit, ""), formats)
-    naive, t2 = parse_formats(values.where(~explicit, ""), formats, utc=False)
-    local = naive.dt.tz_localize(options.timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
-    return aware.where(explicit, local), np.where(explicit, t1, t2)
+    if options is not None and options.date_format:
+        fmt = options.date_format
+        parsed = pd.to_datetime(values, format=fmt, utc=True, errors="coerce")
+        wall = parsed.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
+        timed = np.full(len(values), bool(re.search(r"%[HIXTRc]", fmt)))
+        explicit = np.full(len(values), "%z" in fmt)
+
+        def why(idx: np.ndarray) -> list[str]:
+            return [f"is not a date (expected {fmt})"] * len(idx)
+    else:
+        readings: Readings = ctx.dates(values, offsets=bool(options is not None and options.timezone))
+        wall, timed, explicit = readings.pick(ctx.dayfirst), readings.timed, readings.explicit
+
+        def why(idx: np.ndarray) -> list[str]:
+            return readings.why(idx, ctx.dayfirst)
+    if options is not None and options.timezone:
+        local = (pd.Series(wall).dt.tz_localize(options.timezone, ambiguous="NaT", nonexistent="NaT")
+                 .dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]"))
+        wall = np.where(explicit, wall, local)
+    return checked_times(wall, values, col, rows, ctx.now, ~timed, why=why, required=required), timed
 
 
 def normalise(raw: pd.DataFrame, ctx: Context) -> Values:
@@ -101,16 +102,12 @@ def normalise(raw: pd.DataFrame, ctx: Context) -> Values:
         return options.columns.get(col, col) if options is not None else col
 
     at_raw = column(raw, "occurred_at")
-    parsed, has_time = _times(at_raw, ctx)
-    hint = f"expected {options.date_format}" if options is not None and options.date_format else ISO_HINT
-    at = checked_times(parsed, at_raw, label("occurred_at"), rows, ctx.now, ~has_time, hint=hint)
+    at, has_time = _times(at_raw, label("occurred_at"), ctx, required=True)
     precision = np.where(has_time, "exact", "day").astype(object)
     start, end = window(at, precision)
     to_raw = column(raw, "occurred_to")
     if (to_raw != "").any():
-        parsed_to, to_time = _times(to_raw, ctx)
-        stop = checked_times(parsed_to, to_raw, label("occurred_to"), rows, ctx.now, ~to_time, hint=hint,
-                             required=False)
+        stop, to_time = _times(to_raw, label("occurred_to"), ctx, required=False)
         stop = np.where(to_time, stop, stop + END_OF_DAY.astype("timedelta64[ns]"))
         given = ~np.isnat(stop)
         rows.reject(given & ~np.isnat(at) & (stop < at), lambda idx: f"{label('occurred_to')}: "

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from geo.readers._dates import looks_like_date
 from geo.readers._normalise import (
     END_OF_DAY,
     Context,
     Values,
     attribute,
-    checked_times,
     coded,
     column,
     coordinates,
     counts,
+    dated,
     joined,
     numbers,
-    parse_iso,
     show,
 )
 
@@ -39,14 +38,14 @@ COLUMNS: tuple[str, ...] = (
 """The 49 columns of UCDP GED, in file order (also the names given to a header-less file)."""
 REQUIRED: tuple[str, ...] = ("id", "type_of_violence", "latitude", "longitude", "date_start")
 USED: frozenset[str] | None = frozenset({
-    "id", "type_of_violence", "conflict_name", "dyad_name", "side_a", "side_b", "source_headline",
+    "id", "year", "type_of_violence", "conflict_name", "dyad_name", "side_a", "side_b", "source_headline",
     "where_prec", "where_coordinates", "where_description", "latitude", "longitude", "date_prec",
     "date_start", "date_end", "deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown", "best", "high",
     "low",
 })
+DATE_COLUMNS: tuple[str, ...] = ("date_start", "date_end")
+YEAR_COLUMN: str | None = "year"
 VIOLENCE: dict[int, str] = {1: "state-based conflict", 2: "non-state conflict", 3: "one-sided violence"}
-DATE_HINT = "expected YYYY-MM-DD"
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([ T].*)?")
 
 
 def layout(header: Sequence[str]) -> str | None:
@@ -60,7 +59,7 @@ def headerless(first: Sequence[str]) -> bool:
         return False
     value = dict(zip(COLUMNS, (f.strip() for f in first), strict=True))
     return (value["id"].isdigit() and value["type_of_violence"].isdigit() and value["date_prec"].isdigit()
-            and bool(_DATE.fullmatch(value["date_start"])) and bool(_DATE.fullmatch(value["date_end"])))
+            and looks_like_date(value["date_start"]) and looks_like_date(value["date_end"]))
 
 
 def normalise(raw: pd.DataFrame, ctx: Context) -> Values:
@@ -81,10 +80,8 @@ def normalise(raw: pd.DataFrame, ctx: Context) -> Values:
     assert rows is not None  # noqa: S101 - set by the reader for every chunk
     vocab = ctx.vocab
     start_raw, end_raw = column(raw, "date_start"), column(raw, "date_end")
-    every = np.ones(rows.n, dtype=bool)
-    at = checked_times(parse_iso(start_raw)[0], start_raw, "date_start", rows, ctx.now, every, hint=DATE_HINT)
-    stop = checked_times(parse_iso(end_raw)[0], end_raw, "date_end", rows, ctx.now, every, hint=DATE_HINT,
-                         required=False)
+    at = dated(ctx.dates(start_raw, column(raw, "year")), start_raw, "date_start", ctx, days=True)
+    stop = dated(ctx.dates(end_raw), end_raw, "date_end", ctx, days=True, required=False)
     first_day = at.astype("datetime64[D]").astype("datetime64[ns]")
     last_day = np.where(np.isnat(stop), first_day, stop.astype("datetime64[D]").astype("datetime64[ns]"))
     rows.reject(last_day < first_day, lambda idx: "date_end: " + show(end_raw, idx) + " is before date_start "

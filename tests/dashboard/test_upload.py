@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -260,3 +261,81 @@ def test_a_new_file_does_not_show_the_last_files_summary(db: str) -> None:
     upload(at, "incidents_example.csv", EXAMPLE.read_bytes())
     assert f"Batch {batch['batch_id']}:" not in all_text(at)
     assert not [m for m in at.metric if m.label == "Accepted"]
+
+
+def stored_when(url: str, batch_id: int) -> dict[str, pd.Timestamp]:
+    """``occurred_at`` of a batch's incidents by source event id (the store keeps UTC microseconds)."""
+    rows = query(url, "SELECT source_event_id, occurred_at FROM incidents WHERE batch_id = ?", (batch_id,))
+    return {eid: pd.Timestamp(int(us), unit="us", tz="UTC") for eid, us in rows}
+
+
+AMBIGUOUS = (
+    "event_id,occurred_at,lat,lon,category,party,description\r\n"
+    "D-1,09/05/2014 00:00,38.05,126.9,artillery_fire,north,first\r\n"
+    "D-2,10/06/2014 14:00,38.06,126.91,small_arms_fire,south,second\r\n"
+)
+
+
+def test_a_file_that_does_not_settle_its_date_order_asks_for_it(db: str) -> None:
+    at = upload(app(ANALYST, page="upload"), "dates.csv", AMBIGUOUS.encode())
+    assert not at.exception, all_text(at)
+    text = plain(all_text(at))
+    assert "dates.csv: occurred_at: dates such as '09/05/2014 00:00' (9 May 2014 or 5 September 2014)" in text
+    assert "Choose the day/month order above." in text
+    assert "Map the file's columns below." not in text
+    assert not any(b.key == "u_commit" for b in at.button)
+
+    at.selectbox(key="u_order").set_value("Month first: 09/05/2014 is 5 September").run()
+    assert not at.exception, all_text(at)
+    assert "Dates read month first (m/d/y), as chosen" in plain(all_text(at))
+    assert (metric(at, "Rows read"), metric(at, "Valid")) == (2, 2)
+    commit(at)
+    batch = last_batch(db)
+    assert stored_when(db, batch["batch_id"]) == {
+        "D-1": pd.Timestamp("2014-09-05", tz="UTC"),
+        "D-2": pd.Timestamp("2014-10-06T14:00", tz="UTC"),
+    }
+
+
+def test_a_legacy_encoding_is_detected_shown_and_kept(db: str) -> None:
+    from tests.readers.spreadsheet import saved
+
+    file = saved("template", "cp1251", "d/m/Y HH:MM")
+    at = upload(app(ANALYST, page="upload"), "kyiv.csv", file.data)
+    assert not at.exception, all_text(at)
+    text = plain(all_text(at))
+    assert "encoding cp1251" in text
+    assert "Dates read day first (d/m/y): '29/08/2014 06:15' (occurred_at, line 6)" in text
+    assert "read as cp1251, detected from its text" in text
+    preview = at.dataframe[0].value
+    assert set(preview["actor"]) == set(file.actors.values())
+    commit(at)
+    assert "Read as cp1251." in all_text(at)
+    batch = last_batch(db)
+    assert (
+        batch["accepted"],
+        scalar(db, "SELECT encoding FROM batches WHERE batch_id = ?", (batch["batch_id"],)),
+    ) == (
+        5,
+        "cp1251",
+    )
+    actors = dict(
+        query(db, "SELECT source_event_id, actor FROM incidents WHERE batch_id = ?", (batch["batch_id"],))
+    )
+    assert actors == file.actors
+
+
+def test_an_encoding_the_file_does_not_tell_is_chosen_on_the_page(db: str) -> None:
+    data = (
+        "event_id,occurred_at,lat,lon,category,actor\r\nH-1,2026-01-05,38.05,126.9,other,צבא ההגנה לישראל\r\n"
+    )
+    at = upload(app(ANALYST, page="upload"), "hebrew.csv", data.encode("cp1255"))
+    assert "hebrew.csv: cannot tell the encoding" in plain(all_text(at))
+    at.selectbox(key="u_encoding").set_value("cp1255").run()
+    assert not at.exception, all_text(at)
+    assert "encoding cp1255" in plain(all_text(at))
+    commit(at)
+    batch = last_batch(db)
+    assert query(db, "SELECT actor FROM incidents WHERE batch_id = ?", (batch["batch_id"],)) == [
+        ("צבא ההגנה לישראל",)
+    ]

@@ -70,7 +70,7 @@ def test_current_layout(read_all):
     assert month["actor"] == "Military Forces of South Korea (2022-) | Military Forces of North Korea (2011-)"
     assert pd.isna(month["fatalities"])
 
-    # "04/05/2024" is day-first: 4 May.
+    # "4 May 2024", a month name.
     attack = result.row("KOR1004")
     assert attack["occurred_at"] == ts("2024-05-04T00:00Z")
     assert attack["category"] == "violence_against_civilians"
@@ -153,20 +153,23 @@ def acled_rows(*rows: dict[str, str]) -> bytes:
 
 @pytest.mark.parametrize(("text", "expected", "precision"), DATES)
 def test_every_acled_date_format(read_all, text, expected, precision):
-    row = read_all(acled_rows({"event_date": text})).frame.iloc[0]
+    # A lone 05/03/2024 says nothing about its order: it is chosen here.
+    row = read_all(acled_rows({"event_date": text}), dayfirst=True).frame.iloc[0]
     assert (row["occurred_at"], row["date_precision"]) == (ts(expected), precision)
 
 
 def test_mixed_date_formats_in_one_file(read_all):
-    rows = ({"event_date": d, "event_id_cnty": f"K{i}"} for i, (d, _, _) in enumerate(DATES))
-    result = read_all(acled_rows(*rows))
-    assert result.frame["occurred_at"].tolist() == [ts(e) for _, e, _ in DATES]
+    rows = [{"event_date": d, "event_id_cnty": f"K{i}"} for i, (d, _, _) in enumerate(DATES)]
+    # 25/03/2024 can only be day first, so 05/03/2024 is 5 March too.
+    result = read_all(acled_rows(*rows, {"event_date": "25/03/2024", "event_id_cnty": "K99"}))
+    assert result.frame["occurred_at"].tolist() == [*(ts(e) for _, e, _ in DATES), ts("2024-03-25T00:00Z")]
 
 
 def test_unparseable_acled_date_is_rejected(read_all):
     result = read_all(acled_rows({"event_date": "March 5th"}))
-    assert result.reason(2) == ("event_date: 'March 5th' is not a date (expected YYYY-MM-DD, 16 May 2025, "
-                                "16-May-25 or 16/05/2025, with or without a time)")
+    assert result.reason(2) == ("event_date: 'March 5th' is not a date (expected a date such as 2024-05-01, "
+                                "2024-05-01T14:30:00Z, 29/08/2014, 8/29/2014 2:30 PM, 29-Aug-14, or a "
+                                "spreadsheet date number)")
 
 
 def test_missing_time_precision_takes_the_widest_window(read_all):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from geo._errors import ReaderError
@@ -71,8 +71,14 @@ def csv_files(draw: st.DrawFn) -> tuple[bytes, list[tuple[int, str, str]], int]:
     return out.getvalue().encode(encoding), records, draw(st.integers(1, 30))
 
 
+# What a UTF-8 no-break space becomes once decoded as cp1252: one such value is text, not a mojibake file.
+GARBLED = (f"{TEMPLATE_HEADER}\n"
+           "E0,2024-05-01T10:00:00Z,38.1,127.1,artillery_fire,KPA,,exact,,0,verified,team,Â\xa0\n")
+
+
 @SETTINGS
 @given(csv_files())
+@example(case=(GARBLED.encode(), [(2, "good", "Â\xa0")], 1))
 def test_every_record_is_accepted_or_rejected_exactly_once(case):
     data, records, chunk_rows = case
     result = collect(list(read_incidents(data, now=NOW, chunk_rows=chunk_rows)))
