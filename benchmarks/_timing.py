@@ -13,7 +13,10 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-LIBRARIES = ("numpy", "pandas", "shapely", "geopandas", "pyproj", "numba", "pyogrio", "folium", "matplotlib")
+LIBRARIES = (
+    "numpy", "pandas", "shapely", "geopandas", "pyproj", "numba", "pyogrio", "folium", "matplotlib",
+    "streamlit", "streamlit-folium",
+)  # fmt: skip
 
 
 def timed(fn: Callable[[], T], repeat: int) -> tuple[float, T]:
@@ -47,7 +50,11 @@ def _version(name: str) -> str:
 
 def machine() -> str:
     """Where the figures are measured: CPUs, threads, load, Python and library versions."""
+    import sqlite3
+
     import numba
+    import pyproj
+    import shapely
 
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "-"
@@ -55,5 +62,6 @@ def machine() -> str:
     return (
         f"machine: {_cpu_model()}; os.cpu_count() {os.cpu_count()}, usable CPUs (nproc) {usable}, "
         f"numba threads {numba.get_num_threads()}; load average {load}\n"
-        f"python {platform.python_version()}; {libs}"
+        f"python {platform.python_version()}; {libs}; GEOS {shapely.geos_version_string}, "
+        f"PROJ {pyproj.proj_version_str}, SQLite {sqlite3.sqlite_version}"
     )
