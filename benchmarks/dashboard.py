@@ -1,51 +1,62 @@
-"""Live map with 1M incidents in the store: a filter change to map HTML ready, on the server.
+"""Live map with 1M incidents in the store: a filter change to the map ready to send, on the server.
 
-Run: ``python -m benchmarks.dashboard [--rows 1000000] [--repeat 3] [--store PATH] [--rebuild]``
+Run: ``python -m benchmarks.dashboard [--rows 1000000] [--repeat 5] [--store PATH] [--rebuild]``
 
 The store is built once (demo scenario, ``generate_incidents`` over a year, one
 ``ingest_frame``; a few minutes) and kept in ``var/bench/`` for later runs.
 
-Ours, per filter change, as the live map page does it: the incident cache is warm; apply
-the filters to it (``Filters.apply``), fetch full rows when at most 3,000 incidents are drawn
-one by one, compute the KPI strip (``geo.trends.kpis``), build the base map and the incident
-layers (``geo.maps``) and render the page HTML (``get_root().render()``).
+Ours is the live map page's own code (``dashboard/live_view.py``): ``compute`` (filter the
+warm incident cache, KPI strip, full rows for popups when at most 3,000 incidents are drawn
+one by one, the incident layers) and ``show_map`` (streamlit-folium's ``st_folium``, run
+bare, which renders the base map and the layers into what it sends to the browser). The
+size reported is that payload (script, HTML, header, feature groups, layer control) as
+JSON.
 
-Naive, in the same run: ask the store with SQL for the filtered rows (every column), draw
-the zones and lines as plain ``folium.GeoJson``, then the incidents as ``CircleMarker`` s with
-popups when there are at most 3,000, else as one ``FastMarkerCluster`` of every point, and
-render.
+The competent baseline, in the same run and with the same number of runs: a Streamlit
+developer's live map over the same store. Every incident with every column loaded once
+into memory (as ``st.cache_data`` would keep it; not timed, like our cache), filtered with
+pandas masks, the breach KPIs counted with pandas, the zones and lines drawn as plain
+``folium.GeoJson``, the incidents as ``CircleMarker`` s with escaped popups when there are
+at most 3,000, else as one ``FastMarkerCluster`` of every match (folium's plugin for many
+points), handed to ``st_folium`` the same way.
 
-Bars (DESIGN.md section 6): at most 1.5 s, and at most 5 MB of HTML, whatever the count.
+Bars: first map after a server start at most 2 s; a filter change at most 1.5 s, and at
+most 5 MB sent, whatever the count.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
+import json
 import statistics
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import folium
+import numpy as np
 import pandas as pd
 from folium.plugins import FastMarkerCluster
 from shapely.geometry import mapping
 
-from benchmarks._timing import timed
+from benchmarks._timing import machine, timed
+from geo import clock
 from geo.cache import IncidentCache, Snapshot
 from geo.demo import DEMO_MANIFEST, generate_incidents
 from geo.filters import Filters
 from geo.ingest import ingest_frame, load_scenario_into_store
 from geo.manifest import load_scenario
 from geo.model import Scenario
-from geo.render.webmap import DEFAULT_MAX_MARKERS, base_map, incident_layers
+from geo.render.webmap import DEFAULT_MAX_MARKERS
 from geo.store import Store, open_store
-from geo.trends import kpis
 
 REPO = Path(__file__).resolve().parent.parent
-BAR_S = 1.5
-BAR_MB = 5.0
+BAR_FIRST_S, BAR_S, BAR_MB = 2.0, 1.5, 5.0
+SENT = ("script", "header", "html", "feature_group", "layer_control", "css_links", "js_links")
 
 
 @dataclass(frozen=True)
@@ -79,12 +90,14 @@ PARAMS: tuple[Case, ...] = (
 
 @dataclass
 class Bench:
-    """The store, its scenario and a warm incident cache."""
+    """The store, its scenario, our warm incident cache and the baseline's in-memory table."""
 
     store: Store
     scenario: Scenario
     snapshot: Snapshot
+    table: pd.DataFrame
     load_s: float
+    table_s: float
 
 
 def build(path: Path, rows: int) -> None:
@@ -105,7 +118,7 @@ def build(path: Path, rows: int) -> None:
 
 
 def setup(rows: int, path: Path, *, rebuild: bool) -> Bench:
-    """Open (building if needed) the benchmark store and warm the incident cache."""
+    """Open (building if needed) the benchmark store, warm our cache and load the baseline's table."""
     if rebuild or not path.exists() or open_store(f"sqlite:///{path}").meta("benchmark_rows") != str(rows):
         build(path, rows)
     store = open_store(f"sqlite:///{path}")
@@ -116,100 +129,154 @@ def setup(rows: int, path: Path, *, rebuild: bool) -> Bench:
     start = time.perf_counter()
     snapshot = IncidentCache(store).snapshot()
     load_s = time.perf_counter() - start
-    return Bench(store, scenario, snapshot, load_s)
+    start = time.perf_counter()
+    table = store.query()
+    table["zones"] = ";" + table["zones"].astype(str) + ";"  # so a zone is matched whole
+    return Bench(store, scenario, snapshot, table, load_s, time.perf_counter() - start)
 
 
-def full_rows(store: Store, view: pd.DataFrame) -> pd.DataFrame:
-    """As the page: full rows (for popups) only when the incidents are drawn one by one."""
-    if len(view) > DEFAULT_MAX_MARKERS or view.empty:
-        return view
-    rows = store.incidents_by_id(view["incident_id"].tolist()).set_index("incident_id")
-    return rows.loc[rows.index.intersection(view["incident_id"].to_numpy())].reset_index()
+@contextmanager
+def payload() -> Iterator[dict[str, object]]:
+    """What ``st_folium`` hands to its component (to the browser), recorded on the way."""
+    import streamlit_folium
+
+    sent: dict[str, object] = {}
+    original = streamlit_folium._component_func  # observed, then called as is
+
+    def recording(**kwargs: object) -> object:
+        sent.update(kwargs)
+        return original(**kwargs)
+
+    streamlit_folium._component_func = recording
+    try:
+        yield sent
+    finally:
+        streamlit_folium._component_func = original
 
 
-def ours(bench: Bench, case: Case) -> tuple[str, int, int]:
-    """One filter change on the live map; returns the HTML, the matches and the markers drawn."""
-    now = datetime.now(UTC)
-    filters = case.filters(now)
-    frame = bench.snapshot.frame
-    view = filters.apply(frame)
-    kpis(filters.with_(since=None, until=None).apply(frame), as_of=pd.Timestamp(now), by="party")
-    layers = incident_layers(
-        full_rows(bench.store, view), bench.scenario, new_since=now - timedelta(minutes=1)
+def sent_bytes(sent: dict[str, object]) -> int:
+    """The size of the component's arguments as JSON."""
+    return len(json.dumps({k: sent.get(k) for k in SENT}).encode())
+
+
+def ours(bench: Bench, case: Case) -> tuple[int, int, int]:
+    """One filter change on the live map page; returns bytes sent, matches and markers drawn."""
+    from dashboard import live_view
+
+    now = clock.now()
+    refresh = live_view.compute(
+        bench.store, bench.snapshot, case.filters(now), bench.scenario, previous=now - timedelta(minutes=1)
     )
-    m = base_map(bench.scenario, layer_control=False)
-    for layer in layers:
-        layer.add_to(m)
-    folium.LayerControl(collapsed=True).add_to(m)
-    html = m.get_root().render()
-    markers = len(view) if len(view) <= DEFAULT_MAX_MARKERS else 0
-    return html, len(view), markers
+    with payload() as sent:
+        live_view.show_map(bench.scenario, refresh.layers)
+    matches = len(refresh.view)
+    return sent_bytes(sent), matches, matches if matches <= DEFAULT_MAX_MARKERS else 0
 
 
-def naive(bench: Bench, case: Case) -> tuple[str, int]:
-    """SQL for the filtered rows, then folium's own markers (or a FastMarkerCluster beyond 3,000)."""
-    view = bench.store.query(case.filters(datetime.now(UTC)))
-    center = [view["lat"].mean(), view["lon"].mean()] if len(view) else [38.0, 127.0]
-    m = folium.Map(location=center, zoom_start=8, tiles=None)
-    for zone in bench.scenario.zones:  # the same lines and zones, the plain folium way
-        folium.GeoJson(mapping(zone.geometry), tooltip=zone.name).add_to(m)
+def competent(bench: Bench, case: Case) -> tuple[int, int]:
+    """The same filter change, written with pandas and folium's own layers; bytes sent and matches."""
+    from streamlit_folium import st_folium
+
+    table, now = bench.table, pd.Timestamp(clock.now())
+    others = np.ones(len(table), dtype=bool)
+    if case.parties:
+        others &= table["attributed_party"].isin(case.parties).to_numpy()
+    if case.verdicts:
+        others &= table["verdict"].isin(case.verdicts).to_numpy()
+    if case.zones:
+        others &= np.any([table["zones"].str.contains(f";{z};", regex=False) for z in case.zones], axis=0)
+    window = np.ones(len(table), dtype=bool)
+    if case.days is not None:
+        window = (table["occurred_at"] >= now - pd.Timedelta(days=case.days)).to_numpy()
+    view = table[others & window]
+    # The KPI strip: breaches per party in the last 24 h and 7 days against the periods before
+    # (every filter applies but the time window).
+    breaches = table[others & (table["verdict"] == "breach").to_numpy()]
+    kpis = {}
+    for hours in (24, 168):
+        span = pd.Timedelta(hours=hours)
+        last = breaches[breaches["occurred_at"] >= now - span].groupby("attributed_party").size()
+        earlier = (breaches["occurred_at"] >= now - 2 * span) & (breaches["occurred_at"] < now - span)
+        kpis[hours] = (last, last.sub(breaches[earlier].groupby("attributed_party").size(), fill_value=0))
+
+    m = folium.Map(location=[38.0, 127.3], zoom_start=8, tiles=None)
+    for zone in bench.scenario.zones:
+        folium.GeoJson(mapping(zone.geometry), tooltip=html.escape(zone.name)).add_to(m)
     for line in bench.scenario.lines:
-        folium.GeoJson(mapping(line.geometry), tooltip=line.name).add_to(m)
+        folium.GeoJson(mapping(line.geometry), tooltip=html.escape(line.name)).add_to(m)
+    layer = folium.FeatureGroup(name="Incidents")
     if len(view) <= DEFAULT_MAX_MARKERS:
         colours = {"breach": "red", "possible_breach": "orange", "no_breach": "green"}
         for row in view.itertuples():
+            text = f"{row.occurred_at:%Y-%m-%d %H:%M} {row.category} {row.verdict} {row.description}"
             folium.CircleMarker(
                 [row.lat, row.lon],
                 radius=5,
                 color=colours.get(row.verdict, "grey"),
-                popup=folium.Popup(f"{row.occurred_at} {row.category} {row.verdict} {row.description}"),
-            ).add_to(m)
+                popup=folium.Popup(html.escape(text)),
+            ).add_to(layer)
     else:
-        FastMarkerCluster(view[["lat", "lon"]].to_numpy().tolist()).add_to(m)
-    return m.get_root().render(), len(view)
+        FastMarkerCluster(view[["lat", "lon"]].to_numpy().tolist()).add_to(layer)
+    with payload() as sent:
+        st_folium(m, feature_group_to_add=[layer], returned_objects=[], key="competent_map")
+    return sent_bytes(sent), len(view)
+
+
+def quiet_streamlit() -> None:
+    """The page's code runs bare here: no "missing ScriptRunContext" lines (after the config is read)."""
+    from streamlit import config  # noqa: TID251 - the dashboard's own stack is what is timed
+    from streamlit.logger import set_log_level  # noqa: TID251
+
+    config.get_option("logger.level")
+    set_log_level("error")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--naive-repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each path per case (median kept)")
     parser.add_argument("--store", type=Path, default=None, help="default: var/bench/dashboard-ROWS.db")
     parser.add_argument("--rebuild", action="store_true", help="build the store again")
     args = parser.parse_args()
+    quiet_streamlit()
+    print(machine())
     path = args.store or REPO / "var" / "bench" / f"dashboard-{args.rows}.db"
     bench = setup(args.rows, path, rebuild=args.rebuild)
+    start = time.perf_counter()
+    ours(bench, PARAMS[3])  # the first map: the scenario's shapes, the countries, the kernels
+    first_s = bench.load_s + time.perf_counter() - start
     print(
-        f"store: {len(bench.snapshot.frame):,} incidents; incident cache loaded in {bench.load_s:.1f} s "
-        "(once per server process; later filter changes use it warm)"
+        f"store: {len(bench.snapshot.frame):,} incidents. First map after a server start: incident cache "
+        f"{bench.load_s:.2f} s + first map {first_s - bench.load_s:.2f} s = {first_s:.2f} s "
+        f"(bar {BAR_FIRST_S} s: {'met' if first_s <= BAR_FIRST_S else 'NOT met'}). The baseline's "
+        f"in-memory table (every column) took {bench.table_s:.1f} s to load, once.\n"
+        f"median of {args.repeat} runs of each path per filter change"
     )
-    ours(bench, PARAMS[3])  # warm-up: the scenario's shapes, the countries, the kernels
-    header = f"{'filter change':36} {'matches':>9} {'drawn as':>10} {'ours s':>7} {'HTML MB':>8} "
-    header += f"{'naive s':>8} {'naive MB':>9} {'ratio':>6}"
+    competent(bench, PARAMS[3])  # the baseline's first map too, outside the timing
+    header = f"{'filter change':36} {'matches':>9} {'drawn as':>10} {'ours s':>7} {'sent MB':>8} "
+    header += f"{'base s':>7} {'base MB':>8} {'ratio':>6}"
     print(header)
     print("-" * len(header))
     worst_s = worst_mb = 0.0
     ratios = []
     for case in PARAMS:
-        seconds, (html, matches, markers) = timed(lambda c=case: ours(bench, c), args.repeat)
-        naive_s, (naive_html, naive_n) = timed(lambda c=case: naive(bench, c), args.naive_repeat)
-        if naive_n != matches:
-            msg = f"{case.name}: the naive path found {naive_n:,} incidents, ours {matches:,}"
+        seconds, (size, matches, markers) = timed(lambda c=case: ours(bench, c), args.repeat)
+        base_s, (base_size, base_n) = timed(lambda c=case: competent(bench, c), args.repeat)
+        if base_n != matches:
+            msg = f"{case.name}: the baseline found {base_n:,} incidents, ours {matches:,}"
             raise SystemExit(msg)
-        size = len(html.encode()) / 1e6
-        naive_size = len(naive_html.encode()) / 1e6
-        worst_s, worst_mb = max(worst_s, seconds), max(worst_mb, size)
-        ratios.append(naive_s / seconds)
+        worst_s, worst_mb = max(worst_s, seconds), max(worst_mb, size / 1e6)
+        ratios.append(base_s / seconds)
         mode = f"{markers:,} pts" if markers else "hex cells"
         print(
-            f"{case.name:36} {matches:>9,} {mode:>10} {seconds:>7.3f} {size:>8.2f} "
-            f"{naive_s:>8.2f} {naive_size:>9.2f} {naive_s / seconds:>5.1f}x"
+            f"{case.name:36} {matches:>9,} {mode:>10} {seconds:>7.3f} {size / 1e6:>8.2f} "
+            f"{base_s:>7.2f} {base_size / 1e6:>8.2f} {base_s / seconds:>5.1f}x"
         )
-    median_ratio = statistics.median(ratios)
     print(
-        f"\nworst filter change {worst_s:.3f} s (bar {BAR_S} s: {'PASS' if worst_s <= BAR_S else 'FAIL'}); "
-        f"largest HTML {worst_mb:.2f} MB (bar {BAR_MB} MB: {'PASS' if worst_mb <= BAR_MB else 'FAIL'}); "
-        f"median ratio naive/ours {median_ratio:.1f}x"
+        f"\nworst filter change {worst_s:.3f} s (bar {BAR_S} s: {'met' if worst_s <= BAR_S else 'NOT met'}); "
+        f"largest payload {worst_mb:.2f} MB (bar {BAR_MB} MB: {'met' if worst_mb <= BAR_MB else 'NOT met'}); "
+        f"ratio baseline/ours: median {statistics.median(ratios):.1f}x, "
+        f"range {min(ratios):.1f}x to {max(ratios):.1f}x"
     )
 
 

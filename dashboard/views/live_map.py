@@ -6,22 +6,15 @@ keeps the viewer's pan and zoom. Panning does not rerun the page (``returned_obj
 
 from __future__ import annotations
 
-import folium
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from dashboard import common
-from geo import clock
-from geo.cache import Snapshot
+from dashboard import common, live_view
 from geo.categories import vocabulary
 from geo.duplicates import distinct_events
 from geo.filters import Filters
 from geo.model import Scenario
-from geo.render.webmap import DEFAULT_MAX_MARKERS, base_map, incident_layers
 from geo.settings import get_setting
-from geo.store import Store
-from geo.trends import kpis
 
 st.title("Live map")
 common.require_page("view")
@@ -39,23 +32,11 @@ every = max(int(get_setting(store, "refresh_seconds", default=60)), 5)
 st.sidebar.caption(f"The map refreshes every {every} s" + (" (paused)." if paused else "."))
 
 
-def full_rows(s: Store, view: pd.DataFrame) -> pd.DataFrame:
-    """Popups need every column; fetch them for the few incidents drawn one by one."""
-    if len(view) > DEFAULT_MAX_MARKERS or view.empty:
-        return view
-    rows = s.incidents_by_id(view["incident_id"].tolist())
-    rows = rows.set_index("incident_id")
-    return rows.loc[rows.index.intersection(view["incident_id"].to_numpy())].reset_index()
-
-
-def kpi_strip(snap: Snapshot, view_filters: Filters, s: Scenario) -> None:
+def kpi_strip(table: pd.DataFrame, view_filters: Filters, s: Scenario) -> None:
     """Breaches per party in the last 24 h and 7 days (the other filters apply, not the window).
 
     Linked reports of one breach count once (``geo.duplicates.distinct_events``, among the breaches).
     """
-    now = pd.Timestamp(clock.now())
-    matching = common.apply(view_filters.with_(since=None, until=None), snap)
-    table = kpis(distinct_events(matching[matching["verdict"] == "breach"]), as_of=now, by="party")
     narrowed = view_filters.with_(since=None, until=None) != type(view_filters)()
     cols = st.columns(max(len(s.parties), 1) * 2)
     for i, party in enumerate(s.parties):
@@ -84,24 +65,15 @@ def live() -> None:
     previous = st.session_state.get("m_last_refresh")
     st.session_state["m_last_refresh"] = current.refreshed_at
     now_filters = common.slide_window(filters)
-    view = common.apply(now_filters, current)
-    kpi_strip(current, now_filters, scen)
-    new = 0 if previous is None else int((view["ingested_at"] > previous).sum())
+    refresh = live_view.compute(store, current, now_filters, scen, previous=previous)
+    view, new = refresh.view, refresh.new
+    kpi_strip(refresh.kpis, now_filters, scen)
     st.caption(
         f"{common.data_as_of(current)} · {common.how_many(view, 'match', bold=True)} · "
         + (f"**{new:,} new since the last refresh** (ringed in cyan)" if new else "no new incidents")
         + f" · {common.describe(now_filters)}"
     )
-    layers = incident_layers(full_rows(store, view), scen, new_since=previous)
-    st_folium(
-        base_map(scen, layer_control=False),
-        feature_group_to_add=layers,
-        layer_control=folium.LayerControl(collapsed=True),
-        returned_objects=[],
-        key="live_map",
-        height=620,
-        use_container_width=True,
-    )
+    live_view.show_map(scen, refresh.layers)
     breaches = (
         distinct_events(view[view["verdict"] == "breach"])
         .sort_values(["occurred_at", "incident_id"], ascending=False)

@@ -25,10 +25,10 @@ def test_a_bare_instant_stops_the_clock(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_an_anchored_instant_runs_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    # 90.001 s ago, written to the millisecond: rounding cannot bring it under 90 s.
-    monkeypatch.setenv("TRUCELINE_NOW", f"2026-07-01T03:30:00Z@{time.time() - 90.001:.3f}")
+    # A whole second, so the anchor is never rounded up past the instant 90 s ago.
+    monkeypatch.setenv("TRUCELINE_NOW", f"2026-07-01T03:30:00Z@{int(time.time()) - 90}")
     elapsed = (clock.now() - datetime(2026, 7, 1, 3, 30, tzinfo=UTC)).total_seconds()
-    assert 90 <= elapsed < 95
+    assert 90 <= elapsed < 96
     monkeypatch.setenv("TRUCELINE_NOW", clock.running_from("2026-07-01T03:30:00Z"))
     first = clock.now()
     time.sleep(0.02)

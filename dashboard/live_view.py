@@ -1,0 +1,89 @@
+"""What the live map page does on each refresh, as functions the page calls (and the benchmark times).
+
+``compute`` filters the cached incidents, counts the KPIs and builds the incident layers;
+``show_map`` hands the stable base map and those layers to streamlit-folium.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import folium
+import pandas as pd
+from streamlit_folium import st_folium
+
+from dashboard import common
+from geo import clock
+from geo.cache import Snapshot
+from geo.duplicates import distinct_events
+from geo.filters import Filters
+from geo.model import Scenario
+from geo.render.webmap import DEFAULT_MAX_MARKERS, base_map, incident_layers
+from geo.store import Store
+from geo.trends import kpis
+
+
+@dataclass(frozen=True)
+class LiveView:
+    """One refresh of the live map."""
+
+    view: pd.DataFrame
+    """The incidents that pass the filters."""
+    kpis: pd.DataFrame
+    """Breaches per party in the last 24 h and 7 days (every filter applies but the window);
+    linked reports of one breach count once."""
+    layers: list[folium.FeatureGroup]
+    """The incident layers: markers, or hexagonal cells when there are too many to draw."""
+    new: int
+    """Incidents ingested since the previous refresh."""
+
+
+def full_rows(store: Store, view: pd.DataFrame) -> pd.DataFrame:
+    """Popups need every column; fetch them for the few incidents drawn one by one."""
+    if len(view) > DEFAULT_MAX_MARKERS or view.empty:
+        return view
+    rows = store.incidents_by_id(view["incident_id"].tolist())
+    rows = rows.set_index("incident_id")
+    return rows.loc[rows.index.intersection(view["incident_id"].to_numpy())].reset_index()
+
+
+def compute(
+    store: Store, snap: Snapshot, filters: Filters, scen: Scenario, *, previous: datetime | None
+) -> LiveView:
+    """
+    Filter, count and build the layers for one refresh.
+
+    Parameters
+    ----------
+    store
+        The store (full rows for popups come from it).
+    snap
+        The cached incidents.
+    filters
+        The view's filters, with the time window already moved up to now.
+    scen
+        The scenario.
+    previous
+        When the page last refreshed: incidents ingested since are highlighted.
+    """
+    view = common.apply(filters, snap)
+    matching = common.apply(filters.with_(since=None, until=None), snap)
+    breaches = distinct_events(matching[matching["verdict"] == "breach"])
+    table = kpis(breaches, as_of=pd.Timestamp(clock.now()), by="party")
+    new = 0 if previous is None else int((view["ingested_at"] > previous).sum())
+    layers = incident_layers(full_rows(store, view), scen, new_since=previous)
+    return LiveView(view, table, layers, new)
+
+
+def show_map(scen: Scenario, layers: list[folium.FeatureGroup]) -> None:
+    """Draw the map: the base map stays the same, the incident layers change (pan and zoom are kept)."""
+    st_folium(
+        base_map(scen, layer_control=False),
+        feature_group_to_add=layers,
+        layer_control=folium.LayerControl(collapsed=True),
+        returned_objects=[],
+        key="live_map",
+        height=620,
+        use_container_width=True,
+    )
