@@ -50,7 +50,9 @@ VIEWS = (
     ("trends", "window=all"),
     ("", "window=7d&zones=dmz"),
 )
-COUNT = re.compile(r"\*\*([\d,]+) incidents match\*\*")
+# "**N incidents match**", and "(M reports: …)" when linked reports of one event count once:
+# the store's rows are the reports.
+COUNT = re.compile(r"\*\*([\d,]+) incidents match\*\*(?: \(([\d,]+) reports)?")
 
 
 @dataclass
@@ -82,7 +84,7 @@ async def one_run(ws: object, page: str, query: str) -> tuple[list[str], int | N
             elif what == "alert" and element.alert.format == Alert.ERROR:
                 errors.append(f"error: {element.alert.body}")
             elif what == "markdown" and (found := COUNT.search(element.markdown.body)):
-                count = int(found.group(1).replace(",", ""))
+                count = int((found.group(2) or found.group(1)).replace(",", ""))
         elif kind == "page_not_found":
             errors.append(f"page not found: {page!r}")
         elif kind == "script_finished":

@@ -163,3 +163,32 @@ def test_arbitrary_bytes_as_a_manifest_fail_cleanly(data):
             load_scenario(path)
         except ManifestError as err:
             assert str(err).startswith(str(path))
+
+
+LINE_FILE = '{"type":"LineString","coordinates":[[0,0],[1,1]]}'
+
+
+def test_a_line_without_an_id_is_a_problem_not_a_crash(tmp_path):
+    """Found by the fuzzer: a line with a file but no id raised KeyError."""
+    (tmp_path / "geom.geojson").write_text(LINE_FILE, encoding="utf-8")
+    path = tmp_path / "s.toml"
+    path.write_text('[scenario]\nname = "a"\n[[line]]\nfile = "geom.geojson"\n', encoding="utf-8")
+    try:
+        load_scenario(path)
+    except ManifestError as err:
+        assert any("line[0].id" in p for p in err.problems), err.problems
+    else:
+        raise AssertionError("a line without an id loaded")
+
+
+def test_an_id_with_a_line_break_keeps_messages_on_one_line(tmp_path):
+    """Found by the fuzzer: a rule id of a line break split its error message over two lines."""
+    path = tmp_path / "s.toml"
+    path.write_text('[scenario]\nname = "a"\n[[rule]]\nid = "\\n"\nzone = "nowhere"\n', encoding="utf-8")
+    try:
+        load_scenario(path)
+    except ManifestError as err:
+        assert err.problems and all("\n" not in p for p in err.problems), err.problems
+        assert any("rule[0]" in p for p in err.problems), err.problems
+    else:
+        raise AssertionError("a rule for an unknown zone loaded")
