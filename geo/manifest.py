@@ -137,7 +137,9 @@ def _date(value: Any, key: str, problems: _Problems) -> date | None:
 
 def _table_key(kind: str, index: int, entry: dict) -> str:
     ident = entry.get("id")
-    return f"{kind}[{ident}]" if isinstance(ident, str) and ident else f"{kind}[{index}]"
+    # An id that is not one printable line would break the one-line message: use the index.
+    readable = isinstance(ident, str) and ident and ident.isprintable()
+    return f"{kind}[{ident}]" if readable else f"{kind}[{index}]"
 
 
 def _check_entries(raw: dict, problems: _Problems) -> None:
@@ -352,7 +354,7 @@ def _lines(
         if geom is not None:
             lines.append(
                 Line(
-                    id=str(ln["id"]),
+                    id=str(ln.get("id", "")),  # a missing id is already a problem
                     name=str(ln.get("name", "")),
                     geometry=geom,
                     agreement=str(ln.get("agreement", "")),
@@ -458,7 +460,7 @@ def _zones(
     zones = []
     for key, z, (valid_from, valid_to) in specs:
         if z.get("file"):
-            geom = drawn[str(z["id"])]
+            geom = drawn[str(z.get("id"))]
         else:
             try:
                 geom = derive_zone_geometry(
@@ -469,7 +471,7 @@ def _zones(
                 continue
         zones.append(
             Zone(
-                id=str(z["id"]),
+                id=str(z.get("id", "")),
                 name=str(z.get("name", "")),
                 kind=str(z["kind"]),
                 geometry=geom,
@@ -531,7 +533,7 @@ def load_scenario(path: str | Path, *, repair: bool = False) -> Scenario:
         if z.get("file") and z.get("line") is None:
             geom = _geometry(base, z, key, "zone", problems, repairs, repair)
             if geom is not None:
-                drawn[str(z["id"])] = geom
+                drawn[str(z.get("id"))] = geom
     zone_ids = {str(z.get("id")) for _, z in keyed}
     rules = [
         check_rule(_table_key("rule", i, r), r, zone_ids, party_ids, problems)
