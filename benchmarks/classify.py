@@ -3,7 +3,7 @@
 Run: ``python -m benchmarks.classify [--sizes 1000000 5000000] [--repeat 5]``
 
 Per size, in one process and with the same number of runs on each side (the median is
-printed): ``geo.classify.classify`` (zones, signed distance, side, attribution and
+printed): ``geo.core.classify.classify`` (zones, signed distance, side, attribution and
 verdict, on a scenario prepared once), the geopandas path of
 ``benchmarks/geopandas_path.py`` (``sjoin`` against zones built with ``to_crs`` +
 ``buffer``, ``to_crs`` + ``GeoSeries.distance`` to the line, side from an ``STRtree``
@@ -28,10 +28,10 @@ import pandas as pd
 
 from benchmarks._timing import machine, timed
 from benchmarks.geopandas_path import classify_geopandas, utm_crs
-from geo.classify import classify, prepare
-from geo.demo import DEMO_MANIFEST, generate_incidents
-from geo.manifest import load_scenario
-from geo.model import Scenario
+from geo.core.classify import classify, prepare
+from geo.core.manifest import load_scenario
+from geo.core.model import Scenario
+from geo.services.demo import DEMO_MANIFEST, generate_incidents
 
 BAR_S, BAR_RATIO = 1.5, 10.0
 

@@ -45,13 +45,13 @@ from shapely.geometry import mapping
 
 from benchmarks._timing import machine, timed
 from geo import clock
-from geo.cache import IncidentCache, Snapshot
-from geo.demo import DEMO_MANIFEST, generate_incidents
-from geo.filters import Filters
-from geo.ingest import ingest_frame, load_scenario_into_store
-from geo.manifest import load_scenario
-from geo.model import Scenario
+from geo.core.filters import Filters
+from geo.core.manifest import load_scenario
+from geo.core.model import Scenario
 from geo.render.webmap import DEFAULT_MAX_MARKERS
+from geo.services.cache import IncidentCache, Snapshot
+from geo.services.demo import DEMO_MANIFEST, generate_incidents
+from geo.services.ingest import ingest_frame, load_scenario_into_store
 from geo.store import Store, open_store
 
 REPO = Path(__file__).resolve().parent.parent

@@ -30,16 +30,16 @@ import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 
 from benchmarks._timing import machine, timed
-from geo import trends
-from geo.classify import classify
-from geo.demo import DEMO_MANIFEST, generate_incidents
-from geo.filters import Filters
-from geo.manifest import load_scenario
-from geo.model import Scenario
+from geo.core import trends
+from geo.core.classify import classify
+from geo.core.filters import Filters
+from geo.core.manifest import load_scenario
+from geo.core.model import Scenario
 from geo.render.image import BASEMAP, SIZES
 from geo.render.image import render_map_png as render_snapshot
 from geo.render.pdf import MAX_ROWS, history_since
 from geo.render.pdf import render_briefing_pdf as render_brief
+from geo.services.demo import DEMO_MANIFEST, generate_incidents
 
 END = date(2026, 6, 30)
 AS_OF = pd.Timestamp("2026-07-01T00:00:00Z")

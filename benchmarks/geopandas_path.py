@@ -1,6 +1,6 @@
 """The baseline of the benchmarks: what a competent geopandas user writes to classify incidents.
 
-No line of it comes from ``geo.classify``; it reads only the scenario records and the
+No line of it comes from ``geo.core.classify``; it reads only the scenario records and the
 category vocabulary (the uncertainty radius of each location precision). Step by step:
 
 - **Metric CRS.** ``GeoSeries.estimate_utm_crs()`` of the scenario's lines (for the demo:
@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.categories import vocabulary
-from geo.model import Scenario
+from geo.core.categories import vocabulary
+from geo.core.model import Scenario
 
 
 def utm_crs(scenario: Scenario) -> object:

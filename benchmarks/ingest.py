@@ -3,13 +3,13 @@
 Run: ``python -m benchmarks.ingest [--rows 1000000] [--repeat 3] [--data var/bench] [--no-baseline]``
 
 The CSV is written once and cached (``var/bench/ingest_<rows>.csv``): realistic synthetic
-incidents from :func:`geo.demo.generate_incidents` written in the template's columns,
+incidents from :func:`geo.services.demo.generate_incidents` written in the template's columns,
 three monitor teams, about 0.2 % bad rows, 0.2 % repeated rows and 1 % near-duplicate
 reports from another team. Every run of every path is its own child process, which
 reports its own peak resident memory (``VmHWM``); each path runs the same number of times
 and the median time is printed, with the child's CPU time (from ``os.wait4``) beside it:
 
-- ``ours``: :func:`geo.ingest.ingest_file` into a fresh SQLite store holding the demo
+- ``ours``: :func:`geo.services.ingest.ingest_file` into a fresh SQLite store holding the demo
   scenario (read → validate → dedupe → classify → store, one transaction, with progress);
 - ``re-upload``: the same file again into that store (every row a duplicate);
 - ``geopandas``: what a competent geopandas user writes to put a CSV into a GeoPackage
@@ -52,8 +52,8 @@ BAR_REUPLOAD_S, BAR_BYTES = 2.0, 1.5e9
 
 def write_csv(path: Path, n: int, seed: int = 0) -> dict[str, int]:
     """Write ``n`` template rows: good incidents, some bad rows, repeats and near-duplicates."""
-    from geo.demo import DEMO_MANIFEST, generate_incidents
-    from geo.manifest import load_scenario
+    from geo.core.manifest import load_scenario
+    from geo.services.demo import DEMO_MANIFEST, generate_incidents
 
     rng = np.random.default_rng(seed)
     n_bad, n_repeat = n // 500, n // 500
@@ -112,9 +112,9 @@ def write_csv(path: Path, n: int, seed: int = 0) -> dict[str, int]:
 
 # -- the paths, each run in a child process ---------------------------------------------------------------
 def child_ours(csv: Path, db: Path, *, fresh: bool) -> dict[str, object]:
-    from geo.demo import DEMO_MANIFEST
-    from geo.ingest import ingest_file, load_scenario_into_store
-    from geo.manifest import load_scenario
+    from geo.core.manifest import load_scenario
+    from geo.services.demo import DEMO_MANIFEST
+    from geo.services.ingest import ingest_file, load_scenario_into_store
     from geo.store import open_store
 
     if fresh:
@@ -143,8 +143,8 @@ def child_geopandas(csv: Path, out: Path) -> dict[str, object]:
     import geopandas as gpd
 
     from benchmarks.geopandas_path import metric_zones, utm_crs
-    from geo.demo import DEMO_MANIFEST
-    from geo.manifest import load_scenario
+    from geo.core.manifest import load_scenario
+    from geo.services.demo import DEMO_MANIFEST
 
     scenario = load_scenario(DEMO_MANIFEST)
     out.unlink(missing_ok=True)

@@ -12,7 +12,7 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from dashboard import common  # noqa: E402
-from geo.auth import Principal  # noqa: E402
+from geo.core.auth import Principal  # noqa: E402
 
 # A local image: a Material or emoji page icon makes the browser fetch it from a CDN.
 st.set_page_config(

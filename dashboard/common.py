@@ -12,17 +12,18 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from geo import clock, readers
-from geo.accounts import account_role
-from geo.auth import Principal
-from geo.cache import IncidentCache, Snapshot, window_start
-from geo.categories import vocabulary
-from geo.duplicates import count_events
-from geo.filters import Filters
-from geo.ingest import scenario_bounds
-from geo.model import VERIFICATION_STATUSES, Scenario
+from geo import clock
+from geo.core.auth import Principal
+from geo.core.categories import vocabulary
+from geo.core.duplicates import count_events
+from geo.core.filters import Filters
+from geo.core.model import VERIFICATION_STATUSES, Scenario
+from geo.io import readers
 from geo.render.palette import VERDICT_LABELS
-from geo.settings import get_setting
+from geo.services.accounts import account_role
+from geo.services.cache import IncidentCache, Snapshot, window_start
+from geo.services.ingest import scenario_bounds
+from geo.services.settings import get_setting
 from geo.store import Store, default_url, open_store
 
 DEFAULT_SESSION_MINUTES = 60.0
@@ -222,7 +223,7 @@ def how_many(view: pd.DataFrame, what: str, *, bold: bool = False) -> str:
     """
     "N incidents ``what``", counting linked reports of one event once, and the reports when that differs.
 
-    See :func:`geo.duplicates.distinct_events` for what counts once.
+    See :func:`geo.core.duplicates.distinct_events` for what counts once.
     """
     events, reports = count_events(view), len(view)
     text = f"{events:,} incidents {what}"
@@ -392,7 +393,7 @@ def zero_filled(series: pd.DataFrame, freq: str) -> pd.DataFrame:
     """
     Counts per ``period`` and ``series`` with the empty periods in between as 0.
 
-    ``geo.trends.counts`` leaves zero counts out; drawn as lines, the gaps would read
+    ``geo.core.trends.counts`` leaves zero counts out; drawn as lines, the gaps would read
     as a steady rate.
     """
     if series.empty:

@@ -15,13 +15,13 @@ from streamlit_folium import st_folium
 
 from dashboard import common
 from geo import clock
-from geo.cache import Snapshot
-from geo.duplicates import distinct_events
-from geo.filters import Filters
-from geo.model import Scenario
+from geo.core.duplicates import distinct_events
+from geo.core.filters import Filters
+from geo.core.model import Scenario
+from geo.core.trends import kpis
 from geo.render.webmap import DEFAULT_MAX_MARKERS, base_map, incident_layers
+from geo.services.cache import Snapshot
 from geo.store import Store
-from geo.trends import kpis
 
 
 @dataclass(frozen=True)

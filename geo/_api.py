@@ -12,13 +12,12 @@ from geo._errors import (
     StoreError,
     TrucelineError,
 )
-from geo.auth import Principal
-from geo.categories import Vocabulary, load_vocabulary, vocabulary
-from geo.classify import PreparedScenario, classify, prepare
-from geo.demo import DEMO_MANIFEST, generate_incidents
-from geo.filters import Filters
-from geo.manifest import load_scenario, validate_manifest
-from geo.model import (
+from geo.core.auth import Principal
+from geo.core.categories import Vocabulary, load_vocabulary, vocabulary
+from geo.core.classify import PreparedScenario, classify, prepare
+from geo.core.filters import Filters
+from geo.core.manifest import load_scenario, validate_manifest
+from geo.core.model import (
     CLASSIFICATION_COLUMNS,
     INCIDENT_COLUMNS,
     VERDICTS,
@@ -28,6 +27,7 @@ from geo.model import (
     Scenario,
     Zone,
 )
+from geo.services.demo import DEMO_MANIFEST, generate_incidents
 from geo.store import Store, open_store
 
 __all__ = [

@@ -23,9 +23,9 @@ import pandas as pd
 
 from geo import clock
 from geo._errors import TrucelineError
-from geo.auth import OPERATOR, ROLES
-from geo.filters import Filters
-from geo.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS, VERDICTS
+from geo.core.auth import OPERATOR, ROLES
+from geo.core.filters import Filters
+from geo.core.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS, VERDICTS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -178,7 +178,7 @@ def scenario() -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 def scenario_validate(path: str) -> None:
     """Check a manifest: one line per problem, naming file and key; exit 1 if any."""
-    from geo.manifest import validate_manifest
+    from geo.core.manifest import validate_manifest
 
     problems = validate_manifest(path)
     for line in problems:
@@ -195,8 +195,8 @@ def scenario_validate(path: str) -> None:
 @_one_line_errors
 def scenario_load(ctx: click.Context, path: str, repair: bool) -> None:
     """Load or replace the scenario and reclassify every incident, in one transaction."""
-    from geo.ingest import load_scenario_into_store
-    from geo.manifest import load_scenario
+    from geo.core.manifest import load_scenario
+    from geo.services.ingest import load_scenario_into_store
 
     scen = load_scenario(path, repair=repair)
     for line in scen.repairs:
@@ -255,10 +255,10 @@ def classify_cmd(
     dayfirst: bool | None,
 ) -> None:
     """Classify an incident file against a scenario, without storing it."""
-    from geo import readers
-    from geo.classify import classify, prepare
-    from geo.export import export_frame, write_csv
-    from geo.manifest import load_scenario
+    from geo.core.classify import classify, prepare
+    from geo.core.manifest import load_scenario
+    from geo.io import readers
+    from geo.io.writers import export_frame, write_csv
 
     scen = load_scenario(manifest)
     prep = prepare(scen)
@@ -287,7 +287,7 @@ def classify_cmd(
 
 
 def _mapping(path: str | None, pairs: tuple[str, ...]) -> Any:
-    from geo import readers
+    from geo.io import readers
 
     if path:
         return readers.load_mapping(path)
@@ -323,7 +323,7 @@ def ingest_cmd(
     as_json: bool,
 ) -> None:
     """Upload one incident file as one batch."""
-    from geo.ingest import ingest_file
+    from geo.services.ingest import ingest_file
 
     store = _store(ctx)
     with _progress(Path(file).name) as progress:
@@ -408,7 +408,7 @@ def batches(ctx: click.Context, as_json: bool) -> None:
 @_one_line_errors
 def batches_delete(ctx: click.Context, batch_id: int) -> None:
     """Undo one upload: remove its incidents (the record stays, marked deleted)."""
-    from geo.ingest import delete_batch
+    from geo.services.ingest import delete_batch
 
     removed = delete_batch(_store(ctx), batch_id, actor=OPERATOR)
     click.echo(f"batch {batch_id}: deleted, {removed} incidents removed")
@@ -421,7 +421,7 @@ def batches_delete(ctx: click.Context, batch_id: int) -> None:
 @_one_line_errors
 def batches_rejected(ctx: click.Context, batch_id: int, out: str) -> None:
     """Write an upload's rejected rows, with line numbers and reasons, to a CSV."""
-    from geo.export import write_csv
+    from geo.io.writers import write_csv
 
     store = _store(ctx)
     store.batch(batch_id)
@@ -436,7 +436,7 @@ def batches_rejected(ctx: click.Context, batch_id: int, out: str) -> None:
 @_one_line_errors
 def reclassify_cmd(ctx: click.Context) -> None:
     """Recompute every verdict against the stored scenario."""
-    from geo.ingest import reclassify
+    from geo.services.ingest import reclassify
 
     with _progress("reclassifying") as progress:
         result = reclassify(_store(ctx), actor=OPERATOR, progress=progress)
@@ -488,7 +488,7 @@ def brief_cmd(ctx: click.Context, out: str, title: str | None, **kw: Any) -> Non
 
 
 def _write_export(ctx: click.Context, kind: str, out: str, filters: Filters, **options: Any) -> None:
-    from geo.briefing import render
+    from geo.services.exports import render
 
     result = render(_store(ctx), kind, filters, actor=OPERATOR, **options)  # type: ignore[arg-type]
     Path(out).write_bytes(result.data)
@@ -521,9 +521,9 @@ def demo_cmd(
     private: bool,
 ) -> None:
     """Load the demo scenario and its synthetic incidents into the store."""
-    from geo.demo import DEMO_MANIFEST, generate_incidents
-    from geo.ingest import ingest_frame, load_scenario_into_store
-    from geo.manifest import load_scenario
+    from geo.core.manifest import load_scenario
+    from geo.services.demo import DEMO_MANIFEST, generate_incidents
+    from geo.services.ingest import ingest_frame, load_scenario_into_store
 
     store = _store(ctx)
     scen = load_scenario(DEMO_MANIFEST)
@@ -542,7 +542,7 @@ def demo_cmd(
         f"{store.count()} in the store at {store.url}"
     )
     if not private:
-        from geo.settings import get_setting, set_setting
+        from geo.services.settings import get_setting, set_setting
 
         if not get_setting(store, "public_read", default=False):
             set_setting(store, "public_read", True, actor=OPERATOR)
@@ -556,8 +556,8 @@ def demo_cmd(
 
 def _live(store: Any, scen: Any, interval: float, max_ticks: int | None) -> None:
     """Add a few synthetic incidents at a time, timestamped now, until interrupted."""
-    from geo.demo import generate_incidents
-    from geo.ingest import ingest_frame
+    from geo.services.demo import generate_incidents
+    from geo.services.ingest import ingest_frame
 
     rng = np.random.default_rng()
     tick = 0
@@ -592,7 +592,7 @@ def users() -> None:
 @_one_line_errors
 def users_add(ctx: click.Context, name: str, role: str, password: str) -> None:
     """Create or update a local account."""
-    from geo.accounts import add_user
+    from geo.services.accounts import add_user
 
     add_user(_store(ctx), name, role, password, actor=OPERATOR)
     click.echo(f"user {name}: {role}")
@@ -603,7 +603,7 @@ def users_add(ctx: click.Context, name: str, role: str, password: str) -> None:
 @_one_line_errors
 def users_list(ctx: click.Context) -> None:
     """List local accounts."""
-    from geo.accounts import list_users
+    from geo.services.accounts import list_users
 
     for user in list_users(_store(ctx), actor=OPERATOR):
         click.echo(f"{user['name']:<20} {user['role']:<8} {'disabled' if user['disabled'] else 'active'}")

@@ -102,8 +102,8 @@ def store(store_url):
 
 @pytest.fixture(scope="session")
 def demo_scenario():
-    from geo.demo import DEMO_MANIFEST
-    from geo.manifest import load_scenario
+    from geo.core.manifest import load_scenario
+    from geo.services.demo import DEMO_MANIFEST
 
     return load_scenario(DEMO_MANIFEST)
 

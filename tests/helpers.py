@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geo.model import INCIDENT_COLUMNS
+from geo.core.model import INCIDENT_COLUMNS
 
 
 def hand_incidents(

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from geo.cli import cli
-from geo.manifest import _KEYS
+from geo.core.manifest import _KEYS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 README = DOCS.parent / "README.md"

@@ -7,9 +7,9 @@ import streamlit as st
 
 from dashboard import common
 from geo import InputError, PermissionDeniedError
-from geo.accounts import add_user, audit_entries, list_users, set_disabled
-from geo.auth import ROLES
-from geo.settings import get_setting, set_setting
+from geo.core.auth import ROLES
+from geo.services.accounts import add_user, audit_entries, list_users, set_disabled
+from geo.services.settings import get_setting, set_setting
 
 st.title("Users & audit")
 user = common.require_page("manage_users")

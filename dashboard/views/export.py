@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import common
 from geo import PermissionDeniedError, StoreError, clock
-from geo.briefing import MEDIA_TYPES, file_name, render
+from geo.services.exports import MEDIA_TYPES, file_name, render
 
 st.title("Export")
 user = common.require_page("export")

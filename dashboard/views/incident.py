@@ -7,10 +7,10 @@ import streamlit as st
 
 from dashboard import common
 from geo import InputError, NotFoundError, PermissionDeniedError, StoreError
-from geo.categories import vocabulary
-from geo.duplicates import CROSS_SOURCE, DIFFERENT_EVENTS, SAME_EVENT, UNREVIEWED, count_events
-from geo.ingest import set_verification
-from geo.model import VERIFICATION_STATUSES
+from geo.core.categories import vocabulary
+from geo.core.duplicates import CROSS_SOURCE, DIFFERENT_EVENTS, SAME_EVENT, UNREVIEWED, count_events
+from geo.core.model import VERIFICATION_STATUSES
+from geo.services.ingest import set_verification
 
 st.title("Incident")
 user = common.require_page("view")

@@ -10,11 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import common, live_view
-from geo.categories import vocabulary
-from geo.duplicates import distinct_events
-from geo.filters import Filters
-from geo.model import Scenario
-from geo.settings import get_setting
+from geo.core.categories import vocabulary
+from geo.core.duplicates import distinct_events
+from geo.core.filters import Filters
+from geo.core.model import Scenario
+from geo.services.settings import get_setting
 
 st.title("Live map")
 common.require_page("view")
@@ -35,7 +35,7 @@ st.sidebar.caption(f"The map refreshes every {every} s" + (" (paused)." if pause
 def kpi_strip(table: pd.DataFrame, view_filters: Filters, s: Scenario) -> None:
     """Breaches per party in the last 24 h and 7 days (the other filters apply, not the window).
 
-    Linked reports of one breach count once (``geo.duplicates.distinct_events``, among the breaches).
+    Linked reports of one breach count once (``geo.core.duplicates.distinct_events``, among the breaches).
     """
     narrowed = view_filters.with_(since=None, until=None) != type(view_filters)()
     cols = st.columns(max(len(s.parties), 1) * 2)

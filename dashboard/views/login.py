@@ -6,8 +6,8 @@ import streamlit as st
 
 from dashboard import common
 from geo import AuthenticationError, InputError
-from geo.accounts import authenticate, create_first_admin, has_users, role_for_identity
-from geo.auth import Principal
+from geo.core.auth import Principal
+from geo.services.accounts import authenticate, create_first_admin, has_users, role_for_identity
 
 st.title("Truceline")
 st.caption("Ceasefire monitoring: incidents joined to the lines, zones and rules the parties agreed.")

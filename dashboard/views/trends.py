@@ -8,8 +8,8 @@ import streamlit as st
 
 from dashboard import common
 from geo import clock
+from geo.core.trends import NO_ZONE, UNATTRIBUTED, counts, spikes
 from geo.render.palette import VERDICT_COLOURS
-from geo.trends import NO_ZONE, UNATTRIBUTED, counts, spikes
 
 TICKS = {"day": "%d %b", "week": "%d %b", "month": "%b %Y"}
 

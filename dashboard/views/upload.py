@@ -12,10 +12,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import common
-from geo import DateOrderError, NotFoundError, PermissionDeniedError, ReaderError, StoreError, readers
-from geo.export import csv_bytes
-from geo.ingest import delete_batch, ingest_file
-from geo.settings import save_mapping, saved_mappings
+from geo import DateOrderError, NotFoundError, PermissionDeniedError, ReaderError, StoreError
+from geo.io import readers
+from geo.io.writers import csv_bytes
+from geo.services.ingest import delete_batch, ingest_file
+from geo.services.settings import save_mapping, saved_mappings
 
 MAX_UPLOAD_MB = float(os.environ.get("TRUCELINE_MAX_UPLOAD_MB", "200"))
 PREVIEW_ROWS = 20

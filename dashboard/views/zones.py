@@ -16,10 +16,10 @@ import streamlit as st
 
 from dashboard import common
 from geo import ManifestError, PermissionDeniedError, StoreError
-from geo.categories import vocabulary
-from geo.ingest import load_scenario_into_store
-from geo.model import SEVERITIES, ZONE_KINDS, Rule, Scenario
-from geo.scenario_edit import (
+from geo.core.categories import vocabulary
+from geo.core.model import SEVERITIES, ZONE_KINDS, Rule, Scenario
+from geo.services.ingest import load_scenario_into_store
+from geo.services.scenarios import (
     add_drawn_zone,
     add_line,
     derive_zone,

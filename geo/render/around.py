@@ -5,7 +5,7 @@ countries have longitudes in [-180, 180]. Drawn as they are, a scenario across t
 antimeridian falls apart: a bounding box of its pieces spans the globe, and its halves
 land at the two ends of a web map. So every output moves what it draws by whole turns
 to lie within half a turn of the map's centre longitude (cut geometries joined again,
-see :func:`geo._antimeridian.near`). Leaflet draws longitudes past ±180 where they are,
+see :func:`geo.core._antimeridian.near`). Leaflet draws longitudes past ±180 where they are,
 and the projection of the map image reduces them, so nothing else changes.
 
 Geometry and longitudes already within half a turn of the centre come back as they
@@ -21,9 +21,9 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
-from geo._antimeridian import near
-from geo.classify import prepare
-from geo.model import Scenario
+from geo.core._antimeridian import near
+from geo.core.classify import prepare
+from geo.core.model import Scenario
 
 FloatArray = NDArray[np.float64]
 
@@ -33,7 +33,7 @@ def centre_lon(scenario: Scenario) -> float:
     The longitude a scenario's maps gather around: its projection's centre.
 
     That centre is the mean direction of its lines and drawn zones, so a scenario across
-    ±180° is centred on it (see ``geo._metric.LocalProjection.around``).
+    ±180° is centred on it (see ``geo.core._metric.LocalProjection.around``).
     """
     return prepare(scenario).projection.lon0
 
@@ -99,7 +99,7 @@ def gather(geometry: shapely.Geometry, lon0: float) -> shapely.Geometry:
     Returns
     -------
     shapely.Geometry
-        :func:`geo._antimeridian.near`: continuous longitudes, every part within half a
+        :func:`geo.core._antimeridian.near`: continuous longitudes, every part within half a
         turn of ``lon0``, polygons cut at ±180° joined again. ``geometry`` itself when
         it already lies within half a turn of ``lon0`` and no edge of it spans half a
         turn (nothing would move).

@@ -15,7 +15,9 @@ from pathlib import Path
 from matplotlib import font_manager
 from matplotlib.font_manager import FontProperties
 
-FONT_DIR = Path(__file__).resolve().parents[2] / "data" / "fonts"
+from geo._paths import DATA
+
+FONT_DIR = DATA / "fonts"
 FONTS: dict[str, str] = {
     "regular": "NotoSans-Regular.ttf",
     "bold": "NotoSans-Bold.ttf",

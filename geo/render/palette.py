@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from geo.model import Scenario
+    from geo.core.model import Scenario
 
 # --------------------------------------------------------------------------- colours
 

@@ -7,7 +7,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from geo.model import Scenario
+from geo.core.model import Scenario
 from geo.render.around import near_lon
 from geo.render.palette import UNATTRIBUTED_LABEL
 

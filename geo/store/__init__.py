@@ -7,13 +7,13 @@ in the checkout, ignored by git) or ``postgresql://user@host/db``.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from geo._errors import StoreError
+from geo._paths import VAR
 from geo.store._base import COMPACT_COLUMNS, FOLDED_COLUMNS, INCIDENT_COLUMNS_STORED, Batch, Store, Tx
 from geo.store._schema import SCHEMA_VERSION
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "var" / "truceline.db"
+DEFAULT_PATH = VAR / "truceline.db"
 
 __all__ = [
     "COMPACT_COLUMNS",

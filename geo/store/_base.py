@@ -22,10 +22,10 @@ import shapely
 
 from geo import clock
 from geo._errors import NotFoundError, StoreError
-from geo.auth import Principal
-from geo.duplicates import groups
-from geo.filters import SEARCHED, Filters
-from geo.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS, Line, Party, Rule, Scenario, Zone
+from geo.core.auth import Principal
+from geo.core.duplicates import groups
+from geo.core.filters import SEARCHED, Filters
+from geo.core.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS, Line, Party, Rule, Scenario, Zone
 from geo.store._schema import DIALECT_WORDS, SCHEMA_VERSION, migration_sql, statements
 
 INCIDENT_COLUMNS_STORED: tuple[str, ...] = (
@@ -188,7 +188,7 @@ def _text_or_none(value: Any) -> str | None:
 
 
 class Tx:
-    """An open write transaction: the primitives the pipelines in ``geo.ingest`` use."""
+    """An open write transaction: the primitives the pipelines in ``geo.services.ingest`` use."""
 
     def __init__(self, store: Store, cursor: Any) -> None:
         self.store = store
@@ -841,7 +841,7 @@ class Store(ABC):
         limit: int | None = None,
     ) -> pd.DataFrame:
         """
-        Links between reports that may be one event (see :mod:`geo.duplicates`).
+        Links between reports that may be one event (see :mod:`geo.core.duplicates`).
 
         Parameters
         ----------
@@ -886,7 +886,7 @@ class Store(ABC):
         The reports of the group an incident is counted in; empty when it is in none.
 
         Columns ``incident_id``, ``source``, ``duplicate_group`` and ``duplicate_unit``:
-        what :func:`geo.duplicates.count_events` reads.
+        what :func:`geo.core.duplicates.count_events` reads.
         """
         return self.frame(
             "SELECT g.incident_id, i.source, g.group_id AS duplicate_group, g.unit_id AS duplicate_unit "

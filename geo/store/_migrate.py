@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from geo.duplicates import content_hash, hash_event_ids
-from geo.filters import SEARCHED, fold
+from geo.core.duplicates import content_hash, hash_event_ids
+from geo.core.filters import SEARCHED, fold
 from geo.store._base import FOLDED_COLUMNS, Tx
 
 _CHUNK = 100_000

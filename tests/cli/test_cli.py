@@ -12,7 +12,8 @@ from pypdf import PdfReader
 
 from geo import clock
 from geo.cli import cli
-from geo.demo import DEMO_MANIFEST
+from geo.core.filters import Filters
+from geo.services.demo import DEMO_MANIFEST
 from geo.store import open_store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -134,7 +135,7 @@ def test_batches_list_and_delete(demo_db):
 
 def test_export_filters_and_formats(demo_db, tmp_path):
     store = open_store(demo_db)
-    breaches = store.count(store_filters := __import__("geo.filters").filters.Filters(verdicts=("breach",)))
+    breaches = store.count(store_filters := Filters(verdicts=("breach",)))
     assert breaches > 0
     out = tmp_path / "b.csv"
     assert f"{breaches} incidents" in run(

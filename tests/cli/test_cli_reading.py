@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from geo.cli import cli
-from geo.demo import DEMO_MANIFEST
+from geo.services.demo import DEMO_MANIFEST
 from geo.store import open_store
 from tests.cli.test_cli import run
 

@@ -18,9 +18,9 @@ from geo import DEMO_MANIFEST, Scenario, classify, clock, generate_incidents, lo
 from tests.helpers import hand_incidents
 
 __all__ = ["generate_incidents"]
-from geo.accounts import add_user
-from geo.auth import Principal
-from geo.ingest import ingest_frame, load_scenario_into_store
+from geo.core.auth import Principal
+from geo.services.accounts import add_user
+from geo.services.ingest import ingest_frame, load_scenario_into_store
 from geo.store import open_store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,7 +93,7 @@ def incidents(scenario: Scenario, now: pd.Timestamp, *, n: int = 400, seed: int 
 
 def build_store(path: Path, *, frame: pd.DataFrame | None = None, public: bool = False) -> str:
     """A store file with the demo scenario, ``frame`` (default: :func:`incidents`) and three accounts."""
-    from geo.settings import set_setting
+    from geo.services.settings import set_setting
 
     url = f"sqlite:///{path}"
     store = open_store(url)

@@ -14,7 +14,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from geo import clock
-from geo.ingest import ingest_frame
+from geo.services.ingest import ingest_frame
 from geo.store import open_store
 from tests.dashboard.support import VIEWER, all_text, app, hand_rows, query, scalar, us
 

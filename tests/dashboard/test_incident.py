@@ -6,7 +6,7 @@ import pandas as pd
 import pyproj
 
 from geo import clock
-from geo.ingest import ingest_frame
+from geo.services.ingest import ingest_frame
 from geo.store import open_store
 from tests.dashboard.support import ANALYST, VIEWER, all_text, app, hand_rows, plain, query, scalar
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from geo import clock
-from geo.ingest import ingest_frame
+from geo.services.ingest import ingest_frame
 from geo.store import open_store
 from tests.dashboard.support import (
     ADMIN,

@@ -12,8 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo import clock
-from geo.auth import Principal
-from geo.settings import set_setting
+from geo.core.auth import Principal
+from geo.services.settings import set_setting
 from geo.store import open_store
 from tests.dashboard.support import (
     ADMIN,

@@ -16,7 +16,7 @@ import shapely
 from pyproj import Transformer
 from streamlit.testing.v1 import AppTest
 
-from geo.ingest import load_scenario_into_store
+from geo.services.ingest import load_scenario_into_store
 from geo.store import open_store
 from tests.dashboard.support import ADMIN, ANALYST, all_text, app, demo_scenario, plain, query, scalar
 

@@ -12,8 +12,8 @@ import pytest
 import shapely
 
 from geo import DEMO_MANIFEST, clock, load_scenario
-from geo.accounts import add_user
-from geo.settings import set_setting
+from geo.services.accounts import add_user
+from geo.services.settings import set_setting
 from geo.store import open_store
 from tests.e2e.conftest import (
     MAP_FRAME,

@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 
 from geo import DEMO_MANIFEST, clock, generate_incidents, load_scenario
-from geo.accounts import add_user
-from geo.ingest import ingest_frame, load_scenario_into_store
-from geo.settings import set_setting
+from geo.services.accounts import add_user
+from geo.services.ingest import ingest_frame, load_scenario_into_store
+from geo.services.settings import set_setting
 from geo.store import open_store
 from tests.e2e.conftest import (
     PASSWORD,

@@ -11,7 +11,7 @@ import shapely
 from pyproj import Geod
 
 from geo import DEMO_MANIFEST, classify, generate_incidents, load_scenario
-from geo.model import Scenario
+from geo.core.model import Scenario
 from tests.helpers import hand_incidents
 
 AS_OF = pd.Timestamp("2025-07-01T00:00:00Z")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from geo.filters import Filters
+from geo.core.filters import Filters
 from geo.render.pdf import history_since, key_period, render_briefing_pdf
 from tests.exports.conftest import AS_OF, incident_rows, mdl_point, to_view
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from geo.export import (
+from geo.io.writers import (
     LEADING_COLUMNS,
     export_bytes,
     export_frame,

@@ -20,8 +20,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from geo.filters import Filters
-from geo.model import VERDICTS, Scenario
+from geo.core.filters import Filters
+from geo.core.model import VERDICTS, Scenario
 from geo.render import palette
 from geo.render.image import render_map_image
 from geo.render.image.symbols import ALPHA

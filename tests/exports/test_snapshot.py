@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from pyproj import Geod
 
-from geo.filters import Filters
+from geo.core.filters import Filters
 from geo.render import palette
 from geo.render.image import SIZES, render_map_image, render_map_png
 from tests.exports.conftest import AS_OF, mdl_point

@@ -18,8 +18,8 @@ import shapely
 from PIL import Image
 from pypdf import PdfReader
 
-from geo.filters import Filters
-from geo.model import Scenario
+from geo.core.filters import Filters
+from geo.core.model import Scenario
 from geo.render import palette
 from geo.render.figure import new_figure
 from geo.render.image import MapImage, render_map_image

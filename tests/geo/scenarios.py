@@ -7,8 +7,8 @@ from datetime import date
 import pandas as pd
 from shapely import LineString, Polygon
 
-from geo.model import Line, Party, Rule, Scenario, Side, Zone
-from geo.zones import derive_zone_geometry, scenario_projection
+from geo.core.model import Line, Party, Rule, Scenario, Side, Zone
+from geo.core.zones import derive_zone_geometry, scenario_projection
 
 # The meridian radius of curvature at the equator, a(1 - e^2), for WGS84.
 M0 = 6_378_137.0 * (1 - 0.00669437999014)

@@ -17,10 +17,10 @@ import pytest
 import shapely
 from shapely import LineString, MultiLineString, Point
 
-from geo.classify import classify
-from geo.manifest import load_scenario
-from geo.model import Line, Party, Rule, Scenario, Zone
-from geo.zones import derive_zone_geometry, scenario_projection
+from geo.core.classify import classify
+from geo.core.manifest import load_scenario
+from geo.core.model import Line, Party, Rule, Scenario, Zone
+from geo.core.zones import derive_zone_geometry, scenario_projection
 from tests.conftest import write_geojson
 from tests.geo.reference import GEOD, edge_distance, geodesic_distance_to_line, offset
 

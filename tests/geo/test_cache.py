@@ -7,10 +7,16 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from geo.cache import GROUP_COLUMNS, IncidentCache, window_start
-from geo.demo import generate_incidents
-from geo.duplicates import count_events
-from geo.ingest import delete_batch, ingest_frame, load_scenario_into_store, set_link_status, set_verification
+from geo.core.duplicates import count_events
+from geo.services.cache import GROUP_COLUMNS, IncidentCache, window_start
+from geo.services.demo import generate_incidents
+from geo.services.ingest import (
+    delete_batch,
+    ingest_frame,
+    load_scenario_into_store,
+    set_link_status,
+    set_verification,
+)
 from geo.store import COMPACT_COLUMNS, open_store
 from tests.helpers import hand_incidents
 

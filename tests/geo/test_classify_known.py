@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from geo.classify import classify
-from geo.model import Zone
+from geo.core.classify import classify
+from geo.core.model import Zone
 
 from .scenarios import derived, incidents, meridian_m, rule, scenario, square
 

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.categories import vocabulary
-from geo.classify import classify
-from geo.demo import HOTSPOTS, SOURCE, generate_incidents
-from geo.model import INCIDENT_COLUMNS
+from geo.core.categories import vocabulary
+from geo.core.classify import classify
+from geo.core.model import INCIDENT_COLUMNS
+from geo.services.demo import HOTSPOTS, SOURCE, generate_incidents
 
 END = date(2026, 6, 30)
 

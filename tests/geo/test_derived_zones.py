@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from shapely import LineString
 
-from geo.zones import derive_zone_geometry, scenario_projection
+from geo.core.zones import derive_zone_geometry, scenario_projection
 from tests.geo.reference import GEOD, edge_distance
 
 

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import LineString
 
-from geo.classify import classify
-from geo.model import Line, Party, Scenario
+from geo.core.classify import classify
+from geo.core.model import Line, Party, Scenario
 from tests.geo.reference import GEOD, geodesic_distance_to_line
 
 

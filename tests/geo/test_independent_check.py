@@ -40,9 +40,9 @@ import pandas as pd
 import pytest
 from pyproj import Geod
 
-from geo.classify import classify
-from geo.demo import DEMO_MANIFEST
-from geo.manifest import load_scenario
+from geo.core.classify import classify
+from geo.core.manifest import load_scenario
+from geo.services.demo import DEMO_MANIFEST
 
 GEOD = Geod(ellps="WGS84")
 REPO = Path(__file__).resolve().parents[2]

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from geo._errors import ManifestError
-from geo.classify import classify
-from geo.manifest import load_scenario, validate_manifest
+from geo.core.classify import classify
+from geo.core.manifest import load_scenario, validate_manifest
 from tests.conftest import write_geojson
 
 A = [[10.0, 50.0], [10.3, 50.05]]

@@ -13,9 +13,9 @@ import pytest
 import shapely
 from shapely import LineString, Point
 
-from geo.classify import classify
-from geo.model import Line, Party, Scenario, Zone
-from geo.zones import derive_zone_geometry, scenario_projection
+from geo.core.classify import classify
+from geo.core.model import Line, Party, Scenario, Zone
+from geo.core.zones import derive_zone_geometry, scenario_projection
 from tests.geo.reference import GEOD, edge_distance, geodesic_distance_to_line, offset
 
 WIDTH = 20_000.0

@@ -12,8 +12,8 @@ import shapely
 from shapely import LineString, Polygon
 
 from geo._errors import ManifestError
-from geo.demo import DEMO_MANIFEST
-from geo.manifest import load_scenario, validate_manifest
+from geo.core.manifest import load_scenario, validate_manifest
+from geo.services.demo import DEMO_MANIFEST
 from tests.conftest import write_geojson
 
 LINE = {"type": "LineString", "coordinates": [[10.0, 50.0], [10.5, 50.1], [11.0, 50.0]]}

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from geo._errors import ManifestError
-from geo.manifest import load_scenario
-from geo.model import Rule
-from geo.scenario_edit import (
+from geo.core.manifest import load_scenario
+from geo.core.model import Rule
+from geo.services.scenarios import (
     add_drawn_zone,
     add_line,
     derive_zone,

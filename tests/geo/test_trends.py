@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo.trends import NO_ZONE, UNATTRIBUTED, counts, explode_zones, kpis, spikes
+from geo.core.trends import NO_ZONE, UNATTRIBUTED, counts, explode_zones, kpis, spikes
 
 AS_OF = pd.Timestamp("2024-06-29T00:00:00Z")  # a Saturday
 

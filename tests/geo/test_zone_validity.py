@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from geo._errors import ManifestError
-from geo.classify import classify, prepare
-from geo.ingest import load_scenario_into_store
-from geo.manifest import load_scenario, validate_manifest
-from geo.scenario_edit import derive_zone, write_manifest
+from geo.core.classify import classify, prepare
+from geo.core.manifest import load_scenario, validate_manifest
+from geo.services.ingest import load_scenario_into_store
+from geo.services.scenarios import derive_zone, write_manifest
 from geo.store import open_store
 from tests.conftest import write_geojson
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.ingest import load_scenario_into_store
+from geo.services.ingest import load_scenario_into_store
 from geo.store import open_store
 
 

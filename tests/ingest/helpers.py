@@ -48,8 +48,8 @@ def template_text(records: list[dict[str, str] | str]) -> tuple[str, list[int]]:
 
 def write_incidents_csv(path: Path, n: int, *, seed: int = 0, source: str = "monitor-team-a") -> Path:
     """``n`` realistic synthetic incidents near the demo scenario's line, in template columns."""
-    from geo.demo import DEMO_MANIFEST, generate_incidents
-    from geo.manifest import load_scenario
+    from geo.core.manifest import load_scenario
+    from geo.services.demo import DEMO_MANIFEST, generate_incidents
 
     inc = generate_incidents(
         load_scenario(DEMO_MANIFEST), n=n, days=120, end=pd.Timestamp("2026-06-20").date(), seed=seed

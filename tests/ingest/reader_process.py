@@ -1,7 +1,7 @@
 """A dashboard-like reader, run as its own process by the concurrency tests.
 
 ``python -m tests.ingest.reader_process URL STOP OUT`` reads the store in a loop, as the
-dashboard does (an :class:`geo.cache.IncidentCache` snapshot, ``store.count``,
+dashboard does (an :class:`geo.services.cache.IncidentCache` snapshot, ``store.count``,
 ``store.query``, and now and then a freshly opened store), until the file STOP exists and
 one more round is done. It writes what it saw to OUT as JSON; any error ends it with a
 traceback on stderr and exit code 1.
@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from geo.cache import IncidentCache
-from geo.filters import Filters
+from geo.core.filters import Filters
+from geo.services.cache import IncidentCache
 from geo.store import open_store
 
 TIME_LIMIT_S = 300.0

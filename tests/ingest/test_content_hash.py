@@ -1,7 +1,7 @@
 """The content hash is stored: it must not change with pandas, numpy or pyarrow versions.
 
 The expected values come from hand-written canonical text (the definition in
-:func:`geo.duplicates.content_hash`) hashed by the pure-Python SipHash-2-4 below, itself
+:func:`geo.core.duplicates.content_hash`) hashed by the pure-Python SipHash-2-4 below, itself
 checked against the reference test vector of SipHash's authors; they are also pinned as
 literals, as this release stores them.
 """
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.duplicates import HASH_KEYS, content_hash
+from geo.core.duplicates import HASH_KEYS, content_hash
 
 MASK = (1 << 64) - 1
 

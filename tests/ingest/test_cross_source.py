@@ -14,8 +14,7 @@ import pandas as pd
 import pyproj
 import pytest
 
-from geo.cache import IncidentCache
-from geo.duplicates import (
+from geo.core.duplicates import (
     MATCH_DISTANCE_M,
     MATCH_GAP_S,
     MATCH_MAX_UNCERTAINTY_M,
@@ -23,7 +22,8 @@ from geo.duplicates import (
     compatible,
     count_events,
 )
-from geo.ingest import delete_batch, ingest_file
+from geo.services.cache import IncidentCache
+from geo.services.ingest import delete_batch, ingest_file
 from tests.ingest.helpers import NOW, template_text
 
 GEOD = pyproj.Geod(ellps="WGS84")

@@ -21,11 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo._errors import InputError, NotFoundError, PermissionDeniedError
-from geo.auth import Principal
-from geo.cache import IncidentCache
-from geo.duplicates import count_events
-from geo.ingest import ingest_file, set_link_status
-from geo.readers.ucdp import COLUMNS as UCDP_COLUMNS
+from geo.core.auth import Principal
+from geo.core.duplicates import count_events
+from geo.io.readers.ucdp import COLUMNS as UCDP_COLUMNS
+from geo.services.cache import IncidentCache
+from geo.services.ingest import ingest_file, set_link_status
 from geo.store import open_store
 from tests.ingest.helpers import NOW, template_text
 

@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.classify import classify
-from geo.demo import generate_incidents
-from geo.filters import Filters
-from geo.ingest import (
+from geo.core.classify import classify
+from geo.core.filters import Filters
+from geo.io.readers import read_incidents
+from geo.services.demo import generate_incidents
+from geo.services.ingest import (
     delete_batch,
     ingest_file,
     ingest_frame,
@@ -22,7 +23,6 @@ from geo.ingest import (
     reclassify,
     scenario_bounds,
 )
-from geo.readers import read_incidents
 from tests.ingest.helpers import NOW, store_state, template_text, write_incidents_csv
 
 END = pd.Timestamp("2026-06-20").date()

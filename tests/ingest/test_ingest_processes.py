@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from geo.ingest import ingest_file
+from geo.services.ingest import ingest_file
 from geo.store import open_store
 from tests.ingest.helpers import NOW, REPO, geo_cli, store_state, write_incidents_csv
 

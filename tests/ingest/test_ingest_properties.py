@@ -2,7 +2,7 @@
 
 Hypothesis writes house-template CSVs that mix good rows, bad rows, duplicates and
 look-alikes (the same content under another event id: another event, kept and flagged),
-and uploads each through :func:`geo.ingest.ingest_file` into a real SQLite store (a copy
+and uploads each through :func:`geo.services.ingest.ingest_file` into a real SQLite store (a copy
 of one holding the demo scenario). Every generated row knows the bucket it belongs in.
 """
 
@@ -17,8 +17,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo.categories import vocabulary
-from geo.ingest import ingest_file
+from geo.core.categories import vocabulary
+from geo.services.ingest import ingest_file
 from geo.store import open_store
 from tests.ingest.helpers import NOW, TEMPLATE_COLUMNS, template_text
 

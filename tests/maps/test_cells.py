@@ -1,4 +1,4 @@
-"""Hex cells: binned and drawn with the scenario's one projection (geo._metric.LocalProjection)."""
+"""Hex cells: binned and drawn with the scenario's one projection (geo.core._metric.LocalProjection)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import shapely
 from pyproj import Geod
 
 from geo import VERDICTS, Scenario
-from geo.classify import prepare
+from geo.core.classify import prepare
 from geo.render.webmap.cells import bin_points, cell_centres
 from geo.render.webmap.projected import approximate_forward
 from tests.maps.helpers import cells_of, corners, make_view

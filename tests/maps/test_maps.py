@@ -17,7 +17,7 @@ import shapely
 from branca.element import Element
 
 from geo import VERDICTS, Scenario
-from geo.model import ZONE_KINDS
+from geo.core.model import ZONE_KINDS
 from geo.render.palette import DEFAULT_PARTY_COLOURS, ZONE_STYLES
 from geo.render.webmap import (
     DEFAULT_MAX_CELLS,

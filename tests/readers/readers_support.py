@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.model import INCIDENT_COLUMNS
-from geo.readers import ReadChunk, read_incidents
+from geo.core.model import INCIDENT_COLUMNS
+from geo.io.readers import ReadChunk, read_incidents
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "readers"

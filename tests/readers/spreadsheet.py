@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from geo.readers.acled import COLUMNS_2023
-from geo.readers.template import COLUMNS as TEMPLATE_COLUMNS
-from geo.readers.ucdp import COLUMNS as UCDP_COLUMNS
+from geo.io.readers.acled import COLUMNS_2023
+from geo.io.readers.template import COLUMNS as TEMPLATE_COLUMNS
+from geo.io.readers.ucdp import COLUMNS as UCDP_COLUMNS
 
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "cp1252", "cp1250", "cp1251", "cp1256", "cp949")
 STYLES = ("m/d/Y h:mm AM/PM", "d/m/Y HH:MM", "d-Mon-yy", "serial", "ISO")
@@ -114,7 +114,7 @@ def saved(fmt: str, encoding: str, style: str) -> Saved:
 
 def _rows(fmt: str, actors: dict[str, str], notes: dict[str, str], dates: dict[str, str],
           ) -> tuple[list[list[str]], object]:
-    from geo.readers import mapping_from_pairs
+    from geo.io.readers import mapping_from_pairs
 
     ids = [eid for eid, _ in EVENTS]
     if fmt in ("template", "mapped"):

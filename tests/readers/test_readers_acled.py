@@ -8,8 +8,8 @@ import io
 import pandas as pd
 import pytest
 
-from geo.readers import detect
-from geo.readers.acled import COLUMNS_2023, COLUMNS_PRE_2023
+from geo.io.readers import detect
+from geo.io.readers.acled import COLUMNS_2023, COLUMNS_PRE_2023
 from tests.readers.readers_support import ACLED_PARTIES, DATA, korea_party_mapping
 
 CURRENT = DATA / "acled_2023.csv"

@@ -7,7 +7,7 @@ import codecs
 import pandas as pd
 import pytest
 
-from geo.readers import _csvio, _encoding, detect
+from geo.io.readers import _csvio, _encoding, detect
 from tests.readers.readers_support import TEMPLATES, read_all
 
 HEADER = "event_id,occurred_at,lat,lon,category,description"

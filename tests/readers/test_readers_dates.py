@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from geo import DateOrderError, ReaderError
-from geo.readers import _read, detect, read_incidents
-from geo.readers._dates import serial_days
+from geo.io.readers import _read, detect, read_incidents
+from geo.io.readers._dates import serial_days
 from tests.readers.readers_support import NOW, read_all, template_csv
 
 HEADER = "event_id,occurred_at,lat,lon,category"
@@ -191,7 +191,7 @@ def test_the_year_column_gives_the_century_and_must_agree():
 
 
 def test_a_mapping_can_say_the_order_and_a_date_format_needs_none():
-    from geo.readers import mapping_from_pairs
+    from geo.io.readers import mapping_from_pairs
 
     data = b"when,y,x\n09/05/2014,38.1,127.1\n"
     base = ["occurred_at=when", "lat=y", "lon=x"]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from geo.readers import acled, header, mapped, template, ucdp
+from geo.io.readers import acled, header, mapped, template, ucdp
 from tests.readers.readers_support import ROOT
 
 DOC = (ROOT / "docs" / "incident-formats.md").read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ import gc
 import pytest
 
 from geo import ReaderError
-from geo.readers import _encoding, detect, read_incidents
+from geo.io.readers import _encoding, detect, read_incidents
 from tests.readers.readers_support import read_all
 
 HEADER = "event_id,occurred_at,lat,lon,category,actor,description"

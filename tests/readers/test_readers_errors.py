@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from geo._errors import ReaderError, TrucelineError
-from geo.readers import detect, read_incidents
+from geo.io.readers import detect, read_incidents
 from tests.readers.readers_support import DATA, read_all
 
 

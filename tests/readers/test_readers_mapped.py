@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from geo._errors import ReaderError
-from geo.readers import ColumnMapping, detect, load_mapping, mapping_from_pairs
+from geo.io.readers import ColumnMapping, detect, load_mapping, mapping_from_pairs
 from tests.readers.readers_support import DATA
 
 CSV = DATA / "mapped_monitor.csv"
@@ -154,8 +154,8 @@ def test_mapping_encoding_option(read_all):
 
 
 def test_a_mapping_without_the_required_fields_is_refused():
-    from geo import readers
     from geo._errors import ReaderError
+    from geo.io import readers
 
     data = b"when,y,x\n2024-05-01,38.0,127.0\n"
     with pytest.raises(ReaderError, match=r"mapping: lon not mapped"):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from geo._errors import ReaderError
-from geo.readers import map_party
+from geo.io.readers import map_party
 from tests.readers.readers_support import korea_party_mapping
 
 

@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from geo._errors import ReaderError
-from geo.readers import FORMATS, detect, mapping_from_pairs, read_incidents
-from geo.readers.acled import COLUMNS_2023
-from geo.readers.template import COLUMNS, EXTRA_COLUMNS
-from geo.readers.ucdp import COLUMNS as UCDP_COLUMNS
+from geo.io.readers import FORMATS, detect, mapping_from_pairs, read_incidents
+from geo.io.readers.acled import COLUMNS_2023
+from geo.io.readers.template import COLUMNS, EXTRA_COLUMNS
+from geo.io.readers.ucdp import COLUMNS as UCDP_COLUMNS
 from tests.readers.readers_support import NOW, TEMPLATE_HEADER, collect
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

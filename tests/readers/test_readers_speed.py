@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.readers import read_incidents
+from geo.io.readers import read_incidents
 from tests.readers.readers_support import NOW
 
 ROWS = int(os.environ.get("TRUCELINE_READER_ROWS", "200000"))

@@ -19,9 +19,9 @@ import shutil
 import pandas as pd
 import pytest
 
-from geo.filters import Filters
-from geo.ingest import ingest_file, load_scenario_into_store
-from geo.readers import detect
+from geo.core.filters import Filters
+from geo.io.readers import detect
+from geo.services.ingest import ingest_file, load_scenario_into_store
 from geo.store import open_store
 from tests.readers.readers_support import DATA, read_all
 from tests.readers.spreadsheet import ENCODINGS, EVENTS, FORMATS, STYLES, keeps_time, saved

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.model import INCIDENT_COLUMNS
-from geo.readers import detect
-from geo.readers.template import COLUMNS, EXTRA_COLUMNS
+from geo.core.model import INCIDENT_COLUMNS
+from geo.io.readers import detect
+from geo.io.readers.template import COLUMNS, EXTRA_COLUMNS
 from tests.readers.readers_support import NOW, TEMPLATES, korea_party_mapping
 
 EXAMPLE = TEMPLATES / "incidents_example.csv"
@@ -153,7 +153,7 @@ def test_chunking_does_not_change_the_result(read_all, chunk_rows):
 
 
 def test_now_defaults_to_the_clock(make_template):
-    from geo.readers import read_incidents
+    from geo.io.readers import read_incidents
 
     data = make_template("A1,2999-01-01,37.9,126.9,other,,,,,,,,", "A2,2024-01-01,37.9,126.9,other,,,,,,,,")
     chunk = next(read_incidents(data))

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from geo._errors import ReaderError
-from geo.readers import detect
-from geo.readers.ucdp import COLUMNS
+from geo.io.readers import detect
+from geo.io.readers.ucdp import COLUMNS
 from tests.readers.readers_support import DATA, UCDP_PARTIES
 
 WITH_HEADER = DATA / "ucdp_ged.csv"

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo._errors import ManifestError
-from geo.manifest import load_scenario
+from geo.core.manifest import load_scenario
 
 KEYS = [
     "id",

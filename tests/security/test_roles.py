@@ -6,12 +6,13 @@ from datetime import date
 
 import pytest
 
-from geo import accounts, briefing, settings
 from geo._errors import PermissionDeniedError
-from geo.auth import PERMISSIONS, ROLES, Principal, require
-from geo.demo import generate_incidents
-from geo.filters import Filters
-from geo.ingest import (
+from geo.core.auth import PERMISSIONS, ROLES, Principal, require
+from geo.core.filters import Filters
+from geo.services import accounts, settings
+from geo.services import exports as briefing
+from geo.services.demo import generate_incidents
+from geo.services.ingest import (
     delete_batch,
     ingest_file,
     ingest_frame,

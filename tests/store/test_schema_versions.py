@@ -33,8 +33,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.filters import Filters
-from geo.ingest import delete_batch, ingest_file, reclassify
+from geo.core.filters import Filters
+from geo.services.ingest import delete_batch, ingest_file, reclassify
 from geo.store import SCHEMA_VERSION, open_store
 from geo.store._schema import MIGRATIONS, migration_sql, statements
 from tests.ingest.helpers import NOW, template_text

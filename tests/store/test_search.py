@@ -11,8 +11,8 @@ import pandas as pd
 import psycopg
 import pytest
 
-from geo.filters import Filters, fold
-from geo.ingest import ingest_frame, load_scenario_into_store
+from geo.core.filters import Filters, fold
+from geo.services.ingest import ingest_frame, load_scenario_into_store
 from geo.store import open_store
 from tests.helpers import hand_incidents
 

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from geo._errors import NotFoundError, PermissionDeniedError, StoreError
-from geo.auth import Principal
-from geo.classify import classify
-from geo.demo import generate_incidents
-from geo.filters import Filters
-from geo.ingest import (
+from geo.core.auth import Principal
+from geo.core.classify import classify
+from geo.core.filters import Filters
+from geo.services.demo import generate_incidents
+from geo.services.ingest import (
     delete_batch,
     ingest_frame,
     load_scenario_into_store,
@@ -209,7 +209,7 @@ def test_times_round_trip_in_utc(loaded):
 
 
 def test_undated_zone_next_to_dated_ones_round_trips(store, demo_scenario):
-    from geo.model import Zone
+    from geo.core.model import Zone
 
     # A drawn zone: a derived one takes its line's dates.
     always = Zone("always", "Always", "buffer_zone", demo_scenario.zone("dmz").geometry)

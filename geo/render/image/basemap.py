@@ -8,7 +8,6 @@ within ±180 (``179°W``, not ``181°E``).
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pyogrio
@@ -17,7 +16,8 @@ from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.patches import PathPatch
 
-from geo._metric import LocalProjection
+from geo._paths import DATA
+from geo.core._metric import LocalProjection
 from geo.render.around import clip_around, lon_window, near_lon
 from geo.render.figure import line_paths, polygon_path
 from geo.render.fonts import font
@@ -25,7 +25,7 @@ from geo.render.image.layout import Z_BASE, Z_DECOR, Bbox
 from geo.render.palette import COUNTRY_BORDER, LAND, SEA
 from geo.render.text import deg, lon_deg
 
-BASEMAP = Path(__file__).resolve().parents[3] / "data" / "basemap" / "naturalearth_lowres.shp"
+BASEMAP = DATA / "basemap" / "naturalearth_lowres.shp"
 BORDERS_MIN_WIDTH_M = 1_000_000.0
 """International boundaries of the 1:110m basemap are drawn only on maps at least this wide."""
 

@@ -13,9 +13,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from geo._metric import LocalProjection
-from geo.filters import Filters
-from geo.model import Scenario
+from geo.core._metric import LocalProjection
+from geo.core.filters import Filters
+from geo.core.model import Scenario
 from geo.render import text as txt
 from geo.render.fonts import font
 from geo.render.palette import SYNTHETIC_BANNER, SYNTHETIC_COLOUR, SYNTHETIC_NOTE

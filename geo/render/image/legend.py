@@ -8,7 +8,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from geo.model import VERDICTS, Line, Scenario, Zone
+from geo.core.model import VERDICTS, Line, Scenario, Zone
 from geo.render import palette as pal
 from geo.render.fonts import font
 from geo.render.image.symbols import SIZE, UNATTRIBUTED_MARKER, party_markers, zone_patch_kwargs

@@ -26,9 +26,9 @@ import pandas as pd
 import shapely
 from matplotlib.axes import Axes
 
-from geo._metric import LocalProjection
-from geo.filters import Filters
-from geo.model import Line, Scenario, Zone
+from geo.core._metric import LocalProjection
+from geo.core.filters import Filters
+from geo.core.model import Line, Scenario, Zone
 from geo.render.around import centre_lon, gather, lon_window, near_lon, points_centre_lon
 from geo.render.figure import new_figure, png_bytes
 from geo.render.fonts import font

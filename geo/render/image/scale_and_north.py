@@ -7,7 +7,7 @@ from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.patches import FancyBboxPatch, Rectangle
 
-from geo._metric import LocalProjection
+from geo.core._metric import LocalProjection
 from geo.render.fonts import font
 from geo.render.image.layout import Z_DECOR, Bbox
 

@@ -15,9 +15,10 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from matplotlib.patches import PathPatch
 
-from geo._metric import LocalProjection, densify_lonlat
-from geo.filters import Filters
-from geo.model import VERDICTS, Line, Scenario, Zone
+from geo.core._metric import LocalProjection, densify_lonlat
+from geo.core.filters import Filters
+from geo.core.model import VERDICTS, Line, Scenario, Zone
+from geo.core.zones import metric_line, validity_ns
 from geo.render.around import gather
 from geo.render.figure import line_paths, polygon_path
 from geo.render.fonts import font
@@ -30,7 +31,6 @@ from geo.render.palette import (
     zone_style,
 )
 from geo.render.text import text_column, utc
-from geo.zones import metric_line, validity_ns
 
 PARTY_MARKERS = ("^", "s", "D", "p", "h", "v")
 UNATTRIBUTED_MARKER = "o"

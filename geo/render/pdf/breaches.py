@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geo.categories import vocabulary
-from geo.model import Scenario
+from geo.core.categories import vocabulary
+from geo.core.model import Scenario
 from geo.render.palette import ATTRIBUTION_LABELS, UNATTRIBUTED_LABEL
 from geo.render.text import text_column
 

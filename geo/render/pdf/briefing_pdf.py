@@ -1,8 +1,8 @@
 """PDF briefing of an incident view: map, key figures, trend, spikes and the breaches.
 
 Page 1 is the map snapshot. Page 2 has the key figures for the period against the
-period before it (per party and per zone, from :func:`geo.trends.kpis`), a trend chart
-and the spike alerts (:func:`geo.trends.spikes`). The pages after it list the breaches,
+period before it (per party and per zone, from :func:`geo.core.trends.kpis`), a trend chart
+and the spike alerts (:func:`geo.core.trends.spikes`). The pages after it list the breaches,
 most recent first. All text is real PDF text in the shipped Noto fonts, so Arabic,
 Korean and Cyrillic names render and can be copied; Arabic is shaped with HarfBuzz
 (``uharfbuzz``) when the document holds text that needs it.
@@ -25,8 +25,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from geo.filters import Filters
-from geo.model import Scenario
+from geo.core.filters import Filters
+from geo.core.model import Scenario
 from geo.render.fonts import needs_shaping
 from geo.render.pdf.breaches import breach_rows
 from geo.render.pdf.document import BriefingDocument

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib import dates as mdates
 
-from geo import trends
-from geo.model import Scenario
+from geo.core import trends
+from geo.core.model import Scenario
 from geo.render.figure import new_figure, png_bytes
 from geo.render.fonts import font, font_families
 from geo.render.palette import UNATTRIBUTED_COLOUR, UNATTRIBUTED_LABEL, VERDICT_PLURALS, party_colours

@@ -9,8 +9,8 @@ import pandas as pd
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
-from geo.filters import Filters
-from geo.model import Scenario
+from geo.core.filters import Filters
+from geo.core.model import Scenario
 from geo.render.fonts import font_path
 from geo.render.palette import SYNTHETIC_BANNER, SYNTHETIC_COLOUR, SYNTHETIC_NOTE, rgb
 from geo.render.text import fmt_time

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geo import trends
-from geo.model import Scenario
+from geo.core import trends
+from geo.core.model import Scenario
 from geo.render.palette import UNATTRIBUTED_LABEL
 from geo.render.pdf.period import Period
 
@@ -58,7 +58,7 @@ def kpi_table(
     for verdict in ("breach", "possible_breach"):
         columns = [verdict, f"{verdict}_prev"]
         if not (span["verdict"].astype(object) == verdict).any():
-            # geo.trends.explode_zones fails on an empty frame; nothing to count anyway.
+            # geo.core.trends.explode_zones fails on an empty frame; nothing to count anyway.
             frames[verdict] = pd.DataFrame(columns=columns, dtype="int64")
             continue
         k = trends.kpis(

@@ -7,8 +7,8 @@ import io
 import numpy as np
 import pandas as pd
 
-from geo import trends
-from geo.model import VERDICTS, Scenario
+from geo.core import trends
+from geo.core.model import VERDICTS, Scenario
 from geo.render import palette as pal
 from geo.render.image import render_map_image
 from geo.render.pdf.breaches import BREACH_COLUMNS
@@ -142,7 +142,7 @@ def spikes(doc: BriefingDocument, history: pd.DataFrame, period: Period, *, cove
         & (occurred < period.end)
         & history["verdict"].astype(object).isin(["breach", "possible_breach"])
     ]
-    # geo.trends.explode_zones fails on an empty frame; with nothing to count there is no spike.
+    # geo.core.trends.explode_zones fails on an empty frame; with nothing to count there is no spike.
     found = trends.spikes(recent, as_of=period.end, by=("zone", "party")) if len(recent) else pd.DataFrame()
     if not len(found):
         doc.para(

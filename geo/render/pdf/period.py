@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from geo.filters import Filters
+from geo.core.filters import Filters
 from geo.render.text import fmt_time, utc
 
 DEFAULT_PERIOD = timedelta(days=7)

@@ -8,7 +8,7 @@ refresh the second through ``st_folium(feature_group_to_add=...)``:
   labelled, a legend, and the map's scripts and styles. It depends only on the scenario.
 - :func:`incident_layers`: the incidents of a view, as folium feature groups. Up to
   ``max_markers`` incidents are drawn one by one; beyond that they are counted in
-  hexagonal cells of the scenario's metric projection (``geo._metric.LocalProjection``,
+  hexagonal cells of the scenario's metric projection (``geo.core._metric.LocalProjection``,
   the one projection everything uses), so the payload stays bounded whatever the
   number of incidents.
 

@@ -17,7 +17,9 @@ import folium
 from branca.element import Element
 from folium.elements import JSCSSMixin
 
-VENDOR_DIR = Path(__file__).resolve().parents[3] / "dashboard" / "static" / "vendor"
+from geo._paths import VENDOR
+
+VENDOR_DIR = VENDOR
 STATIC_URL = "/app/static/vendor"
 """Where Streamlit serves ``dashboard/static/vendor`` (``server.enableStaticServing``)."""
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import folium
 
-from geo.model import Scenario
+from geo.core.model import Scenario
 from geo.render.palette import LINE_COLOUR, party_colour, zone_kind_label, zone_style
 from geo.render.webmap.assets import STATIC_URL, use_local_assets
 from geo.render.webmap.basemap import BASEMAP_PATH, add_countries

@@ -13,11 +13,12 @@ from typing import Any
 import folium
 import shapely
 
+from geo._paths import DATA
 from geo.render.around import clip_around, lon_window
 from geo.render.palette import COUNTRY_BORDER, LAND
 from geo.render.webmap.shapes import feature
 
-BASEMAP_PATH = Path(__file__).resolve().parents[3] / "data" / "basemap" / "naturalearth_lowres.shp"
+BASEMAP_PATH = DATA / "basemap" / "naturalearth_lowres.shp"
 PANE = "tlBasemap"
 """Countries go in a pane under the overlay pane, so that canvas-drawn cells show above them."""
 

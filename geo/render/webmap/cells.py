@@ -1,7 +1,7 @@
 """Incidents counted in hexagonal cells of the scenario's metric projection: the payload stays bounded.
 
 Cells are regular hexagons in the scenario's local azimuthal equidistant projection
-(:class:`geo._metric.LocalProjection`): incidents are binned by their projected x/y, and
+(:class:`geo.core._metric.LocalProjection`): incidents are binned by their projected x/y, and
 each occupied cell is sent to the browser as its centre and its six corners, unprojected
 to lon/lat on the server. The corners travel as integer offsets from the centre in units
 of ``ringScale`` degrees, sent as their difference from a reference ring: nothing is
@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo._metric import LocalProjection
-from geo.classify import prepare
-from geo.model import VERDICTS, Scenario
+from geo.core._metric import LocalProjection
+from geo.core.classify import prepare
+from geo.core.model import VERDICTS, Scenario
 from geo.render.around import near_lon, turns_to
 from geo.render.webmap.columns import codes
 from geo.render.webmap.escape import script_json

@@ -8,7 +8,7 @@ import folium
 import numpy as np
 import pandas as pd
 
-from geo.model import VERDICTS, Scenario
+from geo.core.model import VERDICTS, Scenario
 from geo.render.palette import VERDICT_PLURALS
 from geo.render.webmap.cells import cell_payload
 from geo.render.webmap.columns import codes, new_mask

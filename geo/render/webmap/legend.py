@@ -5,7 +5,7 @@ Colours and wording come from :mod:`geo.render.palette`, as in the printed legen
 
 from __future__ import annotations
 
-from geo.model import VERDICTS, Scenario
+from geo.core.model import VERDICTS, Scenario
 from geo.render import palette as pal
 from geo.render.webmap.escape import html_text
 

@@ -9,7 +9,7 @@ import folium
 import numpy as np
 import pandas as pd
 
-from geo.model import ATTRIBUTIONS, VERDICTS, Scenario
+from geo.core.model import ATTRIBUTIONS, VERDICTS, Scenario
 from geo.render.around import centre_lon, near_lon
 from geo.render.palette import (
     ATTRIBUTION_DASHES,

@@ -9,7 +9,7 @@ from datetime import datetime
 import folium
 import pandas as pd
 
-from geo.model import Scenario
+from geo.core.model import Scenario
 from geo.render.palette import SYNTHETIC_BANNER
 from geo.render.webmap.assets import STATIC_URL, check_local, inline_assets
 from geo.render.webmap.base import base_map

@@ -13,8 +13,8 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from geo.categories import vocabulary
-from geo.model import Line, Scenario, Zone
+from geo.core.categories import vocabulary
+from geo.core.model import Line, Scenario, Zone
 from geo.render.palette import ATTRIBUTION_NOTES, UNATTRIBUTED_LABEL, VERDICT_LABELS, zone_kind_label
 from geo.render.webmap.columns import floats, map_values, series, text_col
 from geo.render.webmap.escape import html_text

@@ -1,7 +1,7 @@
 """Projecting many incidents fast, and the corners of hex cells once.
 
 The map bins incidents in the scenario's local azimuthal equidistant projection
-(:class:`geo._metric.LocalProjection`: pyproj on the WGS84 ellipsoid), which costs about
+(:class:`geo.core._metric.LocalProjection`: pyproj on the WGS84 ellipsoid), which costs about
 a microsecond a point. :func:`approximate_forward` projects a grid of nodes spanning the
 points exactly and interpolates between them, with a bound on the interpolation error of
 each point; the binning then projects exactly only the points that bound leaves in doubt
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geo._metric import LocalProjection
+from geo.core._metric import LocalProjection
 
 GRID = (64, 160)
 """Nodes per side of the interpolation grid, least and most: about one node per 40 points, so

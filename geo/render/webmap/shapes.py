@@ -17,11 +17,11 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping
 
-from geo._metric import densify_lonlat
-from geo.classify import prepare
-from geo.model import Line, Scenario, Zone
+from geo.core._metric import densify_lonlat
+from geo.core.classify import prepare
+from geo.core.model import Line, Scenario, Zone
+from geo.core.zones import metric_line
 from geo.render.around import centre_lon, gather, near_lon
-from geo.zones import metric_line
 
 _NICE_WIDTHS_M = (250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000)
 _TARGET_CELLS = 3000

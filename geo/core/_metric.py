@@ -19,7 +19,7 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import CRS, Geod, Transformer
 
-from geo._antimeridian import wrap
+from geo.core._antimeridian import wrap
 
 WGS84 = Geod(ellps="WGS84")
 EARTH_RADIUS_M = 6_371_008.8

@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from geo.model import ON_LINE_TOLERANCE_M
+from geo.core.model import ON_LINE_TOLERANCE_M
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

@@ -8,19 +8,19 @@ scenario has ``synthetic = true``.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import shapely
 
 from geo import clock
-from geo._metric import densify_lonlat
-from geo.categories import vocabulary
-from geo.classify import prepare
-from geo.model import INCIDENT_COLUMNS, Scenario
+from geo._paths import DATA
+from geo.core._metric import densify_lonlat
+from geo.core.categories import vocabulary
+from geo.core.classify import prepare
+from geo.core.model import INCIDENT_COLUMNS, Scenario
 
-DEMO_MANIFEST = Path(__file__).resolve().parent.parent / "data" / "scenarios" / "korea" / "korea.toml"
+DEMO_MANIFEST = DATA / "scenarios" / "korea" / "korea.toml"
 SOURCE = "synthetic-demo"
 
 # Crossing points and flashpoints along the MDL, as fractions of its length (west to east).
@@ -134,7 +134,7 @@ def generate_incidents(
     Returns
     -------
     pandas.DataFrame
-        Incidents in the normalised schema of :data:`geo.model.INCIDENT_COLUMNS`.
+        Incidents in the normalised schema of :data:`geo.core.model.INCIDENT_COLUMNS`.
     """
     rng = np.random.default_rng(seed)
     end_day = end or clock.now().date()

@@ -25,7 +25,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geo.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS, Scenario
+from geo.core.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS, Scenario
 
 Format = Literal["csv", "geojson", "gpkg"]
 FORMATS: dict[str, str] = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}

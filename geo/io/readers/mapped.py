@@ -37,9 +37,9 @@ from typing import Any
 import pandas as pd
 
 from geo._errors import ReaderError
-from geo.categories import vocabulary
-from geo.model import LOCATION_PRECISIONS, VERIFICATION_STATUSES
-from geo.readers import template
+from geo.core.categories import vocabulary
+from geo.core.model import LOCATION_PRECISIONS, VERIFICATION_STATUSES
+from geo.io.readers import template
 
 NAME = "mapped"
 FIELDS: tuple[str, ...] = (*template.COLUMNS, *template.EXTRA_COLUMNS)

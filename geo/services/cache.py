@@ -4,7 +4,7 @@ Filtering a million rows in memory takes tens of milliseconds; asking the databa
 them on every filter change does not. New incidents are appended by id; when stored rows
 are rewritten (reclassification, undo, verification) the store's generation grows and
 the copy is reloaded. Each row also carries the group of linked reports it is counted in
-(``duplicate_group``, ``duplicate_unit``: see :func:`geo.duplicates.distinct_events`),
+(``duplicate_group``, ``duplicate_unit``: see :func:`geo.core.duplicates.distinct_events`),
 re-read whenever the store's groups change.
 """
 

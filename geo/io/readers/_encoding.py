@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import charset_normalizer
 import numpy as np
 
-from geo.readers._input import Input
+from geo.io.readers._input import Input
 
 BLOCK = 16 << 20
 """Bytes scanned at a time."""

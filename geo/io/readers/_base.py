@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 import pandas as pd
 
 if TYPE_CHECKING:
-    from geo.readers._normalise import Context, Values
+    from geo.io.readers._normalise import Context, Values
 
 FORMATS: tuple[str, ...] = ("template", "acled", "ucdp", "mapped")
 """The incident formats, in the order detection tries them (``mapped`` is never guessed)."""
@@ -45,7 +45,7 @@ class ReadChunk:
     """One chunk of normalised incidents, the rows rejected in it, and its warnings."""
 
     frame: pd.DataFrame
-    """Accepted rows: the columns of :data:`geo.model.INCIDENT_COLUMNS` plus ``line_no``."""
+    """Accepted rows: the columns of :data:`geo.core.model.INCIDENT_COLUMNS` plus ``line_no``."""
     rejected: pd.DataFrame
     """Rejected rows: ``line_no``, ``reason`` (one sentence naming column and value), ``raw``."""
     warnings: list[str]

@@ -1,7 +1,7 @@
 """Edit a scenario in memory: add zones (drawn or derived), lines and rules; remove them.
 
-Every edit is checked like a manifest entry and returns a new :class:`~geo.model.Scenario`;
-saving it with :func:`geo.ingest.load_scenario_into_store` reclassifies every incident.
+Every edit is checked like a manifest entry and returns a new :class:`~geo.core.model.Scenario`;
+saving it with :func:`geo.services.ingest.load_scenario_into_store` reclassifies every incident.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pathlib import Path
 import shapely
 
 from geo._errors import ManifestError
-from geo.manifest import _ID, _Problems, check_dates, check_rule, check_zone_spec, read_geometry
-from geo.model import Line, Rule, Scenario, Side, Zone
-from geo.zones import derive_zone_geometry, derived_validity, scenario_projection
+from geo.core.manifest import _ID, _Problems, check_dates, check_rule, check_zone_spec, read_geometry
+from geo.core.model import Line, Rule, Scenario, Side, Zone
+from geo.core.zones import derive_zone_geometry, derived_validity, scenario_projection
 
 _WHERE = Path("dashboard")
 

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.categories import Vocabulary
-from geo.model import INCIDENT_COLUMNS, LOCATION_PRECISIONS, VERIFICATION_STATUSES
-from geo.readers._base import ReadChunk
-from geo.readers._csvio import Records
-from geo.readers._dates import DATE_HINT, Readings
-from geo.readers._dates import read as read_dates
-from geo.readers._party import map_party
+from geo.core.categories import Vocabulary
+from geo.core.model import INCIDENT_COLUMNS, LOCATION_PRECISIONS, VERIFICATION_STATUSES
+from geo.io.readers._base import ReadChunk
+from geo.io.readers._csvio import Records
+from geo.io.readers._dates import DATE_HINT, Readings
+from geo.io.readers._dates import read as read_dates
+from geo.io.readers._party import map_party
 
 Values = dict[str, Any]
 """Incident column name -> array of the chunk's length, or one value for every row."""
@@ -58,7 +58,7 @@ class Context:
     parties: frozenset[str] | None
     bbox: tuple[float, float, float, float] | None
     options: Any = None
-    """The :class:`~geo.readers.mapped.ColumnMapping` for mapped files, else None."""
+    """The :class:`~geo.io.readers.mapped.ColumnMapping` for mapped files, else None."""
     rows: Rows | None = None
     """The current chunk's bookkeeping."""
     absent: frozenset[str] = frozenset()
@@ -69,7 +69,7 @@ class Context:
     """The year of :attr:`now`: two-digit years are not after it."""
 
     def dates(self, values: pd.Series, year: pd.Series | None = None, *, offsets: bool = False) -> Readings:
-        """Every reading of a column of dates (see :func:`geo.readers._dates.read`)."""
+        """Every reading of a column of dates (see :func:`geo.io.readers._dates.read`)."""
         return read_dates(values, now_year=self.now_year, year=year, offsets=offsets)
 
 

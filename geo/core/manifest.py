@@ -1,4 +1,4 @@
-"""Load and validate a scenario manifest (TOML) into a :class:`~geo.model.Scenario`.
+"""Load and validate a scenario manifest (TOML) into a :class:`~geo.core.model.Scenario`.
 
 Every problem is collected first and reported once, one line each, in the form
 ``file: key: problem``.
@@ -17,13 +17,13 @@ import shapely
 from shapely import LineString, MultiLineString, MultiPolygon, Polygon
 from shapely.validation import explain_validity
 
-from geo._antimeridian import lines_lonlat, polygons_lonlat
 from geo._errors import ManifestError
-from geo._geomio import read_geometry_file
-from geo._lineparts import assemble, parts_of
-from geo.categories import vocabulary
-from geo.model import SEVERITIES, ZONE_KINDS, Line, Party, Rule, Scenario, Zone
-from geo.zones import derive_zone_geometry, derived_validity, scenario_projection
+from geo.core._antimeridian import lines_lonlat, polygons_lonlat
+from geo.core._geomfiles import read_geometry_file
+from geo.core._lineparts import assemble, parts_of
+from geo.core.categories import vocabulary
+from geo.core.model import SEVERITIES, ZONE_KINDS, Line, Party, Rule, Scenario, Zone
+from geo.core.zones import derive_zone_geometry, derived_validity, scenario_projection
 
 _KEYS = {
     "scenario": {"name", "description", "synthetic", "party_mapping"},
@@ -217,7 +217,7 @@ def read_geometry(
         ``line`` (LineString or MultiLineString, merged keeping direction) or ``zone``
         (Polygon or MultiPolygon, unioned).
     layer, crs
-        As in :func:`geo._geomio.read_geometry_file`.
+        As in :func:`geo.core._geomfiles.read_geometry_file`.
     repair
         Repair invalid geometries with ``make_valid`` instead of failing.
 
@@ -438,7 +438,7 @@ def zone_dates(
     The dates a zone entry is in force, checked.
 
     A derived zone takes its line's validity where it gives no date of its own, and its
-    own dates may only narrow the line's (see :func:`geo.zones.derived_validity`).
+    own dates may only narrow the line's (see :func:`geo.core.zones.derived_validity`).
     """
     valid_from = _date(z.get("valid_from"), f"{key}.valid_from", problems)
     valid_to = _date(z.get("valid_to"), f"{key}.valid_to", problems)

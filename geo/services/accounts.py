@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from geo import clock
 from geo._errors import AuthenticationError, InputError
-from geo.auth import OPERATOR, ROLES, Principal, Role, require
+from geo.core.auth import OPERATOR, ROLES, Principal, Role, require
 from geo.store import Store
 
 MAX_FAILURES = 5

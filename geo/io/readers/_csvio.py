@@ -24,8 +24,8 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
-from geo.readers._encoding import detect_encoding
-from geo.readers._input import Input
+from geo.io.readers._encoding import detect_encoding
+from geo.io.readers._input import Input
 
 BLOCK = 16 << 20
 """Bytes read at a time."""

@@ -24,12 +24,12 @@ import shapely
 from shapely import LineString, MultiLineString, MultiPolygon, Polygon
 from shapely.ops import split
 
-from geo._antimeridian import near, polygons_lonlat
 from geo._errors import ManifestError
-from geo._lineparts import line_pieces
-from geo._metric import WGS84, LocalProjection, densify_lonlat
-from geo._nearest import build_index, nearest
-from geo.model import Line, Scenario, Side, Zone
+from geo.core._antimeridian import near, polygons_lonlat
+from geo.core._lineparts import line_pieces
+from geo.core._metric import WGS84, LocalProjection, densify_lonlat
+from geo.core._nearest import build_index, nearest
+from geo.core.model import Line, Scenario, Side, Zone
 
 BUFFER_QUAD_SEGS = 64
 """Arc vertices per quarter circle: the chord error is under 0.008 % of the width."""

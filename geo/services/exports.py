@@ -15,10 +15,10 @@ import pandas as pd
 
 from geo import clock
 from geo._errors import InputError, StoreError
-from geo.auth import Principal, require
-from geo.export import export_bytes
-from geo.filters import Filters
-from geo.model import Scenario
+from geo.core.auth import Principal, require
+from geo.core.filters import Filters
+from geo.core.model import Scenario
+from geo.io.writers import export_bytes
 from geo.render.image import render_map_png
 from geo.render.pdf import history_since, render_briefing_pdf
 from geo.render.webmap import build_map, export_html

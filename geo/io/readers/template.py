@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from geo.readers._dates import Readings
-from geo.readers._normalise import (
+from geo.io.readers._dates import Readings
+from geo.io.readers._normalise import (
     END_OF_DAY,
     Context,
     Values,

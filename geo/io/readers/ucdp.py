@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from geo.readers._dates import looks_like_date
-from geo.readers._normalise import (
+from geo.io.readers._dates import looks_like_date
+from geo.io.readers._normalise import (
     END_OF_DAY,
     Context,
     Values,

@@ -15,12 +15,12 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from geo._antimeridian import polygons_lonlat
-from geo._metric import LocalProjection, geodesic_distance
-from geo._nearest import SegmentIndex, build_index, foot_points, nearest
-from geo.categories import vocabulary
-from geo.model import ATTRIBUTIONS, CLASSIFICATION_COLUMNS, LOCATION_PRECISIONS, VERDICTS, Scenario, Zone
-from geo.zones import metric_line, metric_zone, scenario_projection, validity_ns, zone_line
+from geo.core._antimeridian import polygons_lonlat
+from geo.core._metric import LocalProjection, geodesic_distance
+from geo.core._nearest import SegmentIndex, build_index, foot_points, nearest
+from geo.core.categories import vocabulary
+from geo.core.model import ATTRIBUTIONS, CLASSIFICATION_COLUMNS, LOCATION_PRECISIONS, VERDICTS, Scenario, Zone
+from geo.core.zones import metric_line, metric_zone, scenario_projection, validity_ns, zone_line
 
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]
@@ -481,7 +481,7 @@ def classify(incidents: pd.DataFrame, scenario: Scenario | PreparedScenario) -> 
     -------
     pandas.DataFrame
         Indexed like ``incidents``, with the columns of
-        :data:`geo.model.CLASSIFICATION_COLUMNS`. ``distance_m`` is signed: positive on
+        :data:`geo.core.model.CLASSIFICATION_COLUMNS`. ``distance_m`` is signed: positive on
         the left of the nearest line's direction, negative on its right.
     """
     prep = scenario if isinstance(scenario, PreparedScenario) else prepare(scenario)

@@ -55,7 +55,7 @@ def map_party(actor_names: pd.Series | Sequence[str] | np.ndarray,
         Actor names as reported (``actor1``, ``side_a``, ...); missing values map to ``""``.
     party_mapping
         ``(pattern, match, party)`` triples; ``match`` is ``exact``, ``iexact`` or
-        ``icontains`` (as in :attr:`geo.model.Scenario.party_mapping`).
+        ``icontains`` (as in :attr:`geo.core.model.Scenario.party_mapping`).
 
     Returns
     -------

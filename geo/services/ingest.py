@@ -5,7 +5,7 @@ classify → store. Every row read ends in one bucket, accepted, rejected or dup
 and the transaction refuses to commit if the three do not add up to the rows read. Only
 the same source and event id (or, without an id, the same content) make a duplicate;
 look-alikes from one source and matches across sources are kept and linked
-(:mod:`geo.duplicates`). See docs/store.md for the rules and for how an upload is pipelined.
+(:mod:`geo.core.duplicates`). See docs/store.md for the rules and for how an upload is pipelined.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import clock, readers
+from geo import clock
 from geo._errors import InputError, NotFoundError, StoreError
-from geo.auth import OPERATOR, Principal, require
-from geo.categories import vocabulary
-from geo.classify import PreparedScenario, classify, prepare
-from geo.duplicates import (
+from geo.core.auth import OPERATOR, Principal, require
+from geo.core.categories import vocabulary
+from geo.core.classify import PreparedScenario, classify, prepare
+from geo.core.duplicates import (
     CROSS_SOURCE,
     LINK_STATUSES,
     LOOKALIKE,
@@ -42,8 +42,9 @@ from geo.duplicates import (
     match_pairs,
     matchable,
 )
-from geo.filters import SEARCHED, fold
-from geo.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS, VERIFICATION_STATUSES, Scenario
+from geo.core.filters import SEARCHED, fold
+from geo.core.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS, VERIFICATION_STATUSES, Scenario
+from geo.io import readers
 from geo.store import FOLDED_COLUMNS, Store, Tx
 
 Progress = Callable[[int, int | None, str], None]
@@ -295,7 +296,7 @@ def ingest_file(
     file_name
         The name to record (default: the path's name).
     format, mapping, source_name
-        As for :func:`geo.readers.read_incidents`.
+        As for :func:`geo.io.readers.read_incidents`.
     actor
         Who uploads (needs the ``upload`` permission).
     progress
@@ -374,7 +375,7 @@ def ingest_frame(
     chunk_rows: int = 100_000,
 ) -> UploadSummary:
     """
-    Upload already-normalised incidents (``geo.model.INCIDENT_COLUMNS``) as one batch.
+    Upload already-normalised incidents (``geo.core.model.INCIDENT_COLUMNS``) as one batch.
 
     Used for generated data such as the demo; files go through :func:`ingest_file`.
     """
@@ -614,7 +615,7 @@ def _hashed(frame: pd.DataFrame) -> pd.DataFrame:
     The rows with their content hash and folded search text.
 
     A row without an event id is keyed by its content instead: ``sha:`` and the start of
-    its hash (:func:`geo.duplicates.hash_event_ids`).
+    its hash (:func:`geo.core.duplicates.hash_event_ids`).
     """
     frame = frame.reset_index(drop=True)
     if frame.empty:
@@ -1004,7 +1005,7 @@ def set_link_status(
     Review a link between two reports: ``same_event``, ``different_events`` or back to ``unreviewed``.
 
     The link records who reviewed it and when, the audit log keeps every change, and the
-    groups that counts of incidents count once follow at once (:func:`geo.duplicates.groups`).
+    groups that counts of incidents count once follow at once (:func:`geo.core.duplicates.groups`).
 
     Parameters
     ----------
@@ -1013,7 +1014,7 @@ def set_link_status(
     incident_id, other_id
         The two linked incidents, in either order.
     status
-        One of :data:`geo.duplicates.LINK_STATUSES`.
+        One of :data:`geo.core.duplicates.LINK_STATUSES`.
     actor
         Who reviews (needs the ``verify`` permission).
     note

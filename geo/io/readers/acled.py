@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from geo.readers._normalise import (
+from geo.io.readers._normalise import (
     Context,
     Values,
     attribute,

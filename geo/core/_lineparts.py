@@ -23,9 +23,9 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from geo._antimeridian import shift_to, unwrap, wrap
 from geo._errors import ManifestError
-from geo._metric import WGS84
+from geo.core._antimeridian import shift_to, unwrap, wrap
+from geo.core._metric import WGS84
 
 FloatArray = NDArray[np.float64]
 

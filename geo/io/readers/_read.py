@@ -13,14 +13,14 @@ import pandas as pd
 
 from geo import clock
 from geo._errors import ReaderError
-from geo.categories import vocabulary
-from geo.readers import _dates, acled, mapped, template, ucdp
-from geo.readers._base import FORMATS, Detected, FormatReader, ReadChunk
-from geo.readers._csvio import SAMPLE, Plan, iter_records, sniff
-from geo.readers._input import Input
-from geo.readers._normalise import Context, Rows, assemble
-from geo.readers._party import compile_mapping
-from geo.readers.mapped import ColumnMapping
+from geo.core.categories import vocabulary
+from geo.io.readers import _dates, acled, mapped, template, ucdp
+from geo.io.readers._base import FORMATS, Detected, FormatReader, ReadChunk
+from geo.io.readers._csvio import SAMPLE, Plan, iter_records, sniff
+from geo.io.readers._input import Input
+from geo.io.readers._normalise import Context, Rows, assemble
+from geo.io.readers._party import compile_mapping
+from geo.io.readers.mapped import ColumnMapping
 
 READERS: dict[str, FormatReader] = {"acled": acled, "ucdp": ucdp, "template": template}
 """Format name -> module, in the order detection tries them."""

@@ -76,7 +76,7 @@ CLASSIFICATION_COLUMNS: tuple[str, ...] = (
     "rules",
     "verdict_reason",
 )
-"""Columns :func:`geo.classify.classify` adds to an incident frame."""
+"""Columns :func:`geo.core.classify.classify` adds to an incident frame."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from geo.auth import OPERATOR, Principal, require
+from geo.core.auth import OPERATOR, Principal, require
 from geo.store import Store
 
 

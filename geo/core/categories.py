@@ -12,9 +12,10 @@ from functools import cache
 from pathlib import Path
 
 from geo._errors import ManifestError
-from geo.model import DATE_PRECISIONS, LOCATION_PRECISIONS
+from geo._paths import DATA
+from geo.core.model import DATE_PRECISIONS, LOCATION_PRECISIONS
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "categories.toml"
+DEFAULT_PATH = DATA / "categories.toml"
 
 
 @dataclass(frozen=True)
