@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+import streamlit as st
+
+from dashboard import common
+from geo.core.auth import Principal
+
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import streamlit as st  # noqa: E402
-
-from dashboard import common  # noqa: E402
-from geo.core.auth import Principal  # noqa: E402
 
 # A local image: a Material or emoji page icon makes the browser fetch it from a CDN.
 st.set_page_config(

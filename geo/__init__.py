@@ -1,6 +1,30 @@
-"""Truceline: incidents joined to ceasefire lines, zones and rules."""
+"""Truceline: incidents joined to ceasefire lines, zones and rules.
 
-from geo._api import *  # noqa: F403
-from geo._api import __all__  # noqa: F401
+The public API is listed in ``geo/_api.py``; each name is imported on first use.
+"""
 
-__version__ = "0.1.0"
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from geo._api import EXPORTS, __all__  # noqa: F401 - __all__ is kept in one place
+
+if TYPE_CHECKING:
+    from geo._api import *  # noqa: F403
+
+__version__ = "0.2.0"
+
+
+def __getattr__(name: str) -> Any:
+    module = EXPORTS.get(name)
+    if module is None:
+        msg = f"module 'geo' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *EXPORTS])

@@ -9,7 +9,10 @@ over points.
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numba as nb
 import numpy as np
@@ -17,6 +20,31 @@ import shapely
 from numpy.typing import NDArray
 
 from geo.core.model import ON_LINE_TOLERANCE_M
+
+
+def _cache_dir() -> bool:
+    """
+    Keep numba's compiled code in the user's cache directory, never in the source tree.
+
+    ``NUMBA_CACHE_DIR`` wins when set; otherwise ``$XDG_CACHE_HOME/truceline/numba`` (or
+    ``~/.cache/…``). When no such folder is writable (a read-only deployment), caching is
+    off and the kernels compile once per process.
+    """
+    if nb.config.CACHE_DIR:
+        return True
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = base / "truceline" / "numba"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+    except OSError:
+        return False
+    nb.config.CACHE_DIR = str(folder)
+    return True
+
+
+_CACHE = _cache_dir()
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -110,7 +138,7 @@ def build_index(geometry: shapely.Geometry) -> SegmentIndex:
     )
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=_CACHE, inline="always")
 def _seg_d2(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> tuple[float, float]:
     dx = bx - ax
     dy = by - ay
@@ -124,14 +152,14 @@ def _seg_d2(px: float, py: float, ax: float, ay: float, bx: float, by: float) ->
     return qx * qx + qy * qy, t
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=_CACHE, inline="always")
 def _box_d2(px: float, py: float, box: np.ndarray, c: int) -> float:
     dx = max(box[c, 0] - px, 0.0, px - box[c, 2])
     dy = max(box[c, 1] - py, 0.0, py - box[c, 3])
     return dx * dx + dy * dy
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=_CACHE, inline="always")
 def _unit(ax: float, ay: float, bx: float, by: float) -> tuple[float, float]:
     dx = bx - ax
     dy = by - ay
@@ -139,7 +167,7 @@ def _unit(ax: float, ay: float, bx: float, by: float) -> tuple[float, float]:
     return dx / n, dy / n
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=_CACHE)
 def _side(
     px: float,
     py: float,
@@ -169,7 +197,7 @@ def _side(
     return ux * (py - ay[s]) - uy * (px - ax[s])
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(parallel=True, cache=_CACHE)
 def _query(
     px: np.ndarray,
     py: np.ndarray,

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from shapely import LineString, MultiLineString, MultiPolygon, Polygon
+if TYPE_CHECKING:
+    from shapely import LineString, MultiLineString, MultiPolygon, Polygon
 
 Side = Literal["both", "left", "right"]
 

@@ -1,0 +1,177 @@
+"""What the commands share: one-line errors, option groups, parameter types, the store, progress."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from geo._errors import TrucelineError
+from geo.core.auth import OPERATOR, ROLES
+from geo.core.model import VERDICTS
+
+if TYPE_CHECKING:
+    from geo.core.filters import Filters
+    from geo.store import Store
+
+__all__ = [
+    "OPERATOR",
+    "ROLES",
+    "UTC_DATE",
+    "VERDICTS",
+    "KeyValue",
+    "filter_options",
+    "filters_from",
+    "one_line_errors",
+    "progress_bar",
+    "reading_options",
+    "store_of",
+    "write_export",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def one_line_errors(fn: F) -> F:
+    """Turn Truceline errors into one-line ``click`` errors (exit 1, no traceback)."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except TrucelineError as err:
+            raise click.ClickException(str(err)) from err
+
+    return wrapper  # type: ignore[return-value]
+
+
+class UTCDate(click.ParamType):
+    """A date or ISO 8601 time; naive values are UTC."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        import pandas as pd
+
+        try:
+            ts = pd.Timestamp(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date (YYYY-MM-DD or ISO 8601)", param, ctx)
+        return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).to_pydatetime()
+
+
+class KeyValue(click.ParamType):
+    """``column=Source Column`` pairs for mapped CSVs."""
+
+    name = "KEY=COLUMN"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if "=" not in str(value) or not str(value).split("=", 1)[0].strip():
+            self.fail(f"{value!r} is not KEY=COLUMN", param, ctx)
+        return str(value)
+
+
+UTC_DATE = UTCDate()
+
+
+def reading_options(fn: F) -> F:
+    """How to read an incident file: its encoding and the day/month order of its dates."""
+    options = [
+        click.option(
+            "--encoding",
+            metavar="NAME",
+            help="The file's encoding (cp1252, cp1251, cp1256, cp949, utf-16, ...); default: detected.",
+        ),
+        click.option(
+            "--dayfirst/--monthfirst",
+            "dayfirst",
+            default=None,
+            help="Read dates like 09/05/2014 as 9 May (--dayfirst) or 5 September (--monthfirst); "
+            "default: decided from the file's dates.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+@contextmanager
+def progress_bar(label: str, total: int | None = None) -> Iterator[Callable[[int, int | None, str], None]]:
+    """A progress bar on a terminal (stderr); silent otherwise."""
+    if not sys.stderr.isatty():
+        yield lambda _done, _total, _stage: None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=label, unit=" rows", file=sys.stderr, dynamic_ncols=True)
+
+    def update(done: int, total: int | None, stage: str) -> None:
+        if total is not None and bar.total != total:
+            bar.total = total
+        bar.set_postfix_str(stage, refresh=False)
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+def filter_options(fn: F) -> F:
+    """The view filters shared by export, snapshot and brief."""
+    options = [
+        click.option("--since", type=UTC_DATE, help="First time included (UTC)."),
+        click.option("--until", type=UTC_DATE, help="First time excluded (UTC)."),
+        click.option("--party", "parties", multiple=True, help="Attributed party id (repeatable)."),
+        click.option("--zone", "zones", multiple=True, help="Zone id (repeatable)."),
+        click.option(
+            "--verdict", "verdicts", multiple=True, type=click.Choice(VERDICTS), help="Verdict (repeatable)."
+        ),
+        click.option("--category", "categories", multiple=True, help="Category id (repeatable)."),
+        click.option("--verification", "verifications", multiple=True, help="Verification status."),
+        click.option("--source", "sources", multiple=True, help="Source (repeatable)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def filters_from(**kw: Any) -> Filters:
+    """The view filters from the options of :func:`filter_options`."""
+    from geo.core.filters import Filters
+
+    return Filters(
+        since=kw.get("since"),
+        until=kw.get("until"),
+        parties=tuple(kw.get("parties", ())),
+        zones=tuple(kw.get("zones", ())),
+        verdicts=tuple(kw.get("verdicts", ())),
+        categories=tuple(kw.get("categories", ())),
+        verifications=tuple(kw.get("verifications", ())),
+        sources=tuple(kw.get("sources", ())),
+    )
+
+
+def store_of(ctx: click.Context) -> Store:
+    """The store the ``--db`` option (or ``TRUCELINE_DB``) names."""
+    from geo.store import open_store
+
+    return open_store(ctx.obj.get("db"))
+
+
+def write_export(ctx: click.Context, kind: str, out: str, filters: Filters, **options: Any) -> None:
+    """Render one export of the filtered view (through the export service) and write it to ``out``."""
+    from pathlib import Path
+
+    from geo.services.exports import render
+
+    result = render(store_of(ctx), kind, filters, actor=OPERATOR, **options)  # type: ignore[arg-type]
+    Path(out).write_bytes(result.data)
+    click.echo(f"{out}: {result.rows} incidents, {len(result.data):,} bytes ({filters.describe()})")

@@ -1,0 +1,48 @@
+"""Briefing files: ``snapshot`` (PNG) and ``brief`` (PDF)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from geo.cli._common import (
+    filter_options,
+    filters_from,
+    one_line_errors,
+    write_export,
+)
+from geo.cli._group import cli
+
+
+@cli.command("snapshot")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The PNG to write.")
+@click.option("--size", default="a4", type=click.Choice(["a4", "16:9"]), show_default=True)
+@click.option("--dpi", default=200, type=click.IntRange(150, 300), show_default=True)
+@click.option("--bbox", type=(float, float, float, float), help="West south east north, in degrees.")
+@click.option("--title", help="Title (default: the scenario's name).")
+@filter_options
+@click.pass_context
+@one_line_errors
+def snapshot_cmd(
+    ctx: click.Context,
+    out: str,
+    size: str,
+    dpi: int,
+    bbox: tuple[float, ...] | None,
+    title: str | None,
+    **kw: Any,
+) -> None:
+    """Write a map snapshot (PNG) of the filtered incidents."""
+    write_export(ctx, "png", out, filters_from(**kw), size=size, dpi=dpi, bbox=bbox, title=title)
+
+
+@cli.command("brief")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The PDF to write.")
+@click.option("--title", help="Title (default: the scenario's name).")
+@filter_options
+@click.pass_context
+@one_line_errors
+def brief_cmd(ctx: click.Context, out: str, title: str | None, **kw: Any) -> None:
+    """Write a PDF briefing: map, KPIs, trend, spike alerts, table of breaches."""
+    write_export(ctx, "pdf", out, filters_from(**kw), title=title)

@@ -1,0 +1,249 @@
+"""Incidents in and out: ``classify``, ``ingest``, ``batches``, ``reclassify``, ``export``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geo.cli._common import (
+    OPERATOR,
+    VERDICTS,
+    KeyValue,
+    filter_options,
+    filters_from,
+    one_line_errors,
+    progress_bar,
+    reading_options,
+    store_of,
+    write_export,
+)
+from geo.cli._group import cli
+
+
+@cli.command("classify")
+@click.option(
+    "--scenario", "manifest", required=True, type=click.Path(dir_okay=False), help="The scenario manifest."
+)
+@click.argument("input_file", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The CSV to write.")
+@click.option(
+    "--format", "fmt", default="auto", type=click.Choice(["auto", "template", "acled", "ucdp", "mapped"])
+)
+@click.option("--mapping", type=click.Path(dir_okay=False), help="Column mapping file for --format mapped.")
+@click.option("--map", "pairs", multiple=True, type=KeyValue(), help="Column mapping pair, KEY=COLUMN.")
+@reading_options
+@one_line_errors
+def classify_cmd(
+    manifest: str,
+    input_file: str,
+    out: str,
+    fmt: str,
+    mapping: str | None,
+    pairs: tuple[str, ...],
+    encoding: str | None,
+    dayfirst: bool | None,
+) -> None:
+    """Classify an incident file against a scenario, without storing it."""
+    import pandas as pd
+
+    from geo.core.classify import classify, prepare
+    from geo.core.manifest import load_scenario
+    from geo.core.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS
+    from geo.io import readers
+    from geo.io.writers import export_frame, write_csv
+
+    scen = load_scenario(manifest)
+    prep = prepare(scen)
+    column_map = _mapping(mapping, pairs)
+    frames, rejected, rows = [], 0, 0
+    for chunk in readers.read_incidents(
+        input_file,
+        format=fmt,
+        mapping=column_map,
+        party_mapping=scen.party_mapping,
+        encoding=encoding,
+        dayfirst=dayfirst,
+    ):
+        rows += chunk.rows_read
+        rejected += len(chunk.rejected)
+        for reason in chunk.rejected.itertuples():
+            click.echo(f"{input_file}: line {reason.line_no}: {reason.reason}", err=True)
+        if len(chunk.frame):
+            frames.append(chunk.frame.join(classify(chunk.frame, prep)))
+    empty = pd.DataFrame(columns=[*INCIDENT_COLUMNS, *CLASSIFICATION_COLUMNS])
+    view = pd.concat(frames, ignore_index=True) if frames else empty
+    write_csv(export_frame(view.drop(columns="line_no", errors="ignore")), out)
+    counts = view["verdict"].value_counts() if len(view) else pd.Series(dtype=int)
+    shown = ", ".join(f"{v} {int(counts.get(v, 0))}" for v in VERDICTS)
+    click.echo(f"{out}: {len(view)} classified ({shown}); {rejected} rejected of {rows} rows")
+
+
+def _mapping(path: str | None, pairs: tuple[str, ...]) -> Any:
+    from geo.io import readers
+
+    if path:
+        return readers.load_mapping(path)
+    return readers.mapping_from_pairs(list(pairs)) if pairs else None
+
+
+
+@cli.command("ingest")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    default="auto",
+    type=click.Choice(["auto", "template", "acled", "ucdp", "mapped"]),
+    help="Override the detected format.",
+)
+@click.option("--mapping", type=click.Path(dir_okay=False), help="Column mapping file (TOML).")
+@click.option("--map", "pairs", multiple=True, type=KeyValue(), help="Column mapping pair, KEY=COLUMN.")
+@click.option("--source", "source_name", help="Source name for rows that carry none.")
+@reading_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a summary.")
+@click.pass_context
+@one_line_errors
+def ingest_cmd(
+    ctx: click.Context,
+    file: str,
+    fmt: str,
+    mapping: str | None,
+    pairs: tuple[str, ...],
+    source_name: str | None,
+    encoding: str | None,
+    dayfirst: bool | None,
+    as_json: bool,
+) -> None:
+    """Upload one incident file as one batch."""
+    from geo.services.ingest import ingest_file
+
+    store = store_of(ctx)
+    with progress_bar(Path(file).name) as progress:
+        summary = ingest_file(
+            store,
+            Path(file),
+            format=fmt,
+            mapping=_mapping(mapping, pairs),
+            source_name=source_name,
+            actor=OPERATOR,
+            progress=progress,
+            encoding=encoding,
+            dayfirst=dayfirst,
+        )
+    if as_json:
+        data = summary.as_json()
+        click.echo(
+            json.dumps(
+                {
+                    k: data[k]
+                    for k in (
+                        "batch_id",
+                        "rows_read",
+                        "accepted",
+                        "rejected",
+                        "duplicate",
+                        "near_duplicates",
+                        "new_breaches",
+                        "format",
+                        "encoding",
+                        "warnings",
+                    )
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    click.echo(
+        f"batch {summary.batch_id}: {summary.file_name} ({summary.format}, {summary.encoding or 'n/a'})"
+    )
+    click.echo(
+        f"  rows read {summary.rows_read}: accepted {summary.accepted}, rejected {summary.rejected}, "
+        f"duplicate {summary.duplicate}"
+    )
+    click.echo(f"  new breaches {summary.new_breaches}; near-duplicates flagged {summary.near_duplicates}")
+    for line in summary.warnings[:20]:
+        click.echo(f"  warning: {line}")
+    if len(summary.warnings) > 20:
+        click.echo(f"  … {len(summary.warnings) - 20} more warnings")
+    if summary.rejected:
+        click.echo(f"  rejected rows: python -m geo batches rejected {summary.batch_id} --out rejected.csv")
+
+
+
+@cli.group("batches", invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@click.pass_context
+@one_line_errors
+def batches(ctx: click.Context, as_json: bool) -> None:
+    """List uploads (newest first); subcommands undo one or fetch its rejected rows."""
+    if ctx.invoked_subcommand is not None:
+        return
+    for b in store_of(ctx).batches():
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {**b.__dict__, "started_at": str(b.started_at), "finished_at": str(b.finished_at)},
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            click.echo(
+                f"{b.batch_id:>5}  {b.status:<9} {b.started_at:%Y-%m-%d %H:%M}  {b.user_name:<10} "
+                f"{b.file_name}  read {b.rows_read} accepted {b.accepted} rejected {b.rejected} "
+                f"duplicate {b.duplicate}"
+            )
+
+
+@batches.command("delete")
+@click.argument("batch_id", type=int)
+@click.pass_context
+@one_line_errors
+def batches_delete(ctx: click.Context, batch_id: int) -> None:
+    """Undo one upload: remove its incidents (the record stays, marked deleted)."""
+    from geo.services.ingest import delete_batch
+
+    removed = delete_batch(store_of(ctx), batch_id, actor=OPERATOR)
+    click.echo(f"batch {batch_id}: deleted, {removed} incidents removed")
+
+
+@batches.command("rejected")
+@click.argument("batch_id", type=int)
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV to write.")
+@click.pass_context
+@one_line_errors
+def batches_rejected(ctx: click.Context, batch_id: int, out: str) -> None:
+    """Write an upload's rejected rows, with line numbers and reasons, to a CSV."""
+    from geo.io.writers import write_csv
+
+    store = store_of(ctx)
+    store.batch(batch_id)
+    rows = store.rejected_rows(batch_id)
+    write_csv(rows, out)
+    click.echo(f"{out}: {len(rows)} rejected rows of batch {batch_id}")
+
+
+
+@cli.command("reclassify")
+@click.pass_context
+@one_line_errors
+def reclassify_cmd(ctx: click.Context) -> None:
+    """Recompute every verdict against the stored scenario."""
+    from geo.services.ingest import reclassify
+
+    with progress_bar("reclassifying") as progress:
+        result = reclassify(store_of(ctx), actor=OPERATOR, progress=progress)
+    click.echo(f"{result.total} incidents reclassified, {result.changed} verdicts changed")
+
+
+@cli.command("export")
+@click.option("--format", "fmt", required=True, type=click.Choice(["csv", "geojson", "gpkg"]))
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@filter_options
+@click.pass_context
+@one_line_errors
+def export_cmd(ctx: click.Context, fmt: str, out: str, **kw: Any) -> None:
+    """Export the filtered incidents with their classification."""
+    write_export(ctx, fmt, out, filters_from(**kw))
