@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import common
 from geo import PermissionDeniedError, StoreError, clock
-from geo.services.exports import MEDIA_TYPES, file_name, render
+from geo.services.exports import MEDIA_TYPES, export_view, file_name
 
 st.title("Export")
 user = common.require_page("export")
@@ -45,7 +45,7 @@ if st.button("Prepare the file", type="primary", key="e_go"):
     st.session_state.pop("e_file", None)
     with st.status(f"Preparing {kind.upper()} of {matching:,} incidents…", expanded=False) as status:
         try:
-            result = render(
+            result = export_view(
                 store, kind, filters, actor=user, as_of=as_of, size=size, dpi=int(dpi), title=title
             )
         except (PermissionDeniedError, StoreError, ValueError) as err:

@@ -170,8 +170,8 @@ def write_export(ctx: click.Context, kind: str, out: str, filters: Filters, **op
     """Render one export of the filtered view (through the export service) and write it to ``out``."""
     from pathlib import Path
 
-    from geo.services.exports import render
+    from geo.services.exports import export_view
 
-    result = render(store_of(ctx), kind, filters, actor=OPERATOR, **options)  # type: ignore[arg-type]
+    result = export_view(store_of(ctx), kind, filters, actor=OPERATOR, **options)  # type: ignore[arg-type]
     Path(out).write_bytes(result.data)
     click.echo(f"{out}: {result.rows} incidents, {len(result.data):,} bytes ({filters.describe()})")

@@ -1,4 +1,4 @@
-"""One-call briefing exports from the store: PNG snapshot, PDF brief, standalone HTML, data.
+"""Exports of a filtered view from the store: PNG map, PDF briefing, standalone HTML, data files.
 
 Each export checks the ``export`` permission, reads the filtered incidents, renders, and
 writes an audit entry naming the filters and the row count. The dashboard's Export page
@@ -49,14 +49,14 @@ def _audit(store: Store, actor: Principal, kind: str, filters: Filters, rows: in
 
 
 @dataclass(frozen=True)
-class Rendered:
+class ExportedFile:
     """An export: the file's bytes, and how many incidents it holds."""
 
     data: bytes
     rows: int
 
 
-def render(
+def export_view(
     store: Store,
     kind: Kind,
     filters: Filters,
@@ -67,7 +67,7 @@ def render(
     dpi: int = 200,
     bbox: tuple[float, float, float, float] | None = None,
     title: str | None = None,
-) -> Rendered:
+) -> ExportedFile:
     """
     Render one export of the incidents that pass ``filters``.
 
@@ -89,7 +89,7 @@ def render(
 
     Returns
     -------
-    Rendered
+    ExportedFile
         The file and its incident count.
     """
     require(actor, "export")
@@ -121,7 +121,7 @@ def render(
         msg = f"kind: must be one of {', '.join(MEDIA_TYPES)}, got {kind!r}"
         raise InputError(msg)
     _audit(store, actor, kind, filters, len(view), len(data))
-    return Rendered(data, len(view))
+    return ExportedFile(data, len(view))
 
 
 def file_name(kind: str, filters: Filters, as_of: datetime | None = None) -> str:

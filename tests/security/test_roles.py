@@ -9,8 +9,7 @@ import pytest
 from geo._errors import PermissionDeniedError
 from geo.core.auth import PERMISSIONS, ROLES, Principal, require
 from geo.core.filters import Filters
-from geo.services import accounts, settings
-from geo.services import exports as briefing
+from geo.services import accounts, exports, settings
 from geo.services.demo import generate_incidents
 from geo.services.ingest import (
     delete_batch,
@@ -54,7 +53,7 @@ def store(base, tmp_path):
 def calls(store, demo_scenario):
     """Each service call, with the permission it needs."""
     return {
-        "export": lambda who: briefing.render(store, "csv", Filters(), actor=who),
+        "export": lambda who: exports.export_view(store, "csv", Filters(), actor=who),
         "upload": lambda who: ingest_file(store, EXAMPLE, actor=who),
         "verify": lambda who: set_verification(store, 1, "disputed", actor=who),
         "undo_own_batch": lambda who: delete_batch(store, 1, actor=who),
