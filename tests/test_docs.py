@@ -122,3 +122,15 @@ def test_every_manifest_key_is_documented():
         assert f"[{table}]" in text or f"[[{table}]]" in text, table
         for key in keys:
             assert f"`{key}`" in text, f"{table}.{key}"
+
+
+def test_the_project_stands_alone():
+    """Docs and code explain themselves: no citation of a design brief kept outside the repository."""
+    cited = [
+        str(path.relative_to(README.parent))
+        for folder in ("docs", "geo", "dashboard", "benchmarks")
+        for path in (README.parent / folder).rglob("*")
+        if path.suffix in (".md", ".py", ".js", ".j2", ".css", ".toml")
+        and re.search(r"DESIGN(\.md| ?§)", path.read_text(encoding="utf-8"))
+    ]
+    assert cited == [], cited

@@ -2,7 +2,7 @@
 
 Everything runs on whole arrays: one projection of all points, one compiled nearest
 segment query per line, one point-in-polygon test per drawn zone, and boolean masks
-per rule. See DESIGN.md section 3 for what a breach is.
+per rule. What a breach is: docs/architecture.md, "What a breach is".
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Counts by zone × party × period, spike flags and KPIs.
 
-A spike (DESIGN.md §3, after ACLED's early-warning bands): the last 7 days exceed the
+A spike (after ACLED's early-warning bands): the last 7 days exceed the
 mean weekly count of the 4 weeks before them by more than 25 %, with at least
 ``floor`` incidents. 10-25 % above that mean is flagged ``moderate``.
 """

@@ -8,7 +8,7 @@ Folium pastes text into three places, and each needs its own encoding:
   text between backticks). HTML escaping is not enough there: `` ` ``, ``${`` and
   ``\\`` still act. :func:`template_html` escapes HTML, then turns those three
   characters into HTML entities, which the literal leaves alone and the HTML parser
-  turns back into the characters (DESIGN.md section 4b).
+  turns back into the characters.
 - A JSON value inside a ``<script>`` element. :func:`script_json` encodes it so that
   no ``</script>``, ``<!--``, template-literal or line-terminator sequence survives.
 
