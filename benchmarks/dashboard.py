@@ -49,7 +49,7 @@ from geo.core.filters import Filters
 from geo.core.manifest import load_scenario
 from geo.core.model import Scenario
 from geo.render.webmap import DEFAULT_MAX_MARKERS
-from geo.services.cache import IncidentCache, Snapshot
+from geo.services.cache import CachedIncidents, IncidentCache
 from geo.services.demo import DEMO_MANIFEST, generate_incidents
 from geo.services.ingest import ingest_frame, load_scenario_into_store
 from geo.store import Store, open_store
@@ -94,7 +94,7 @@ class Bench:
 
     store: Store
     scenario: Scenario
-    snapshot: Snapshot
+    snapshot: CachedIncidents
     table: pd.DataFrame
     load_s: float
     table_s: float

@@ -21,7 +21,7 @@ from geo.core.model import VERIFICATION_STATUSES, Scenario
 from geo.io import readers
 from geo.render.palette import VERDICT_LABELS
 from geo.services.accounts import account_role
-from geo.services.cache import IncidentCache, Snapshot, window_start
+from geo.services.cache import CachedIncidents, IncidentCache, window_start
 from geo.services.ingest import scenario_bounds
 from geo.services.settings import get_setting
 from geo.store import Store, default_url, open_store
@@ -63,7 +63,7 @@ def store() -> Store:
     return get_store(default_url())
 
 
-def snapshot() -> Snapshot:
+def snapshot() -> CachedIncidents:
     """The cached incidents, caught up with the store."""
     return get_cache(default_url()).snapshot()
 
@@ -234,7 +234,7 @@ def how_many(view: pd.DataFrame, what: str, *, bold: bool = False) -> str:
     return text
 
 
-def data_as_of(snap: Snapshot) -> str:
+def data_as_of(snap: CachedIncidents) -> str:
     """The "data as of" line: when the store last changed and when this view caught up."""
     changed = f"{snap.changed_at:%Y-%m-%d %H:%M:%S} UTC" if snap.changed_at else "never"
     stored = how_many(snap.frame, "stored")
@@ -277,7 +277,7 @@ def _load_widgets(params: dict[str, str], options: dict[str, dict[str, str]], no
     st.session_state["f_bbox"] = current.bbox
 
 
-def sidebar_filters(scen: Scenario, snap: Snapshot, *, page: str) -> Filters:
+def sidebar_filters(scen: Scenario, snap: CachedIncidents, *, page: str) -> Filters:
     """
     The filter sidebar, kept in the URL so a view can be shared as a link.
 
@@ -366,7 +366,7 @@ def _text_matches(url: str, text: str, generation: int, max_id: int) -> np.ndarr
     return ids.to_numpy(dtype=np.int64)
 
 
-def apply(filters: Filters, snap: Snapshot) -> pd.DataFrame:
+def apply(filters: Filters, snap: CachedIncidents) -> pd.DataFrame:
     """
     The cached incidents that pass ``filters``.
 

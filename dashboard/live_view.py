@@ -20,7 +20,7 @@ from geo.core.filters import Filters
 from geo.core.model import Scenario
 from geo.core.trends import kpis
 from geo.render.webmap import DEFAULT_MAX_MARKERS, base_map, incident_layers
-from geo.services.cache import Snapshot
+from geo.services.cache import CachedIncidents
 from geo.store import Store
 
 
@@ -49,7 +49,7 @@ def full_rows(store: Store, view: pd.DataFrame) -> pd.DataFrame:
 
 
 def compute(
-    store: Store, snap: Snapshot, filters: Filters, scen: Scenario, *, previous: datetime | None
+    store: Store, snap: CachedIncidents, filters: Filters, scen: Scenario, *, previous: datetime | None
 ) -> LiveView:
     """
     Filter, count and build the layers for one refresh.

@@ -33,11 +33,11 @@ _CATEGORICAL = (
     "side",
 )
 GROUP_COLUMNS = ("duplicate_group", "duplicate_unit")
-"""The columns a snapshot adds to :data:`geo.store.COMPACT_COLUMNS`: each row's group and unit."""
+"""The columns the cache adds to :data:`geo.store.COMPACT_COLUMNS`: each row's group and unit."""
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class CachedIncidents:
     """The cached rows at one moment, and what they are as of."""
 
     frame: pd.DataFrame
@@ -68,7 +68,7 @@ def _with_groups(frame: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
     if len(groups) and len(ids):
         grouped = groups["incident_id"].to_numpy(dtype=np.int64)
         pos = np.minimum(np.searchsorted(ids, grouped), len(ids) - 1)
-        found = ids[pos] == grouped  # a group may hold an incident this snapshot does not yet have
+        found = ids[pos] == grouped  # a group may hold an incident the cache does not yet have
         group[pos[found]] = groups["group_id"].to_numpy(dtype=np.int64)[found]
         unit[pos[found]] = groups["unit_id"].to_numpy(dtype=np.int64)[found]
     return frame.assign(duplicate_group=group, duplicate_unit=unit)
@@ -101,9 +101,9 @@ class IncidentCache:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._lock = threading.Lock()
-        self._snapshot: Snapshot | None = None
+        self._snapshot: CachedIncidents | None = None
 
-    def snapshot(self, *, refresh: bool = True) -> Snapshot:
+    def snapshot(self, *, refresh: bool = True) -> CachedIncidents:
         """The cached rows, first catching up with the store when ``refresh``."""
         with self._lock:
             current = self._snapshot
@@ -120,7 +120,9 @@ class IncidentCache:
                 else:  # no group changed: the new rows are in none
                     frame = _append(current.frame, _with_groups(new, _NO_GROUPS))
             max_id = int(frame["incident_id"].max()) if len(frame) else 0
-            self._snapshot = Snapshot(frame, generation, max_id, clock.now(), self.store.changed_at(), linked)
+            self._snapshot = CachedIncidents(
+                frame, generation, max_id, clock.now(), self.store.changed_at(), linked
+            )
             return self._snapshot
 
     def invalidate(self) -> None:

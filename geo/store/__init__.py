@@ -10,8 +10,11 @@ import os
 
 from geo._errors import StoreError
 from geo._paths import VAR
-from geo.store._base import COMPACT_COLUMNS, FOLDED_COLUMNS, INCIDENT_COLUMNS_STORED, Batch, Store, Tx
+from geo.store._base import Store
+from geo.store._columns import COMPACT_COLUMNS, FOLDED_COLUMNS, INCIDENT_COLUMNS_STORED
+from geo.store._incidents import Batch
 from geo.store._schema import SCHEMA_VERSION
+from geo.store._tx import Tx
 
 DEFAULT_PATH = VAR / "truceline.db"
 

@@ -8,7 +8,8 @@ import numpy as np
 
 from geo.core.duplicates import content_hash, hash_event_ids
 from geo.core.filters import SEARCHED, fold
-from geo.store._base import FOLDED_COLUMNS, Tx
+from geo.store._columns import FOLDED_COLUMNS
+from geo.store._tx import Tx
 
 _CHUNK = 100_000
 

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import psycopg
 
-from geo.store._base import TIME_COLUMNS, Store, Tx
+from geo.store._base import Store
+from geo.store._codec import TIME_COLUMNS
+from geo.store._tx import Tx
 
 _INGEST_LOCK = 7_301_953  # advisory lock key that serialises uploads and rewrites
 

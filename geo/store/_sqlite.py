@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from geo._errors import StoreError
-from geo.store._base import Store, Tx
+from geo.store._base import Store
+from geo.store._tx import Tx
 
 CACHE_KIB = 65_536
 """Page cache of each connection (64 MiB)."""

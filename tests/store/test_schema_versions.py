@@ -387,7 +387,7 @@ def _copy_v3_into_postgis(url: str) -> None:
     """The v3 fixture's rows, written into a PostGIS database at version 3."""
     import psycopg
 
-    from geo.store._base import TIME_COLUMNS
+    from geo.store._codec import TIME_COLUMNS
 
     src = sqlite3.connect(V3_FILE)
     try:

@@ -221,7 +221,7 @@ def test_undated_zone_next_to_dated_ones_round_trips(store, demo_scenario):
 
 
 def test_store_url_never_shows_a_password():
-    from geo.store._base import redact
+    from geo.store._codec import redact
 
     assert redact("postgresql://ops:s3cret@db.example:5432/truceline") == (
         "postgresql://ops:***@db.example:5432/truceline")

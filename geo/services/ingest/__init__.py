@@ -1,0 +1,28 @@
+"""Pipelines that change the store: upload, reclassify, scenario load, undo, verification, link review.
+
+One upload is one transaction: read (in chunks) → validate → normalise → dedupe →
+classify → store. Every row read ends in one bucket, accepted, rejected or duplicate,
+and the transaction refuses to commit if the three do not add up to the rows read. Only
+the same source and event id (or, without an id, the same content) make a duplicate;
+look-alikes from one source and matches across sources are kept and linked
+(:mod:`geo.core.duplicates`). See docs/store.md for the rules and for how an upload is pipelined.
+"""
+
+from geo.services.ingest._batches import delete_batch, set_link_status, set_verification
+from geo.services.ingest._common import Progress, ReclassifySummary, UploadSummary
+from geo.services.ingest._reclassify import load_scenario_into_store, reclassify
+from geo.services.ingest._upload import ingest_file, ingest_frame, scenario_bounds
+
+__all__ = [
+    "Progress",
+    "ReclassifySummary",
+    "UploadSummary",
+    "delete_batch",
+    "ingest_file",
+    "ingest_frame",
+    "load_scenario_into_store",
+    "reclassify",
+    "scenario_bounds",
+    "set_link_status",
+    "set_verification",
+]

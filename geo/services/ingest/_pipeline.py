@@ -1,0 +1,343 @@
+"""The upload pipeline: one transaction, chunks staged and moved in a worker thread, then settled."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo import clock
+from geo._errors import StoreError
+from geo.core.auth import Principal
+from geo.core.classify import PreparedScenario, classify, prepare
+from geo.core.duplicates import Reports
+from geo.core.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS, Scenario
+from geo.services.ingest._common import Progress, UploadSummary, zone_links
+from geo.services.ingest._hashing import hashed
+from geo.services.ingest._links import Accepted, cross_source_links, flag_links
+from geo.store import FOLDED_COLUMNS, Store, Tx
+
+_STORED = (
+    "incident_id",
+    *INCIDENT_COLUMNS,
+    "content_hash",
+    "batch_id",
+    "ingested_at",
+    *CLASSIFICATION_COLUMNS,
+    *FOLDED_COLUMNS,
+)
+
+
+def run_upload(
+    store: Store,
+    scenario: Scenario,
+    chunks: Iterable[Any],
+    *,
+    name: str,
+    digest: str,
+    fmt: str,
+    encoding: str,
+    warnings: list[str],
+    source_name: str,
+    actor: Principal,
+    progress: Progress,
+) -> UploadSummary:
+    """
+    Write an upload in one transaction, as a two-stage pipeline.
+
+    Each chunk is hashed, classified and encoded in this thread, then staged in a
+    temporary table; one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` moves it into
+    ``incidents`` in a worker thread (the database works without holding the GIL) while
+    this thread prepares the next chunk. The unique keys drop duplicates, of stored rows
+    and of rows earlier in the upload, as the rows go in; reading back which ids arrived
+    tells each row's bucket. The worker never runs while this thread uses the connection.
+
+    While duplicates dominate (a re-upload), chunks are first screened by their keys and
+    only the new rows are classified and staged.
+    """
+    prep = prepare(scenario)
+    started = clock.now()
+    with store.write() as tx, store.bulk(tx), ThreadPoolExecutor(1, "truceline-ingest") as worker:
+        store.lock_for_ingest(tx)
+        summary = UploadSummary(tx.next_id("batches", "batch_id"), name, fmt, encoding, warnings=warnings)
+        first_id = tx.next_id("incidents", "incident_id")
+        pipeline = _Pipeline(tx, prep, summary, first_id, store.encode_times(pd.Series([started]))[0])
+        try:
+            for chunk in chunks:
+                pipeline.feed(chunk, worker, progress)
+            pipeline.settle(progress)
+        finally:
+            pipeline.drain()  # on an error, let the worker finish before the rollback
+        if summary.accepted:
+            cross = cross_source_links(tx, pipeline.accepted, first_id)
+            flag_links(tx, pipeline.lookalikes, cross, summary)
+        if summary.accepted + summary.rejected + summary.duplicate != summary.rows_read:
+            msg = (
+                f"{name}: internal error: accepted {summary.accepted} + rejected {summary.rejected} + "
+                f"duplicate {summary.duplicate} != rows read {summary.rows_read}; nothing was stored"
+            )
+            raise StoreError(msg)
+        _record_batch(tx, summary, actor=actor, digest=digest, source_name=source_name, started=started)
+        tx.touch(rewrite=False)
+    return summary
+
+
+class _Pipeline:
+    """The chunk loop of :func:`run_upload`: one chunk moving in the worker, the next being prepared."""
+
+    def __init__(
+        self, tx: Tx, prep: PreparedScenario, summary: UploadSummary, first_id: int, stamp: Any
+    ) -> None:
+        self.tx, self.prep, self.summary, self.stamp = tx, prep, summary, stamp
+        self.next_id = first_id
+        self.accepted = Accepted(prep)
+        self.lookalikes: list[tuple[np.ndarray, np.ndarray]] = []
+        self.moving: tuple[Future[_Moved], _Staged] | None = None
+        self.screen = first_id > 1  # screen chunks while duplicates are likely: the store holds rows
+        _create_stage(tx)
+
+    def feed(self, chunk: Any, worker: ThreadPoolExecutor, progress: Progress) -> None:
+        """Take one chunk: prepare it while the previous one moves, then stage it and start its move."""
+        tx, summary = self.tx, self.summary
+        frame = hashed(chunk.frame)
+        staged = None if self.screen else self._prepare(chunk, frame)
+        self.settle(progress)
+        summary.rows_read += chunk.rows_read
+        if len(chunk.rejected):
+            rejected = chunk.rejected.assign(batch_id=summary.batch_id)
+            tx.bulk_insert("rejected_rows", rejected[["batch_id", "line_no", "reason", "raw"]])
+            summary.rejected += len(chunk.rejected)
+        if staged is None:
+            stored = _stored_duplicates(tx, frame)
+            summary.duplicate += len(stored)
+            self.screen = len(stored) * 2 > len(frame)
+            staged = self._prepare(chunk, frame.drop(index=stored).reset_index(drop=True))
+        if not len(staged.ids):
+            summary.warnings += _kept_warnings(chunk, staged.frame)
+            progress(summary.rows_read, None, "read")
+            return
+        staged.stage(tx)
+        self.moving = (worker.submit(_move_staged, tx, staged.ids, summary.batch_id, self.stamp), staged)
+
+    def _prepare(self, chunk: Any, frame: pd.DataFrame) -> _Staged:
+        staged = _Staged.prepare(chunk, frame, self.prep, self.next_id, self.tx.store.encode, self.accepted)
+        self.next_id += len(staged.ids)
+        return staged
+
+    def settle(self, progress: Progress) -> None:
+        """Account for the chunk that is moving, once it has moved."""
+        if self.moving is not None:
+            moving, self.moving = self.moving, None
+            duplicates = _settle(self.tx, moving, self.summary, self.accepted, self.lookalikes)
+            self.screen = duplicates * 2 > len(moving[1].ids)
+            progress(self.summary.rows_read, None, "stored")
+
+    def drain(self) -> None:
+        """Wait for the worker without accounting (the upload failed)."""
+        if self.moving is not None:
+            wait([self.moving[0]])
+            self.moving = None
+
+
+def _record_batch(
+    tx: Tx, summary: UploadSummary, *, actor: Principal, digest: str, source_name: str, started: datetime
+) -> None:
+    """The upload's audit record: its batch row and an audit-log entry."""
+    tx.bulk_insert(
+        "batches",
+        pd.DataFrame(
+            [
+                {
+                    "batch_id": summary.batch_id,
+                    "user_name": actor.name,
+                    "file_name": summary.file_name,
+                    "sha256": digest,
+                    "format": summary.format,
+                    "encoding": summary.encoding,
+                    "source": source_name,
+                    "rows_read": summary.rows_read,
+                    "accepted": summary.accepted,
+                    "rejected": summary.rejected,
+                    "duplicate": summary.duplicate,
+                    "near_duplicates": summary.near_duplicates,
+                    "lookalikes": summary.lookalikes,
+                    "new_breaches": summary.new_breaches,
+                    "warnings": json.dumps(summary.warnings[:1000]),
+                    "status": "committed",
+                    "started_at": started,
+                    "finished_at": clock.now(),
+                }
+            ]
+        ),
+    )
+    tx.audit(
+        actor,
+        "upload",
+        f"batch {summary.batch_id}",
+        {},
+        {
+            "file": summary.file_name,
+            "sha256": digest,
+            "accepted": summary.accepted,
+            "rejected": summary.rejected,
+            "duplicate": summary.duplicate,
+        },
+    )
+
+
+_UPLOAD_CONSTANTS = {"batch_id": "?", "ingested_at": "?"}
+"""Stored columns that are the same for every row of an upload: bound once, not staged."""
+
+
+@dataclass
+class _Staged:
+    """One chunk, hashed, classified and encoded: ready to stage."""
+
+    chunk: Any
+    frame: pd.DataFrame
+    cls: pd.DataFrame
+    ids: np.ndarray
+    columns: dict[str, list[Any]]
+    links: dict[str, list[Any]]
+    reports: Reports
+
+    @classmethod
+    def prepare(
+        cls,
+        chunk: Any,
+        frame: pd.DataFrame,
+        prep: PreparedScenario,
+        first_id: int,
+        encode: Callable[[pd.DataFrame], dict[str, list[Any]]],
+        accepted: Accepted,
+    ) -> _Staged:
+        """Classify and encode a chunk's hashed rows (no database work)."""
+        ids = np.arange(first_id, first_id + len(frame), dtype=np.int64)
+        if frame.empty:
+            return cls(chunk, frame, pd.DataFrame(), ids, {}, {}, accepted.reports(ids, frame))
+        verdicts = classify(frame, prep)
+        columns = {
+            "incident_id": ids.tolist(),
+            **encode(frame[[*INCIDENT_COLUMNS, "content_hash", *FOLDED_COLUMNS]]),
+            **encode(verdicts[list(CLASSIFICATION_COLUMNS)]),
+        }
+        links = zone_links(ids, verdicts["zones"])
+        return cls(chunk, frame, verdicts, ids, columns, links, accepted.reports(ids, frame))
+
+    def stage(self, tx: Tx) -> None:
+        """Replace the staging tables' rows with this chunk's (then drop the encoded copy)."""
+        tx.execute("DELETE FROM stage_incidents")
+        tx.execute("DELETE FROM stage_zones")
+        tx.insert_columns("stage_incidents", self.columns)
+        tx.insert_columns("stage_zones", self.links)
+        self.columns, self.links = {}, {}
+
+
+def _stored_duplicates(tx: Tx, frame: pd.DataFrame) -> np.ndarray:
+    """Positions of rows whose source and event id are already stored (or written in ``tx``)."""
+    if frame.empty:
+        return np.zeros(0, dtype=np.int64)
+    tx.execute("DELETE FROM stage_keys")
+    keys = tx.store.encode(frame[["source", "source_event_id"]])
+    tx.insert_columns("stage_keys", {"pos": list(range(len(frame))), **keys})
+    tx.store.analyze(tx, "stage_keys")
+    # CROSS JOIN keeps the keys as the outer loop in SQLite: one index probe each.
+    rows = tx.execute(
+        "SELECT k.pos FROM stage_keys k CROSS JOIN incidents i "
+        "WHERE i.source = k.source AND i.source_event_id = k.source_event_id"
+    )
+    return np.unique(np.asarray([row[0] for row in rows.fetchall()], dtype=np.int64))
+
+
+def _create_stage(tx: Tx) -> None:
+    """The per-connection staging tables (temporary: gone with the connection)."""
+    columns = ", ".join(f"{c} {tx.store.column_type(c)}" for c in _STORED if c not in _UPLOAD_CONSTANTS)
+    tx.execute(f"CREATE TEMP TABLE IF NOT EXISTS stage_incidents ({columns})")
+    tx.execute("CREATE TEMP TABLE IF NOT EXISTS stage_zones (zone_id TEXT, incident_id BIGINT)")
+    tx.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS stage_keys (pos {tx.store.key_type}, source TEXT, "
+        "source_event_id TEXT)"
+    )
+
+
+_Moved = tuple[int, np.ndarray, np.ndarray]
+"""How many rows of a chunk went in, and its look-alike pairs (later id, earlier id)."""
+
+
+def _move_staged(tx: Tx, ids: np.ndarray, batch_id: int, ingested_at: Any) -> _Moved:
+    """
+    Move the staged chunk into the store; duplicates stay out.
+
+    Then find, for each staged row, the lowest stored id with the same content hash (a
+    look-alike: the hash holds the source). Rows found to be duplicates are in the answer
+    too; the caller leaves them out.
+    """
+    picked = ", ".join(_UPLOAD_CONSTANTS.get(c, c) for c in _STORED)
+    moved = tx.execute(
+        f"INSERT INTO incidents ({', '.join(_STORED)}) SELECT {picked} FROM stage_incidents "
+        "WHERE true ORDER BY incident_id ON CONFLICT DO NOTHING",
+        (int(batch_id), ingested_at),
+    ).rowcount
+    links = (
+        "INSERT INTO incident_zones (zone_id, incident_id) SELECT z.zone_id, z.incident_id FROM stage_zones z"
+    )
+    if moved == len(ids):
+        tx.execute(links)
+    else:  # only the links of incidents that went in
+        tx.execute(
+            f"{links} WHERE EXISTS (SELECT 1 FROM incidents i WHERE i.incident_id = z.incident_id "
+            "AND i.incident_id >= ? AND i.incident_id <= ?)",
+            (int(ids[0]), int(ids[-1])),
+        )
+    # CROSS JOIN keeps the staged rows as the outer loop in SQLite: one index probe each.
+    alike = tx.execute(
+        "SELECT s.incident_id, MIN(i.incident_id) FROM stage_incidents s CROSS JOIN incidents i "
+        "WHERE i.content_hash = s.content_hash AND i.incident_id < s.incident_id GROUP BY s.incident_id"
+    ).fetchall()
+    pairs = np.asarray(alike, dtype=np.int64).reshape(-1, 2)
+    return int(moved), pairs[:, 0], pairs[:, 1]
+
+
+def _settle(
+    tx: Tx,
+    moving: tuple[Future[_Moved], _Staged],
+    summary: UploadSummary,
+    accepted: Accepted,
+    lookalikes: list[tuple[np.ndarray, np.ndarray]],
+) -> int:
+    """Wait for a chunk's move, then sort its rows into accepted and duplicate; how many were duplicates."""
+    future, staged = moving
+    frame, verdicts, ids, reports = staged.frame, staged.cls["verdict"], staged.ids, staged.reports
+    moved, later, earlier = future.result()
+    if moved != len(ids):  # some were duplicates: which ids went in?
+        bounds = (int(ids[0]), int(ids[-1]))
+        rows = tx.execute(
+            "SELECT incident_id FROM incidents WHERE incident_id >= ? AND incident_id <= ?", bounds
+        )
+        kept = np.isin(ids, np.array([r[0] for r in rows.fetchall()], dtype=np.int64))
+        summary.duplicate += int((~kept).sum())
+        frame, verdicts, ids = frame[kept], verdicts[kept], ids[kept]
+        reports = reports.take(np.isin(reports.ids, ids))
+        went_in = np.isin(later, ids)
+        later, earlier = later[went_in], earlier[went_in]
+    summary.accepted += len(ids)
+    summary.new_breaches += int((verdicts == "breach").sum())
+    summary.warnings += _kept_warnings(staged.chunk, frame)
+    accepted.add(reports)
+    lookalikes.append((later, earlier))
+    return len(staged.ids) - moved
+
+
+def _kept_warnings(chunk: Any, kept: pd.DataFrame) -> list[str]:
+    """The chunk's row warnings, leaving out those of rows dropped as duplicates."""
+    lines = getattr(chunk, "warning_lines", None)
+    if not lines or "line_no" not in kept:
+        return list(chunk.warnings)
+    keep = set(kept["line_no"].tolist())
+    return [w for w, line in zip(chunk.warnings, lines, strict=True) if line in keep]

@@ -1,0 +1,55 @@
+"""Which columns an incident view has, and which the in-memory cache keeps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from geo.core.filters import SEARCHED
+from geo.core.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS
+
+INCIDENT_COLUMNS_STORED: tuple[str, ...] = (
+    "incident_id",
+    *INCIDENT_COLUMNS,
+    "content_hash",
+    "batch_id",
+    "ingested_at",
+    *CLASSIFICATION_COLUMNS,
+    "duplicate_group",
+)
+"""The columns of an incident view, in order: every stored column but the folded search text,
+and ``duplicate_group`` (the lowest incident id of the linked group a report is counted in, or
+its own id)."""
+FOLDED_COLUMNS: tuple[str, ...] = tuple(f"{c}_folded" for c in SEARCHED)
+"""Case-folded copies of the searched text, for the text filter (not part of incident views)."""
+COMPUTED: dict[str, str] = {
+    "duplicate_group": (
+        "COALESCE((SELECT g.group_id FROM incident_groups g WHERE g.incident_id = incidents.incident_id), "
+        "incidents.incident_id) AS duplicate_group"
+    ),
+}
+"""View columns that are not stored in ``incidents``, as SQL."""
+COMPACT_COLUMNS: tuple[str, ...] = (
+    "incident_id",
+    "occurred_at",
+    "lon",
+    "lat",
+    "category",
+    "source",
+    "verification",
+    "location_precision",
+    "attributed_party",
+    "attribution",
+    "verdict",
+    "zones",
+    "rules",
+    "distance_m",
+    "side",
+    "batch_id",
+    "ingested_at",
+)
+"""The columns maps, trends and KPIs need: what the in-memory cache holds."""
+
+
+def selected(columns: Sequence[str]) -> str:
+    """The ``SELECT`` list of view columns: stored ones by name, computed ones as SQL."""
+    return ", ".join(COMPUTED.get(c, c) for c in columns)
