@@ -14,8 +14,11 @@ store = common.store()
 scen = common.loaded_scenario()
 snap = common.snapshot()
 filters = common.sidebar_filters(scen, snap, page="export")
-matching = len(common.apply(filters, snap))
-st.caption(f"{matching:,} incidents in this view · {common.describe(filters)} · {common.data_as_of(snap)}")
+view = common.apply(filters, snap)
+matching = len(view)
+st.caption(
+    f"{common.how_many(view, 'in this view')} · {common.describe(filters)} · {common.data_as_of(snap)}"
+)
 
 KINDS = {
     "pdf": "PDF briefing (map, KPIs, trend, spike alerts, breach table)",

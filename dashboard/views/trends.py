@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import common
 from geo import clock
+from geo.core.duplicates import distinct_events
 from geo.core.trends import NO_ZONE, UNATTRIBUTED, counts, spikes
 from geo.render.palette import VERDICT_COLOURS
 
@@ -20,10 +21,12 @@ scen = common.loaded_scenario(
 )
 snap = common.snapshot()
 filters = common.sidebar_filters(scen, snap, page="trends")
-view = common.apply(filters, snap)
+# Linked reports of one event count once in every count on this page.
+view = distinct_events(common.apply(filters, snap))
 as_of = pd.Timestamp(filters.until or clock.now())
 # Spikes compare the last 7 days with the 4 weeks before, whatever window is shown.
-history = common.apply(filters.with_(since=(as_of - pd.Timedelta(days=35)).to_pydatetime(), until=None), snap)
+since = (as_of - pd.Timedelta(days=35)).to_pydatetime()
+history = distinct_events(common.apply(filters.with_(since=since, until=None), snap))
 st.caption(f"{common.describe(filters)} · {common.data_as_of(snap)}")
 
 c1, c2, c3 = st.columns([1, 1, 2])

@@ -15,16 +15,22 @@ INCIDENT_COLUMNS_STORED: tuple[str, ...] = (
     "ingested_at",
     *CLASSIFICATION_COLUMNS,
     "duplicate_group",
+    "duplicate_unit",
 )
 """The columns of an incident view, in order: every stored column but the folded search text,
-and ``duplicate_group`` (the lowest incident id of the linked group a report is counted in, or
-its own id)."""
+``duplicate_group`` (the lowest incident id of the linked group a report is counted in, or
+its own id) and ``duplicate_unit`` (the event it is one report of within its source: see
+:func:`geo.core.duplicates.distinct_events`)."""
 FOLDED_COLUMNS: tuple[str, ...] = tuple(f"{c}_folded" for c in SEARCHED)
 """Case-folded copies of the searched text, for the text filter (not part of incident views)."""
 COMPUTED: dict[str, str] = {
     "duplicate_group": (
         "COALESCE((SELECT g.group_id FROM incident_groups g WHERE g.incident_id = incidents.incident_id), "
         "incidents.incident_id) AS duplicate_group"
+    ),
+    "duplicate_unit": (
+        "COALESCE((SELECT g.unit_id FROM incident_groups g WHERE g.incident_id = incidents.incident_id), "
+        "incidents.incident_id) AS duplicate_unit"
     ),
 }
 """View columns that are not stored in ``incidents``, as SQL."""

@@ -353,3 +353,6 @@ def test_two_sources_reporting_one_breach_count_once(db: str) -> None:
     # The latest breaches list the pair once, by its earlier report.
     latest = [p.proto.query_string for p in at.page_link if p.proto.page == "incident"]
     assert f"id={min(ids)}" in latest and f"id={max(ids)}" not in latest
+    # The Export page counts the pair once too.
+    at.switch_page("views/export.py").run()
+    assert f"{rows - 1:,} incidents in this view ({rows:,} reports" in plain(all_text(at))

@@ -206,3 +206,15 @@ def test_spike_alerts_list_a_rising_zone(scenario):
     assert len(spike_rows) == 1, text
     assert re.search(r"\b10 1\.0 \+900%", spike_rows[0]), spike_rows[0]
     assert "No spikes" not in text
+
+
+def test_two_sources_reporting_one_breach_count_once(one_breach, scenario):
+    """Linked reports of one event (the store's duplicate group) are one breach in the briefing."""
+    first = one_breach.assign(duplicate_group=1, duplicate_unit=1, source="team-a")
+    second = first.assign(incident_id=2, duplicate_unit=2, source="team-b", source_event_id="B-1")
+    view = pd.concat([first, second], ignore_index=True)
+    text = " ".join(pages_text(render_briefing_pdf(view, scenario, filters=FILTERS, as_of=AS_OF, dpi=150)))
+    assert "All 1 breaches, most recent first." in text
+    apart = view.assign(duplicate_group=[1, 2])  # not linked: two events
+    text = " ".join(pages_text(render_briefing_pdf(apart, scenario, filters=FILTERS, as_of=AS_OF, dpi=150)))
+    assert "All 2 breaches, most recent first." in text

@@ -179,6 +179,7 @@ def test_linked_reports_count_once(loaded, tmp_path):
     assert groups == {"A0": ids["A0"], "B0": ids["A0"], "C0": ids["C0"]}  # exports carry the group
     snap = IncidentCache(loaded).snapshot()
     assert len(snap.frame) == 3 and count_events(snap.frame) == 2
+    assert count_events(view) == 2  # a store view (exports, briefings) counts the same
 
 
 def test_undoing_the_earlier_upload_removes_the_links_into_it(loaded, tmp_path):

@@ -25,6 +25,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from geo.core.duplicates import distinct_events
 from geo.core.filters import Filters
 from geo.core.model import Scenario
 from geo.render.fonts import needs_shaping
@@ -80,17 +81,20 @@ def render_briefing_pdf(
         The PDF document.
     """
     _check(view, max_rows)
+    # The map shows every report; the counts, the trend and the breach table count linked
+    # reports of one event once.
+    events = distinct_events(view)
     as_of_ts = utc(as_of)
     period = key_period(filters, as_of_ts)
     covered = history is not None or filters.since is None
-    hist = history if history is not None else view
+    hist = distinct_events(history if history is not None else view)
     doc = BriefingDocument(scenario, filters, as_of_ts, title or f"Briefing: {scenario.name}")
-    breaches = breach_rows(view, scenario, max_rows)
+    breaches = breach_rows(events, scenario, max_rows)
     if needs_shaping(_all_text(view, scenario, filters, breaches)):
         doc.set_text_shaping(use_shaping_engine=True, direction="ltr")
     map_page(doc, view, dpi)
     figures_page(doc, hist, period, covered=covered, dpi=dpi)
-    breaches_pages(doc, breaches, total=int((view["verdict"].astype(object) == "breach").sum()))
+    breaches_pages(doc, breaches, total=int((events["verdict"].astype(object) == "breach").sum()))
     return bytes(doc.output())
 
 
