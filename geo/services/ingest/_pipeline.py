@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -18,7 +16,7 @@ from geo.core.auth import Principal
 from geo.core.classify import PreparedScenario, classify, prepare
 from geo.core.duplicates import Reports
 from geo.core.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS, Scenario
-from geo.services.ingest._common import Progress, UploadSummary, zone_links
+from geo.services.ingest._common import Progress, Upload, UploadSummary, record_batch, zone_links
 from geo.services.ingest._hashing import hashed
 from geo.services.ingest._links import Accepted, cross_source_links, flag_links
 from geo.store import FOLDED_COLUMNS, Store, Tx
@@ -38,13 +36,8 @@ def run_upload(
     store: Store,
     scenario: Scenario,
     chunks: Iterable[Any],
+    upload: Upload,
     *,
-    name: str,
-    digest: str,
-    fmt: str,
-    encoding: str,
-    warnings: list[str],
-    source_name: str,
     actor: Principal,
     progress: Progress,
 ) -> UploadSummary:
@@ -65,7 +58,7 @@ def run_upload(
     started = clock.now()
     with store.write() as tx, store.bulk(tx), ThreadPoolExecutor(1, "truceline-ingest") as worker:
         store.lock_for_ingest(tx)
-        summary = UploadSummary(tx.next_id("batches", "batch_id"), name, fmt, encoding, warnings=warnings)
+        summary = upload.summary(tx.next_id("batches", "batch_id"))
         first_id = tx.next_id("incidents", "incident_id")
         pipeline = _Pipeline(tx, prep, summary, first_id, store.encode_times(pd.Series([started]))[0])
         try:
@@ -79,11 +72,11 @@ def run_upload(
             flag_links(tx, pipeline.lookalikes, cross, summary)
         if summary.accepted + summary.rejected + summary.duplicate != summary.rows_read:
             msg = (
-                f"{name}: internal error: accepted {summary.accepted} + rejected {summary.rejected} + "
+                f"{upload.name}: internal error: accepted {summary.accepted} + rejected {summary.rejected} + "
                 f"duplicate {summary.duplicate} != rows read {summary.rows_read}; nothing was stored"
             )
             raise StoreError(msg)
-        _record_batch(tx, summary, actor=actor, digest=digest, source_name=source_name, started=started)
+        record_batch(tx, summary, upload, actor=actor, started=started)
         tx.touch(rewrite=False)
     return summary
 
@@ -143,52 +136,6 @@ class _Pipeline:
         if self.moving is not None:
             wait([self.moving[0]])
             self.moving = None
-
-
-def _record_batch(
-    tx: Tx, summary: UploadSummary, *, actor: Principal, digest: str, source_name: str, started: datetime
-) -> None:
-    """The upload's audit record: its batch row and an audit-log entry."""
-    tx.bulk_insert(
-        "batches",
-        pd.DataFrame(
-            [
-                {
-                    "batch_id": summary.batch_id,
-                    "user_name": actor.name,
-                    "file_name": summary.file_name,
-                    "sha256": digest,
-                    "format": summary.format,
-                    "encoding": summary.encoding,
-                    "source": source_name,
-                    "rows_read": summary.rows_read,
-                    "accepted": summary.accepted,
-                    "rejected": summary.rejected,
-                    "duplicate": summary.duplicate,
-                    "near_duplicates": summary.near_duplicates,
-                    "lookalikes": summary.lookalikes,
-                    "new_breaches": summary.new_breaches,
-                    "warnings": json.dumps(summary.warnings[:1000]),
-                    "status": "committed",
-                    "started_at": started,
-                    "finished_at": clock.now(),
-                }
-            ]
-        ),
-    )
-    tx.audit(
-        actor,
-        "upload",
-        f"batch {summary.batch_id}",
-        {},
-        {
-            "file": summary.file_name,
-            "sha256": digest,
-            "accepted": summary.accepted,
-            "rejected": summary.rejected,
-            "duplicate": summary.duplicate,
-        },
-    )
 
 
 _UPLOAD_CONSTANTS = {"batch_id": "?", "ingested_at": "?"}
