@@ -79,6 +79,8 @@ class Store(ABC):
 
     key_type: ClassVar[str] = "BIGINT PRIMARY KEY"
     """How a scratch table declares its integer key."""
+    missing_number: ClassVar[float | None] = None
+    """What :meth:`encode` binds for a missing number (NaN where the database stores it as NULL)."""
 
     @property
     def time_type(self) -> str:
@@ -183,10 +185,10 @@ class Store(ABC):
         Turn a frame into stored values, column by column.
 
         Times become the dialect's stored form, integers and floats Python numbers with
-        ``None`` for missing, and text ``str`` with ``""`` for missing (text columns are
+        :attr:`missing_number` for missing, and text ``str`` with ``""`` for missing (text columns are
         ``NOT NULL``).
         """
-        return encode(frame, self.encode_times)
+        return encode(frame, self.encode_times, missing=self.missing_number)
 
     def decode(self, cursor: Any) -> pd.DataFrame:
         """Read a cursor's rows into a frame with proper dtypes."""

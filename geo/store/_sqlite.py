@@ -25,6 +25,7 @@ class SQLiteStore(Store):
 
     dialect = "sqlite"
     key_type = "INTEGER PRIMARY KEY"  # the rowid itself: rows appended in key order need no index
+    missing_number = float("nan")  # SQLite stores a bound NaN as NULL
 
     def __init__(self, url: str) -> None:
         path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
