@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -171,6 +172,17 @@ class Store(ABC):
         finally:
             cur.close()
 
+    def release(self) -> None:
+        """Close the calling thread's connection, if it has one (for a thread about to end)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
+        with self._lock:
+            if conn in self._connections:
+                self._connections.remove(conn)
+        conn.close()
+
     def close(self) -> None:
         """Close every connection this store opened."""
         with self._lock:
@@ -251,6 +263,14 @@ class Store(ABC):
     def generation(self) -> int:
         """A counter that grows whenever stored incidents are rewritten or removed."""
         return int(self.meta("generation") or 0)
+
+    def store_id(self) -> str:
+        """A random id given to the store when it was created (or migrated to version 5)."""
+        return self.meta("store_id") or ""
+
+    def local_path(self) -> Path | None:
+        """The store's file, when it is one on this machine (files derived from it may sit beside it)."""
+        return None
 
     def changed_at(self) -> datetime | None:
         """When the store last changed."""

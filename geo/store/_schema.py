@@ -214,7 +214,8 @@ ALTER TABLE incidents ADD COLUMN actor_folded TEXT NOT NULL DEFAULT '';
 
 # v5: an upload records the key of what was uploaded (the file's SHA-256 with the options it was
 # read with and the scenario it was read against), so that an unchanged re-upload is recognised
-# without reading its rows. Batches stored before have an empty key and are never matched.
+# without reading its rows. Batches stored before have an empty key and are never matched. The
+# store gets a random id (meta.store_id, geo.store._migrate), which files derived from it carry.
 _V5 = """
 ALTER TABLE batches ADD COLUMN upload_key TEXT NOT NULL DEFAULT '';
 """

@@ -37,6 +37,10 @@ class SQLiteStore(Store):
             raise StoreError(msg) from err
         super().__init__(f"sqlite:///{self.path}")
 
+    def local_path(self) -> Path:
+        """The SQLite file."""
+        return self.path
+
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
             self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
