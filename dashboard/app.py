@@ -95,6 +95,7 @@ def login_page() -> None:
 
 
 def main() -> None:
+    common.warm_cache()
     user = common.principal()
     if user is None:
         login_page()

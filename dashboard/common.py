@@ -5,6 +5,7 @@ Pages read their widgets, call ``geo`` and render; anything cached or shared liv
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import date, datetime
 
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from geo import clock
+from geo import TrucelineError, clock
 from geo.core.auth import Principal
 from geo.core.categories import vocabulary
 from geo.core.duplicates import count_events
@@ -54,8 +55,16 @@ def get_store(url: str) -> Store:
 
 @st.cache_resource(show_spinner=False)
 def get_cache(url: str) -> IncidentCache:
-    """The in-memory incident cache for a store."""
-    return IncidentCache(get_store(url))
+    """The in-memory incident cache for a store, loading in the background from the moment it is made."""
+    cache = IncidentCache(get_store(url))
+    cache.warm()
+    return cache
+
+
+def warm_cache() -> None:
+    """Start loading the incident cache (once per server process), so that the first map finds it ready."""
+    with contextlib.suppress(TrucelineError):  # a store that cannot be opened: the page that needs it says so
+        get_cache(default_url())
 
 
 def store() -> Store:

@@ -35,6 +35,9 @@ def fold(values: pd.Series) -> pd.Series:
     text = pa.array(values.fillna("").array, type=pa.string())
     if isinstance(text, pa.ChunkedArray):  # Arrow-backed text is often in chunks
         text = text.combine_chunks()
+    # A slice of a large_string column cast to string keeps offsets that do not start at 0, which
+    # Arrow's string kernels misread (pyarrow 26): lay the values out afresh.
+    text = pa.concat_arrays([text])
     folded = pc.ascii_lower(text)
     other = pc.invert(pc.string_is_ascii(text))
     if pc.any(other).as_py():

@@ -2,23 +2,32 @@
 
 Filtering a million rows in memory takes tens of milliseconds; asking the database for
 them on every filter change does not. New incidents are appended by id; when stored rows
-are rewritten (reclassification, undo, verification) the store's generation grows and
-the copy is reloaded. Each row also carries the group of linked reports it is counted in
-(``duplicate_group``, ``duplicate_unit``: see :func:`geo.core.duplicates.distinct_events`),
-re-read whenever the store's groups change.
+are rewritten (reclassification, undo, verification, a scenario load) the store's
+generation grows and the copy is reloaded. Each row also carries the group of linked
+reports it is counted in (``duplicate_group``, ``duplicate_unit``: see
+:func:`geo.core.duplicates.distinct_events`), re-read whenever the store's groups change.
+
+Reading a million rows from the database takes seconds, so the copy is also kept in a file
+(:mod:`geo.services._cache_file`: Arrow, beside a SQLite store or in the user's cache folder)
+that the next server start reads in a fraction of that, then catches up as above. The file
+is used only for the store it came from and only while that store's generation is the one it
+was saved at; it is saved again after a reload and after many appended rows.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from geo import clock
-from geo.store import Store
+from geo.services import _cache_file
+from geo.store import COMPACT_COLUMNS, Store
 
 _CATEGORICAL = (
     "category",
@@ -34,6 +43,9 @@ _CATEGORICAL = (
 )
 GROUP_COLUMNS = ("duplicate_group", "duplicate_unit")
 """The columns the cache adds to :data:`geo.store.COMPACT_COLUMNS`: each row's group and unit."""
+SAVE_AFTER_ROWS = 50_000
+"""Rows appended since the cache file was saved that make the cache save it again."""
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -96,12 +108,20 @@ class IncidentCache:
     ----------
     store
         The store to mirror.
+    path
+        The cache file (default :func:`geo.services._cache_file.path_for`: beside a SQLite
+        store, else in ``TRUCELINE_CACHE`` or the user's cache folder).
+    persist
+        Whether to read and save the cache file at all.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, path: Path | None = None, persist: bool = True) -> None:
         self.store = store
+        self.path = (path or _cache_file.path_for(store)) if persist else None
         self._lock = threading.Lock()
         self._snapshot: CachedIncidents | None = None
+        self._saved: tuple[int, int] | None = None
+        """The generation and highest incident id of the file as last read or saved."""
 
     def snapshot(self, *, refresh: bool = True) -> CachedIncidents:
         """The cached rows, first catching up with the store when ``refresh``."""
@@ -111,6 +131,8 @@ class IncidentCache:
                 return current
             generation = self.store.generation()
             linked = self.store.link_generation()
+            if current is None or generation != current.generation:
+                current = self._read_file(generation)
             if current is None or generation != current.generation:
                 frame = _with_groups(_compact(self.store.compact()), self.store.groups())
             else:
@@ -123,10 +145,70 @@ class IncidentCache:
             self._snapshot = CachedIncidents(
                 frame, generation, max_id, clock.now(), self.store.changed_at(), linked
             )
+            self._save_if_behind(self._snapshot)
             return self._snapshot
 
+    def _read_file(self, generation: int) -> CachedIncidents | None:
+        """The rows of the cache file, when it holds this store's at this generation."""
+        if self.path is None:
+            return None
+        saved = _cache_file.load(
+            self.path,
+            store_id=self.store.store_id(),
+            generation=generation,
+            columns=COMPACT_COLUMNS + GROUP_COLUMNS,
+        )
+        if saved is None:
+            return None
+        self._saved = (saved.generation, saved.max_id)
+        frame = _compact(saved.frame)
+        linked = saved.link_generation
+        return CachedIncidents(frame, saved.generation, saved.max_id, clock.now(), None, linked)
+
+    def _save_if_behind(self, current: CachedIncidents) -> None:
+        """Save the cache file after a reload, or once many rows were appended since it was saved."""
+        if self.path is None:
+            return
+        saved = self._saved
+        behind = (
+            saved is None or saved[0] != current.generation or current.max_id - saved[1] >= SAVE_AFTER_ROWS
+        )
+        if not behind:
+            return
+        written = _cache_file.save(
+            self.path,
+            current.frame,
+            store_id=self.store.store_id(),
+            generation=current.generation,
+            link_generation=current.link_generation,
+            max_id=current.max_id,
+        )
+        if written:
+            self._saved = (current.generation, current.max_id)
+        else:
+            _log.warning("%s: cannot save the incident cache; the next start reads the store", self.path)
+
+    def warm(self) -> threading.Thread:
+        """
+        Take the first snapshot in a background thread (at a server start), and return the thread.
+
+        The first visitor's snapshot then waits for it instead of loading again. A failure is
+        logged here and met again, and reported, by that visitor's own snapshot.
+        """
+        thread = threading.Thread(target=self._warm, name="truceline-cache-warm", daemon=True)
+        thread.start()
+        return thread
+
+    def _warm(self) -> None:
+        try:
+            self.snapshot()
+        except Exception:  # noqa: BLE001 - a background thread: the next snapshot() raises it where it is seen
+            _log.warning("warming the incident cache of %s failed", self.store.url, exc_info=True)
+        finally:
+            self.store.release()  # this thread ends: its connection with it
+
     def invalidate(self) -> None:
-        """Forget the cached rows (the next snapshot reloads them)."""
+        """Forget the cached rows (the next snapshot reads them again: from the file if it still holds)."""
         with self._lock:
             self._snapshot = None
 

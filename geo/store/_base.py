@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -79,6 +80,8 @@ class Store(ABC):
 
     key_type: ClassVar[str] = "BIGINT PRIMARY KEY"
     """How a scratch table declares its integer key."""
+    missing_number: ClassVar[float | None] = None
+    """What :meth:`encode` binds for a missing number (NaN where the database stores it as NULL)."""
 
     @property
     def time_type(self) -> str:
@@ -169,6 +172,17 @@ class Store(ABC):
         finally:
             cur.close()
 
+    def release(self) -> None:
+        """Close the calling thread's connection, if it has one (for a thread about to end)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
+        with self._lock:
+            if conn in self._connections:
+                self._connections.remove(conn)
+        conn.close()
+
     def close(self) -> None:
         """Close every connection this store opened."""
         with self._lock:
@@ -183,10 +197,10 @@ class Store(ABC):
         Turn a frame into stored values, column by column.
 
         Times become the dialect's stored form, integers and floats Python numbers with
-        ``None`` for missing, and text ``str`` with ``""`` for missing (text columns are
+        :attr:`missing_number` for missing, and text ``str`` with ``""`` for missing (text columns are
         ``NOT NULL``).
         """
-        return encode(frame, self.encode_times)
+        return encode(frame, self.encode_times, missing=self.missing_number)
 
     def decode(self, cursor: Any) -> pd.DataFrame:
         """Read a cursor's rows into a frame with proper dtypes."""
@@ -249,6 +263,14 @@ class Store(ABC):
     def generation(self) -> int:
         """A counter that grows whenever stored incidents are rewritten or removed."""
         return int(self.meta("generation") or 0)
+
+    def store_id(self) -> str:
+        """A random id given to the store when it was created (or migrated to version 5)."""
+        return self.meta("store_id") or ""
+
+    def local_path(self) -> Path | None:
+        """The store's file, when it is one on this machine (files derived from it may sit beside it)."""
+        return None
 
     def changed_at(self) -> datetime | None:
         """When the store last changed."""

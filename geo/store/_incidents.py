@@ -44,6 +44,9 @@ class Batch:
     finished_at: datetime | None = None
     lookalikes: int = 0
     """Rows flagged as look-alikes of another report of their source under another id."""
+    upload_key: str = ""
+    """The file's digest with the options it was read with and the scenario it was read against
+    (empty for uploads stored before schema version 5)."""
 
 
 def where(store: Store, filters: Filters) -> tuple[str, list[Any]]:
@@ -173,4 +176,5 @@ def _batch(row: dict[str, Any]) -> Batch:
         status=row["status"],
         started_at=when(row["started_at"]),
         finished_at=when(row["finished_at"]),
+        upload_key=row["upload_key"],
     )

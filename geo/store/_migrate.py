@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import numpy as np
@@ -66,5 +67,10 @@ def rehash_and_fold(tx: Tx) -> None:
     store.regroup(tx)
 
 
-DATA_STEPS: dict[int, Callable[[Tx], None]] = {4: rehash_and_fold}
+def name_the_store(tx: Tx) -> None:
+    """Version 5: a random id for the store, which files derived from it (the cache's) carry."""
+    tx.meta_set("store_id", uuid.uuid4().hex)
+
+
+DATA_STEPS: dict[int, Callable[[Tx], None]] = {4: rehash_and_fold, 5: name_the_store}
 """``DATA_STEPS[v]`` runs after the SQL of migration ``v``."""

@@ -212,6 +212,14 @@ ALTER TABLE incidents ADD COLUMN actor_folded TEXT NOT NULL DEFAULT '';
 """
 )
 
+# v5: an upload records the key of what was uploaded (the file's SHA-256 with the options it was
+# read with and the scenario it was read against), so that an unchanged re-upload is recognised
+# without reading its rows. Batches stored before have an empty key and are never matched. The
+# store gets a random id (meta.store_id, geo.store._migrate), which files derived from it carry.
+_V5 = """
+ALTER TABLE batches ADD COLUMN upload_key TEXT NOT NULL DEFAULT '';
+"""
+
 DIALECT_WORDS = {
     "sqlite": {"TS": "INTEGER", "GEOM": "BLOB", "BLOB": "BLOB", "REAL": "REAL"},
     "postgis": {
@@ -223,12 +231,12 @@ DIALECT_WORDS = {
 }
 
 MIGRATIONS: dict[str, list[str]] = {
-    "sqlite": [_V1 + _V1_SQLITE, _V2 + _V2_SQLITE, _V3_SQLITE, _V4_SQLITE],
-    "postgis": [_POSTGIS_EXTENSION + _V1 + _V1_POSTGIS, _V2 + _V2_POSTGIS, _V3_POSTGIS, _V4_POSTGIS],
+    "sqlite": [_V1 + _V1_SQLITE, _V2 + _V2_SQLITE, _V3_SQLITE, _V4_SQLITE, _V5],
+    "postgis": [_POSTGIS_EXTENSION + _V1 + _V1_POSTGIS, _V2 + _V2_POSTGIS, _V3_POSTGIS, _V4_POSTGIS, _V5],
 }
 """``MIGRATIONS[dialect][v - 1]`` brings a store from version ``v - 1`` to ``v``."""
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def migration_sql(dialect: str, version: int) -> str:

@@ -25,6 +25,7 @@ class SQLiteStore(Store):
 
     dialect = "sqlite"
     key_type = "INTEGER PRIMARY KEY"  # the rowid itself: rows appended in key order need no index
+    missing_number = float("nan")  # SQLite stores a bound NaN as NULL
 
     def __init__(self, url: str) -> None:
         path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
@@ -35,6 +36,10 @@ class SQLiteStore(Store):
             msg = f"{self.path}: cannot create the store's folder: {err}"
             raise StoreError(msg) from err
         super().__init__(f"sqlite:///{self.path}")
+
+    def local_path(self) -> Path:
+        """The SQLite file."""
+        return self.path
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(

@@ -1,13 +1,14 @@
 """Bytes to records: encoding, delimiter, header row, and records with physical line numbers.
 
-The common case runs on pandas' C parser. A numpy pass over each block of bytes first
-finds where records end (newlines outside quotes), how many fields each record has
-(delimiters outside quotes), and the physical line each record starts on; records with
-the wrong number of fields are set aside before pandas sees the block. A block the C
-parser might read differently (a quote inside an unquoted value, a lone carriage return,
-a NUL byte, a quote never closed) goes to Python's ``csv`` module instead, which is
-slower but counts lines itself and hands back to pandas at the first record boundary
-after the block.
+The common case runs on Arrow's CSV reader (UTF-8 with LF newlines: no Python object per
+value) or pandas' C parser (other encodings and newlines, or a block Arrow refuses). A
+numpy pass over each block of bytes first finds where records end (newlines outside
+quotes), how many fields each record has (delimiters outside quotes), and the physical
+line each record starts on; records with the wrong number of fields are set aside before
+either parser sees the block. A block the C parser might read differently (a quote inside
+an unquoted value, a lone carriage return, a NUL byte, a quote never closed) goes to
+Python's ``csv`` module instead, which is slower but counts lines itself and hands back
+to pandas at the first record boundary after the block.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pyarrow import csv as pa_csv
 
 from geo.io.readers._encoding import detect_encoding
 from geo.io.readers._input import Input
@@ -216,9 +219,35 @@ def _kept(plan: Plan, n: int) -> list[int]:
     return list(plan.usecols) if plan.usecols is not None else list(range(n))
 
 
+def _parse_arrow(data: bytes, plan: Plan, n: int) -> pd.DataFrame:
+    """A UTF-8 block of well-formed records, parsed by Arrow's CSV reader (no Python object per value)."""
+    names = [str(i) for i in range(n)]
+    kept = _kept(plan, n)
+    table = pa_csv.read_csv(
+        io.BytesIO(data),
+        read_options=pa_csv.ReadOptions(column_names=names, use_threads=False),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=plan.delimiter, quote_char='"', double_quote=True, newlines_in_values=True,
+            ignore_empty_lines=False,
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            include_columns=[names[i] for i in kept], column_types={names[i]: pa.string() for i in kept},
+            strings_can_be_null=False, quoted_strings_can_be_null=False,
+        ),
+    )
+    frame = table.to_pandas()
+    frame.columns = kept
+    return frame
+
+
 def _parse_block(data: bytes, plan: Plan, n: int) -> pd.DataFrame:
     if not data:
         return pd.DataFrame({i: pd.Series([], dtype="str") for i in _kept(plan, n)})
+    if plan.codec == "utf-8" and plan.newline == LF:
+        try:
+            return _parse_arrow(data, plan, n)
+        except (pa.ArrowException, ValueError):
+            pass  # the C parser decides, as for any other block
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         frame = pd.read_csv(

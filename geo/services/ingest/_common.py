@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from geo import clock
 from geo._errors import StoreError
+from geo.core.auth import Principal
 from geo.core.model import Scenario
-from geo.store import Store
+from geo.store import Store, Tx
 
 Progress = Callable[[int, int | None, str], None]
 """``progress(done, total, stage)``: rows done, rows expected (``None`` if unknown), stage name."""
@@ -40,6 +44,28 @@ class UploadSummary:
     def as_json(self) -> dict[str, Any]:
         """The summary as the CLI prints it with ``--json``."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What is uploaded, as its batch records it."""
+
+    name: str
+    """The file name."""
+    digest: str
+    """The SHA-256 of the file (of the frame's values, for a frame), in hex."""
+    key: str
+    """The digest with the options the rows are read with and the scenario they are read against
+    (:func:`geo.services.ingest._unchanged.upload_key`); empty when it is never to be matched."""
+    format: str
+    encoding: str
+    source_name: str
+    warnings: tuple[str, ...] = ()
+    """The file's warnings (format, encoding, dates), before any row's."""
+
+    def summary(self, batch_id: int) -> UploadSummary:
+        """An empty summary of this upload as batch ``batch_id``."""
+        return UploadSummary(batch_id, self.name, self.format, self.encoding, warnings=list(self.warnings))
 
 
 @dataclass(frozen=True)
@@ -83,3 +109,50 @@ def zone_links(ids: np.ndarray, zones: pd.Series) -> dict[str, list[Any]]:
     order = np.lexsort((id_all, zc_all))
     names = np.array(list(zone_codes), dtype=object)
     return {"zone_id": names[zc_all[order]].tolist(), "incident_id": id_all[order].tolist()}
+
+
+def record_batch(
+    tx: Tx, summary: UploadSummary, upload: Upload, *, actor: Principal, started: datetime
+) -> None:
+    """The upload's audit record: its batch row and an audit-log entry."""
+    tx.bulk_insert(
+        "batches",
+        pd.DataFrame(
+            [
+                {
+                    "batch_id": summary.batch_id,
+                    "user_name": actor.name,
+                    "file_name": summary.file_name,
+                    "sha256": upload.digest,
+                    "format": summary.format,
+                    "encoding": summary.encoding,
+                    "source": upload.source_name,
+                    "rows_read": summary.rows_read,
+                    "accepted": summary.accepted,
+                    "rejected": summary.rejected,
+                    "duplicate": summary.duplicate,
+                    "near_duplicates": summary.near_duplicates,
+                    "lookalikes": summary.lookalikes,
+                    "new_breaches": summary.new_breaches,
+                    "warnings": json.dumps(summary.warnings[:1000]),
+                    "status": "committed",
+                    "upload_key": upload.key,
+                    "started_at": started,
+                    "finished_at": clock.now(),
+                }
+            ]
+        ),
+    )
+    tx.audit(
+        actor,
+        "upload",
+        f"batch {summary.batch_id}",
+        {},
+        {
+            "file": summary.file_name,
+            "sha256": upload.digest,
+            "accepted": summary.accepted,
+            "rejected": summary.rejected,
+            "duplicate": summary.duplicate,
+        },
+    )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -17,34 +15,20 @@ from geo._errors import StoreError
 from geo.core.auth import Principal
 from geo.core.classify import PreparedScenario, classify, prepare
 from geo.core.duplicates import Reports
-from geo.core.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS, Scenario
-from geo.services.ingest._common import Progress, UploadSummary, zone_links
+from geo.core.model import Scenario
+from geo.services.ingest import _staging as staging
+from geo.services.ingest._common import Progress, Upload, UploadSummary, record_batch
 from geo.services.ingest._hashing import hashed
 from geo.services.ingest._links import Accepted, cross_source_links, flag_links
-from geo.store import FOLDED_COLUMNS, Store, Tx
-
-_STORED = (
-    "incident_id",
-    *INCIDENT_COLUMNS,
-    "content_hash",
-    "batch_id",
-    "ingested_at",
-    *CLASSIFICATION_COLUMNS,
-    *FOLDED_COLUMNS,
-)
+from geo.store import Store, Tx
 
 
 def run_upload(
     store: Store,
     scenario: Scenario,
     chunks: Iterable[Any],
+    upload: Upload,
     *,
-    name: str,
-    digest: str,
-    fmt: str,
-    encoding: str,
-    warnings: list[str],
-    source_name: str,
     actor: Principal,
     progress: Progress,
 ) -> UploadSummary:
@@ -65,7 +49,7 @@ def run_upload(
     started = clock.now()
     with store.write() as tx, store.bulk(tx), ThreadPoolExecutor(1, "truceline-ingest") as worker:
         store.lock_for_ingest(tx)
-        summary = UploadSummary(tx.next_id("batches", "batch_id"), name, fmt, encoding, warnings=warnings)
+        summary = upload.summary(tx.next_id("batches", "batch_id"))
         first_id = tx.next_id("incidents", "incident_id")
         pipeline = _Pipeline(tx, prep, summary, first_id, store.encode_times(pd.Series([started]))[0])
         try:
@@ -79,11 +63,11 @@ def run_upload(
             flag_links(tx, pipeline.lookalikes, cross, summary)
         if summary.accepted + summary.rejected + summary.duplicate != summary.rows_read:
             msg = (
-                f"{name}: internal error: accepted {summary.accepted} + rejected {summary.rejected} + "
+                f"{upload.name}: internal error: accepted {summary.accepted} + rejected {summary.rejected} + "
                 f"duplicate {summary.duplicate} != rows read {summary.rows_read}; nothing was stored"
             )
             raise StoreError(msg)
-        _record_batch(tx, summary, actor=actor, digest=digest, source_name=source_name, started=started)
+        record_batch(tx, summary, upload, actor=actor, started=started)
         tx.touch(rewrite=False)
     return summary
 
@@ -145,56 +129,6 @@ class _Pipeline:
             self.moving = None
 
 
-def _record_batch(
-    tx: Tx, summary: UploadSummary, *, actor: Principal, digest: str, source_name: str, started: datetime
-) -> None:
-    """The upload's audit record: its batch row and an audit-log entry."""
-    tx.bulk_insert(
-        "batches",
-        pd.DataFrame(
-            [
-                {
-                    "batch_id": summary.batch_id,
-                    "user_name": actor.name,
-                    "file_name": summary.file_name,
-                    "sha256": digest,
-                    "format": summary.format,
-                    "encoding": summary.encoding,
-                    "source": source_name,
-                    "rows_read": summary.rows_read,
-                    "accepted": summary.accepted,
-                    "rejected": summary.rejected,
-                    "duplicate": summary.duplicate,
-                    "near_duplicates": summary.near_duplicates,
-                    "lookalikes": summary.lookalikes,
-                    "new_breaches": summary.new_breaches,
-                    "warnings": json.dumps(summary.warnings[:1000]),
-                    "status": "committed",
-                    "started_at": started,
-                    "finished_at": clock.now(),
-                }
-            ]
-        ),
-    )
-    tx.audit(
-        actor,
-        "upload",
-        f"batch {summary.batch_id}",
-        {},
-        {
-            "file": summary.file_name,
-            "sha256": digest,
-            "accepted": summary.accepted,
-            "rejected": summary.rejected,
-            "duplicate": summary.duplicate,
-        },
-    )
-
-
-_UPLOAD_CONSTANTS = {"batch_id": "?", "ingested_at": "?"}
-"""Stored columns that are the same for every row of an upload: bound once, not staged."""
-
-
 @dataclass
 class _Staged:
     """One chunk, hashed, classified and encoded: ready to stage."""
@@ -203,8 +137,7 @@ class _Staged:
     frame: pd.DataFrame
     cls: pd.DataFrame
     ids: np.ndarray
-    columns: dict[str, list[Any]]
-    links: dict[str, list[Any]]
+    encoded: staging.Encoded | None
     reports: Reports
 
     @classmethod
@@ -214,29 +147,22 @@ class _Staged:
         frame: pd.DataFrame,
         prep: PreparedScenario,
         first_id: int,
-        encode: Callable[[pd.DataFrame], dict[str, list[Any]]],
+        encode: staging.Encode,
         accepted: Accepted,
     ) -> _Staged:
         """Classify and encode a chunk's hashed rows (no database work)."""
         ids = np.arange(first_id, first_id + len(frame), dtype=np.int64)
         if frame.empty:
-            return cls(chunk, frame, pd.DataFrame(), ids, {}, {}, accepted.reports(ids, frame))
+            return cls(chunk, frame, pd.DataFrame(), ids, None, accepted.reports(ids, frame))
         verdicts = classify(frame, prep)
-        columns = {
-            "incident_id": ids.tolist(),
-            **encode(frame[[*INCIDENT_COLUMNS, "content_hash", *FOLDED_COLUMNS]]),
-            **encode(verdicts[list(CLASSIFICATION_COLUMNS)]),
-        }
-        links = zone_links(ids, verdicts["zones"])
-        return cls(chunk, frame, verdicts, ids, columns, links, accepted.reports(ids, frame))
+        encoded = staging.Encoded.of(ids, frame, verdicts, encode)
+        return cls(chunk, frame, verdicts, ids, encoded, accepted.reports(ids, frame))
 
     def stage(self, tx: Tx) -> None:
         """Replace the staging tables' rows with this chunk's (then drop the encoded copy)."""
-        tx.execute("DELETE FROM stage_incidents")
-        tx.execute("DELETE FROM stage_zones")
-        tx.insert_columns("stage_incidents", self.columns)
-        tx.insert_columns("stage_zones", self.links)
-        self.columns, self.links = {}, {}
+        if self.encoded is not None:
+            self.encoded.stage(tx)
+            self.encoded = None
 
 
 def _stored_duplicates(tx: Tx, frame: pd.DataFrame) -> np.ndarray:
@@ -257,9 +183,7 @@ def _stored_duplicates(tx: Tx, frame: pd.DataFrame) -> np.ndarray:
 
 def _create_stage(tx: Tx) -> None:
     """The per-connection staging tables (temporary: gone with the connection)."""
-    columns = ", ".join(f"{c} {tx.store.column_type(c)}" for c in _STORED if c not in _UPLOAD_CONSTANTS)
-    tx.execute(f"CREATE TEMP TABLE IF NOT EXISTS stage_incidents ({columns})")
-    tx.execute("CREATE TEMP TABLE IF NOT EXISTS stage_zones (zone_id TEXT, incident_id BIGINT)")
+    staging.create(tx)
     tx.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS stage_keys (pos {tx.store.key_type}, source TEXT, "
         "source_event_id TEXT)"
@@ -278,23 +202,7 @@ def _move_staged(tx: Tx, ids: np.ndarray, batch_id: int, ingested_at: Any) -> _M
     look-alike: the hash holds the source). Rows found to be duplicates are in the answer
     too; the caller leaves them out.
     """
-    picked = ", ".join(_UPLOAD_CONSTANTS.get(c, c) for c in _STORED)
-    moved = tx.execute(
-        f"INSERT INTO incidents ({', '.join(_STORED)}) SELECT {picked} FROM stage_incidents "
-        "WHERE true ORDER BY incident_id ON CONFLICT DO NOTHING",
-        (int(batch_id), ingested_at),
-    ).rowcount
-    links = (
-        "INSERT INTO incident_zones (zone_id, incident_id) SELECT z.zone_id, z.incident_id FROM stage_zones z"
-    )
-    if moved == len(ids):
-        tx.execute(links)
-    else:  # only the links of incidents that went in
-        tx.execute(
-            f"{links} WHERE EXISTS (SELECT 1 FROM incidents i WHERE i.incident_id = z.incident_id "
-            "AND i.incident_id >= ? AND i.incident_id <= ?)",
-            (int(ids[0]), int(ids[-1])),
-        )
+    moved = staging.move(tx, ids, batch_id, ingested_at)
     # CROSS JOIN keeps the staged rows as the outer loop in SQLite: one index probe each.
     alike = tx.execute(
         "SELECT s.incident_id, MIN(i.incident_id) FROM stage_incidents s CROSS JOIN incidents i "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -13,9 +13,10 @@ import shapely
 from geo.core.auth import OPERATOR, Principal, require
 from geo.core.model import Scenario
 from geo.io import readers
-from geo.services.ingest._common import Progress, UploadSummary, no_progress, require_scenario
+from geo.services.ingest._common import Progress, Upload, UploadSummary, no_progress, require_scenario
 from geo.services.ingest._hashing import file_digest, frame_digest
 from geo.services.ingest._pipeline import run_upload
+from geo.services.ingest._unchanged import repeat_upload, upload_key
 from geo.store import Store
 
 
@@ -67,10 +68,24 @@ def ingest_file(
     """
     require(actor, "upload")
     name = file_name or (Path(source).name if not isinstance(source, bytes) else "upload.csv")
+    scenario = require_scenario(store)
+    digest = file_digest(source)
+    key = upload_key(
+        digest,
+        store.meta("scenario") or "",
+        format=format,
+        mapping=mapping,
+        source_name=source_name,
+        encoding=encoding,
+        dayfirst=dayfirst,
+    )
+    asked = Upload(name, digest, key, format, encoding or "", source_name or "")
+    repeated = repeat_upload(store, asked, actor=actor, progress=progress)
+    if repeated is not None:
+        return repeated
     detected = readers.detect(
         source, format=format, mapping=mapping, name=name, encoding=encoding, dayfirst=dayfirst
     )
-    scenario = require_scenario(store)
     chunks = readers.read_incidents(
         source,
         format=detected.format,
@@ -84,19 +99,10 @@ def ingest_file(
         parties={p.id for p in scenario.parties},
         bbox=scenario_bounds(scenario),
     )
-    return run_upload(
-        store,
-        scenario,
-        chunks,
-        name=name,
-        digest=file_digest(source),
-        fmt=detected.format,
-        encoding=detected.encoding,
-        warnings=list(detected.warnings),
-        source_name=source_name or "",
-        actor=actor,
-        progress=progress,
+    upload = replace(
+        asked, format=detected.format, encoding=detected.encoding, warnings=tuple(detected.warnings)
     )
+    return run_upload(store, scenario, chunks, upload, actor=actor, progress=progress)
 
 
 def scenario_bounds(scenario: Scenario) -> tuple[float, float, float, float]:
@@ -138,16 +144,24 @@ def ingest_frame(
         _Chunk(frame.iloc[i : i + chunk_rows], empty, [], len(frame.iloc[i : i + chunk_rows]))
         for i in range(0, len(frame), chunk_rows)
     )
-    return run_upload(
-        store,
-        scenario,
-        chunks,
-        name=name,
-        digest=frame_digest(frame),
-        fmt="frame",
-        encoding="",
-        warnings=[],
-        source_name="",
-        actor=actor,
-        progress=progress,
+    digest = frame_digest(frame)
+    upload = Upload(
+        name,
+        digest,
+        upload_key(
+            digest,
+            store.meta("scenario") or "",
+            format="frame",
+            mapping=None,
+            source_name=None,
+            encoding=None,
+            dayfirst=None,
+        ),
+        "frame",
+        "",
+        "",
     )
+    repeated = repeat_upload(store, upload, actor=actor, progress=progress)
+    if repeated is not None:
+        return repeated
+    return run_upload(store, scenario, chunks, upload, actor=actor, progress=progress)
