@@ -1,0 +1,156 @@
+"""Time steps through a view: the frames of a playback or an animated briefing.
+
+A timeline runs from a start day to an end (both UTC, whole days) in steps of a day or a
+week, counted from the start day (not from calendar weeks), so that 8 weeks make 8
+frames whatever the weekday. Each frame is named by the first day of its step, and
+shows the incidents of ``[since, until)``:
+
+- *sliding*: the ``window`` ending with the frame's step (a window shorter than the
+  step is the step), never reaching before the start;
+- *cumulative*: everything from the start to the end of the frame's step.
+
+A last step cut short by the end is a frame too, ending at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+from geo._errors import InputError
+from geo.i18n import _
+
+STEPS: dict[str, timedelta] = {"day": timedelta(days=1), "week": timedelta(days=7)}
+MAX_FRAMES = 1000
+"""The most frames a timeline may have (a daily playback of almost three years)."""
+_DAY = pd.Timedelta(days=1)
+
+
+def utc_day(value: datetime | date | pd.Timestamp | str, *, up: bool = False) -> pd.Timestamp:
+    """The start of the UTC day holding ``value`` (``up``: the next day start, unless it is one)."""
+    ts = pd.Timestamp(value)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.ceil("D") if up else ts.floor("D")
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame of a timeline."""
+
+    index: int
+    day: pd.Timestamp
+    """The first day of the frame's step (UTC midnight): its name."""
+    step_end: pd.Timestamp
+    """The end of its step (exclusive)."""
+    since: pd.Timestamp
+    """The first instant shown."""
+    until: pd.Timestamp
+    """The first instant not shown (the end of the step)."""
+
+    @property
+    def key(self) -> str:
+        """The frame's day as ``YYYY-MM-DD`` (what a link names it by)."""
+        return f"{self.day:%Y-%m-%d}"
+
+    @property
+    def span(self) -> str:
+        """The days of the frame's step: ``2024-06-03``, or ``2024-06-03 to 2024-06-09``."""
+        last = self.step_end - _DAY
+        return (
+            self.key
+            if last <= self.day
+            else _("{first} to {last}").format(first=self.key, last=f"{last:%Y-%m-%d}")
+        )
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The frames from a start day to an end, and how they were made."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    step: str
+    window: timedelta
+    cumulative: bool
+    frames: tuple[Frame, ...]
+
+    def index_of(self, key: str | None) -> int | None:
+        """The position of the frame named ``key`` (``YYYY-MM-DD``), or ``None``."""
+        for frame in self.frames:
+            if frame.key == key:
+                return frame.index
+        return None
+
+
+def timeline(
+    start: datetime | date | pd.Timestamp | str,
+    end: datetime | date | pd.Timestamp | str,
+    *,
+    step: str = "week",
+    window: timedelta | None = None,
+    cumulative: bool = False,
+    max_frames: int = MAX_FRAMES,
+) -> Timeline:
+    """
+    The frames from ``start`` to ``end`` in steps of ``step``.
+
+    Parameters
+    ----------
+    start
+        The first day (a time is taken back to its day's start, UTC).
+    end
+        The end, exclusive (a time is taken on to the next day's start).
+    step
+        ``day`` or ``week``.
+    window
+        How much a sliding frame shows, ending with its step (default and minimum: the step).
+    cumulative
+        Each frame shows everything since ``start`` instead.
+    max_frames
+        Refuse a timeline of more frames.
+
+    Returns
+    -------
+    Timeline
+
+    Raises
+    ------
+    InputError
+        An unknown step, an empty range, or too many frames.
+    """
+    if step not in STEPS:
+        msg = f"playback: step: must be one of {', '.join(STEPS)}, got {step!r}"
+        raise InputError(msg)
+    first, last = utc_day(start), utc_day(end, up=True)
+    if last <= first:
+        msg = f"playback: the range {first:%Y-%m-%d} to {last:%Y-%m-%d} is empty"
+        raise InputError(msg)
+    size = pd.Timedelta(STEPS[step])
+    shown = max(pd.Timedelta(window), size) if window is not None else size
+    count = -(-(last - first) // size)
+    if count > max_frames:
+        msg = (
+            f"playback: {count:,} frames of a {step} from {first:%Y-%m-%d} to {last:%Y-%m-%d}: "
+            f"at most {max_frames:,} (take a longer step or a shorter range)"
+        )
+        raise InputError(msg)
+    frames = []
+    for k in range(count):
+        day = first + k * size
+        until = min(day + size, last)
+        since = first if cumulative else max(first, until - shown)
+        frames.append(Frame(k, day, until, since, until))
+    return Timeline(first, last, step, shown.to_pytimedelta(), cumulative, tuple(frames))
+
+
+def last_steps(end: datetime | date | pd.Timestamp | str, steps: int, step: str) -> pd.Timestamp:
+    """The start of the last ``steps`` steps of ``step`` before ``end`` (taken on to its next day start)."""
+    if step not in STEPS:
+        msg = f"playback: step: must be one of {', '.join(STEPS)}, got {step!r}"
+        raise InputError(msg)
+    if steps < 1:
+        msg = f"playback: last: must be 1 or more, got {steps}"
+        raise InputError(msg)
+    return utc_day(end, up=True) - steps * pd.Timedelta(STEPS[step])

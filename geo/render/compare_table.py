@@ -1,0 +1,108 @@
+"""A before/after comparison as a reader sees it: names, rates per week, the ratio and what it says.
+
+The command line, the Trends page and the PDF briefing all show a comparison through
+:func:`display_rows`, so they word and round it alike.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from geo.core.compare import Comparison
+from geo.core.model import Scenario
+from geo.core.trends import NO_ZONE, UNATTRIBUTED
+from geo.i18n import N_, _
+
+SIGNIFICANCE = 0.05
+"""Below this p-value a change is called a fall or a rise; above, no clear change."""
+
+
+def number(value: float, digits: int = 2) -> str:
+    """A ratio or bound: ``0.33``, ``∞``, or ``—`` when undefined."""
+    if math.isnan(value):
+        return "—"
+    if math.isinf(value):
+        return "∞"
+    return f"{value:.{digits}f}"
+
+
+def p_text(p: float) -> str:
+    """A p-value: ``<0.001`` or three decimals."""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def reading(ratio: float, p: float) -> str:
+    """What a row says, in words (translated)."""
+    if math.isnan(ratio):
+        return _("no incidents")
+    if p >= SIGNIFICANCE:
+        return _("no clear change")
+    return _("fell") if ratio < 1 else _("rose")
+
+
+def display_rows(comparison: Comparison, scenario: Scenario, *, nonempty: bool = True) -> pd.DataFrame:
+    """
+    The rows of a comparison as text, one per zone × party.
+
+    Parameters
+    ----------
+    comparison
+        The comparison.
+    scenario
+        For the zone and party names.
+    nonempty
+        Leave out the rows with no incident on either side.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``zone``, ``party`` (ids), ``Zone``, ``Party``, ``Before``, ``After``
+        (incidents per week, and the count), ``Ratio``, ``95% CI``, ``p`` and ``Reading``.
+    """
+    zones = {z.id: z.name for z in scenario.zones} | {NO_ZONE: _("Outside every zone")}
+    parties = {p.id: p.short_name or p.name for p in scenario.parties} | {UNATTRIBUTED: _("Unattributed")}
+    table = comparison.table
+    if nonempty:
+        table = table[(table["before"] + table["after"]) > 0]
+    rows = []
+    for r in table.itertuples(index=False):
+        rows.append(
+            {
+                "zone": r.zone,
+                "party": r.party,
+                _("Zone"): zones.get(r.zone, r.zone),
+                _("Party"): parties.get(r.party, r.party),
+                _("Before"): _("{rate}/wk ({count})").format(rate=f"{r.before_per_week:.1f}", count=r.before),
+                _("After"): _("{rate}/wk ({count})").format(rate=f"{r.after_per_week:.1f}", count=r.after),
+                _("Ratio"): number(r.rate_ratio),
+                _("95% CI"): f"{number(r.ci_low)}–{number(r.ci_high)}",
+                "p": p_text(r.p_value),
+                _("Reading"): reading(r.rate_ratio, r.p_value),
+            }
+        )
+    columns = ["zone", "party", _("Zone"), _("Party"), _("Before"), _("After"), _("Ratio"), _("95% CI"), "p"]
+    return pd.DataFrame(rows, columns=[*columns, _("Reading")])
+
+
+def heading(comparison: Comparison) -> str:
+    """One line naming the date and the weeks compared (translated)."""
+    c = comparison
+    return _(
+        "{weeks} weeks before {at} ({start} to {at}) against the {weeks} weeks from it (to {end})"
+    ).format(
+        weeks=c.weeks,
+        at=f"{c.at:%Y-%m-%d}",
+        start=f"{c.before_start:%Y-%m-%d}",
+        end=f"{c.after_end - pd.Timedelta(days=1):%Y-%m-%d}",
+    )
+
+
+METHOD = N_(
+    "Ratio: incidents per week after / before. 95% CI: exact (Clopper-Pearson) interval of the "
+    "split of the counts, as a ratio. p: exact two-sided test of no change (binomial test of the "
+    "split, equal weeks on each side). Linked reports of one event count once; an incident counts "
+    "in every zone whose area holds it, in force or not."
+)
+"""How a comparison is computed, in one paragraph (translate with ``_`` where shown)."""
