@@ -104,14 +104,16 @@ def reading_options(fn: F) -> F:
 
 
 @contextmanager
-def progress_bar(label: str, total: int | None = None) -> Iterator[Callable[[int, int | None, str], None]]:
+def progress_bar(
+    label: str, total: int | None = None, *, unit: str = " rows"
+) -> Iterator[Callable[[int, int | None, str], None]]:
     """A progress bar on a terminal (stderr); silent otherwise."""
     if not sys.stderr.isatty():
         yield lambda _done, _total, _stage: None
         return
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc=label, unit=" rows", file=sys.stderr, dynamic_ncols=True)
+    bar = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, dynamic_ncols=True)
 
     def update(done: int, total: int | None, stage: str) -> None:
         if total is not None and bar.total != total:

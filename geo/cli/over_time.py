@@ -11,8 +11,10 @@ import click
 from geo.cli._common import (
     OPERATOR,
     UTC_DATE,
+    filter_options,
     filters_from,
     one_line_errors,
+    progress_bar,
     store_of,
     value_filter_options,
 )
@@ -83,3 +85,87 @@ def compare_cmd(
     for note in result.notes:
         click.echo(_("Note: {note}").format(note=note))
     click.echo(_(METHOD))
+
+
+@cli.command("playback")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The .gif or .mp4 to write (its suffix decides).",
+)
+@click.option(
+    "--step", default="week", show_default=True, type=click.Choice(["day", "week"]), help="One frame per."
+)
+@click.option(
+    "--window",
+    "window_days",
+    type=click.IntRange(1, 366),
+    help="Days each frame shows, ending with its step (default: the step).",
+)
+@click.option("--cumulative", is_flag=True, help="Each frame shows everything since the first.")
+@click.option("--last", type=click.IntRange(1, 1000), help="Only the last N steps (to --until, else now).")
+@click.option("--seconds", default=1.0, show_default=True, type=click.FloatRange(0.1, 60), help="Per frame.")
+@click.option("--size", default="16:9", show_default=True, type=click.Choice(["16:9", "a4"]))
+@click.option("--dpi", default=120, show_default=True, type=click.IntRange(72, 200))
+@click.option("--title", help="Title (default: the scenario's name).")
+@filter_options
+@click.pass_context
+@one_line_errors
+def playback_cmd(
+    ctx: click.Context,
+    out: str,
+    step: str,
+    window_days: int | None,
+    cumulative: bool,
+    last: int | None,
+    seconds: float,
+    size: str,
+    dpi: int,
+    title: str | None,
+    **kw: Any,
+) -> None:
+    """Write an animation (GIF or MP4) of the filtered incidents over time, one frame per day or week.
+
+    Frames step from the start of the window (--since, --last N, else the first incident)
+    to its end (--until, else now). Each frame is the map image of its days, with the
+    date, the legend, the scale bar and, for synthetic data, the banner.
+    """
+    from pathlib import Path
+
+    from geo.i18n import _
+    from geo.render.animation import read_info
+    from geo.services.exports import ANIMATION_TYPES, export_animation
+
+    fmt = Path(out).suffix.lower().lstrip(".")
+    if fmt not in ANIMATION_TYPES:
+        raise click.BadParameter(f"{out}: the suffix must be .gif or .mp4", param_hint="--out")
+    filters = filters_from(**kw)
+    with progress_bar("frames", unit=" frames") as update:
+        result = export_animation(
+            store_of(ctx),
+            fmt,
+            filters,
+            actor=OPERATOR,
+            step=step,
+            window_days=window_days,
+            cumulative=cumulative,
+            last=last,
+            size=size,
+            dpi=dpi,
+            title=title,
+            seconds=seconds,
+            progress=lambda done, total: update(done, total, ""),
+        )
+    Path(out).write_bytes(result.data)
+    dates = read_info(result.data).dates
+    click.echo(
+        _("{out}: {frames} frames, {first} to {last}, {rows} incidents, {size} bytes").format(
+            out=out,
+            frames=len(dates),
+            first=dates[0],
+            last=dates[-1],
+            rows=f"{result.rows:,}",
+            size=f"{len(result.data):,}",
+        )
+    )

@@ -1,14 +1,14 @@
-"""Exports of a filtered view from the store: PNG map, PDF briefing, standalone HTML, data files.
+"""Exports of a filtered view from the store: PNG map, PDF briefing, standalone HTML, data files, animations.
 
 Each export checks the ``export`` permission, reads the filtered incidents, renders, and
 writes an audit entry naming the filters and the row count. The dashboard's Export page
-and the ``snapshot``, ``brief`` and ``export`` commands all come through here.
+and the ``snapshot``, ``brief``, ``export`` and ``playback`` commands all come through here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 import pandas as pd
@@ -18,7 +18,9 @@ from geo._errors import InputError, StoreError
 from geo.core.auth import Principal, require
 from geo.core.filters import Filters
 from geo.core.model import Scenario
+from geo.core.timeline import Timeline, last_steps, timeline
 from geo.io.writers import export_bytes
+from geo.render.animation import DEFAULT_DPI, FORMATS, Progress, render_animation
 from geo.render.image import render_map_png
 from geo.render.pdf import history_since, render_briefing_pdf
 from geo.render.webmap import build_map, export_html
@@ -33,6 +35,8 @@ MEDIA_TYPES: dict[str, str] = {
     "geojson": "application/geo+json",
     "gpkg": "application/geopackage+sqlite3",
 }
+ANIMATION_TYPES: dict[str, str] = dict(FORMATS)
+"""The animation formats (:func:`export_animation`) and their media types."""
 
 
 def _scenario(store: Store) -> Scenario:
@@ -132,3 +136,119 @@ def file_name(kind: str, filters: Filters, as_of: datetime | None = None) -> str
         days = max(round(((filters.until or when) - pd.Timestamp(filters.since)).total_seconds() / 86400), 1)
         span = f"-{days}d"
     return f"truceline-{when:%Y%m%d-%H%M}{span}.{kind}"
+
+
+def playback_timeline(
+    store: Store,
+    filters: Filters,
+    *,
+    step: str = "week",
+    window_days: int | None = None,
+    cumulative: bool = False,
+    last: int | None = None,
+    as_of: datetime | None = None,
+) -> Timeline:
+    """
+    The frames of an animation of a view.
+
+    The timeline ends at the filters' ``until`` (at most ``as_of``, default now) and
+    starts ``last`` steps before that, else at the filters' ``since``, else at the first
+    incident that passes the filters (the later of the two when both are given).
+
+    Raises
+    ------
+    InputError
+        Nothing to animate, or too many frames (see :func:`geo.core.timeline.timeline`).
+    """
+    when = pd.Timestamp(as_of or clock.now())
+    end = min(pd.Timestamp(filters.until), when) if filters.until else when
+    starts = []
+    if last is not None:
+        starts.append(last_steps(end, last, step))
+    if filters.since is not None:
+        starts.append(pd.Timestamp(filters.since))
+    if not starts:
+        first = store.query(filters, columns=["occurred_at"], limit=1, order="occurred_at ASC")
+        if first.empty:
+            msg = f"playback: no incident passes the filters ({filters.describe()})"
+            raise InputError(msg)
+        starts.append(pd.Timestamp(first["occurred_at"].iloc[0]))
+    window = timedelta(days=window_days) if window_days else None
+    return timeline(max(starts), end, step=step, window=window, cumulative=cumulative)
+
+
+def export_animation(
+    store: Store,
+    fmt: str,
+    filters: Filters,
+    *,
+    actor: Principal,
+    step: str = "week",
+    window_days: int | None = None,
+    cumulative: bool = False,
+    last: int | None = None,
+    as_of: datetime | None = None,
+    size: str = "16:9",
+    dpi: int = DEFAULT_DPI,
+    title: str | None = None,
+    seconds: float = 1.0,
+    progress: Progress | None = None,
+) -> ExportedFile:
+    """
+    Render an animation (GIF or MP4) of the incidents that pass ``filters``, frame by frame.
+
+    Parameters
+    ----------
+    store
+        The store.
+    fmt
+        ``gif`` or ``mp4``.
+    filters
+        The view; its window bounds the timeline (see :func:`playback_timeline`).
+    actor
+        Who exports (needs ``export``); recorded in the audit log.
+    step, window_days, cumulative, last
+        The timeline: a frame per ``day`` or ``week``, showing the ``window_days`` ending
+        with it (default: its step) or, ``cumulative``, everything since the start; the
+        ``last`` steps only.
+    as_of
+        "Data as of" (default: now).
+    size, dpi, title, seconds
+        The frame size (``16:9`` or ``a4``) and resolution, the title, and how long each
+        frame shows.
+    progress
+        Called after each frame with (frames done, frames in all).
+
+    Returns
+    -------
+    ExportedFile
+        The animation and the number of incidents it shows in all.
+    """
+    require(actor, "export")
+    if fmt not in ANIMATION_TYPES:
+        msg = f"playback: format: must be one of {', '.join(ANIMATION_TYPES)}, got {fmt!r}"
+        raise InputError(msg)
+    scenario = _scenario(store)
+    when = pd.Timestamp(as_of or clock.now())
+    frames = playback_timeline(
+        store, filters, step=step, window_days=window_days, cumulative=cumulative, last=last, as_of=when
+    )
+    shown = filters.with_(since=frames.start.to_pydatetime(), until=frames.end.to_pydatetime())
+    if filters.since is not None:
+        shown = shown.with_(since=max(pd.Timestamp(filters.since), frames.start).to_pydatetime())
+    view = store.query(shown)
+    data = render_animation(
+        view,
+        scenario,
+        frames,
+        fmt=fmt,
+        filters=shown,
+        as_of=when,
+        size=size,
+        dpi=dpi,
+        title=title,
+        seconds=seconds,
+        progress=progress,
+    )
+    _audit(store, actor, fmt, shown, len(view), len(data))
+    return ExportedFile(data, len(view))
