@@ -19,13 +19,22 @@ SIGNIFICANCE = 0.05
 """Below this p-value a change is called a fall or a rise; above, no clear change."""
 
 
-def number(value: float, digits: int = 2) -> str:
-    """A ratio or bound: ``0.33``, ``∞``, or ``—`` when undefined."""
+def ratio_text(value: float) -> str:
+    """A rate ratio: ``0.33``; ``none before`` when infinite; ``—`` when undefined."""
     if math.isnan(value):
         return "—"
     if math.isinf(value):
-        return "∞"
-    return f"{value:.{digits}f}"
+        return _("none before")
+    return f"{value:.2f}"
+
+
+def interval_text(low: float, high: float) -> str:
+    """A confidence interval: ``0.21–0.52``, ``0.92 or more``, ``1.09 or less``, or ``—`` (no data)."""
+    if math.isinf(high):
+        return "—" if low <= 0 else _("{low} or more").format(low=f"{low:.2f}")
+    if low <= 0:
+        return _("{high} or less").format(high=f"{high:.2f}")
+    return f"{low:.2f}–{high:.2f}"
 
 
 def p_text(p: float) -> str:
@@ -76,8 +85,8 @@ def display_rows(comparison: Comparison, scenario: Scenario, *, nonempty: bool =
                 _("Party"): parties.get(r.party, r.party),
                 _("Before"): _("{rate}/wk ({count})").format(rate=f"{r.before_per_week:.1f}", count=r.before),
                 _("After"): _("{rate}/wk ({count})").format(rate=f"{r.after_per_week:.1f}", count=r.after),
-                _("Ratio"): number(r.rate_ratio),
-                _("95% CI"): f"{number(r.ci_low)}–{number(r.ci_high)}",
+                _("Ratio"): ratio_text(r.rate_ratio),
+                _("95% CI"): interval_text(r.ci_low, r.ci_high),
                 "p": p_text(r.p_value),
                 _("Reading"): reading(r.rate_ratio, r.p_value),
             }

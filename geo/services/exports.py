@@ -16,14 +16,17 @@ import pandas as pd
 from geo import clock
 from geo._errors import InputError, StoreError
 from geo.core.auth import Principal, require
+from geo.core.compare import Comparison
 from geo.core.filters import Filters
 from geo.core.model import Scenario
 from geo.core.timeline import Timeline, last_steps, timeline
+from geo.i18n import _
 from geo.io.writers import export_bytes
 from geo.render.animation import DEFAULT_DPI, FORMATS, Progress, render_animation
 from geo.render.image import render_map_png
 from geo.render.pdf import history_since, render_briefing_pdf
 from geo.render.webmap import build_map, export_html
+from geo.services.comparison import compare_store
 from geo.store import Store
 
 Kind = Literal["png", "pdf", "html", "csv", "geojson", "gpkg"]
@@ -52,6 +55,19 @@ def _audit(store: Store, actor: Principal, kind: str, filters: Filters, rows: in
         tx.audit(actor, "export", kind, {}, {"filters": filters.describe(), "rows": rows, "bytes": size})
 
 
+def _before_after(
+    store: Store, actor: Principal, filters: Filters, as_of: pd.Timestamp, at: datetime | None
+) -> tuple[Comparison | None, list[str]]:
+    """The briefing's before/after comparison and its caveats, or no comparison and why."""
+    try:
+        found = compare_store(
+            store, actor=actor, at=at, filters=filters.with_(verdicts=()), as_of=as_of.to_pydatetime()
+        )
+    except InputError as err:
+        return None, [_("No before/after comparison: {reason}").format(reason=str(err))]
+    return found.comparison, found.notes
+
+
 @dataclass(frozen=True)
 class ExportedFile:
     """An export: the file's bytes, and how many incidents it holds."""
@@ -71,6 +87,7 @@ def export_view(
     dpi: int = 200,
     bbox: tuple[float, float, float, float] | None = None,
     title: str | None = None,
+    compare_at: datetime | None = None,
 ) -> ExportedFile:
     """
     Render one export of the incidents that pass ``filters``.
@@ -90,6 +107,9 @@ def export_view(
     size, dpi, bbox, title
         For the PNG (and the PDF's map): ``a4`` or ``16:9``, 150-300 dpi, the map extent
         in lon/lat (default: the scenario with its incidents), and the title.
+    compare_at
+        For the PDF: the date of its before/after table (default: the scenario's
+        agreement date).
 
     Returns
     -------
@@ -106,8 +126,17 @@ def export_view(
         )
     elif kind == "pdf":
         history = store.query(filters.with_(since=history_since(filters, when).to_pydatetime(), until=None))
+        comparison, notes = _before_after(store, actor, filters, when, compare_at)
         data = render_briefing_pdf(
-            view, scenario, filters=filters, as_of=when, history=history, title=title, dpi=dpi
+            view,
+            scenario,
+            filters=filters,
+            as_of=when,
+            history=history,
+            title=title,
+            dpi=dpi,
+            before_after=comparison,
+            before_after_notes=notes,
         )
     elif kind == "html":
         m = build_map(

@@ -18,7 +18,7 @@ AT = pd.Timestamp("2026-06-10T00:00:00Z")
 def run(db: str, *args: str, ok: bool = True) -> str:
     result = CliRunner().invoke(cli, ["--db", db, *args], catch_exceptions=False)
     assert (result.exit_code == 0) == ok, result.output
-    return result.output
+    return result.stdout if ok else result.output
 
 
 @pytest.fixture(scope="module")
