@@ -10,7 +10,7 @@ from geo.core.model import Scenario
 from geo.render.palette import LINE_COLOUR, party_colour, zone_kind_label, zone_style
 from geo.render.webmap.assets import STATIC_URL, use_local_assets
 from geo.render.webmap.basemap import BASEMAP_PATH, add_countries
-from geo.render.webmap.elements import BindPopup, Control, ScriptLibrary, Stylesheet
+from geo.render.webmap.elements import BindPopup, Legend, ScriptLibrary, Stylesheet
 from geo.render.webmap.escape import css_colour, html_text, template_html
 from geo.render.webmap.legend import legend_html
 from geo.render.webmap.popups import line_popup, party_name, zone_popup
@@ -93,7 +93,7 @@ def base_map(
         group.add_to(m)
 
     _add_lines(m, scenario)
-    m.add_child(Control(legend_html(scenario), position="bottomright", css_class="tl-legend", name="Legend"))
+    m.add_child(Legend(legend_html(scenario)))
     m.fit_bounds([[ymin, xmin], [ymax, xmax]], padding=(10, 10))
     if layer_control:
         folium.LayerControl(collapsed=True).add_to(m)

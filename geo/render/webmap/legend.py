@@ -49,8 +49,8 @@ def _symbols() -> list[str]:
 
 
 def legend_html(scenario: Scenario) -> str:
-    """The legend's HTML (every data text escaped)."""
-    parts = [f"<details open><summary>{pal.LEGEND_TITLE}</summary>", f"<h4>{pal.LEGEND_VERDICT_WEB}</h4>"]
+    """The legend's HTML (every data text escaped), folded: the map opens it when there is room."""
+    parts = [f"<details><summary>{pal.LEGEND_TITLE}</summary>", f"<h4>{pal.LEGEND_VERDICT_WEB}</h4>"]
     parts += [
         _ROW.format(_swatch_circle(pal.VERDICT_COLOURS[v], "#666"), html_text(pal.VERDICT_LABELS[v]))
         for v in VERDICTS
