@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from streamlit_folium import st_folium
 
 from dashboard import common
 from geo import InputError, NotFoundError, PermissionDeniedError, StoreError
 from geo.core.categories import vocabulary
 from geo.core.duplicates import CROSS_SOURCE, DIFFERENT_EVENTS, SAME_EVENT, UNREVIEWED, count_events
 from geo.core.model import VERIFICATION_STATUSES
+from geo.render.webmap import surroundings_map
 from geo.services.ingest import set_verification
+from geo.services.surroundings import incident_place
+
+RADII_KM = [2, 5, 10, 25, 50]
+SPANS = {
+    1: "Within a day of it",
+    3: "Within 3 days of it",
+    7: "Within a week of it",
+    30: "Within 30 days of it",
+    0: "At any time",
+}
 
 st.title("Incident")
 user = common.require_page("view")
@@ -95,6 +107,56 @@ for rule_id in [r for r in common.text(row["rules"], "").split(";") if r]:
             f"Rule **{common.md(rule.id)}** ({rule.severity}) in "
             f"{common.md(zones.get(rule.zone, rule.zone))}: "
             f"{common.md(rule.text)}"
+        )
+
+st.subheader("Where it happened")
+c1, c2, _ = st.columns([1, 1, 2])
+radius_km = c1.selectbox(
+    "Other incidents within",
+    RADII_KM,
+    index=RADII_KM.index(10),
+    format_func=lambda km: f"{km} km",
+    key="i_radius",
+)
+days = c2.selectbox("Of its time", list(SPANS), index=2, format_func=SPANS.get, key="i_days")
+try:
+    place = incident_place(store, incident_id, actor=user, radius_m=radius_km * 1000.0, days=days or None)
+except (PermissionDeniedError, InputError, StoreError) as err:
+    st.error(common.md(err))
+else:
+    st_folium(
+        surroundings_map(place, scen),
+        key="incident_map",
+        height=440,
+        use_container_width=True,
+        returned_objects=[],
+    )
+    shown = len(place.others)
+    near = [zones.get(z.id, z.id) for z in place.zones]
+    st.caption(
+        f"The incident ringed in black, its location uncertainty as a shaded disk "
+        f"(±{place.uncertainty_m:,.0f} m), the nearest line with the distance to it, "
+        f"{shown:,} other incident{'s' if shown != 1 else ''} within {radius_km} km "
+        f"({common.md(SPANS[days].lower())}), and the zones that reach that far: "
+        f"{common.md(', '.join(near) or 'none')}."
+    )
+    if shown:
+        labels = vocabulary().labels
+        nearest = place.others.head(10)
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Incident": nearest["incident_id"].astype("int64"),
+                    "Time (UTC)": pd.to_datetime(nearest["occurred_at"], utc=True).dt.strftime(
+                        "%Y-%m-%d %H:%M"
+                    ),
+                    "Distance": [f"{d / 1000:,.1f} km" for d in nearest["distance_from_m"]],
+                    "Category": [labels.get(str(c), str(c)) for c in nearest["category"]],
+                    "Verdict": [common.VERDICT_LABELS.get(str(v), str(v)) for v in nearest["verdict"]],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
         )
 
 linked = store.linked(incident_id)

@@ -17,6 +17,17 @@ from geo.render.webmap.popups import line_popup, party_name, zone_popup
 from geo.render.webmap.shapes import shapes
 
 
+def blank_map(lat: float, lon: float, *, zoom: int, static_url: str = STATIC_URL) -> folium.Map:
+    """An empty map with the vendored Leaflet, the map's stylesheet and scripts, and a scale."""
+    m = folium.Map(
+        location=[lat, lon], zoom_start=zoom, tiles=None, control_scale=True, maxZoom=18, minZoom=2
+    )
+    use_local_assets(m, static_url)
+    m.add_child(Stylesheet())
+    m.add_child(ScriptLibrary())
+    return m
+
+
 def base_map(
     scenario: Scenario,
     *,
@@ -61,17 +72,7 @@ def base_map(
         raise ValueError(msg)
     found = shapes(scenario)
     xmin, ymin, xmax, ymax = found.bounds
-    m = folium.Map(
-        location=[(ymin + ymax) / 2, (xmin + xmax) / 2],
-        zoom_start=8,
-        tiles=None,
-        control_scale=True,
-        maxZoom=18,
-        minZoom=2,
-    )
-    use_local_assets(m, static_url)
-    m.add_child(Stylesheet())
-    m.add_child(ScriptLibrary())
+    m = blank_map((ymin + ymax) / 2, (xmin + xmax) / 2, zoom=8, static_url=static_url)
 
     if tiles is not None:
         folium.TileLayer(
