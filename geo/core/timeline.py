@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 from geo._errors import InputError
@@ -82,6 +83,35 @@ class Timeline:
             if frame.key == key:
                 return frame.index
         return None
+
+    def index_at(self, day: str | None) -> int | None:
+        """The position of the frame whose step holds ``day`` (``YYYY-MM-DD``); ``None`` if none does."""
+        try:
+            when = utc_day(str(day))
+        except ValueError:
+            return None
+        for frame in self.frames:
+            if frame.day <= when < frame.step_end:
+                return frame.index
+        return None
+
+    def counts(self, times: pd.Series) -> np.ndarray:
+        """How many of ``times`` (UTC) each frame shows."""
+        ns = np.sort(_ns(times))
+        since = np.array([f.since.value for f in self.frames], dtype=np.int64)
+        until = np.array([f.until.value for f in self.frames], dtype=np.int64)
+        return np.searchsorted(ns, until) - np.searchsorted(ns, since)
+
+
+def _ns(times: pd.Series) -> np.ndarray:
+    naive = pd.to_datetime(times, utc=True).dt.tz_localize(None)
+    return naive.to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+def shows(frame: Frame, times: pd.Series) -> np.ndarray:
+    """Which of ``times`` (UTC) a frame shows."""
+    ns = _ns(times)
+    return (ns >= frame.since.value) & (ns < frame.until.value)
 
 
 def timeline(

@@ -48,10 +48,7 @@ def describe(
 ) -> dict[str, Any]:
     """What an animation file says about itself: its frames' days, spans, windows and counts, and the view."""
     frames = timeline.frames
-    times = np.sort(pd.to_datetime(view["occurred_at"], utc=True).to_numpy(dtype="datetime64[ns]"))
-    since = np.array([f.since.tz_localize(None).to_datetime64() for f in frames], dtype="datetime64[ns]")
-    until = np.array([f.until.tz_localize(None).to_datetime64() for f in frames], dtype="datetime64[ns]")
-    counts = np.searchsorted(times, until) - np.searchsorted(times, since)
+    counts = timeline.counts(view["occurred_at"])
     return {
         "software": "Truceline",
         "scenario": scenario.name,

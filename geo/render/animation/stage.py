@@ -19,7 +19,7 @@ from matplotlib.artist import Artist
 from geo.core._metric import LocalProjection
 from geo.core.filters import Filters
 from geo.core.model import Line, Scenario, Zone
-from geo.core.timeline import STEPS, Frame, Timeline
+from geo.core.timeline import STEPS, Frame, Timeline, shows
 from geo.i18n import _
 from geo.render.figure import new_figure
 from geo.render.fonts import font
@@ -150,8 +150,7 @@ class Stage:
             shown = in_force(layer.item, window)
             for artist in layer.artists:
                 artist.set_visible(shown)
-        keep = ((self.times >= frame.since) & (self.times < frame.until)).to_numpy()
-        view = self.view[keep]
+        view = self.view[shows(frame, self.times)]
         ax, fig = self.ax, self.fig
         before = [*ax.collections, *ax.texts, *fig.texts]
         patches = len(fig.patches)
