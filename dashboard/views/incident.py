@@ -110,7 +110,7 @@ for rule_id in [r for r in common.text(row["rules"], "").split(";") if r]:
         )
 
 st.subheader("Where it happened")
-c1, c2, _ = st.columns([1, 1, 2])
+c1, c2, _rest = st.columns([1, 1, 2])
 radius_km = c1.selectbox(
     "Other incidents within",
     RADII_KM,

@@ -23,7 +23,8 @@ agreement are counted in the areas it created. See ``docs/trends.md``.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -146,6 +147,12 @@ class Comparison:
     def after_end(self) -> pd.Timestamp:
         """The first instant after the weeks counted after."""
         return self.at + self.weeks * _WEEK
+
+    def rows_for(self, zones: Sequence[str]) -> Comparison:
+        """The same comparison with only the rows of ``zones`` (all rows when empty)."""
+        if not zones:
+            return self
+        return replace(self, table=self.table[self.table["zone"].isin(list(zones))].reset_index(drop=True))
 
     def records(self) -> list[dict[str, Any]]:
         """The rows as JSON-ready objects: counts as integers, values that are not finite as ``None``."""

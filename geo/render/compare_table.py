@@ -95,6 +95,39 @@ def display_rows(comparison: Comparison, scenario: Scenario, *, nonempty: bool =
     return pd.DataFrame(rows, columns=[*columns, _("Reading")])
 
 
+def caveats(comparison: Comparison, *, data_since: pd.Timestamp | None, as_of: pd.Timestamp) -> list[str]:
+    """
+    What a reader should know about the data behind a comparison, one sentence each (translated).
+
+    Parameters
+    ----------
+    comparison
+        The comparison.
+    data_since
+        The first incident of the data compared (``None``: none at all).
+    as_of
+        The end of the data.
+    """
+    c = comparison
+    out = []
+    if c.weeks < c.asked_weeks:
+        out.append(
+            _(
+                "Only {weeks} whole weeks follow {at} in the data (to {as_of}): "
+                "both sides are cut to {weeks} weeks."
+            ).format(weeks=c.weeks, at=f"{c.at:%Y-%m-%d}", as_of=f"{as_of:%Y-%m-%d %H:%M} UTC")
+        )
+    if data_since is None or data_since > c.before_start:
+        first = "—" if data_since is None else f"{data_since:%Y-%m-%d}"
+        out.append(
+            _(
+                "The data begin on {first}, after the weeks before start ({start}): "
+                "the counts before may be incomplete."
+            ).format(first=first, start=f"{c.before_start:%Y-%m-%d}")
+        )
+    return out
+
+
 def heading(comparison: Comparison) -> str:
     """One line naming the date and the weeks compared (translated)."""
     c = comparison

@@ -6,7 +6,7 @@ knows how a store holds scenarios.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -17,7 +17,7 @@ from geo.core.auth import Principal, require
 from geo.core.compare import DEFAULT_WEEKS, Comparison, agreement_date, compare_rates, utc_instant
 from geo.core.filters import Filters
 from geo.core.model import Scenario
-from geo.i18n import _
+from geo.render.compare_table import caveats
 from geo.services.cache import with_groups
 from geo.store import Store
 
@@ -75,24 +75,7 @@ class StoreComparison:
     @property
     def notes(self) -> list[str]:
         """Caveats for the reader, one sentence each (translated)."""
-        c = self.comparison
-        out = []
-        if c.weeks < c.asked_weeks:
-            out.append(
-                _(
-                    "Only {weeks} whole weeks follow {at} in the data (to {as_of}): "
-                    "both sides are cut to {weeks} weeks."
-                ).format(weeks=c.weeks, at=f"{c.at:%Y-%m-%d}", as_of=f"{self.as_of:%Y-%m-%d %H:%M} UTC")
-            )
-        if self.data_since is None or self.data_since > c.before_start:
-            first = "—" if self.data_since is None else f"{self.data_since:%Y-%m-%d}"
-            out.append(
-                _(
-                    "The data begin on {first}, after the weeks before start ({start}): "
-                    "the counts before may be incomplete."
-                ).format(first=first, start=f"{c.before_start:%Y-%m-%d}")
-            )
-        return out
+        return caveats(self.comparison, data_since=self.data_since, as_of=self.as_of)
 
 
 def default_date(scenario: Scenario) -> pd.Timestamp:
@@ -161,8 +144,5 @@ def compare_store(
     view = with_groups(store.query(window, columns=list(COLUMNS)), store)
     first = store.query(base, columns=["occurred_at"], limit=1, order="occurred_at ASC")
     since = utc_instant(first["occurred_at"].iloc[0]) if len(first) else None
-    result = compare_rates(view, scen, at=start, as_of=end, weeks=weeks)
-    if wanted.zones:
-        table = result.table[result.table["zone"].isin(list(wanted.zones))].reset_index(drop=True)
-        result = replace(result, table=table)
+    result = compare_rates(view, scen, at=start, as_of=end, weeks=weeks).rows_for(wanted.zones)
     return StoreComparison(result, scen, since, end)
