@@ -1,15 +1,17 @@
 """Time steps through a view: the frames of a playback or an animated briefing.
 
-A timeline runs from a start day to an end (both UTC, whole days) in steps of a day or a
-week, counted from the start day (not from calendar weeks), so that 8 weeks make 8
+A timeline runs from a start to an end in steps of a day or a week. The steps are whole
+UTC days counted from the start's day (not calendar weeks), so that 8 weeks make 8
 frames whatever the weekday. Each frame is named by the first day of its step, and
 shows the incidents of ``[since, until)``:
 
 - *sliding*: the ``window`` ending with the frame's step (a window shorter than the
-  step is the step), never reaching before the start;
+  step is the step);
 - *cumulative*: everything from the start to the end of the frame's step.
 
-A last step cut short by the end is a frame too, ending at the end.
+No frame shows anything before the start or from the end on: the first frame begins at
+the start itself (10:30 on its day, say), and a last step cut short by the end is a
+frame too, ending there.
 """
 
 from __future__ import annotations
@@ -31,8 +33,7 @@ _DAY = pd.Timedelta(days=1)
 
 def utc_day(value: datetime | date | pd.Timestamp | str, *, up: bool = False) -> pd.Timestamp:
     """The start of the UTC day holding ``value`` (``up``: the next day start, unless it is one)."""
-    ts = pd.Timestamp(value)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    ts = _utc(value)
     return ts.ceil("D") if up else ts.floor("D")
 
 
@@ -48,7 +49,7 @@ class Frame:
     since: pd.Timestamp
     """The first instant shown."""
     until: pd.Timestamp
-    """The first instant not shown (the end of the step)."""
+    """The first instant not shown (the end of its step, or the timeline's end)."""
 
     @property
     def key(self) -> str:
@@ -71,7 +72,13 @@ class Timeline:
     """The frames from a start day to an end, and how they were made."""
 
     start: pd.Timestamp
+    """The first day (UTC midnight)."""
     end: pd.Timestamp
+    """The day start after the last day."""
+    since: pd.Timestamp
+    """The first instant any frame shows (the start itself)."""
+    until: pd.Timestamp
+    """The first instant no frame shows (the end itself)."""
     step: str
     window: timedelta
     cumulative: bool
@@ -129,9 +136,9 @@ def timeline(
     Parameters
     ----------
     start
-        The first day (a time is taken back to its day's start, UTC).
+        The first instant shown; the steps count from its day's start (UTC).
     end
-        The end, exclusive (a time is taken on to the next day's start).
+        The end, exclusive; the last step ends at it.
     step
         ``day`` or ``week``.
     window
@@ -154,8 +161,9 @@ def timeline(
         msg = f"playback: step: must be one of {', '.join(STEPS)}, got {step!r}"
         raise InputError(msg)
     first, last = utc_day(start), utc_day(end, up=True)
-    if last <= first:
-        msg = f"playback: the range {first:%Y-%m-%d} to {last:%Y-%m-%d} is empty"
+    lo, hi = _utc(start), _utc(end)
+    if hi <= lo:
+        msg = f"playback: the range {lo:%Y-%m-%d %H:%M} to {hi:%Y-%m-%d %H:%M} UTC is empty"
         raise InputError(msg)
     size = pd.Timedelta(STEPS[step])
     shown = max(pd.Timedelta(window), size) if window is not None else size
@@ -169,10 +177,16 @@ def timeline(
     frames = []
     for k in range(count):
         day = first + k * size
-        until = min(day + size, last)
-        since = first if cumulative else max(first, until - shown)
-        frames.append(Frame(k, day, until, since, until))
-    return Timeline(first, last, step, shown.to_pytimedelta(), cumulative, tuple(frames))
+        step_end = min(day + size, last)
+        until = min(step_end, hi)
+        since = lo if cumulative else max(lo, step_end - shown)
+        frames.append(Frame(k, day, step_end, since, until))
+    return Timeline(first, last, lo, hi, step, shown.to_pytimedelta(), cumulative, tuple(frames))
+
+
+def _utc(value: datetime | date | pd.Timestamp | str) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def last_steps(end: datetime | date | pd.Timestamp | str, steps: int, step: str) -> pd.Timestamp:

@@ -262,9 +262,7 @@ def export_animation(
     frames = playback_timeline(
         store, filters, step=step, window_days=window_days, cumulative=cumulative, last=last, as_of=when
     )
-    shown = filters.with_(since=frames.start.to_pydatetime(), until=frames.end.to_pydatetime())
-    if filters.since is not None:
-        shown = shown.with_(since=max(pd.Timestamp(filters.since), frames.start).to_pydatetime())
+    shown = filters.with_(since=frames.since.to_pydatetime(), until=frames.until.to_pydatetime())
     view = store.query(shown)
     data = render_animation(
         view,

@@ -64,10 +64,10 @@ def test_the_last_8_weeks_by_week_make_8_frames_dated_in_order(
     assert info.dates == expected
     assert info.description["step"] == "week" and info.description["synthetic"] is True
     assert printed.startswith(f"{out}: 8 frames, {expected[0]} to {expected[-1]}")
-    for since, until, n in zip(
-        info.description["since"], info.description["until"], info.description["incidents"], strict=True
-    ):
-        assert pd.Timestamp(until) - pd.Timestamp(since) == pd.Timedelta(weeks=1)
+    spans = list(zip(info.description["since"], info.description["until"], strict=True))
+    assert all(pd.Timestamp(b) - pd.Timestamp(a) == pd.Timedelta(weeks=1) for a, b in spans[:-1])
+    assert pd.Timestamp(spans[-1][1]) <= pd.Timestamp(clock.now())  # the last frame ends at the data's end
+    for (since, until), n in zip(spans, info.description["incidents"], strict=True):
         assert n == sql_count(demo_db, since, until)
     pixels = list(frames_of(data))
     assert len(pixels) == 8
