@@ -19,7 +19,7 @@ from geo.core.compare import DEFAULT_WEEKS, agreement_date, compare_rates
 from geo.core.filters import Filters
 from geo.core.model import Scenario
 from geo.i18n import _
-from geo.render.compare_table import METHOD, SIGNIFICANCE, caveats, display_rows, heading
+from geo.render.compare_table import HEADERS, METHOD, SIGNIFICANCE, caveats, display_rows, headers, heading
 from geo.services.cache import CachedIncidents
 
 _URL = {"compare_at": "ba_at", "compare_weeks": "ba_weeks"}
@@ -43,18 +43,24 @@ def _chart(table: pd.DataFrame) -> alt.Chart:
     shown = table[np.isfinite(table["rate_ratio"]) & (table["rate_ratio"] > 0)].copy()
     shown["low"] = shown["ci_low"].clip(lower=shown["rate_ratio"].min() / 4)
     shown["high"] = shown["ci_high"].where(np.isfinite(shown["ci_high"]), shown["rate_ratio"].max() * 4)
-    shown["row"] = shown["Zone"] + " · " + shown["Party"]
-    shown["significant"] = np.where(shown["p_value"] < SIGNIFICANCE, "p < 0.05", "no clear change")
+    shown["row"] = shown["zone_name"] + " · " + shown["party_name"]
+    shown["significant"] = np.where(shown["p_value"] < SIGNIFICANCE, _("p < 0.05"), _("no clear change"))
     base = alt.Chart(shown).encode(y=alt.Y("row:N", title=None, sort=None, axis=alt.Axis(labelLimit=360)))
     scale = alt.Scale(type="log")
     bars = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X("low:Q", scale=scale, title="Rate ratio after / before (log scale), 95% interval"),
+        x=alt.X("low:Q", scale=scale, title=_("Rate ratio after / before (log scale), 95% interval")),
         x2="high:Q",
     )
+    labels = dict(zip(HEADERS, headers(), strict=True))
     points = base.mark_point(filled=True, size=70).encode(
         x=alt.X("rate_ratio:Q", scale=scale),
         color=alt.Color("significant:N", title=None, legend=alt.Legend(orient="bottom")),
-        tooltip=["row:N", "Before:N", "After:N", "Ratio:N", "95% CI:N", "p:N"],
+        tooltip=[alt.Tooltip("row:N", title=_("Zone · party"))]
+        + [
+            alt.Tooltip(f"{k}:N", title=labels[k])
+            for k in ("before_text", "after_text", "ratio_text", "ci_text")
+        ]
+        + [alt.Tooltip("p_text:N", title="p")],
     )
     one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 3], color="#555").encode(x="x:Q")
     return alt.layer(bars, points, one)
@@ -67,20 +73,22 @@ def show(scen: Scenario, snap: CachedIncidents, filters: Filters) -> None:
     _from_url(agreed or (now - pd.Timedelta(weeks=DEFAULT_WEEKS)).date())
     left, right, _rest = st.columns([1, 1, 2])
     day = left.date_input(
-        "Compare around",
+        _("Compare around"),
         key="ba_at",
         min_value=date(1900, 1, 1),
         max_value=(now + pd.Timedelta(days=366)).date(),
-        help="Default: the agreement date, the earliest rule start.",
+        help=_("Default: the agreement date, the earliest start of the scenario's rules."),
     )
-    weeks = int(right.number_input("Weeks on each side", 1, 52, key="ba_weeks"))
+    weeks = int(right.number_input(_("Weeks on each side"), 1, 52, key="ba_weeks"))
     params = {"compare_at": f"{day:%Y-%m-%d}", "compare_weeks": str(weeks)}
     st.session_state["ba_url"] = params
     for key, value in params.items():
         if st.query_params.get(key) != value:
             st.query_params[key] = value
     if agreed is not None and day != agreed:
-        st.caption(f"The agreement date is {agreed:%Y-%m-%d} (the earliest start of the scenario's rules).")
+        st.caption(
+            _("The agreement date is {day} (the earliest start of the scenario's rules).").format(day=agreed)
+        )
     counted = filters.with_(since=None, until=None, zones=(), verdicts=())
     view = common.apply(counted, snap)
     try:
@@ -97,14 +105,23 @@ def show(scen: Scenario, snap: CachedIncidents, filters: Filters) -> None:
     if rows.empty:
         st.info(_("No incident in these weeks."))
         return
+    st.dataframe(rows[list(HEADERS)].set_axis(headers(), axis=1), hide_index=True, width="stretch")
     table = rows.merge(result.table, on=["zone", "party"])
-    st.dataframe(rows.drop(columns=["zone", "party"]), hide_index=True, width="stretch")
     if np.isfinite(table["rate_ratio"]).any() and (table["rate_ratio"] > 0).any():
         st.altair_chart(_chart(table), width="stretch")
     st.caption(
-        common.md(_(METHOD))
-        + " Every verdict counts (before an agreement nothing is a breach yet); the sidebar's "
-        "time window does not apply, its zones choose the rows. "
-        f"Weeks: {result.before_start:%Y-%m-%d} to {result.at - timedelta(days=1):%Y-%m-%d} and "
-        f"{result.at:%Y-%m-%d} to {result.after_end - timedelta(days=1):%Y-%m-%d}."
+        common.md(
+            _(METHOD)
+            + " "
+            + _(
+                "Every verdict counts (before an agreement nothing is a breach yet); the sidebar's time "
+                "window does not apply, and its zones choose the rows. Weeks compared: {start} to "
+                "{last_before} and {at} to {last_after}."
+            ).format(
+                start=f"{result.before_start:%Y-%m-%d}",
+                last_before=f"{result.at - timedelta(days=1):%Y-%m-%d}",
+                at=f"{result.at:%Y-%m-%d}",
+                last_after=f"{result.after_end - timedelta(days=1):%Y-%m-%d}",
+            )
+        )
     )

@@ -18,12 +18,13 @@ from geo import InputError
 from geo.core.filters import Filters
 from geo.core.model import Scenario
 from geo.core.timeline import STEPS as STEP_LENGTHS
-from geo.core.timeline import Timeline
+from geo.core.timeline import Frame, Timeline
+from geo.i18n import N_, _
 from geo.store import Store
 
-STEPS = {"day": "Day", "week": "Week"}
-WINDOWS = {0: "One step", 7: "7 days", 30: "30 days", 90: "90 days"}
-SHOWS = {"sliding": "Sliding window", "cumulative": "Cumulative"}
+STEPS = {"day": N_("Day"), "week": N_("Week")}
+WINDOWS = {0: N_("One step"), 7: N_("7 days"), 30: N_("30 days"), 90: N_("90 days")}
+SHOWS = {"sliding": N_("Sliding window"), "cumulative": N_("Cumulative")}
 SPEEDS = (1, 2, 3, 5)
 """Seconds per frame while playing."""
 URL_KEYS = ("frame", "frame_step", "frame_window", "frame_show")
@@ -94,31 +95,63 @@ def _position(frames: Timeline) -> int:
     return len(frames.frames) - 1 if current is None else min(int(current), len(frames.frames) - 1)
 
 
+def _write_url(params: dict[str, str]) -> None:
+    """Put the frame and the settings in the URL (and remember they are ours)."""
+    st.session_state["p_url"] = params
+    for key, value in params.items():
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value
+
+
+def _caption(frames: Timeline, shown: Frame) -> str:
+    """The frame's name, in bold, and what it shows."""
+    title = _("Frame {number} of {count}: {span}").format(
+        number=shown.index + 1, count=len(frames.frames), span=shown.span
+    )
+    if frames.cumulative:
+        how = _("everything since {start}").format(start=f"{frames.since:%Y-%m-%d %H:%M} UTC")
+    elif frames.window > STEP_LENGTHS[frames.step]:
+        how = _("the {days} days to its end").format(days=frames.window.days)
+    else:
+        return f"**{title}**"
+    return f"**{title}** ({how})"
+
+
 def show(store: Store, scen: Scenario, filters: Filters) -> None:
     """The playback: its controls, the frame's caption and the map."""
     _load_url()
     snap = common.snapshot()
     matching = common.apply(filters.with_(since=None, until=None), snap)
     c1, c2, c3, c4, c5 = st.columns([0.8, 1, 1, 1.2, 1], vertical_alignment="bottom")
-    step = c2.selectbox("Step", list(STEPS), format_func=STEPS.get, key="p_step")
-    window = c3.selectbox("Window", list(WINDOWS), format_func=WINDOWS.get, key="p_window")
-    mode = c4.selectbox("Show", list(SHOWS), format_func=SHOWS.get, key="p_show")
-    speed = c5.selectbox("Seconds per frame", SPEEDS, index=1, key="p_speed")
+    step = c2.selectbox(_("Step"), list(STEPS), format_func=lambda k: _(STEPS[k]), key="p_step")
+    window = c3.selectbox(
+        _("Window"),
+        list(WINDOWS),
+        format_func=lambda k: _(WINDOWS[k]),
+        key="p_window",
+        help=_("How much each frame shows, ending with its step."),
+    )
+    mode = c4.selectbox(_("Show"), list(SHOWS), format_func=lambda k: _(SHOWS[k]), key="p_show")
+    speed = c5.selectbox(_("Seconds per frame"), SPEEDS, index=1, key="p_speed")
     try:
         frames = live_view.playback_timeline(
             matching, filters, step=step, window_days=window, cumulative=mode == "cumulative"
         )
     except InputError as err:
-        st.warning(f"{common.md(err)}. Choose a shorter time window in the sidebar.")
+        st.warning(
+            _("{problem}. Choose a shorter time window in the sidebar, or a longer step.").format(
+                problem=common.md(err)
+            )
+        )
         return
     if frames is None:
-        st.info("No incident matches these filters: there is nothing to play.")
+        st.info(_("No incident matches these filters: there is nothing to play."))
         return
     last = len(frames.frames) - 1
     st.session_state["p_index"] = _position(frames)
     playing = bool(st.session_state.get("p_playing", False))
     c1.button(
-        "Pause" if playing else "Play",
+        _("Pause") if playing else _("Play"),
         icon=":material/pause:" if playing else ":material/play_arrow:",
         type="primary",
         key="p_play",
@@ -150,7 +183,7 @@ def show(store: Store, scen: Scenario, filters: Filters) -> None:
             disabled=index == 0,
         )
         slider.select_slider(
-            "Frame",
+            _("Frame"),
             options=range(last + 1),
             format_func=lambda i: frames.frames[i].span,
             key="p_slider",
@@ -167,25 +200,9 @@ def show(store: Store, scen: Scenario, filters: Filters) -> None:
         )
         shown = frames.frames[index]
         view = live_view.frame_view(matching, shown)
-        params = {
-            "frame": shown.key,
-            "frame_step": step,
-            "frame_window": str(window),
-            "frame_show": mode,
-        }
-        st.session_state["p_url"] = params
-        for key, value in params.items():
-            if st.query_params.get(key) != value:
-                st.query_params[key] = value
-        if frames.cumulative:
-            how = f" (everything since {frames.start:%Y-%m-%d})"
-        elif frames.window > STEP_LENGTHS[step]:
-            how = f" (the {frames.window.days} days to its end)"
-        else:
-            how = ""
+        _write_url({"frame": shown.key, "frame_step": step, "frame_window": str(window), "frame_show": mode})
         st.caption(
-            f"**Frame {index + 1} of {last + 1}: {shown.span}**{how} · "
-            f"{common.how_many(view, 'shown')} · {common.describe(filters)}, in whole UTC days"
+            f"{_caption(frames, shown)} · {common.how_many(view, 'shown')} · {common.describe(filters)}"
         )
         live_view.show_map(scen, live_view.frame_layers(store, view, scen, cells=cells))
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import common
 from geo import PermissionDeniedError, StoreError, clock
+from geo.i18n import _
 from geo.services.exports import ANIMATION_TYPES, MEDIA_TYPES, export_animation, export_view, file_name
 
 st.title("Export")
@@ -24,8 +25,8 @@ KINDS = {
     "csv": "Incidents with classification (CSV, safe to open in a spreadsheet)",
     "geojson": "Incidents (GeoJSON)",
     "gpkg": "Incidents, lines and zones (GeoPackage)",
-    "gif": "Animation over time (GIF), one map per day or week",
-    "mp4": "Animation over time (MP4 video), one map per day or week",
+    "gif": _("Animation over time (GIF), one map per day or week"),
+    "mp4": _("Animation over time (MP4 video), one map per day or week"),
 }
 animated = st.radio("What", list(KINDS), format_func=KINDS.get, key="e_kind") in ANIMATION_TYPES
 kind = st.session_state["e_kind"]
@@ -46,19 +47,26 @@ else:
 title = c3.text_input("Title", value="", placeholder=scen.name, key="e_title") or None
 if animated:
     a1, a2, a3, a4 = st.columns(4)
-    step = a1.selectbox("One frame per", ["week", "day"], key="e_step")
+    step = a1.selectbox(
+        _("One frame per"),
+        ["week", "day"],
+        format_func={"week": _("week"), "day": _("day")}.get,
+        key="e_step",
+    )
     window = a2.selectbox(
-        "Each frame shows",
+        _("Each frame shows"),
         [0, 7, 30, 90],
-        format_func=lambda d: "its own step" if d == 0 else f"the {d} days to its end",
+        format_func=lambda d: _("its own step") if d == 0 else _("the {days} days to its end").format(days=d),
         key="e_window",
     )
-    cumulative = a3.toggle("Cumulative (everything since the first frame)", key="e_cumulative")
-    seconds = a4.select_slider("Seconds per frame", [0.5, 1.0, 1.5, 2.0, 3.0], value=1.0, key="e_seconds")
+    cumulative = a3.toggle(_("Cumulative (everything since the first frame)"), key="e_cumulative")
+    seconds = a4.select_slider(_("Seconds per frame"), [0.5, 1.0, 1.5, 2.0, 3.0], value=1.0, key="e_seconds")
     st.caption(
-        "Frames step through the time window chosen in the sidebar, in whole UTC days (with "
-        '"All time", from the first incident). Each frame is the map image of its days, with its '
-        "dates, the legend, the scale bar and, for synthetic data, the banner."
+        _(
+            "Frames step through the time window chosen in the sidebar, a day or a week at a time (with "
+            '"All time", from the first incident). Each frame is the map image of its days, with its '
+            "dates, the legend, the scale bar and, for synthetic data, the banner."
+        )
     )
 
 view_key = repr(sorted(st.session_state.get("f_synced", {}).items()))
@@ -70,10 +78,11 @@ if st.button("Prepare the file", type="primary", key="e_go"):
     with st.status(f"Preparing {kind.upper()} of {matching:,} incidents…", expanded=animated) as status:
         try:
             if animated:
-                bar = st.progress(0.0, text="Drawing the frames…")
+                bar = st.progress(0.0, text=_("Drawing the frames…"))
 
                 def progress(done: int, total: int) -> None:
-                    bar.progress(done / total, text=f"Frame {done} of {total} drawn")
+                    text = _("Frame {done} of {total} drawn").format(done=done, total=total)
+                    bar.progress(done / total, text=text)
 
                 result = export_animation(
                     store,
@@ -105,7 +114,7 @@ if ready is not None and ready[3] != view_key:
     st.session_state.pop("e_file")  # prepared for another view: never hand out a file for the wrong filters
     ready = None
 if ready is not None:
-    kind_ready, name, data, _ = ready
+    kind_ready, name, data, _key = ready
     media = {**MEDIA_TYPES, **ANIMATION_TYPES}[kind_ready]
     st.download_button(f"Download {name}", data, name, media, type="primary", key="e_dl")
     if kind_ready in ("png", "gif"):

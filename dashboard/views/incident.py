@@ -11,17 +11,18 @@ from geo import InputError, NotFoundError, PermissionDeniedError, StoreError
 from geo.core.categories import vocabulary
 from geo.core.duplicates import CROSS_SOURCE, DIFFERENT_EVENTS, SAME_EVENT, UNREVIEWED, count_events
 from geo.core.model import VERIFICATION_STATUSES
+from geo.i18n import N_, _, ngettext
 from geo.render.webmap import surroundings_map
 from geo.services.ingest import set_verification
 from geo.services.surroundings import incident_place
 
 RADII_KM = [2, 5, 10, 25, 50]
 SPANS = {
-    1: "Within a day of it",
-    3: "Within 3 days of it",
-    7: "Within a week of it",
-    30: "Within 30 days of it",
-    0: "At any time",
+    1: N_("Within a day of it"),
+    3: N_("Within 3 days of it"),
+    7: N_("Within a week of it"),
+    30: N_("Within 30 days of it"),
+    0: N_("At any time"),
 }
 
 st.title("Incident")
@@ -32,7 +33,7 @@ common.flash()
 
 # The id comes from the link that opened the page (?id=…) or from the box; they stay in step.
 linked = common.incident_id_param(0)
-box, _ = st.columns([1, 3])
+box, _rest = st.columns([1, 3])
 if "i_id" not in st.session_state or (linked and linked != st.session_state.get("i_linked")):
     st.session_state["i_id"] = linked or max(store.max_incident_id(), 1)
 st.session_state["i_linked"] = linked
@@ -109,16 +110,16 @@ for rule_id in [r for r in common.text(row["rules"], "").split(";") if r]:
             f"{common.md(rule.text)}"
         )
 
-st.subheader("Where it happened")
+st.subheader(_("Where it happened"))
 c1, c2, _rest = st.columns([1, 1, 2])
 radius_km = c1.selectbox(
-    "Other incidents within",
+    _("Other incidents within"),
     RADII_KM,
     index=RADII_KM.index(10),
     format_func=lambda km: f"{km} km",
     key="i_radius",
 )
-days = c2.selectbox("Of its time", list(SPANS), index=2, format_func=SPANS.get, key="i_days")
+days = c2.selectbox(_("Of its time"), list(SPANS), index=2, format_func=lambda d: _(SPANS[d]), key="i_days")
 try:
     place = incident_place(store, incident_id, actor=user, radius_m=radius_km * 1000.0, days=days or None)
 except (PermissionDeniedError, InputError, StoreError) as err:
@@ -134,11 +135,23 @@ else:
     shown = len(place.others)
     near = [zones.get(z.id, z.id) for z in place.zones]
     st.caption(
-        f"The incident ringed in black, its location uncertainty as a shaded disk "
-        f"(±{place.uncertainty_m:,.0f} m), the nearest line with the distance to it, "
-        f"{shown:,} other incident{'s' if shown != 1 else ''} within {radius_km} km "
-        f"({common.md(SPANS[days].lower())}), and the zones that reach that far: "
-        f"{common.md(', '.join(near) or 'none')}."
+        common.md(
+            ngettext(
+                "The incident is ringed in black; its location uncertainty is the shaded disk (±{radius} m), "
+                "the nearest line is drawn with the distance to it; {count} other incident within {km} km "
+                "({when}); zones that reach that far: {zones}.",
+                "The incident is ringed in black; its location uncertainty is the shaded disk (±{radius} m), "
+                "the nearest line is drawn with the distance to it; {count} other incidents within {km} km "
+                "({when}); zones that reach that far: {zones}.",
+                shown,
+            ).format(
+                radius=f"{place.uncertainty_m:,.0f}",
+                count=f"{shown:,}",
+                km=radius_km,
+                when=_(SPANS[days]).lower(),
+                zones=", ".join(near) or _("none"),
+            )
+        )
     )
     if shown:
         labels = vocabulary().labels
@@ -146,13 +159,13 @@ else:
         st.dataframe(
             pd.DataFrame(
                 {
-                    "Incident": nearest["incident_id"].astype("int64"),
-                    "Time (UTC)": pd.to_datetime(nearest["occurred_at"], utc=True).dt.strftime(
+                    _("Incident"): nearest["incident_id"].astype("int64"),
+                    _("Time (UTC)"): pd.to_datetime(nearest["occurred_at"], utc=True).dt.strftime(
                         "%Y-%m-%d %H:%M"
                     ),
-                    "Distance": [f"{d / 1000:,.1f} km" for d in nearest["distance_from_m"]],
-                    "Category": [labels.get(str(c), str(c)) for c in nearest["category"]],
-                    "Verdict": [common.VERDICT_LABELS.get(str(v), str(v)) for v in nearest["verdict"]],
+                    _("Distance"): [f"{d / 1000:,.1f} km" for d in nearest["distance_from_m"]],
+                    _("Category"): [labels.get(str(c), str(c)) for c in nearest["category"]],
+                    _("Verdict"): [common.VERDICT_LABELS.get(str(v), str(v)) for v in nearest["verdict"]],
                 }
             ),
             hide_index=True,

@@ -15,6 +15,7 @@ from geo.core.categories import vocabulary
 from geo.core.duplicates import distinct_events
 from geo.core.filters import Filters
 from geo.core.model import Scenario
+from geo.i18n import N_, _
 from geo.services.settings import get_setting
 
 st.title("Live map")
@@ -27,22 +28,24 @@ store = common.store()
 snap = common.snapshot()
 filters = common.sidebar_filters(scen, snap, page="live_map")
 
-MODES = {"live": "Live", "playback": "Playback"}
+MODES = {"live": N_("Live"), "playback": N_("Playback")}
 if playback.requested() and not playback.ours():
     st.session_state["m_mode"] = "playback"  # a link to a frame opens the playback
 mode = st.radio(
-    "Show",
+    _("Show"),
     list(MODES),
-    format_func=MODES.get,
+    format_func=lambda m: _(MODES[m]),
     horizontal=True,
     key="m_mode",
     label_visibility="collapsed",
-    help="Live: the time window as it stands, refreshed on its own. Playback: step through it, day by day "
-    "or week by week.",
+    help=_(
+        "Live: the time window as it stands, refreshed on its own. Playback: step through it, day by day "
+        "or week by week."
+    ),
 )
 st.sidebar.divider()
 if mode == "playback":
-    st.sidebar.caption("Playback: the live refresh is off; the frames step through the time window above.")
+    st.sidebar.caption(_("Playback: the live refresh is off; the frames step through the time window above."))
     playback.show(store, scen, filters)
     st.stop()
 playback.forget_url()

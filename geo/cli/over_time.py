@@ -51,7 +51,7 @@ def compare_cmd(
     --zone chooses the rows; the other filters choose the incidents that count.
     """
     from geo.i18n import _
-    from geo.render.compare_table import METHOD, display_rows, heading
+    from geo.render.compare_table import HEADERS, METHOD, display_rows, headers, heading
     from geo.services.comparison import compare_store
 
     result = compare_store(
@@ -64,7 +64,8 @@ def compare_cmd(
         for note in result.notes:
             click.echo(note, err=True)
         return
-    rows = display_rows(comparison, result.scenario, nonempty=not all_rows).drop(columns=["zone", "party"])
+    rows = display_rows(comparison, result.scenario, nonempty=not all_rows)[list(HEADERS)]
+    rows.columns = headers()
     click.echo(heading(comparison))
     if rows.empty:
         click.echo(_("No incident in these weeks."))

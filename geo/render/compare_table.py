@@ -51,6 +51,24 @@ def reading(ratio: float, p: float) -> str:
     return _("fell") if ratio < 1 else _("rose")
 
 
+HEADERS: dict[str, str] = {
+    "zone_name": N_("Zone"),
+    "party_name": N_("Party"),
+    "before_text": N_("Before"),
+    "after_text": N_("After"),
+    "ratio_text": N_("Ratio"),
+    "ci_text": N_("95% CI"),
+    "p_text": "p",
+    "reading": N_("Reading"),
+}
+"""The text columns of :func:`display_rows` and their headings (translate with ``_`` where shown)."""
+
+
+def headers() -> list[str]:
+    """The headings of :data:`HEADERS`, translated, in order."""
+    return [_(h) if h != "p" else h for h in HEADERS.values()]
+
+
 def display_rows(comparison: Comparison, scenario: Scenario, *, nonempty: bool = True) -> pd.DataFrame:
     """
     The rows of a comparison as text, one per zone × party.
@@ -67,32 +85,32 @@ def display_rows(comparison: Comparison, scenario: Scenario, *, nonempty: bool =
     Returns
     -------
     pandas.DataFrame
-        Columns ``zone``, ``party`` (ids), ``Zone``, ``Party``, ``Before``, ``After``
-        (incidents per week, and the count), ``Ratio``, ``95% CI``, ``p`` and ``Reading``.
+        The ids ``zone`` and ``party``, then the text columns of :data:`HEADERS`: names,
+        incidents per week before and after (with the count), the ratio, its interval,
+        the p-value and what it says.
     """
     zones = {z.id: z.name for z in scenario.zones} | {NO_ZONE: _("Outside every zone")}
     parties = {p.id: p.short_name or p.name for p in scenario.parties} | {UNATTRIBUTED: _("Unattributed")}
     table = comparison.table
     if nonempty:
         table = table[(table["before"] + table["after"]) > 0]
-    rows = []
-    for r in table.itertuples(index=False):
-        rows.append(
-            {
-                "zone": r.zone,
-                "party": r.party,
-                _("Zone"): zones.get(r.zone, r.zone),
-                _("Party"): parties.get(r.party, r.party),
-                _("Before"): _("{rate}/wk ({count})").format(rate=f"{r.before_per_week:.1f}", count=r.before),
-                _("After"): _("{rate}/wk ({count})").format(rate=f"{r.after_per_week:.1f}", count=r.after),
-                _("Ratio"): ratio_text(r.rate_ratio),
-                _("95% CI"): interval_text(r.ci_low, r.ci_high),
-                "p": p_text(r.p_value),
-                _("Reading"): reading(r.rate_ratio, r.p_value),
-            }
-        )
-    columns = ["zone", "party", _("Zone"), _("Party"), _("Before"), _("After"), _("Ratio"), _("95% CI"), "p"]
-    return pd.DataFrame(rows, columns=[*columns, _("Reading")])
+    per_week = _("{rate}/wk ({count})")
+    rows = [
+        {
+            "zone": r.zone,
+            "party": r.party,
+            "zone_name": zones.get(r.zone, r.zone),
+            "party_name": parties.get(r.party, r.party),
+            "before_text": per_week.format(rate=f"{r.before_per_week:.1f}", count=r.before),
+            "after_text": per_week.format(rate=f"{r.after_per_week:.1f}", count=r.after),
+            "ratio_text": ratio_text(r.rate_ratio),
+            "ci_text": interval_text(r.ci_low, r.ci_high),
+            "p_text": p_text(r.p_value),
+            "reading": reading(r.rate_ratio, r.p_value),
+        }
+        for r in table.itertuples(index=False)
+    ]
+    return pd.DataFrame(rows, columns=["zone", "party", *HEADERS])
 
 
 def caveats(comparison: Comparison, *, data_since: pd.Timestamp | None, as_of: pd.Timestamp) -> list[str]:

@@ -8,7 +8,7 @@ from geo.core.compare import Comparison
 from geo.core.trends import NO_ZONE
 from geo.i18n import _
 from geo.render import palette as pal
-from geo.render.compare_table import METHOD, display_rows, heading
+from geo.render.compare_table import HEADERS, METHOD, display_rows, headers, heading
 from geo.render.pdf.document import GREY, RED, BriefingDocument, Mark
 
 _WIDTHS = (70, 40, 30, 30, 22, 30, 17, 34)
@@ -52,8 +52,8 @@ def before_after_page(doc: BriefingDocument, comparison: Comparison | None, note
         doc.para(_("No incident in these weeks."), bold=True)
     else:
         doc.grid(
-            [str(c) for c in rows.columns[2:]],
-            rows.iloc[:, 2:].astype(str).to_numpy().tolist(),
+            headers(),
+            rows[list(HEADERS)].astype(str).to_numpy().tolist(),
             _WIDTHS,
             align=["LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "LEFT"],
             marks=_marks(doc, rows["zone"].tolist()),
