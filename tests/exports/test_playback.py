@@ -21,6 +21,7 @@ from geo.cli import cli
 from geo.core.filters import Filters
 from geo.core.timeline import timeline
 from geo.render.animation import frames_of, read_info
+from geo.render.animation.encode import encode
 from geo.render.animation.stage import Stage
 from geo.render.palette import SYNTHETIC_COLOUR, rgb
 from geo.store import open_store
@@ -178,3 +179,18 @@ def test_writing_8_weekly_frames_of_the_demo_takes_at_most_20_s(tmp_path: Path) 
         elapsed = time.perf_counter() - start
         print(f"playback {suffix}: 8 weekly frames in {elapsed:.2f} s")
         assert elapsed <= 20.0
+
+
+@pytest.mark.parametrize("fmt", ["gif", "mp4"])
+def test_the_encoders_take_any_frame_size_and_refuse_nothing_to_write(fmt: str) -> None:
+    frames = [np.full((101, 151, 3), 40 * k, dtype=np.uint8) for k in range(3)]  # odd sizes: H.264 pads them
+    data = encode(fmt, iter(frames), {"frames": ["a", "b", "c"]}, seconds=0.5)
+    info = read_info(data)
+    assert (info.frames, info.dates) == (3, ["a", "b", "c"])
+    decoded = list(frames_of(data))
+    assert decoded[0].shape[:2] in ((101, 151), (102, 152))
+    assert abs(int(decoded[2].mean()) - 80) <= 3
+    with pytest.raises(ValueError, match="no frame to write"):
+        encode(fmt, iter([]), {}, seconds=1.0)
+    with pytest.raises(ValueError, match="frame seconds"):
+        encode(fmt, iter(frames), {}, seconds=0.0)

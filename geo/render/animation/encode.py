@@ -106,10 +106,10 @@ def _mp4(frames: Iterable[np.ndarray], text: str, seconds: float) -> bytes:
         for frame in frames:
             if stream is None:
                 stream = container.add_stream("libx264", rate=Fraction(1 / seconds).limit_denominator(1000))
-                stream.height, stream.width = frame.shape[:2]
+                stream.height, stream.width = _even(frame).shape[:2]
                 stream.pix_fmt = "yuv420p"
                 stream.options = {"crf": "20", "preset": "veryfast", "tune": "stillimage"}
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(_even(frame), format="rgb24")):
                 container.mux(packet)
         if stream is None:
             msg = "playback: no frame to write"
@@ -117,6 +117,14 @@ def _mp4(frames: Iterable[np.ndarray], text: str, seconds: float) -> bytes:
         for packet in stream.encode():
             container.mux(packet)
     return buf.getvalue()
+
+
+def _even(frame: np.ndarray) -> np.ndarray:
+    """The frame with an odd last row or column repeated: H.264 in 4:2:0 needs even sizes."""
+    height, width = frame.shape[:2]
+    if height % 2 == 0 and width % 2 == 0:
+        return frame
+    return np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
 
 
 def read_info(data: bytes) -> AnimationInfo:
