@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from geo._errors import InputError
 from geo.i18n import _
@@ -102,23 +103,24 @@ class Timeline:
                 return frame.index
         return None
 
-    def counts(self, times: pd.Series) -> np.ndarray:
+    def counts(self, times: pd.Series) -> NDArray[np.int64]:
         """How many of ``times`` (UTC) each frame shows."""
         ns = np.sort(_ns(times))
         since = np.array([f.since.value for f in self.frames], dtype=np.int64)
         until = np.array([f.until.value for f in self.frames], dtype=np.int64)
-        return np.searchsorted(ns, until) - np.searchsorted(ns, since)
+        counts: NDArray[np.int64] = np.searchsorted(ns, until) - np.searchsorted(ns, since)
+        return counts
 
 
-def _ns(times: pd.Series) -> np.ndarray:
+def _ns(times: pd.Series) -> NDArray[np.int64]:
     naive = pd.to_datetime(times, utc=True).dt.tz_localize(None)
-    return naive.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    return np.asarray(naive.to_numpy(dtype="datetime64[ns]").view(np.int64), dtype=np.int64)
 
 
-def shows(frame: Frame, times: pd.Series) -> np.ndarray:
+def shows(frame: Frame, times: pd.Series) -> NDArray[np.bool_]:
     """Which of ``times`` (UTC) a frame shows."""
     ns = _ns(times)
-    return (ns >= frame.since.value) & (ns < frame.until.value)
+    return np.asarray((ns >= frame.since.value) & (ns < frame.until.value), dtype=np.bool_)
 
 
 def timeline(

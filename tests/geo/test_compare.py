@@ -124,6 +124,15 @@ def test_a_hand_computed_case_matches_the_textbook_formulas() -> None:
     assert (round(float(low), 3), round(float(high), 3)) == (0.798, 38.666)
 
 
+def test_the_worked_example_of_the_docs() -> None:
+    """docs/trends.md: 24 incidents in the 8 weeks before, 6 in the 8 weeks after."""
+    ratio, low, high, p = rate_ratio(24, 6)
+    assert float(ratio) == 0.25
+    assert (round(float(low), 3), round(float(high), 3)) == (0.084, 0.628)
+    assert float(p) == pytest.approx(2 * sum(comb(30, k) for k in range(7)) / 2**30, rel=1e-12)
+    assert round(float(p), 4) == 0.0014
+
+
 def test_zero_counts_follow_the_documented_conventions() -> None:
     # 0 before, 5 after: the lower bound of p is (alpha/2)^(1/n) in closed form.
     ratio, low, high, p = rate_ratio(0, 5)

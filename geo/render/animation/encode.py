@@ -73,7 +73,7 @@ def encode(fmt: str, frames: Iterable[np.ndarray], description: dict[str, Any], 
 def _gif(frames: Iterable[np.ndarray], text: str, seconds: float) -> bytes:
     images = [
         Image.fromarray(f, "RGB").quantize(
-            colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+            colors=255, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
         )
         for f in frames
     ]
@@ -148,8 +148,8 @@ def read_info(data: bytes) -> AnimationInfo:
         return AnimationInfo(int(count), json.loads(text) if text else {})
     import av
 
-    with av.open(io.BytesIO(data)) as container:
-        text = container.metadata.get("comment", "")
+    with av.open(io.BytesIO(data), mode="r") as container:
+        text = str(container.metadata.get("comment", ""))
         count = sum(1 for _ in container.decode(video=0))
     return AnimationInfo(count, json.loads(text) if text else {})
 
@@ -164,6 +164,6 @@ def frames_of(data: bytes) -> Iterator[np.ndarray]:
         return
     import av
 
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         for frame in container.decode(video=0):
             yield frame.to_ndarray(format="rgb24")

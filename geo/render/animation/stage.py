@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -53,6 +54,11 @@ def frame_pixels(size: str, dpi: int) -> tuple[int, int]:
         raise ValueError(msg)
     width, height = SIZES[size]
     return 2 * round(width * dpi / 2), 2 * round(height * dpi / 2)
+
+
+def _rect(values: list[float]) -> tuple[float, float, float, float]:
+    left, bottom, width, height = values
+    return left, bottom, width, height
 
 
 def _added(before: Sequence[Artist], after: Sequence[Artist]) -> tuple[Artist, ...]:
@@ -106,7 +112,7 @@ class Stage:
         self.projection = LocalProjection((area[0] + area[2]) / 2.0, (area[1] + area[3]) / 2.0)
         self.fig = new_figure(width_in, height_in, dpi)
         self.rects = layout(width_in, height_in, frame=True, synthetic=scenario.synthetic)
-        self.ax = ax = self.fig.add_axes(self.rects["map"])
+        self.ax = ax = self.fig.add_axes(_rect(self.rects["map"]))
         map_rect = self.rects["map"]
         self.extent = fit_extent(area, self.projection, map_rect[2] * width_in / (map_rect[3] * height_in))
         setup_map(ax, self.extent)
@@ -114,18 +120,17 @@ class Stage:
         self.borders = draw_basemap(ax, self.projection, area, self.extent, avoid=avoid)
         draw_graticule(ax, self.projection, area, self.extent)
         self.zones = [
-            self._layer(z, lambda z=z: draw_zones(ax, self.projection, [z], self.extent))
-            for z in scenario.zones
+            self._layer(z, partial(draw_zones, ax, self.projection, [z], self.extent)) for z in scenario.zones
         ]
         self.lines = [
-            self._layer(ln, lambda ln=ln: draw_lines(ax, self.projection, [ln], scenario, self.extent))
+            self._layer(ln, partial(draw_lines, ax, self.projection, [ln], scenario, self.extent))
             for ln in scenario.lines
         ]
         draw_scale_bar(ax, self.extent)
         draw_north_arrow(ax, self.projection, self.extent)
         if scenario.synthetic:
             synthetic_tag(ax)
-        self.panel = self.fig.add_axes(self.rects["panel"])
+        self.panel = self.fig.add_axes(_rect(self.rects["panel"]))
 
     def _layer(self, item: Zone | Line, draw: Callable[[], None]) -> _Layer:
         ax = self.ax
