@@ -7,8 +7,10 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 
+import pandas as pd
 import pytest
 
+from geo import clock
 from tests.e2e.conftest import MAP_FRAME, Server, map_frame, run_cli, streamlit_server, wait_for_run
 
 pytestmark = pytest.mark.e2e
@@ -45,20 +47,20 @@ def test_pressing_play_steps_the_frames_keeps_the_zoom_and_stays_on_the_machine(
     server: Server, new_page: Callable
 ) -> None:
     page, watch = new_page()
-    page.goto(f"{server.url}/?window=30d&frame_step=day")
+    page.goto(f"{server.url}/?window=30d")
     page.get_by_text("Playback", exact=True).click()
     wait_for_run(page)
+    map_frame(page).locator("path.tl-incident").first.wait_for()
+    assert frame_text(page).startswith("Frame 31 of 31")  # opens on the last frame
+    # A link opens its frame (paused): the 26th day of the window.
+    day = (pd.Timestamp(clock.now()) - pd.Timedelta(days=30)).floor("D") + pd.Timedelta(days=25)
+    page.goto(f"{server.url}/?window=30d&frame={day:%Y-%m-%d}&frame_step=day")
     frame = map_frame(page)
     frame.locator("path.tl-incident").first.wait_for()
-    first = frame_text(page)
-    assert first.startswith("Frame 31 of 31")  # opens on the last frame
-    page.locator("button", has_text="skip_previous").first.click()  # step back to have frames to play
-    wait_for_run(page)
-    for _ in range(4):
-        page.locator("button", has_text="skip_previous").first.click()
-        wait_for_run(page)
+    captions = f"[...document.querySelectorAll('{CAPTION}')].map(e => e.innerText)"
+    page.wait_for_function(f"() => {captions}.some(text => text.startsWith('Frame 26 of 31'))")
     start = frame_text(page)
-    assert start.startswith("Frame 26 of 31")
+    assert start == f"Frame 26 of 31: {day:%Y-%m-%d}"
     frame.locator(".leaflet-control-zoom-in").click()
     frame.locator(".leaflet-control-zoom-in").click()
     page.wait_for_timeout(600)
@@ -79,8 +81,8 @@ def test_pressing_play_steps_the_frames_keeps_the_zoom_and_stays_on_the_machine(
     assert map_window(page).evaluate(ZOOM) == zoom  # pan and zoom kept through the frames
     assert "frame=" in page.url and "frame_step=day" in page.url
     shown = frame_text(page)
-    day = shown.split(": ", 1)[1]
-    assert f"frame={day}" in page.url
+    paused_day = shown.split(": ", 1)[1]
+    assert f"frame={paused_day}" in page.url
     # The URL opens the same frame.
     again, watch_again = new_page()
     again.goto(page.url)
