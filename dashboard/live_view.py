@@ -1,13 +1,14 @@
 """What the live map page does on each refresh, as functions the page calls (and the benchmark times).
 
 ``compute`` filters the cached incidents, counts the KPIs and builds the incident layers;
-``show_map`` hands the stable base map and those layers to streamlit-folium.
+``show_map`` hands the stable base map and those layers to streamlit-folium. In playback,
+``playback_timeline`` makes the frames of the view and ``frame_layers`` the layers of one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import folium
 import pandas as pd
@@ -18,6 +19,7 @@ from geo import clock
 from geo.core.duplicates import distinct_events
 from geo.core.filters import Filters
 from geo.core.model import Scenario
+from geo.core.timeline import Frame, Timeline, shows, timeline
 from geo.core.trends import kpis
 from geo.render.webmap import DEFAULT_MAX_MARKERS, base_map, incident_layers
 from geo.services.cache import CachedIncidents
@@ -87,3 +89,45 @@ def show_map(scen: Scenario, layers: list[folium.FeatureGroup]) -> None:
         height=620,
         use_container_width=True,
     )
+
+
+def playback_timeline(
+    view: pd.DataFrame, filters: Filters, *, step: str, window_days: int, cumulative: bool
+) -> Timeline | None:
+    """
+    The frames through the time window: from its start (else the first incident) to its end (else now).
+
+    ``view`` holds the incidents that pass every filter but the time window. ``None`` when
+    there is nothing to play.
+    """
+    now = pd.Timestamp(clock.now())
+    end = min(pd.Timestamp(filters.until), now) if filters.until else now
+    start = pd.Timestamp(filters.since) if filters.since else None
+    if start is None:
+        if view.empty:
+            return None
+        start = pd.to_datetime(view["occurred_at"], utc=True).min()
+    window = timedelta(days=window_days) if window_days else None
+    return timeline(start, end, step=step, window=window, cumulative=cumulative)
+
+
+def frame_view(view: pd.DataFrame, frame: Frame) -> pd.DataFrame:
+    """The incidents of ``view`` a frame shows."""
+    return view[shows(frame, view["occurred_at"])]
+
+
+def playback_cells(view: pd.DataFrame, frames: Timeline) -> bool:
+    """Whether the frames are drawn as hex cells: the fullest frame has too many incidents for markers.
+
+    One way of drawing for every frame, so that playing does not switch between markers and cells.
+    """
+    return bool(len(view)) and int(frames.counts(view["occurred_at"]).max()) > DEFAULT_MAX_MARKERS
+
+
+def frame_layers(
+    store: Store, view: pd.DataFrame, scen: Scenario, *, cells: bool
+) -> list[folium.FeatureGroup]:
+    """The incident layers of one frame: markers (with full popups), or hex cells."""
+    if cells:
+        return incident_layers(view, scen, max_markers=0)
+    return incident_layers(full_rows(store, view), scen)

@@ -1,4 +1,4 @@
-"""Export (briefing officers): the current view as PNG, PDF briefing, standalone HTML, or data."""
+"""Export (briefing officers): the view as PNG, PDF briefing, standalone HTML, data, or an animation."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import streamlit as st
 
 from dashboard import common
 from geo import PermissionDeniedError, StoreError, clock
-from geo.services.exports import MEDIA_TYPES, export_view, file_name
+from geo.i18n import _
+from geo.services.exports import ANIMATION_TYPES, MEDIA_TYPES, export_animation, export_view, file_name
 
 st.title("Export")
 user = common.require_page("export")
@@ -27,30 +28,84 @@ KINDS = {
     "csv": "Incidents with classification (CSV, safe to open in a spreadsheet)",
     "geojson": "Incidents (GeoJSON)",
     "gpkg": "Incidents, lines and zones (GeoPackage)",
+    "gif": _("Animation over time (GIF), one map per day or week"),
+    "mp4": _("Animation over time (MP4 video), one map per day or week"),
 }
-kind = st.radio("What", list(KINDS), format_func=KINDS.get, key="e_kind")
+animated = st.radio("What", list(KINDS), format_func=KINDS.get, key="e_kind") in ANIMATION_TYPES
+kind = st.session_state["e_kind"]
 c1, c2, c3 = st.columns(3)
 size = c1.selectbox(
     "Page",
     ["a4", "16:9"],
     format_func={"a4": "A4 landscape", "16:9": "16:9 slide"}.get,
     key="e_size",
-    disabled=kind not in ("png", "pdf"),
+    disabled=kind not in ("png", "pdf", *ANIMATION_TYPES),
 )
-dpi = c2.select_slider(
-    "Resolution (dpi)", [150, 200, 250, 300], value=200, key="e_dpi", disabled=kind not in ("png", "pdf")
-)
+if animated:
+    dpi = c2.select_slider("Resolution (dpi)", [100, 120, 150], value=120, key="e_anim_dpi")
+else:
+    dpi = c2.select_slider(
+        "Resolution (dpi)", [150, 200, 250, 300], value=200, key="e_dpi", disabled=kind not in ("png", "pdf")
+    )
 title = c3.text_input("Title", value="", placeholder=scen.name, key="e_title") or None
+if animated:
+    a1, a2, a3, a4 = st.columns(4)
+    step = a1.selectbox(
+        _("One frame per"),
+        ["week", "day"],
+        format_func={"week": _("week"), "day": _("day")}.get,
+        key="e_step",
+    )
+    window = a2.selectbox(
+        _("Each frame shows"),
+        [0, 7, 30, 90],
+        format_func=lambda d: _("its own step") if d == 0 else _("the {days} days to its end").format(days=d),
+        key="e_window",
+    )
+    cumulative = a3.toggle(_("Cumulative (everything since the first frame)"), key="e_cumulative")
+    seconds = a4.select_slider(_("Seconds per frame"), [0.5, 1.0, 1.5, 2.0, 3.0], value=1.0, key="e_seconds")
+    st.caption(
+        _(
+            "Frames step through the time window chosen in the sidebar, a day or a week at a time (with "
+            '"All time", from the first incident). Each frame is the map image of its days, with its '
+            "dates, the legend, the scale bar and, for synthetic data, the banner."
+        )
+    )
 
 view_key = repr(sorted(st.session_state.get("f_synced", {}).items()))
+if animated:  # a file made with other frames is not this one either
+    view_key += repr((step, window, cumulative))
 if st.button("Prepare the file", type="primary", key="e_go"):
     as_of = clock.now()
     st.session_state.pop("e_file", None)
-    with st.status(f"Preparing {kind.upper()} of {matching:,} incidents…", expanded=False) as status:
+    with st.status(f"Preparing {kind.upper()} of {matching:,} incidents…", expanded=animated) as status:
         try:
-            result = export_view(
-                store, kind, filters, actor=user, as_of=as_of, size=size, dpi=int(dpi), title=title
-            )
+            if animated:
+                bar = st.progress(0.0, text=_("Drawing the frames…"))
+
+                def progress(done: int, total: int) -> None:
+                    text = _("Frame {done} of {total} drawn").format(done=done, total=total)
+                    bar.progress(done / total, text=text)
+
+                result = export_animation(
+                    store,
+                    kind,
+                    filters,
+                    actor=user,
+                    as_of=as_of,
+                    step=step,
+                    window_days=window or None,
+                    cumulative=cumulative,
+                    size=size,
+                    dpi=int(dpi),
+                    title=title,
+                    seconds=float(seconds),
+                    progress=progress,
+                )
+            else:
+                result = export_view(
+                    store, kind, filters, actor=user, as_of=as_of, size=size, dpi=int(dpi), title=title
+                )
         except (PermissionDeniedError, StoreError, ValueError) as err:
             status.update(label=f"Failed: {common.md(err)}", state="error")
         else:
@@ -62,7 +117,10 @@ if ready is not None and ready[3] != view_key:
     st.session_state.pop("e_file")  # prepared for another view: never hand out a file for the wrong filters
     ready = None
 if ready is not None:
-    kind_ready, name, data, _ = ready
-    st.download_button(f"Download {name}", data, name, MEDIA_TYPES[kind_ready], type="primary", key="e_dl")
-    if kind_ready == "png":
+    kind_ready, name, data, _key = ready
+    media = {**MEDIA_TYPES, **ANIMATION_TYPES}[kind_ready]
+    st.download_button(f"Download {name}", data, name, media, type="primary", key="e_dl")
+    if kind_ready in ("png", "gif"):
         st.image(data, caption=name)
+    elif kind_ready == "mp4":
+        st.video(data, format="video/mp4")

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from streamlit_folium import st_folium
 
 from dashboard import common
 from geo import InputError, NotFoundError, PermissionDeniedError, StoreError
 from geo.core.categories import vocabulary
 from geo.core.duplicates import CROSS_SOURCE, DIFFERENT_EVENTS, SAME_EVENT, UNREVIEWED, count_events
 from geo.core.model import VERIFICATION_STATUSES
+from geo.i18n import N_, _, ngettext
+from geo.render.webmap import surroundings_map
 from geo.services.ingest import set_verification
+from geo.services.surroundings import incident_place
+
+RADII_KM = [2, 5, 10, 25, 50]
+SPANS = {
+    1: N_("Within a day of it"),
+    3: N_("Within 3 days of it"),
+    7: N_("Within a week of it"),
+    30: N_("Within 30 days of it"),
+    0: N_("At any time"),
+}
 
 st.title("Incident")
 user = common.require_page("view")
@@ -20,7 +33,7 @@ common.flash()
 
 # The id comes from the link that opened the page (?id=…) or from the box; they stay in step.
 linked = common.incident_id_param(0)
-box, _ = st.columns([1, 3])
+box, _rest = st.columns([1, 3])
 if "i_id" not in st.session_state or (linked and linked != st.session_state.get("i_linked")):
     st.session_state["i_id"] = linked or max(store.max_incident_id(), 1)
 st.session_state["i_linked"] = linked
@@ -95,6 +108,68 @@ for rule_id in [r for r in common.text(row["rules"], "").split(";") if r]:
             f"Rule **{common.md(rule.id)}** ({rule.severity}) in "
             f"{common.md(zones.get(rule.zone, rule.zone))}: "
             f"{common.md(rule.text)}"
+        )
+
+st.subheader(_("Where it happened"))
+c1, c2, _rest = st.columns([1, 1, 2])
+radius_km = c1.selectbox(
+    _("Other incidents within"),
+    RADII_KM,
+    index=RADII_KM.index(10),
+    format_func=lambda km: f"{km} km",
+    key="i_radius",
+)
+days = c2.selectbox(_("Of its time"), list(SPANS), index=2, format_func=lambda d: _(SPANS[d]), key="i_days")
+try:
+    place = incident_place(store, incident_id, actor=user, radius_m=radius_km * 1000.0, days=days or None)
+except (PermissionDeniedError, InputError, StoreError) as err:
+    st.error(common.md(err))
+else:
+    st_folium(
+        surroundings_map(place, scen),
+        key="incident_map",
+        height=440,
+        use_container_width=True,
+        returned_objects=[],
+    )
+    shown = len(place.others)
+    near = [zones.get(z.id, z.id) for z in place.zones]
+    st.caption(
+        common.md(
+            ngettext(
+                "The incident is ringed in black; its location uncertainty is the shaded disk (±{radius} m), "
+                "the nearest line is drawn with the distance to it; {count} other incident within {km} km "
+                "({when}); zones that reach that far: {zones}.",
+                "The incident is ringed in black; its location uncertainty is the shaded disk (±{radius} m), "
+                "the nearest line is drawn with the distance to it; {count} other incidents within {km} km "
+                "({when}); zones that reach that far: {zones}.",
+                shown,
+            ).format(
+                radius=f"{place.uncertainty_m:,.0f}",
+                count=f"{shown:,}",
+                km=radius_km,
+                when=_(SPANS[days]).lower(),
+                zones=", ".join(near) or _("none"),
+            )
+        )
+    )
+    if shown:
+        labels = vocabulary().labels
+        nearest = place.others.head(10)
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    _("Incident"): nearest["incident_id"].astype("int64"),
+                    _("Time (UTC)"): pd.to_datetime(nearest["occurred_at"], utc=True).dt.strftime(
+                        "%Y-%m-%d %H:%M"
+                    ),
+                    _("Distance"): [f"{d / 1000:,.1f} km" for d in nearest["distance_from_m"]],
+                    _("Category"): [labels.get(str(c), str(c)) for c in nearest["category"]],
+                    _("Verdict"): [common.VERDICT_LABELS.get(str(v), str(v)) for v in nearest["verdict"]],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
         )
 
 linked = store.linked(incident_id)

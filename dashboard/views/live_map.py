@@ -1,7 +1,8 @@
-"""Live map (mediators): lines, zones and incidents, refreshed on its own, with a KPI strip.
+"""Live map (mediators): lines, zones and incidents, refreshed on its own, with a KPI strip; or played back.
 
 Only the incident layers change between refreshes (``feature_group_to_add``), so the map
 keeps the viewer's pan and zoom. Panning does not rerun the page (``returned_objects=[]``).
+Playback (``dashboard.playback``) steps the same map through the time window.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import common, live_view
+from dashboard import common, live_view, playback
 from geo.core.categories import vocabulary
 from geo.core.duplicates import distinct_events
 from geo.core.filters import Filters
 from geo.core.model import Scenario
+from geo.i18n import N_, _
 from geo.services.settings import get_setting
 
 st.title("Live map")
@@ -26,7 +28,27 @@ store = common.store()
 snap = common.snapshot()
 filters = common.sidebar_filters(scen, snap, page="live_map")
 
+MODES = {"live": N_("Live"), "playback": N_("Playback")}
+if playback.requested() and not playback.ours():
+    st.session_state["m_mode"] = "playback"  # a link to a frame opens the playback
+mode = st.radio(
+    _("Show"),
+    list(MODES),
+    format_func=lambda m: _(MODES[m]),
+    horizontal=True,
+    key="m_mode",
+    label_visibility="collapsed",
+    help=_(
+        "Live: the time window as it stands, refreshed on its own. Playback: step through it, day by day "
+        "or week by week."
+    ),
+)
 st.sidebar.divider()
+if mode == "playback":
+    st.sidebar.caption(_("Playback: the live refresh is off; the frames step through the time window above."))
+    playback.show(store, scen, filters)
+    st.stop()
+playback.forget_url()
 paused = st.sidebar.toggle("Pause live updates", key="m_paused")
 every = max(int(get_setting(store, "refresh_seconds", default=60)), 5)
 st.sidebar.caption(f"The map refreshes every {every} s" + (" (paused)." if paused else "."))

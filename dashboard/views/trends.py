@@ -1,4 +1,4 @@
-"""Trends: time series per zone × party, heat table, spike alerts, verdict breakdown."""
+"""Trends: series per zone × party, heat table, spike alerts, verdicts; before and after a date."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import common
+from dashboard import before_after, common
 from geo import clock
 from geo.core.duplicates import distinct_events
 from geo.core.trends import NO_ZONE, UNATTRIBUTED, counts, spikes
@@ -29,103 +29,115 @@ since = (as_of - pd.Timedelta(days=35)).to_pydatetime()
 history = distinct_events(common.apply(filters.with_(since=since, until=None), snap))
 st.caption(f"{common.describe(filters)} · {common.data_as_of(snap)}")
 
-c1, c2, c3 = st.columns([1, 1, 2])
-freq = c1.radio("Per", ["day", "week", "month"], horizontal=True, key="t_freq")
-which = c2.radio("Count", ["Breaches and possible breaches", "Breaches only", "All incidents"], key="t_which")
-verdicts = {
-    "Breaches and possible breaches": ("breach", "possible_breach"),
-    "Breaches only": ("breach",),
-    "All incidents": None,
-}[which]
-floor = c3.number_input("Spike floor (least incidents in the last 7 days)", 1, 1000, 5, key="t_floor")
-zone_names = {z.id: z.name for z in scen.zones} | {NO_ZONE: NO_ZONE}
-party_names = {p.id: p.short_name for p in scen.parties} | {UNATTRIBUTED: UNATTRIBUTED}
-
-st.subheader("Spike alerts")
-st.caption(
-    f"The 7 days to {as_of:%Y-%m-%d %H:%M} UTC against the weekly mean of the 4 weeks before "
-    "(spike: more than 25 % above; moderate: 10-25 %), ignoring the time window above."
-)
-alerts = spikes(history, as_of=as_of, floor=int(floor), verdicts=verdicts)
-if alerts.empty:
-    st.success("No zone × party is above its 4-week baseline.")
-else:
-    for row in alerts.itertuples():
-        change = "new" if row.change == float("inf") else f"+{row.change:.0%}"
-        badge = ":red-badge[Spike]" if row.level == "spike" else ":orange-badge[Moderate]"
-        left, right = st.columns([5, 1], vertical_alignment="center")
-        left.markdown(
-            f"{badge} {common.md(zone_names.get(row.zone, row.zone))} · "
-            f"{common.md(party_names.get(row.party, row.party))}: {row.last_7d} in the last 7 days vs "
-            f"{row.baseline:.1f}/week before ({change})"
-        )
-        focus = filters.with_(
-            since=None,
-            until=None,
-            parties=("" if row.party == UNATTRIBUTED else row.party,),
-            zones=() if row.zone == NO_ZONE else (row.zone,),
-            verdicts=tuple(verdicts or filters.verdicts),
-        )
-        params = focus.to_query() | {"window": "7d"}
-        right.page_link("views/live_map.py", label="Show on map", icon=":material/map:", query_params=params)
-
-series = counts(view, by=("zone", "party"), freq=freq, verdicts=verdicts)
-if series.empty:
-    st.info("No incidents match these filters.")
-    st.stop()
-series["zone_name"] = series["zone"].map(zone_names).fillna(series["zone"])
-series["party_name"] = series["party"].map(party_names).fillna(series["party"])
-series["series"] = series["zone_name"] + " · " + series["party_name"]
-
-st.subheader(f"Per {freq}, by zone and party")
-top = series.groupby("series")["count"].sum().nlargest(12).index
-shown = common.zero_filled(series[series["series"].isin(top)], freq)
-st.caption(
-    f"The {len(top)} busiest zone × party series; a period with no incident counts 0. "
-    "An incident in nested zones counts once in each."
-)
-chart = (
-    alt.Chart(shown)
-    .mark_line(point=True)
-    .encode(
-        x=alt.X("period:T", title=None, axis=alt.Axis(format=TICKS[freq])),
-        y=alt.Y("count:Q", title="incidents", axis=alt.Axis(tickMinStep=1)),
-        color=alt.Color(
-            "series:N", title="Zone · party", legend=alt.Legend(orient="bottom", columns=2, labelLimit=420)
-        ),
-        tooltip=[alt.Tooltip("period:T", title=f"{freq} from"), "series:N", "count:Q"],
+over_time, compared = st.tabs(["Over time", "Before / after"])
+with compared:
+    before_after.show(scen, snap, filters)
+with over_time:
+    c1, c2, c3 = st.columns([1, 1, 2])
+    freq = c1.radio("Per", ["day", "week", "month"], horizontal=True, key="t_freq")
+    which = c2.radio(
+        "Count", ["Breaches and possible breaches", "Breaches only", "All incidents"], key="t_which"
     )
-)
-st.altair_chart(chart, width="stretch")
+    verdicts = {
+        "Breaches and possible breaches": ("breach", "possible_breach"),
+        "Breaches only": ("breach",),
+        "All incidents": None,
+    }[which]
+    floor = c3.number_input("Spike floor (least incidents in the last 7 days)", 1, 1000, 5, key="t_floor")
+    zone_names = {z.id: z.name for z in scen.zones} | {NO_ZONE: NO_ZONE}
+    party_names = {p.id: p.short_name for p in scen.parties} | {UNATTRIBUTED: UNATTRIBUTED}
 
-left, right = st.columns(2)
-with left:
-    st.subheader("Zone × party")
-    table = series.pivot_table(
-        index="zone_name", columns="party_name", values="count", aggfunc="sum", fill_value=0
-    ).rename_axis(index="Zone", columns=None)
-    st.dataframe(table.style.background_gradient(cmap="Reds"), width="stretch")
-with right:
-    st.subheader("By verdict")
-    by_verdict = view["verdict"].astype(str).value_counts().rename_axis("verdict").reset_index(name="count")
-    by_verdict["verdict"] = by_verdict["verdict"].map(common.VERDICT_LABELS)
-    labels = list(common.VERDICT_LABELS.values())
-    st.altair_chart(
-        alt.Chart(by_verdict)
-        .mark_bar()
+    st.subheader("Spike alerts")
+    st.caption(
+        f"The 7 days to {as_of:%Y-%m-%d %H:%M} UTC against the weekly mean of the 4 weeks before "
+        "(spike: more than 25 % above; moderate: 10-25 %), ignoring the time window above."
+    )
+    alerts = spikes(history, as_of=as_of, floor=int(floor), verdicts=verdicts)
+    if alerts.empty:
+        st.success("No zone × party is above its 4-week baseline.")
+    else:
+        for row in alerts.itertuples():
+            change = "new" if row.change == float("inf") else f"+{row.change:.0%}"
+            badge = ":red-badge[Spike]" if row.level == "spike" else ":orange-badge[Moderate]"
+            left, right = st.columns([5, 1], vertical_alignment="center")
+            left.markdown(
+                f"{badge} {common.md(zone_names.get(row.zone, row.zone))} · "
+                f"{common.md(party_names.get(row.party, row.party))}: {row.last_7d} in the last 7 days vs "
+                f"{row.baseline:.1f}/week before ({change})"
+            )
+            focus = filters.with_(
+                since=None,
+                until=None,
+                parties=("" if row.party == UNATTRIBUTED else row.party,),
+                zones=() if row.zone == NO_ZONE else (row.zone,),
+                verdicts=tuple(verdicts or filters.verdicts),
+            )
+            params = focus.to_query() | {"window": "7d"}
+            right.page_link(
+                "views/live_map.py", label="Show on map", icon=":material/map:", query_params=params
+            )
+
+    series = counts(view, by=("zone", "party"), freq=freq, verdicts=verdicts)
+    if series.empty:
+        st.info("No incidents match these filters.")
+        st.stop()
+    series["zone_name"] = series["zone"].map(zone_names).fillna(series["zone"])
+    series["party_name"] = series["party"].map(party_names).fillna(series["party"])
+    series["series"] = series["zone_name"] + " · " + series["party_name"]
+
+    st.subheader(f"Per {freq}, by zone and party")
+    top = series.groupby("series")["count"].sum().nlargest(12).index
+    shown = common.zero_filled(series[series["series"].isin(top)], freq)
+    st.caption(
+        f"The {len(top)} busiest zone × party series; a period with no incident counts 0. "
+        "An incident in nested zones counts once in each."
+    )
+    chart = (
+        alt.Chart(shown)
+        .mark_line(point=True)
         .encode(
-            x=alt.X("count:Q", title="incidents"),
-            y=alt.Y("verdict:N", sort=labels, title=None, axis=alt.Axis(labelLimit=240)),
-            color=alt.Color(  # the map's colours: a breach is red everywhere
-                "verdict:N",
-                scale=alt.Scale(domain=labels, range=[VERDICT_COLOURS[v] for v in common.VERDICT_LABELS]),
-                legend=None,
+            x=alt.X("period:T", title=None, axis=alt.Axis(format=TICKS[freq])),
+            y=alt.Y("count:Q", title="incidents", axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color(
+                "series:N",
+                title="Zone · party",
+                legend=alt.Legend(orient="bottom", columns=2, labelLimit=420),
             ),
-            tooltip=["verdict:N", "count:Q"],
-        ),
-        width="stretch",
+            tooltip=[alt.Tooltip("period:T", title=f"{freq} from"), "series:N", "count:Q"],
+        )
     )
-    st.subheader("Top zones")
-    top_zones = series.groupby("zone_name")["count"].sum().nlargest(10).rename("incidents")
-    top_zones.index.name = "Zone"
-    st.dataframe(top_zones, width="stretch")
+    st.altair_chart(chart, width="stretch")
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Zone × party")
+        table = series.pivot_table(
+            index="zone_name", columns="party_name", values="count", aggfunc="sum", fill_value=0
+        ).rename_axis(index="Zone", columns=None)
+        st.dataframe(table.style.background_gradient(cmap="Reds"), width="stretch")
+    with right:
+        st.subheader("By verdict")
+        by_verdict = (
+            view["verdict"].astype(str).value_counts().rename_axis("verdict").reset_index(name="count")
+        )
+        by_verdict["verdict"] = by_verdict["verdict"].map(common.VERDICT_LABELS)
+        labels = list(common.VERDICT_LABELS.values())
+        st.altair_chart(
+            alt.Chart(by_verdict)
+            .mark_bar()
+            .encode(
+                x=alt.X("count:Q", title="incidents"),
+                y=alt.Y("verdict:N", sort=labels, title=None, axis=alt.Axis(labelLimit=240)),
+                color=alt.Color(  # the map's colours: a breach is red everywhere
+                    "verdict:N",
+                    scale=alt.Scale(domain=labels, range=[VERDICT_COLOURS[v] for v in common.VERDICT_LABELS]),
+                    legend=None,
+                ),
+                tooltip=["verdict:N", "count:Q"],
+            ),
+            width="stretch",
+        )
+        st.subheader("Top zones")
+        top_zones = series.groupby("zone_name")["count"].sum().nlargest(10).rename("incidents")
+        top_zones.index.name = "Zone"
+        st.dataframe(top_zones, width="stretch")

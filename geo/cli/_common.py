@@ -31,6 +31,7 @@ __all__ = [
     "progress_bar",
     "reading_options",
     "store_of",
+    "value_filter_options",
     "write_export",
 ]
 
@@ -103,14 +104,16 @@ def reading_options(fn: F) -> F:
 
 
 @contextmanager
-def progress_bar(label: str, total: int | None = None) -> Iterator[Callable[[int, int | None, str], None]]:
+def progress_bar(
+    label: str, total: int | None = None, *, unit: str = " rows"
+) -> Iterator[Callable[[int, int | None, str], None]]:
     """A progress bar on a terminal (stderr); silent otherwise."""
     if not sys.stderr.isatty():
         yield lambda _done, _total, _stage: None
         return
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc=label, unit=" rows", file=sys.stderr, dynamic_ncols=True)
+    bar = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, dynamic_ncols=True)
 
     def update(done: int, total: int | None, stage: str) -> None:
         if total is not None and bar.total != total:
@@ -124,23 +127,49 @@ def progress_bar(label: str, total: int | None = None) -> Iterator[Callable[[int
         bar.close()
 
 
-def filter_options(fn: F) -> F:
-    """The view filters shared by export, snapshot and brief."""
-    options = [
-        click.option("--since", type=UTC_DATE, help="First time included (UTC)."),
-        click.option("--until", type=UTC_DATE, help="First time excluded (UTC)."),
+def _filter_option_list(*, window: bool = True, verdicts: bool = True) -> list[Callable[[F], F]]:
+    options = []
+    if window:
+        options += [
+            click.option("--since", type=UTC_DATE, help="First time included (UTC)."),
+            click.option("--until", type=UTC_DATE, help="First time excluded (UTC)."),
+        ]
+    options += [
         click.option("--party", "parties", multiple=True, help="Attributed party id (repeatable)."),
         click.option("--zone", "zones", multiple=True, help="Zone id (repeatable)."),
-        click.option(
-            "--verdict", "verdicts", multiple=True, type=click.Choice(VERDICTS), help="Verdict (repeatable)."
-        ),
+    ]
+    if verdicts:
+        options.append(
+            click.option(
+                "--verdict",
+                "verdicts",
+                multiple=True,
+                type=click.Choice(VERDICTS),
+                help="Verdict (repeatable).",
+            )
+        )
+    options += [
         click.option("--category", "categories", multiple=True, help="Category id (repeatable)."),
         click.option("--verification", "verifications", multiple=True, help="Verification status."),
         click.option("--source", "sources", multiple=True, help="Source (repeatable)."),
     ]
+    return options
+
+
+def _apply(fn: F, options: list[Callable[[F], F]]) -> F:
     for option in reversed(options):
         fn = option(fn)
     return fn
+
+
+def filter_options(fn: F) -> F:
+    """The view filters shared by export, snapshot, brief and playback."""
+    return _apply(fn, _filter_option_list())
+
+
+def value_filter_options(fn: F) -> F:
+    """The filters of a command that sets its own time window and counts every verdict (``compare``)."""
+    return _apply(fn, _filter_option_list(window=False, verdicts=False))
 
 
 def filters_from(**kw: Any) -> Filters:

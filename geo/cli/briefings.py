@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import click
 
 from geo.cli._common import (
+    UTC_DATE,
     filter_options,
     filters_from,
     one_line_errors,
@@ -40,9 +42,16 @@ def snapshot_cmd(
 @cli.command("brief")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The PDF to write.")
 @click.option("--title", help="Title (default: the scenario's name).")
+@click.option(
+    "--compare-at",
+    type=UTC_DATE,
+    help="Date of the before/after table (default: the agreement date; see compare).",
+)
 @filter_options
 @click.pass_context
 @one_line_errors
-def brief_cmd(ctx: click.Context, out: str, title: str | None, **kw: Any) -> None:
-    """Write a PDF briefing: map, KPIs, trend, spike alerts, table of breaches."""
-    write_export(ctx, "pdf", out, filters_from(**kw), title=title)
+def brief_cmd(
+    ctx: click.Context, out: str, title: str | None, compare_at: datetime | None, **kw: Any
+) -> None:
+    """Write a PDF briefing: map, KPIs, trend, spike alerts, before/after the agreement, table of breaches."""
+    write_export(ctx, "pdf", out, filters_from(**kw), title=title, compare_at=compare_at)

@@ -86,6 +86,17 @@ def _with_groups(frame: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(duplicate_group=group, duplicate_unit=unit)
 
 
+def with_groups(frame: pd.DataFrame, store: Store) -> pd.DataFrame:
+    """
+    Rows of a store query with their group of linked reports, as the cache carries them.
+
+    With these, :func:`geo.core.duplicates.distinct_events` counts linked reports once.
+    The rows come back sorted by ``incident_id``.
+    """
+    rows = frame.sort_values("incident_id", kind="stable").reset_index(drop=True)
+    return _with_groups(rows, store.groups())
+
+
 def _append(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     if old.empty:
         return new

@@ -50,7 +50,7 @@ def test_the_library_defines_the_functions_the_templates_call() -> None:
                 visit(item)
 
     visit(tree)
-    called = {"markers", "hexCells", "control"}
+    called = {"markers", "hexCells", "control", "foldOnNarrow"}
     assert called <= assigned
     for name in by_suffix(".html.j2"):
         text = resources.text(name)

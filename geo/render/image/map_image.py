@@ -183,12 +183,12 @@ def render_map_image(
     """
     width_in, height_in = _check(view, size, dpi)
     as_of_ts = utc(as_of)
-    area = _extent_lonlat(view, scenario, bbox if bbox is not None else filters.bbox)
+    area = extent_lonlat(view, scenario, bbox if bbox is not None else filters.bbox)
     projection = LocalProjection((area[0] + area[2]) / 2.0, (area[1] + area[3]) / 2.0)
     fig = new_figure(width_in, height_in, dpi)
     rects = layout(width_in, height_in, frame=frame, synthetic=scenario.synthetic)
     ax = fig.add_axes(rects["map"])
-    extent = _fit_extent(area, projection, rects["map"][2] * width_in / (rects["map"][3] * height_in))
+    extent = fit_extent(area, projection, rects["map"][2] * width_in / (rects["map"][3] * height_in))
     drawn = _draw_map(ax, view, scenario, projection, area, extent, filter_window(filters, as_of_ts))
     if not frame:  # the image may be copied out of the PDF: it keeps its date
         ax.text(
@@ -309,7 +309,8 @@ def _check(view: pd.DataFrame, size: str | tuple[float, float], dpi: int) -> tup
     return width, height
 
 
-def _extent_lonlat(view: pd.DataFrame, scenario: Scenario, bbox: Bbox | None) -> Bbox:
+def extent_lonlat(view: pd.DataFrame, scenario: Scenario, bbox: Bbox | None) -> Bbox:
+    """The lon/lat box a map shows: ``bbox``, else the lines and zones (or the incidents) with a margin."""
     if bbox is not None:
         west, south, east, north = (float(v) for v in bbox)
         if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
@@ -337,7 +338,7 @@ def _extent_lonlat(view: pd.DataFrame, scenario: Scenario, bbox: Bbox | None) ->
     return (west, max(south - dy, -89.0), east, min(north + dy, 89.0))
 
 
-def _fit_extent(area: Bbox, projection: LocalProjection, aspect: float) -> Bbox:
+def fit_extent(area: Bbox, projection: LocalProjection, aspect: float) -> Bbox:
     """The metric extent holding the lon/lat box, widened to the axes' aspect ratio."""
     ring = shapely.get_coordinates(shapely.segmentize(shapely.box(*area).exterior, 0.02))
     x, y = projection.forward(ring[:, 0], ring[:, 1])

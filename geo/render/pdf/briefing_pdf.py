@@ -2,9 +2,12 @@
 
 Page 1 is the map snapshot. Page 2 has the key figures for the period against the
 period before it (per party and per zone, from :func:`geo.core.trends.kpis`), a trend chart
-and the spike alerts (:func:`geo.core.trends.spikes`). The pages after it list the breaches,
-most recent first. All text is real PDF text in the shipped Noto fonts, so Arabic,
-Korean and Cyrillic names render and can be copied; Arabic is shaped with HarfBuzz
+and the spike alerts (:func:`geo.core.trends.spikes`). With a before/after comparison
+(:func:`geo.core.compare.compare_rates`), a page gives its table: incidents per week
+either side of the agreement, per zone × party, with the rate ratio and the exact
+test. The pages after it list the breaches, most recent first. All text is real PDF
+text in the shipped Noto fonts, so Arabic, Korean and Cyrillic names render and can be
+copied; Arabic is shaped with HarfBuzz
 (``uharfbuzz``) when the document holds text that needs it.
 
 The period and the history
@@ -21,14 +24,17 @@ the previous-period columns read "n/a" and the spike alerts are left out, saying
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
 
+from geo.core.compare import Comparison
 from geo.core.duplicates import distinct_events
 from geo.core.filters import Filters
 from geo.core.model import Scenario
 from geo.render.fonts import needs_shaping
+from geo.render.pdf.before_after import before_after_page
 from geo.render.pdf.breaches import breach_rows
 from geo.render.pdf.document import BriefingDocument
 from geo.render.pdf.pages import breaches_pages, figures_page, map_page
@@ -49,6 +55,8 @@ def render_briefing_pdf(
     title: str | None = None,
     max_rows: int = MAX_ROWS,
     dpi: int = 200,
+    before_after: Comparison | None = None,
+    before_after_notes: Sequence[str] = (),
 ) -> bytes:
     """
     Render the PDF briefing of an incident view.
@@ -74,6 +82,11 @@ def render_briefing_pdf(
         How many breaches the table lists (most recent first); the rest are counted.
     dpi
         Resolution of the map and the chart.
+    before_after
+        The comparison around the scenario's agreement date; with ``before_after_notes``
+        alone (no comparison), the page says why there is none; with neither, no page.
+    before_after_notes
+        Caveats of the comparison, or the reason there is none, one sentence each.
 
     Returns
     -------
@@ -94,6 +107,8 @@ def render_briefing_pdf(
         doc.set_text_shaping(use_shaping_engine=True, direction="ltr")
     map_page(doc, view, dpi)
     figures_page(doc, hist, period, covered=covered, dpi=dpi)
+    if before_after is not None or before_after_notes:
+        before_after_page(doc, before_after, before_after_notes)
     breaches_pages(doc, breaches, total=int((events["verdict"].astype(object) == "breach").sum()))
     return bytes(doc.output())
 

@@ -10,11 +10,22 @@ from geo.core.model import Scenario
 from geo.render.palette import LINE_COLOUR, party_colour, zone_kind_label, zone_style
 from geo.render.webmap.assets import STATIC_URL, use_local_assets
 from geo.render.webmap.basemap import BASEMAP_PATH, add_countries
-from geo.render.webmap.elements import BindPopup, Control, ScriptLibrary, Stylesheet
+from geo.render.webmap.elements import BindPopup, Legend, ScriptLibrary, Stylesheet
 from geo.render.webmap.escape import css_colour, html_text, template_html
 from geo.render.webmap.legend import legend_html
 from geo.render.webmap.popups import line_popup, party_name, zone_popup
 from geo.render.webmap.shapes import shapes
+
+
+def blank_map(lat: float, lon: float, *, zoom: int, static_url: str = STATIC_URL) -> folium.Map:
+    """An empty map with the vendored Leaflet, the map's stylesheet and scripts, and a scale."""
+    m = folium.Map(
+        location=[lat, lon], zoom_start=zoom, tiles=None, control_scale=True, maxZoom=18, minZoom=2
+    )
+    use_local_assets(m, static_url)
+    m.add_child(Stylesheet())
+    m.add_child(ScriptLibrary())
+    return m
 
 
 def base_map(
@@ -61,17 +72,7 @@ def base_map(
         raise ValueError(msg)
     found = shapes(scenario)
     xmin, ymin, xmax, ymax = found.bounds
-    m = folium.Map(
-        location=[(ymin + ymax) / 2, (xmin + xmax) / 2],
-        zoom_start=8,
-        tiles=None,
-        control_scale=True,
-        maxZoom=18,
-        minZoom=2,
-    )
-    use_local_assets(m, static_url)
-    m.add_child(Stylesheet())
-    m.add_child(ScriptLibrary())
+    m = blank_map((ymin + ymax) / 2, (xmin + xmax) / 2, zoom=8, static_url=static_url)
 
     if tiles is not None:
         folium.TileLayer(
@@ -93,7 +94,7 @@ def base_map(
         group.add_to(m)
 
     _add_lines(m, scenario)
-    m.add_child(Control(legend_html(scenario), position="bottomright", css_class="tl-legend", name="Legend"))
+    m.add_child(Legend(legend_html(scenario)))
     m.fit_bounds([[ymin, xmin], [ymax, xmax]], padding=(10, 10))
     if layer_control:
         folium.LayerControl(collapsed=True).add_to(m)

@@ -53,6 +53,16 @@ class Control(MacroElement):
         self.css_class = css_class
 
 
+class Legend(Control):
+    """The legend, folded (``<details>``): the browser opens it on a map ``wide_from`` px wide or more."""
+
+    _template = template("legend.html.j2")
+
+    def __init__(self, content_html: str, *, wide_from: int = 700) -> None:
+        super().__init__(content_html, position="bottomright", css_class="tl-legend", name="Legend")
+        self.wide_from = int(wide_from)
+
+
 class BindPopup(MacroElement):
     """Bind a popup of fixed, already escaped HTML to the parent layer (no jQuery)."""
 

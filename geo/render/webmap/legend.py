@@ -6,6 +6,7 @@ Colours and wording come from :mod:`geo.render.palette`, as in the printed legen
 from __future__ import annotations
 
 from geo.core.model import VERDICTS, Scenario
+from geo.i18n import _
 from geo.render import palette as pal
 from geo.render.webmap.escape import html_text
 
@@ -49,8 +50,8 @@ def _symbols() -> list[str]:
 
 
 def legend_html(scenario: Scenario) -> str:
-    """The legend's HTML (every data text escaped)."""
-    parts = [f"<details open><summary>{pal.LEGEND_TITLE}</summary>", f"<h4>{pal.LEGEND_VERDICT_WEB}</h4>"]
+    """The legend's HTML (every data text escaped), folded: the map opens it when there is room."""
+    parts = [f"<details><summary>{pal.LEGEND_TITLE}</summary>", f"<h4>{pal.LEGEND_VERDICT_WEB}</h4>"]
     parts += [
         _ROW.format(_swatch_circle(pal.VERDICT_COLOURS[v], "#666"), html_text(pal.VERDICT_LABELS[v]))
         for v in VERDICTS
@@ -72,6 +73,30 @@ def legend_html(scenario: Scenario) -> str:
     line = f'{_SVG26}<line x1="1" y1="8" x2="25" y2="8" stroke="{pal.LINE_COLOUR}" stroke-width="3.5"/></svg>'
     parts.append(_ROW.format(line, pal.LEGEND_LINE))
     kinds = list(dict.fromkeys(z.kind for z in scenario.zones))
+    parts += [_ROW.format(_swatch_zone(pal.zone_style(k)), html_text(pal.zone_kind_label(k))) for k in kinds]
+    parts.append("</details>")
+    return "".join(parts)
+
+
+def place_legend_html(verdict: str, kinds: list[str], *, radius_text: str, uncertainty_text: str) -> str:
+    """The legend of an incident's small map: the incident, its disk, the search radius, line and zones."""
+    colour = pal.VERDICT_COLOURS.get(verdict, pal.UNATTRIBUTED_COLOUR)
+    disk = (
+        f'{_SVG18}<circle cx="9" cy="9" r="7" fill="{colour}" fill-opacity=".25" stroke="{colour}" '
+        'stroke-width="1.5" stroke-dasharray="3 2"/></svg>'
+    )
+    search = f'{_SVG18}<circle cx="9" cy="9" r="7" fill="none" stroke="#444" stroke-dasharray="4 3"/></svg>'
+    line = f'{_SVG26}<line x1="1" y1="8" x2="25" y2="8" stroke="{pal.LINE_COLOUR}" stroke-width="3.5"/></svg>'
+    parts = [
+        f"<details><summary>{html_text(_('Legend'))}</summary>",
+        _ROW.format(
+            f'{_SVG18}<circle cx="9" cy="9" r="6" fill="{colour}" stroke="#000" stroke-width="3"/></svg>',
+            html_text(_("This incident")),
+        ),
+        _ROW.format(disk, html_text(uncertainty_text)),
+        _ROW.format(search, html_text(radius_text)),
+        _ROW.format(line, html_text(_("Nearest demarcation line; dashes: the distance to it"))),
+    ]
     parts += [_ROW.format(_swatch_zone(pal.zone_style(k)), html_text(pal.zone_kind_label(k))) for k in kinds]
     parts.append("</details>")
     return "".join(parts)
