@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -51,7 +51,7 @@ def one_line_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class UTCDate(click.ParamType):
+class UTCDate(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic in newer click
     """A date or ISO 8601 time; naive values are UTC."""
 
     name = "date"
@@ -65,10 +65,11 @@ class UTCDate(click.ParamType):
             ts = pd.Timestamp(str(value))
         except ValueError:
             self.fail(f"{value!r} is not a date (YYYY-MM-DD or ISO 8601)", param, ctx)
-        return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).to_pydatetime()
+        utc = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        return cast("datetime", utc.to_pydatetime())
 
 
-class KeyValue(click.ParamType):
+class KeyValue(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic in newer click
     """``column=Source Column`` pairs for mapped CSVs."""
 
     name = "KEY=COLUMN"
@@ -156,7 +157,7 @@ def _filter_option_list(*, window: bool = True, verdicts: bool = True) -> list[C
     return options
 
 
-def _apply(fn: F, options: list[Callable[[F], F]]) -> F:
+def _apply(fn: F, options: list[Callable[[Any], Any]]) -> F:
     for option in reversed(options):
         fn = option(fn)
     return fn

@@ -28,6 +28,7 @@ from geo.cli._group import cli
 @one_line_errors
 def snapshot_cmd(
     ctx: click.Context,
+    /,
     out: str,
     size: str,
     dpi: int,
@@ -51,7 +52,7 @@ def snapshot_cmd(
 @click.pass_context
 @one_line_errors
 def brief_cmd(
-    ctx: click.Context, out: str, title: str | None, compare_at: datetime | None, **kw: Any
+    ctx: click.Context, /, out: str, title: str | None, compare_at: datetime | None, **kw: Any
 ) -> None:
     """Write a PDF briefing: map, KPIs, trend, spike alerts, before/after the agreement, table of breaches."""
     write_export(ctx, "pdf", out, filters_from(**kw), title=title, compare_at=compare_at)

@@ -108,6 +108,7 @@ def _mapping(path: str | None, pairs: tuple[str, ...]) -> Any:
 @one_line_errors
 def ingest_cmd(
     ctx: click.Context,
+    /,
     file: str,
     fmt: str,
     mapping: str | None,
@@ -244,6 +245,6 @@ def reclassify_cmd(ctx: click.Context) -> None:
 @filter_options
 @click.pass_context
 @one_line_errors
-def export_cmd(ctx: click.Context, fmt: str, out: str, **kw: Any) -> None:
+def export_cmd(ctx: click.Context, /, fmt: str, out: str, **kw: Any) -> None:
     """Export the filtered incidents with their classification."""
     write_export(ctx, fmt, out, filters_from(**kw))

@@ -36,6 +36,7 @@ from geo.cli._group import cli
 @one_line_errors
 def compare_cmd(
     ctx: click.Context,
+    /,
     at: datetime | None,
     weeks: int,
     scenario_id: str | None,
@@ -115,6 +116,7 @@ def compare_cmd(
 @one_line_errors
 def playback_cmd(
     ctx: click.Context,
+    /,
     out: str,
     step: str,
     window_days: int | None,

@@ -30,7 +30,7 @@ def _cache_dir() -> bool:
     ``~/.cache/…``). When no such folder is writable (a read-only deployment), caching is
     off and the kernels compile once per process.
     """
-    if nb.config.CACHE_DIR:
+    if nb.config.CACHE_DIR:  # type: ignore[attr-defined]
         return True
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     folder = base / "truceline" / "numba"
@@ -40,7 +40,7 @@ def _cache_dir() -> bool:
             pass
     except OSError:
         return False
-    nb.config.CACHE_DIR = str(folder)
+    nb.config.CACHE_DIR = str(folder)  # type: ignore[attr-defined]  # set at run time by numba
     return True
 
 
@@ -156,7 +156,7 @@ def _seg_d2(px: float, py: float, ax: float, ay: float, bx: float, by: float) ->
 def _box_d2(px: float, py: float, box: np.ndarray, c: int) -> float:
     dx = max(box[c, 0] - px, 0.0, px - box[c, 2])
     dy = max(box[c, 1] - py, 0.0, py - box[c, 3])
-    return dx * dx + dy * dy
+    return float(dx * dx + dy * dy)
 
 
 @nb.njit(cache=_CACHE, inline="always")
@@ -187,14 +187,14 @@ def _side(
         vx, vy = _unit(ax[o], ay[o], bx[o], by[o])
         nx, ny = -(uy + vy), ux + vx  # sum of the two left normals
         if nx != 0.0 or ny != 0.0:
-            return (px - ax[s]) * nx + (py - ay[s]) * ny
+            return float((px - ax[s]) * nx + (py - ay[s]) * ny)
     elif t >= 1.0 and nxt[s] >= 0:
         o = nxt[s]
         vx, vy = _unit(ax[o], ay[o], bx[o], by[o])
         nx, ny = -(uy + vy), ux + vx
         if nx != 0.0 or ny != 0.0:
-            return (px - bx[s]) * nx + (py - by[s]) * ny
-    return ux * (py - ay[s]) - uy * (px - ax[s])
+            return float((px - bx[s]) * nx + (py - by[s]) * ny)
+    return float(ux * (py - ay[s]) - uy * (px - ax[s]))
 
 
 @nb.njit(parallel=True, cache=_CACHE)

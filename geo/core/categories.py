@@ -10,6 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from geo._errors import ManifestError
 from geo._paths import DATA
@@ -45,7 +46,7 @@ class Vocabulary:
         return self.acled.get(key) or self.acled.get(event_type.strip())
 
 
-def _int_table(raw: dict, name: str, path: str, allowed: frozenset[str]) -> dict[int, str]:
+def _int_table(raw: dict[str, Any], name: str, path: str, allowed: frozenset[str]) -> dict[int, str]:
     out: dict[int, str] = {}
     problems = []
     for key, value in raw.get(name, {}).items():

@@ -136,7 +136,7 @@ def prepare(scenario: Scenario) -> PreparedScenario:
 def _times(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     def ns(col: str) -> np.ndarray:
         values = pd.to_datetime(frame[col], utc=True)
-        return values.to_numpy(dtype="datetime64[ns]").view(np.int64)
+        return np.asarray(values.to_numpy(dtype="datetime64[ns]").view(np.int64))
 
     if "occurred_at" not in frame:
         msg = "incidents: occurred_at: column missing"
@@ -343,7 +343,7 @@ def _lines(prep: PreparedScenario, inp: _Inputs) -> _Lines:
     masked = np.abs(distances)
     for i, line in enumerate(prep.lines):
         masked[i, (inp.at < line.valid[0]) | (inp.at >= line.valid[1])] = np.inf
-    has_line = np.isfinite(masked).any(axis=0)
+    has_line = np.asarray(np.isfinite(masked).any(axis=0))
     best = np.argmin(masked, axis=0)
     dist = np.where(has_line, distances[best, np.arange(n)], np.nan)
     side_code = np.select([~has_line, dist > 0, dist < 0], [0, 1, 2], default=3)
@@ -491,7 +491,7 @@ def classify(incidents: pd.DataFrame, scenario: Scenario | PreparedScenario) -> 
     mem = _membership(prep, inp, lines)
     fire_def, fire_pos, reason = _fire(prep, inp, mem, att)
 
-    is_breach = fire_def.any(axis=1)
+    is_breach = np.asarray(fire_def.any(axis=1))
     is_possible = ~is_breach & fire_pos.any(axis=1)
     monitored = (mem.possible & mem.time_pos).any(axis=1)
     verdict = np.select([is_breach, is_possible, monitored], [0, 1, 2], default=3)

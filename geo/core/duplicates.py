@@ -192,7 +192,7 @@ class Reports:
 
 def matchable(radius: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Which reports are placed and dated precisely enough to be matched (see the limits above)."""
-    return (radius <= MATCH_MAX_UNCERTAINTY_M) & (end - start <= int(MATCH_MAX_WINDOW_S) * _US)
+    return np.asarray((radius <= MATCH_MAX_UNCERTAINTY_M) & (end - start <= int(MATCH_MAX_WINDOW_S) * _US))
 
 
 def match_pairs(
@@ -243,7 +243,7 @@ def _clusters(categories: Sequence[str]) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     a, b = np.nonzero([[compatible(x, y) for y in categories] for x in categories])
     graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
-    return connected_components(graph, directed=False)[1].astype(np.int64)
+    return np.asarray(connected_components(graph, directed=False)[1].astype(np.int64))
 
 
 def _candidates(r: Reports, cluster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -357,7 +357,7 @@ def _lowest_in_component(nodes: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.
     _, first = np.unique(labels, return_index=True)  # nodes are sorted: the first is the lowest
     lowest = np.empty(labels.max() + 1, dtype=np.int64)
     lowest[labels[first]] = nodes[first]
-    return lowest[labels]
+    return np.asarray(lowest[labels])
 
 
 def distinct_events(view: pd.DataFrame) -> pd.DataFrame:

@@ -110,6 +110,10 @@ _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 MATCH_KINDS = ("exact", "iexact", "icontains")
 
 
+Table = dict[str, Any]
+"""A TOML table as ``tomllib`` gives it."""
+
+
 class _Problems:
     """Collects ``file: key: problem`` lines."""
 
@@ -135,14 +139,14 @@ def _date(value: Any, key: str, problems: _Problems) -> date | None:
         return None
 
 
-def _table_key(kind: str, index: int, entry: dict) -> str:
+def _table_key(kind: str, index: int, entry: Table) -> str:
     ident = entry.get("id")
     # An id that is not one printable line would break the one-line message: use the index.
     readable = isinstance(ident, str) and ident and ident.isprintable()
     return f"{kind}[{ident}]" if readable else f"{kind}[{index}]"
 
 
-def _check_entries(raw: dict, problems: _Problems) -> None:
+def _check_entries(raw: Table, problems: _Problems) -> None:
     for kind, allowed in _KEYS.items():
         for i, entry in enumerate(_tables(raw, kind, problems)):
             key = kind if kind == "scenario" else _table_key(kind, i, entry)
@@ -159,7 +163,7 @@ def _check_entries(raw: dict, problems: _Problems) -> None:
         problems.add(unknown, "unknown table (expected scenario, party, line, zone, rule)")
 
 
-def _tables(raw: dict, kind: str, problems: _Problems) -> list[dict]:
+def _tables(raw: Table, kind: str, problems: _Problems) -> list[Table]:
     """The entries of a table kind, each a dict; a wrong shape is a problem (and dropped)."""
     entries = raw.get(kind, {} if kind == "scenario" else [])
     if kind == "scenario":
@@ -174,7 +178,7 @@ def _tables(raw: dict, kind: str, problems: _Problems) -> list[dict]:
     return entries
 
 
-def _check_types(key: str, entry: dict, problems: _Problems) -> None:
+def _check_types(key: str, entry: Table, problems: _Problems) -> None:
     """Report (and drop) values of the wrong type, so later checks see only sound values."""
     for name in sorted(set(entry) & set(_TYPES)):
         types, what = _TYPES[name]
@@ -187,7 +191,7 @@ def _check_types(key: str, entry: dict, problems: _Problems) -> None:
             del entry[name]
 
 
-def _check_ids(kind: str, entries: list[dict], problems: _Problems) -> None:
+def _check_ids(kind: str, entries: list[Table], problems: _Problems) -> None:
     seen: set[str] = set()
     for i, entry in enumerate(entries):
         ident = entry.get("id")
@@ -274,7 +278,7 @@ def read_geometry(
 
 
 def _geometry(
-    base: Path, entry: dict, key: str, kind: str, problems: _Problems, repairs: list[str], repair_all: bool
+    base: Path, entry: Table, key: str, kind: str, problems: _Problems, repairs: list[str], repair_all: bool
 ) -> shapely.Geometry | None:
     try:
         geom, fixed = read_geometry(
@@ -318,7 +322,7 @@ def _party_mapping(file: Path, party_ids: set[str], problems: _Problems) -> list
     return out
 
 
-def _parties(raw: dict, problems: _Problems) -> list[Party]:
+def _parties(raw: Table, problems: _Problems) -> list[Party]:
     parties = []
     for i, p in enumerate(raw.get("party", [])):
         key = _table_key("party", i, p)
@@ -336,7 +340,7 @@ def _parties(raw: dict, problems: _Problems) -> list[Party]:
 
 
 def _lines(
-    raw: dict, base: Path, party_ids: set[str], problems: _Problems, repairs: list[str], repair: bool
+    raw: Table, base: Path, party_ids: set[str], problems: _Problems, repairs: list[str], repair: bool
 ) -> list[Line]:
     lines = []
     for i, ln in enumerate(raw.get("line", [])):
@@ -367,7 +371,7 @@ def _lines(
     return lines
 
 
-def check_zone_spec(key: str, z: dict, line_ids: set[str], problems: _Problems) -> None:
+def check_zone_spec(key: str, z: Table, line_ids: set[str], problems: _Problems) -> None:
     """Check a zone entry's kind and, for a derived zone, its line, width and side."""
     if z.get("kind") and z["kind"] not in ZONE_KINDS:
         problems.add(f"{key}.kind", f"unknown kind {z['kind']!r} (expected one of {', '.join(ZONE_KINDS)})")
@@ -388,7 +392,7 @@ def check_zone_spec(key: str, z: dict, line_ids: set[str], problems: _Problems) 
         problems.add(f"{key}.side", f"must be both, left or right, got {z.get('side')!r}")
 
 
-def check_rule(key: str, r: dict, zone_ids: set[str], party_ids: set[str], problems: _Problems) -> Rule:
+def check_rule(key: str, r: Table, zone_ids: set[str], party_ids: set[str], problems: _Problems) -> Rule:
     """Check a rule entry against the zones, parties and vocabulary; return the rule."""
     vocab = vocabulary()
     if r.get("zone") is not None and r["zone"] not in zone_ids:
@@ -432,7 +436,7 @@ def check_dates(key: str, valid_from: date | None, valid_to: date | None, proble
 
 
 def zone_dates(
-    key: str, z: dict, lines: dict[str, Line], problems: _Problems
+    key: str, z: Table, lines: dict[str, Line], problems: _Problems
 ) -> tuple[date | None, date | None]:
     """
     The dates a zone entry is in force, checked.
@@ -450,7 +454,7 @@ def zone_dates(
 
 
 def _zones(
-    specs: list[tuple[str, dict, tuple[date | None, date | None]]],
+    specs: list[tuple[str, Table, tuple[date | None, date | None]]],
     drawn: dict[str, shapely.Geometry],
     lines: list[Line],
     problems: _Problems,

@@ -162,7 +162,7 @@ def csv_bytes(frame: pd.DataFrame, *, bom: bool = False) -> bytes:
         RFC 4180 CSV in UTF-8, with a header row and CRLF line ends.
     """
     text = _csv_frame(frame).to_csv(index=False, lineterminator="\r\n", na_rep="")
-    return ("\ufeff" if bom else "").encode("utf-8") + text.encode("utf-8")
+    return ("\ufeff" if bom else "").encode("utf-8") + str(text).encode("utf-8")
 
 
 def to_csv(view: pd.DataFrame, *, bom: bool = False) -> bytes:

@@ -7,6 +7,7 @@ pyplot, so concurrent renders in a threaded server cannot disturb each other.
 from __future__ import annotations
 
 import io
+from typing import cast
 
 import numpy as np
 import shapely
@@ -34,7 +35,8 @@ def png_bytes(fig: Figure, *, metadata: dict[str, str] | None = None) -> bytes:
     canvas = fig.canvas
     canvas.draw()
     width, height = (int(v) for v in canvas.get_width_height(physical=True))
-    rgba = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    pixels = cast("FigureCanvasAgg", canvas).buffer_rgba()  # type: ignore[no-untyped-call]
+    rgba = Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
     image = rgba.convert("RGB")
     info = PngInfo()
     for key, value in (metadata or {}).items():

@@ -11,6 +11,7 @@ import re
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal
 
 from matplotlib import font_manager
 from matplotlib.font_manager import FontProperties
@@ -57,7 +58,9 @@ def font_families() -> tuple[str, ...]:
         return _families
 
 
-def font(size: float, *, weight: str = "normal", style: str = "normal") -> FontProperties:
+def font(
+    size: float, *, weight: str = "normal", style: Literal["normal", "italic", "oblique"] = "normal"
+) -> FontProperties:
     """Font properties with the shipped fallback chain (Noto Sans, Hangul, Arabic)."""
     return FontProperties(family=list(font_families()), size=size, weight=weight, style=style)
 

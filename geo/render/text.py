@@ -22,7 +22,7 @@ def fmt_time(ts: datetime | pd.Timestamp | str | None) -> str:
     """``YYYY-MM-DD HH:MM UTC``, or an empty string."""
     if ts is None or pd.isna(ts):
         return ""
-    return utc(ts).strftime("%Y-%m-%d %H:%M UTC")
+    return str(utc(ts).strftime("%Y-%m-%d %H:%M UTC"))
 
 
 def plural(n: int, noun: str) -> str:
@@ -41,7 +41,7 @@ def text_column(view: pd.DataFrame, column: str) -> np.ndarray:
     """A column as an object array of strings, missing values as ``""``."""
     if column not in view:
         return np.full(len(view), "", dtype=object)
-    return view[column].astype(object).fillna("").astype(str).to_numpy(dtype=object)
+    return np.asarray(view[column].astype(object).fillna("").astype(str).to_numpy(dtype=object))
 
 
 def deg(value: float, pos: str, neg: str) -> str:

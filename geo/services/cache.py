@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -229,4 +230,4 @@ def window_start(now: datetime, preset: str) -> datetime | None:
     spans = {"24h": pd.Timedelta(hours=24), "7d": pd.Timedelta(days=7), "30d": pd.Timedelta(days=30)}
     if preset == "all":
         return None
-    return (pd.Timestamp(now) - spans[preset]).to_pydatetime()
+    return cast("datetime | None", (pd.Timestamp(now) - spans[preset]).to_pydatetime())

@@ -15,7 +15,7 @@ import shapely
 
 from geo import clock
 from geo._paths import DATA
-from geo.core._metric import densify_lonlat
+from geo.core._metric import LocalProjection, densify_lonlat
 from geo.core.categories import vocabulary
 from geo.core.classify import prepare
 from geo.core.model import INCIDENT_COLUMNS, Scenario
@@ -73,7 +73,7 @@ WEAPONS = {
 }
 
 
-def _mdl_frame(scenario: Scenario) -> tuple[np.ndarray, float, object]:
+def _mdl_frame(scenario: Scenario) -> tuple[np.ndarray, float, LocalProjection]:
     prep = prepare(scenario)
     metric = prep.projection.to_metric(densify_lonlat(scenario.lines[0].geometry))
     return shapely.get_coordinates(metric), float(metric.length), prep.projection

@@ -83,7 +83,7 @@ def export_view(
     *,
     actor: Principal,
     as_of: datetime | None = None,
-    size: str = "a4",
+    size: Literal["a4", "16:9"] = "a4",
     dpi: int = 200,
     bbox: tuple[float, float, float, float] | None = None,
     title: str | None = None,

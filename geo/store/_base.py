@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import pandas as pd
@@ -258,7 +258,7 @@ class Store(ABC):
 
     def meta(self, key: str) -> str | None:
         """A ``meta`` value."""
-        return self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
+        return cast("str | None", self.scalar("SELECT value FROM meta WHERE key = ?", (key,)))
 
     def generation(self) -> int:
         """A counter that grows whenever stored incidents are rewritten or removed."""

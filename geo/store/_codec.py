@@ -8,7 +8,7 @@ missing; text is ``str`` with ``""`` for missing (text columns are ``NOT NULL``)
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
@@ -64,7 +64,7 @@ def micros(values: pd.Series) -> np.ndarray:
     missing = ts.isna().to_numpy()
     if missing.any():
         out[missing] = None
-    return out
+    return np.asarray(out)
 
 
 def _numeric(values: pd.Series, kinds: str) -> bool:
@@ -73,27 +73,28 @@ def _numeric(values: pd.Series, kinds: str) -> bool:
 
 def _encode_ints(values: pd.Series, missing: Any) -> list[Any]:
     if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iub":
-        return values.to_numpy().astype(np.int64).tolist()
-    return values.astype("Int64").to_numpy(dtype=object, na_value=missing).tolist()
+        return cast("list[Any]", values.to_numpy().astype(np.int64).tolist())
+    return cast("list[Any]", values.astype("Int64").to_numpy(dtype=object, na_value=missing).tolist())
 
 
 def _encode_floats(values: pd.Series, missing: Any) -> list[Any]:
     arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
     absent = np.isnan(arr)
     if not absent.any() or (isinstance(missing, float) and np.isnan(missing)):
-        return arr.tolist()
+        return cast("list[Any]", arr.tolist())
     out = arr.astype(object)
     out[absent] = missing
-    return out.tolist()
+    return cast("list[Any]", out.tolist())
 
 
 def _encode_text(values: pd.Series) -> list[Any]:
     if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.categories.dtype.kind in "OTU":
         labels = np.append(values.cat.categories.to_numpy(dtype=object), "")
-        return labels[values.cat.codes.to_numpy()].tolist()  # code -1 (missing) picks the ""
+        # code -1 (missing) picks the ""
+        return cast("list[Any]", labels[values.cat.codes.to_numpy()].tolist())
     if isinstance(values.dtype, pd.StringDtype):
-        return values.to_numpy(dtype=object, na_value="").tolist()
-    return values.astype(object).where(values.notna(), "").astype(str).tolist()
+        return cast("list[Any]", values.to_numpy(dtype=object, na_value="").tolist())
+    return cast("list[Any]", values.astype(object).where(values.notna(), "").astype(str).tolist())
 
 
 def encode(frame: pd.DataFrame, encode_times: TimeCodec, *, missing: Any = None) -> dict[str, list[Any]]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 import shapely
 
 from geo import clock
-from geo.core.model import Line, Party, Rule, Scenario, Zone
+from geo.core.model import Line, Party, Rule, Scenario, Side, Zone
 from geo.store._codec import text_or_none
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ def load_scenario(store: Store) -> Scenario | None:
             _day(r.valid_to),
             text_or_none(r.line),
             None if pd.isna(r.width_m) else float(r.width_m),
-            text_or_none(r.side),
+            cast("Side | None", text_or_none(r.side)),
             r.source,
         )
         for r in store.frame(

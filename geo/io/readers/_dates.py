@@ -102,7 +102,7 @@ def _ints(array: pa.Array, default: int = -1) -> np.ndarray:
     """Digits as int64; ``default`` where empty (an optional group that did not match)."""
     empty = pc.equal(array, "")
     cleaned = pc.if_else(empty, pa.scalar(None, array.type), array)
-    return pc.cast(cleaned, pa.int64()).fill_null(default).to_numpy(zero_copy_only=False)
+    return np.asarray(pc.cast(cleaned, pa.int64()).fill_null(default).to_numpy(zero_copy_only=False))
 
 
 @dataclass
@@ -280,7 +280,7 @@ class Readings:
     @property
     def ordered(self) -> np.ndarray:
         """Rows whose reading depends on the day/month order."""
-        return (self.kind == ORDERED) & (self.day_first != self.month_first)
+        return np.asarray((self.kind == ORDERED) & (self.day_first != self.month_first))
 
     def pick(self, dayfirst: bool | None) -> np.ndarray:
         """The rows read in the file's order (``None``: no row depends on it)."""
@@ -539,6 +539,6 @@ def order_name(dayfirst: bool) -> str:
 def _forward(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Whether each end is not on a day before its start (True where either is missing)."""
     both = ~np.isnat(start) & ~np.isnat(end)
-    return ~both | (end.astype("datetime64[D]") >= start.astype("datetime64[D]"))
+    return np.asarray(~both | (end.astype("datetime64[D]") >= start.astype("datetime64[D]")))
 
 

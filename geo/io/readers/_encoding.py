@@ -538,9 +538,9 @@ def detect_encoding(inp: Input, forced: str | None = None, head: bytes = b"",
     """
     if forced is not None:
         return _forced(inp, head, forced)
-    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if head.startswith(bom):
-            transcode(inp, codec, len(bom), "utf-16")
+    for mark, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if head.startswith(mark):
+            transcode(inp, codec, len(mark), "utf-16")
             return "utf-16", "utf-8", 0, []
     check_binary(inp, head)
     bom = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0

@@ -22,7 +22,7 @@ class Input:
     """A file path or bytes, opened as many times as reading needs."""
 
     def __init__(self, source: str | Path | bytes | bytearray | memoryview, name: str | None = None) -> None:
-        self._cleanup: weakref.finalize | None = None
+        self._cleanup: weakref.finalize[[str], Input] | None = None
         if isinstance(source, bytes | bytearray | memoryview):
             self._data: bytes | None = bytes(source)
             self._path: Path | None = None

@@ -86,7 +86,7 @@ class Rows:
     @property
     def ok(self) -> np.ndarray:
         """Rows not rejected so far."""
-        return self.reason == ""
+        return np.asarray(self.reason == "")
 
     def reject(self, mask: np.ndarray | pd.Series, message: Message) -> None:
         """Reject rows in ``mask`` not rejected yet; ``message`` may be built from their positions."""
@@ -139,7 +139,7 @@ def lookup(values: pd.Series, table: Callable[[str], str | None]) -> np.ndarray:
     """Apply ``table`` once per distinct value; ``None`` where it has no answer."""
     codes, uniques = pd.factorize(values)
     mapped = np.array([*(table(str(u)) for u in uniques), None], dtype=object)
-    return mapped[codes]
+    return np.asarray(mapped[codes])
 
 
 def joined(parts: Sequence[tuple[str, pd.Series]], sep: str = "\n") -> pd.Series:

@@ -83,4 +83,4 @@ def map_party(actor_names: pd.Series | Sequence[str] | np.ndarray,
         return ""
 
     mapped = np.array([*(one(str(u)) for u in uniques), ""], dtype=object)
-    return mapped[codes]
+    return np.asarray(mapped[codes])

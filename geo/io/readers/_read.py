@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,6 +114,7 @@ def _resolve(inp: Input, format: str, mapping: ColumnMapping | None, encoding: s
         header, keys, notes, layout = list(ucdp.COLUMNS), list(ucdp.COLUMNS), [], "ucdp-ged-headerless"
         notes.append("no header row: read as UCDP GED's 49 columns")
     columns, absent = None, frozenset[str]()
+    reader: FormatReader
     if fmt == "mapped":
         assert mapping is not None  # noqa: S101 - checked above
         columns = mapped.resolve(mapping, header, keys, inp.name)
@@ -154,7 +155,7 @@ def _this_year(now: np.datetime64) -> int:
 
 
 def _date_chunks(inp: Input, resolved: _Resolved, rows: int, block: int = 0,
-                 ) -> Iterator[tuple[np.ndarray, list[pd.Series], pd.Series | None]]:
+                 ) -> Generator[tuple[np.ndarray, list[pd.Series], pd.Series | None], None, None]:
     """Line numbers, date columns and year column of the file's records, ``rows`` at a time."""
     keys = resolved.keys
     wanted = [*resolved.dates, *([resolved.year] if resolved.year else [])]

@@ -25,7 +25,7 @@ from geo.i18n import _
 from geo.render.figure import new_figure
 from geo.render.fonts import font
 from geo.render.image.basemap import draw_basemap, draw_graticule, setup_map
-from geo.render.image.layout import Z_DECOR, Bbox, draw_frame, layout, synthetic_tag
+from geo.render.image.layout import Z_DECOR, Bbox, Rect, draw_frame, layout, synthetic_tag
 from geo.render.image.legend import draw_legend
 from geo.render.image.map_image import extent_lonlat, fit_extent
 from geo.render.image.scale_and_north import draw_north_arrow, draw_scale_bar
@@ -56,7 +56,7 @@ def frame_pixels(size: str, dpi: int) -> tuple[int, int]:
     return 2 * round(width * dpi / 2), 2 * round(height * dpi / 2)
 
 
-def _rect(values: list[float]) -> tuple[float, float, float, float]:
+def _rect(values: Rect) -> tuple[float, float, float, float]:
     left, bottom, width, height = values
     return left, bottom, width, height
 

@@ -8,6 +8,7 @@ within ±180 (``179°W``, not ``181°E``).
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pyogrio
@@ -170,8 +171,8 @@ def _graticule_line(
     extent: Bbox,
     label: str,
     edge: str,
-    style: dict,
-    halo: list,
+    style: dict[str, Any],
+    halo: list[Any],
 ) -> None:
     metric = shapely.clip_by_rect(projection.to_metric(shapely.segmentize(line, 0.02)), *extent)
     parts = line_paths(metric)
@@ -191,7 +192,8 @@ def _graticule_line(
         ax.text(
             *where,
             label,
-            **align,
+            ha=align["ha"],
+            va=align["va"],
             color="#566573",
             fontproperties=font(6.5),
             zorder=Z_DECOR,

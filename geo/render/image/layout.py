@@ -8,6 +8,8 @@ stack the map's layers, bottom to top.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -30,7 +32,13 @@ hairline, labels, then the scale bar, north arrow and tags."""
 PANEL_WIDTH_IN = 2.9
 
 
-def layout(width: float, height: float, *, frame: bool, synthetic: bool) -> dict[str, list[float]]:
+Rect = tuple[float, float, float, float]
+"""left, bottom, width, height in figure fractions."""
+
+
+def layout(
+    width: float, height: float, *, frame: bool, synthetic: bool
+) -> dict[str, Rect]:
     """Axes rectangles in figure fractions: the map, the legend panel, and the frame bands."""
     pad = 0.28
     banner = 0.42 if frame and synthetic else 0.0
@@ -41,11 +49,11 @@ def layout(width: float, height: float, *, frame: bool, synthetic: bool) -> dict
     bottom = pad * 0.6 + footer
     map_w = width - 2 * pad - panel_w - 0.22
     return {
-        "map": [pad / width, bottom / height, map_w / width, (top - bottom) / height],
-        "panel": [(pad + map_w + 0.22) / width, bottom / height, panel_w / width, (top - bottom) / height],
-        "banner": [0.0, (height - banner) / height, 1.0, banner / height],
-        "title": [pad / width, (height - banner - title) / height, 1 - 2 * pad / width, title / height],
-        "footer": [pad / width, pad * 0.4 / height, 1 - 2 * pad / width, footer / height],
+        "map": (pad / width, bottom / height, map_w / width, (top - bottom) / height),
+        "panel": ((pad + map_w + 0.22) / width, bottom / height, panel_w / width, (top - bottom) / height),
+        "banner": (0.0, (height - banner) / height, 1.0, banner / height),
+        "title": (pad / width, (height - banner - title) / height, 1 - 2 * pad / width, title / height),
+        "footer": (pad / width, pad * 0.4 / height, 1 - 2 * pad / width, footer / height),
     }
 
 
@@ -55,7 +63,7 @@ def box(extent: object, height: int) -> Bbox:
     return (float(x0), float(height - y1), float(x1), float(height - y0))
 
 
-def union_box(artists: list, height: int) -> Bbox:
+def union_box(artists: list[Any], height: int) -> Bbox:
     """The pixel box holding every artist."""
     boxes = [box(a.get_window_extent(), height) for a in artists]
     lefts, tops, rights, bottoms = zip(*boxes, strict=True)
@@ -95,7 +103,7 @@ def _sources_line(view: pd.DataFrame) -> str:
 
 def draw_frame(
     fig: Figure,
-    rects: dict[str, list[float]],
+    rects: dict[str, Rect],
     view: pd.DataFrame,
     scenario: Scenario,
     filters: Filters,

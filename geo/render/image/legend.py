@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import textwrap
+from typing import Any, cast
 
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
@@ -89,10 +91,10 @@ class _Cursor:
 
 def draw_legend(
     panel: Axes, scenario: Scenario, counts: dict[str, int], lines: list[Line], zones: list[Zone]
-) -> dict:
+) -> dict[str, Any]:
     """Draw the legend panel; return the centre of each swatch in axes coordinates, by key."""
     panel.set_axis_off()
-    height_in = panel.get_position().height * panel.figure.get_figheight()
+    height_in = panel.get_position().height * cast("Figure", panel.figure).get_figheight()
     labels = [
         *(f"{pal.VERDICT_LABELS[v]} ({counts[v]:,})" for v in VERDICTS),
         *(p.name for p in scenario.parties),

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import shapely
 from matplotlib.axes import Axes
+from matplotlib.text import Text
 
 from geo.core._metric import LocalProjection
 from geo.core.filters import Filters
@@ -257,8 +258,8 @@ class _Drawn:
     outside: int
     borders: bool
     scale_km: float
-    scale_artists: list
-    arrow: object
+    scale_artists: list[Any]
+    arrow: Text
 
 
 def _draw_map(
@@ -317,7 +318,7 @@ def extent_lonlat(view: pd.DataFrame, scenario: Scenario, bbox: Bbox | None) -> 
             msg = f"snapshot: bbox: {bbox!r} is not (west, south, east, north) degrees, west < east"
             raise ValueError(msg)
         return west, south, east, north
-    geoms = [g.geometry for g in (*scenario.lines, *scenario.zones)]
+    geoms = [line.geometry for line in scenario.lines] + [zone.geometry for zone in scenario.zones]
     lon = view["lon"].to_numpy(dtype=np.float64)
     lat = view["lat"].to_numpy(dtype=np.float64)
     ok = np.isfinite(lon) & np.isfinite(lat)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.patches import FancyBboxPatch, Rectangle
+from matplotlib.text import Text
 
 from geo.core._metric import LocalProjection
 from geo.render.fonts import font
@@ -22,7 +25,7 @@ def scale_length_km(width_m: float) -> float:
     return float(10**exponent)
 
 
-def draw_scale_bar(ax: Axes, extent: Bbox) -> tuple[float, list]:
+def draw_scale_bar(ax: Axes, extent: Bbox) -> tuple[float, list[Any]]:
     """Draw a scale bar of a round length; return the length in km and its bar segments."""
     xmin, ymin, xmax, ymax = extent
     km = scale_length_km(xmax - xmin)
@@ -81,7 +84,7 @@ def draw_scale_bar(ax: Axes, extent: Bbox) -> tuple[float, list]:
     return km, bars
 
 
-def draw_north_arrow(ax: Axes, projection: LocalProjection, extent: Bbox) -> object:
+def draw_north_arrow(ax: Axes, projection: LocalProjection, extent: Bbox) -> Text:
     """Draw an arrow to true north in the top right corner; return its "N" label."""
     xmin, ymin, xmax, ymax = extent
     bx, by = xmax - 0.045 * (xmax - xmin), ymax - 0.17 * (ymax - ymin)

@@ -7,6 +7,8 @@ then again as a hairline over them, with their name and a "party side" label on 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -75,7 +77,7 @@ PRINT_WEIGHT = 0.55
 """Points of line per pixel of the palette's screen weights and dashes."""
 
 
-def zone_patch_kwargs(kind: str, *, swatch: bool = False) -> dict[str, object]:
+def zone_patch_kwargs(kind: str, *, swatch: bool = False) -> dict[str, Any]:
     """Matplotlib patch options of a zone kind (``swatch``: with the legend's fill opacity)."""
     style = zone_style(kind)
     opacity = style.swatch_opacity if swatch else style.fill_opacity

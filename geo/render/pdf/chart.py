@@ -50,7 +50,10 @@ def trend_png(history: pd.DataFrame, scenario: Scenario, period: Period, dpi: in
     ax.set_xlim(start, period.end)
     ax.set_ylim(bottom=0)
     ax.set_ylabel(f"incidents per {freq}", fontproperties=font(8))
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator(), show_offset=False))
+    dates = mdates.ConciseDateFormatter(  # type: ignore[no-untyped-call]
+        ax.xaxis.get_major_locator(), show_offset=False
+    )
+    ax.xaxis.set_major_formatter(dates)
     ax.tick_params(labelsize=7.5, labelfontfamily=list(font_families()))
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     for side in ("top", "right"):

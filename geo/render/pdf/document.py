@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from typing import cast
 
 import pandas as pd
 from fpdf import FPDF
@@ -17,7 +18,8 @@ from geo.render.text import fmt_time
 
 PAGE_W, PAGE_H, MARGIN = 297.0, 210.0, 12.0
 BODY_W = PAGE_W - 2 * MARGIN
-INK = (27, 38, 49)
+RGB = tuple[int, int, int]
+INK: RGB = (27, 38, 49)
 GREY = (90, 90, 90)
 RED = rgb(SYNTHETIC_COLOUR)
 _HEAD_FILL = (226, 231, 236)
@@ -105,7 +107,7 @@ class BriefingDocument(FPDF):
         self.set_text_color(*INK)
         self.multi_cell(BODY_W, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-    def para(self, text: str, *, size: float = 8.5, bold: bool = False, colour: tuple = INK) -> None:
+    def para(self, text: str, *, size: float = 8.5, bold: bool = False, colour: RGB = INK) -> None:
         """A paragraph of body text."""
         self.set_font("noto", "B" if bold else "", size)
         self.set_text_color(*colour)
@@ -226,5 +228,6 @@ class BriefingDocument(FPDF):
             if guess <= width:
                 out.append(part)
             else:
-                out.extend(self.multi_cell(width, 1, part, dry_run=True, output=MethodReturnValue.LINES))
+                lines = self.multi_cell(width, 1, part, dry_run=True, output=MethodReturnValue.LINES)
+                out.extend(cast("list[str]", lines))
         return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from geo.core import trends
@@ -89,7 +91,7 @@ def kpi_table(
 def kpi_cells(row: pd.Series, *, name: str | None = None) -> list[str]:
     """A row of a key-figures table as text: name, then the counts and changes."""
 
-    def num(v: object) -> str:
+    def num(v: Any) -> str:
         return N_A if pd.isna(v) else f"{int(v):,}"
 
     return [

@@ -53,7 +53,7 @@ def _edge_distance(x: np.ndarray, y: np.ndarray, keys: np.ndarray, radius: float
     dx, dy = x - cx, y - cy
     s = math.sqrt(3) / 2
     out = np.maximum(np.abs(dx), np.abs(0.5 * dx + s * dy))
-    return radius * s - np.maximum(out, np.abs(-0.5 * dx + s * dy))
+    return np.asarray(radius * s - np.maximum(out, np.abs(-0.5 * dx + s * dy)))
 
 
 class MetricPoints:

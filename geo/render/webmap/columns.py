@@ -15,16 +15,16 @@ def codes(series: pd.Series, values: Sequence[str]) -> np.ndarray:
     lookup = {v: i for i, v in enumerate(values)}
     if isinstance(series.dtype, pd.CategoricalDtype):
         lut = np.array([lookup.get(str(c), -1) for c in series.cat.categories] + [-1], dtype=np.int64)
-        return lut[series.cat.codes.to_numpy(dtype=np.int64)]
+        return np.asarray(lut[series.cat.codes.to_numpy(dtype=np.int64)])
     found, uniques = pd.factorize(series)
     lut = np.array([lookup.get(str(u), -1) for u in uniques] + [-1], dtype=np.int64)
-    return lut[found]
+    return np.asarray(lut[found])
 
 
 def _ns(series: pd.Series) -> np.ndarray:
     """UTC nanoseconds of a datetime column (naive values are taken as UTC)."""
     values = pd.to_datetime(series, utc=True)
-    return values.dt.as_unit("ns").array.asi8
+    return np.asarray(values.dt.as_unit("ns").array.asi8)
 
 
 def _timestamp_ns(when: datetime | pd.Timestamp | str) -> int:
@@ -68,7 +68,7 @@ def floats(view: pd.DataFrame, name: str) -> np.ndarray:
     """A column as floats, NaN where missing or not a number (and for a missing column)."""
     if name not in view:
         return np.full(len(view), np.nan)
-    return pd.to_numeric(view[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.asarray(pd.to_numeric(view[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan))
 
 
 def series(values: np.ndarray | pd.Series, view: pd.DataFrame) -> pd.Series:

@@ -105,7 +105,8 @@ def marker_groups(
             )
             size += len(element.payload.encode())
             group = folium.FeatureGroup(name=html_text(name))
-            groups.append(group.add_child(element))
+            group.add_child(element)
+            groups.append(group)
         if size <= MAX_MARKER_BYTES:
             return groups
     return None

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from typing import cast
 
 import folium
 import pandas as pd
+from branca.element import Figure
 
 from geo.core.model import Scenario
 from geo.render.palette import SYNTHETIC_BANNER
@@ -103,7 +105,7 @@ def build_map(
     )
     m.add_child(Control(caption, position="topleft", css_class="tl-info", name="Caption"))
     folium.LayerControl(collapsed=True).add_to(m)
-    m.get_root().title = html_text(title or scenario.name)
+    cast("Figure", m.get_root()).title = html_text(title or scenario.name)
     return m
 
 

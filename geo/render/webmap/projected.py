@@ -90,7 +90,7 @@ def approximate_forward(
         reach = 0.0
     rho = np.hypot(nodes[..., 0] - cx[0], nodes[..., 1] - cy[0])
     far = np.maximum.reduce([rho[:-1, :-1], rho[:-1, 1:], rho[1:, :-1], rho[1:, 1:]]) > reach
-    finite = np.isfinite(nodes).all(axis=-1)
+    finite = np.asarray(np.isfinite(nodes).all(axis=-1))
     whole = finite[:-1, :-1] & finite[:-1, 1:] & finite[1:, :-1] & finite[1:, 1:]
     bound = np.where(far | ~whole | ~np.isfinite(bound), np.inf, bound)
 

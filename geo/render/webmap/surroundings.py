@@ -59,7 +59,7 @@ def _connector(m: folium.Map, place: Place, lon0: float) -> None:
     here = [float(row["lat"]), float(near_lon(float(row["lon"]), lon0))]
     there = [float(lat[0]), float(near_lon(float(lon[0]), lon0))]
     tip = _("{distance} to {line}").format(distance=_km(abs(float(distance))), line=line.name)
-    folium.PolyLine(  # type: ignore[no-untyped-call]
+    folium.PolyLine(
         [here, there],
         color=LINE_COLOUR,
         weight=2,

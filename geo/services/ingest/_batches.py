@@ -20,7 +20,7 @@ def delete_batch(store: Store, batch_id: int, *, actor: Principal | None = OPERA
     """
     batch = store.batch(batch_id)
     if actor is None or batch.user_name != actor.name or not actor.can("undo_own_batch"):
-        require(actor, "undo_any_batch")
+        actor = require(actor, "undo_any_batch")
     if batch.status == "deleted":
         msg = f"batch {batch_id}: already deleted"
         raise NotFoundError(msg)

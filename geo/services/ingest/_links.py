@@ -87,7 +87,7 @@ def _radius(frame: pd.DataFrame) -> np.ndarray:
     lut = np.array([defaults.get(p, defaults["region"]) for p in precisions] + [defaults["region"]])
     radius = lut[codes]  # code -1 (missing) picks the last: the coarsest
     given = frame["location_uncertainty_m"].to_numpy(dtype=np.float64, na_value=np.nan)
-    return np.where(np.isfinite(given) & (given >= 0), given, radius)
+    return np.asarray(np.where(np.isfinite(given) & (given >= 0), given, radius))
 
 
 _MATCH_WINDOW = 250_000
@@ -95,7 +95,7 @@ _MATCH_WINDOW = 250_000
 
 
 def _micros(values: pd.Series) -> np.ndarray:
-    return pd.to_datetime(values, utc=True).to_numpy(dtype="datetime64[us]").view(np.int64)
+    return np.asarray(pd.to_datetime(values, utc=True).to_numpy(dtype="datetime64[us]").view(np.int64))
 
 
 def _stored_near(tx: Tx, starts: np.ndarray, pad: int, before_id: int, acc: Accepted) -> Reports:
@@ -161,8 +161,10 @@ def cross_source_links(
         keep = closest_per_source(pool.ids[later], pool.ids[earlier], pool.source[earlier], distance, gap)
         found.append((pool.ids[later[keep]], pool.ids[earlier[keep]], distance[keep], gap[keep]))
     if not found:
-        return (np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0),) * 2  # type: ignore[return-value]
-    return tuple(np.concatenate([f[k] for f in found]) for k in range(4))  # type: ignore[return-value]
+        no_ids = np.zeros(0, dtype=np.int64)
+        return no_ids, no_ids, np.zeros(0), np.zeros(0)
+    later_ids, earlier_ids, distances, gaps = (np.concatenate([f[k] for f in found]) for k in range(4))
+    return later_ids, earlier_ids, distances, gaps
 
 
 def flag_links(
