@@ -140,6 +140,16 @@ def redeem_ticket(store: Store, ticket: str, *, now: datetime | None = None) -> 
     return str(row["session_id"].iloc[0])
 
 
+def ticket_waiting(store: Store, ticket: str, *, now: datetime | None = None) -> bool:
+    """Whether a ticket is still to be exchanged (not used, not expired)."""
+    now = now or clock.now()
+    found = store.scalar(
+        "SELECT COUNT(*) FROM session_tickets WHERE ticket_hash = ? AND expires_at >= ?",
+        (digest(ticket), _t(store, now)),
+    )
+    return bool(found)
+
+
 def resume(
     store: Store, session_id: str | None, *, touch: bool = True, now: datetime | None = None
 ) -> Session | None:
@@ -190,6 +200,17 @@ def resume(
             )
     principal = Principal(str(rec["user_name"]), rec["role"])
     return Session(principal, rec["kind"], rec["expires_at"].to_pydatetime())
+
+
+def end_reason(store: Store, session_id: str | None) -> str | None:
+    """Why a session ended ("idle", "signed out", …), or ``None`` if it is unknown or live."""
+    if not session_id or len(session_id) > 100:
+        return None
+    value = store.scalar(
+        "SELECT end_reason FROM sessions WHERE session_hash = ? AND ended_at IS NOT NULL",
+        (digest(session_id),),
+    )
+    return None if value is None else str(value)
 
 
 def end(

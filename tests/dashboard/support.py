@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 from collections.abc import Iterable
@@ -19,6 +20,7 @@ from tests.helpers import hand_incidents
 
 __all__ = ["generate_incidents"]
 from geo.core.auth import Principal
+from geo.services import sessions
 from geo.services.accounts import add_user
 from geo.services.ingest import ingest_frame, load_scenario_into_store
 from geo.store import open_store
@@ -135,11 +137,25 @@ def scalar(url: str, sql: str, params: Iterable[object] = ()) -> object:
 
 
 def sign_in(at: AppTest, user: Principal) -> AppTest:
-    """Put a signed-in local account into the app's session, as the sign-in form does."""
-    at.session_state["principal"] = user
-    at.session_state["local_account"] = True
-    at.session_state["last_seen"] = clock.now()
+    """Open a session for a local account in the store and hand it to the app, as the sign-in form does."""
+    store = open_store(os.environ["TRUCELINE_DB"])
+    try:
+        sid, _ticket = sessions.start(store, user)
+    finally:
+        store.close()
+    at.session_state["session_id"] = sid
     return at
+
+
+def signed_in(at: AppTest) -> Principal | None:
+    """Who the app's session is signed in as, asked of the store (``None``: nobody, or the session ended)."""
+    sid = at.session_state.get("session_id", None)
+    store = open_store(os.environ["TRUCELINE_DB"])
+    try:
+        found = sessions.resume(store, sid, touch=False)
+    finally:
+        store.close()
+    return None if found is None else found.principal
 
 
 def app(
