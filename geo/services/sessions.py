@@ -33,7 +33,7 @@ DEFAULT_MAX_HOURS = 12.0
 TICKET_SECONDS = 120
 """How long a cookie ticket may wait to be exchanged."""
 TOUCH_SECONDS = 30
-"""A session's last use is written at most this often (a page run in between only reads it)."""
+"""A session's last use is written at most this often, or a quarter of the idle limit if less."""
 
 Kind = Literal["local", "oidc"]
 
@@ -192,7 +192,8 @@ def resume(
     if reason:
         _end(store, "session_hash = ?", (key,), reason, now)
         return None
-    if touch and (stamp - rec["last_seen"]).total_seconds() >= TOUCH_SECONDS:
+    every = min(TOUCH_SECONDS, idle_limit().total_seconds() / 4)
+    if touch and (stamp - rec["last_seen"]).total_seconds() >= every:
         with store.write() as tx:
             tx.execute(
                 "UPDATE sessions SET last_seen = ? WHERE session_hash = ? AND ended_at IS NULL",

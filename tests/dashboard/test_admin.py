@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.dashboard.support import ADMIN, ANALYST, all_text, app, query, scalar, signed_in
+from tests.dashboard.support import ADMIN, ANALYST, BOTH_STORES, all_text, app, query, scalar, signed_in
 
 
 def test_admin_sees_accounts_and_the_audit_log(db: str) -> None:
@@ -60,6 +60,7 @@ def test_disabling_an_account_ends_its_open_session(db: str) -> None:
     assert signed_in(session) is None
 
 
+@BOTH_STORES
 def test_role_change_ends_the_open_session(db: str) -> None:
     session = app(ANALYST, page="upload")
     admin = app(ADMIN, page="admin")

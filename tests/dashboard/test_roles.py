@@ -21,6 +21,7 @@ from geo.store import open_store
 from tests.dashboard.support import (
     ADMIN,
     ANALYST,
+    BOTH_STORES,
     PAGES,
     PASSWORD,
     REPO,
@@ -136,6 +137,7 @@ def sign_in_form(at: AppTest, name: str, password: str) -> AppTest:
     return next(b for b in at.button if b.label == "Sign in").click().run()
 
 
+@BOTH_STORES
 def test_sign_in_form_wrong_then_right_password(db: str) -> None:
     at = app()
     assert title(at) == "Truceline"
@@ -168,6 +170,7 @@ def test_sign_in_is_rate_limited(db: str) -> None:
     assert title(at) == "Live map"
 
 
+@BOTH_STORES
 def test_first_run_setup_creates_the_first_admin(db: str) -> None:
     store = open_store(db)
     with store.write() as tx:
