@@ -96,9 +96,11 @@ async def one_run(ws: object, page: str, query: str) -> tuple[list[str], int | N
             return errors, count
 
 
-async def session(port: int, index: int, done: asyncio.Event, result: Session) -> None:
-    """Rerun one view again and again until ``done``, then once more."""
-    page, query = VIEWS[index % len(VIEWS)]
+async def session(
+    port: int, index: int, done: asyncio.Event, result: Session, *, view: tuple[str, str] | None = None
+) -> None:
+    """Rerun one view (``VIEWS`` in turn by ``index``, or ``view``) until ``done``, then once more."""
+    page, query = view or VIEWS[index % len(VIEWS)]
     url = f"ws://127.0.0.1:{port}/_stcore/stream"
     async with websockets.connect(
         url, subprotocols=["streamlit"], origin=f"http://127.0.0.1:{port}", max_size=None, open_timeout=30
