@@ -286,7 +286,10 @@ def cookie_script() -> None:
         "headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: " + json.dumps(body) + "})"
         ".then(function (r) { document.body.dataset.cookie = String(r.status); });</script>"
     )
-    st.iframe(script, height=1)
+    if hasattr(st, "iframe"):
+        st.iframe(script, height=1)
+    else:  # Streamlit before st.iframe
+        st.components.v1.html(script, height=0)
 
 
 # -- text -----------------------------------------------------------------------------------------------

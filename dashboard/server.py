@@ -7,7 +7,8 @@
   ``HttpOnly``, ``SameSite=Lax`` session cookie (``Secure`` over TLS); ``POST /auth/signout``
   ends the cookie's session and clears the cookie. Both refuse requests from another origin.
 - A middleware that answers 403 to ``/_stcore/upload_file/…`` without a signed-in session
-  allowed to upload, and to ``/_stcore/metrics`` without a signed-in session.
+  allowed to upload, and to ``/_stcore/metrics`` without a signed-in session; and
+  ``GET /auth/check?need=upload|view``, the same check for a reverse proxy's sub-request.
 - At start, when the store has no account yet, a one-time setup token printed on the console.
 """
 
@@ -61,8 +62,12 @@ def base_path() -> str:
 def _same_origin(request: Request) -> bool:
     """Whether a state-changing request comes from a page of this site (its ``Origin`` names this host)."""
     origin = request.headers.get("origin", "")
-    host = request.headers.get("host", "")
-    return bool(origin and host) and urlsplit(origin).netloc == host
+    host = request.headers.get("host", "").lower()
+    if not origin or not host:
+        return False
+    parts = urlsplit(origin.lower())
+    # A proxy may pass the host without its port (nginx's $host): then the names must match.
+    return parts.netloc == host or (":" not in host.rsplit("]", 1)[-1] and parts.hostname == host)
 
 
 def _secure(request: Request) -> bool:
@@ -111,12 +116,28 @@ async def sign_out(request: Request) -> Response:
     return reply
 
 
+async def check(request: Request) -> Response:
+    """
+    ``204`` if the request's session may do ``?need=upload`` (or ``view``, the default), else ``403``.
+
+    For a reverse proxy's sub-request (nginx ``auth_request``), so that the proxy refuses
+    uploads and metrics before reading their body.
+    """
+    need = request.query_params.get("need", "view")
+    if need not in ("upload", "view"):
+        return PlainTextResponse("need: upload or view", status_code=400)
+    allowed = await SessionGate.allowed(request.cookies.get(sessions.COOKIE_NAME), need)
+    status = 204 if allowed else 403
+    return Response(status_code=status, headers={"Cache-Control": "no-store"})
+
+
 def routes() -> list[Route]:
     """The routes the dashboard adds to Streamlit's."""
     base = base_path()
     return [
         Route(f"{base}/auth/cookie", set_cookie, methods=["POST"]),
         Route(f"{base}/auth/signout", sign_out, methods=["POST"]),
+        Route(f"{base}/auth/check", check, methods=["GET"]),
     ]
 
 
@@ -144,15 +165,15 @@ class SessionGate:
                 need = "upload"
             elif path == self.metrics or path.startswith(self.metrics + "/"):
                 need = "view"
-            if need and not await self._allowed(scope, need):
+            if need and not await self.allowed(_cookie(scope, sessions.COOKIE_NAME), need):
                 reply = PlainTextResponse("sign in first", status_code=403)
                 await reply(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
     @staticmethod
-    async def _allowed(scope: dict[str, Any], permission: str) -> bool:
-        session_id = _cookie(scope, sessions.COOKIE_NAME)
+    async def allowed(session_id: str | None, permission: str) -> bool:
+        """Whether ``session_id`` names a live session whose role may do ``permission``."""
         if not session_id:
             return False
 
