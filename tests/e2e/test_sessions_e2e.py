@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -158,3 +160,30 @@ def test_the_cookie_route_refuses_other_origins_and_spent_tickets(server: Server
     unknown = api.post(f"{server.url}/auth/cookie", form={"ticket": "x"}, headers={"Origin": f"http://{host}"})
     assert unknown.status == 403 and "ticket" in unknown.text()
     assert session_cookie(page.context, wait=False) is None
+
+
+def test_the_first_administrator_needs_the_token_printed_at_start(tmp_path: Path, new_page: object) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    run_cli(url, "demo", "--n", "20", "--private")  # data, but no account
+    with streamlit_server(url, tmp_path / "streamlit.log") as running:
+        page, watch = new_page()
+        page.goto(running.url + "/")
+        wait_for_text(page, "First-run setup")
+        found = re.search(r"valid \d+ minutes\):\s+(\S+)", running.log.read_text())
+        assert found, running.log.read_text()[-2000:]
+
+        def create(token: str) -> None:
+            page.get_by_label("Setup token").fill(token)
+            page.get_by_label("User name").fill("root")
+            page.get_by_label("Password (at least 10 characters)").fill(PASSWORD)
+            page.get_by_label("Password again").fill(PASSWORD)
+            page.get_by_role("button", name="Create administrator").click()
+
+        create("a guess")
+        wait_for_text(page, "setup token is wrong, used or expired")
+        create(found.group(1))
+        page.get_by_text("Signed in as root").wait_for()
+        store = open_store(url)
+        assert store.frame("SELECT name, role FROM users").values.tolist() == [["root", "admin"]]
+        store.close()
+        watch.assert_clean()
