@@ -130,6 +130,7 @@ _ENDED = {
     "signed out": "You signed out (in this or another tab). Please sign in again.",
     "account disabled": "Your account was disabled or removed. Ask an administrator.",
     "account changed": "Your account was changed by an administrator. Please sign in again.",
+    "signed out by an admin": "An administrator signed you out. Please sign in again.",
 }
 
 

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from geo import clock
-from geo.core.auth import ROLES, Principal
+from geo.core.auth import ROLES, Principal, require
 from geo.store import Store
 
 COOKIE_NAME = "truceline_session"
@@ -227,6 +227,15 @@ def end_for_user(store: Store, name: str, *, reason: str, now: datetime | None =
     return _end(store, "user_name = ?", (name,), reason, now or clock.now())
 
 
+def sign_out_everywhere(store: Store, name: str, *, actor: Principal) -> int:
+    """End every live session of ``name`` (admins only, audited); returns how many."""
+    require(actor, "manage_users")
+    ended = end_for_user(store, name, reason="signed out by an admin")
+    with store.write() as tx:
+        tx.audit(actor, "sessions_end", name, {}, {"sessions": ended})
+    return ended
+
+
 def _end(store: Store, where: str, params: tuple[Any, ...], reason: str, now: datetime) -> int:
     with store.write() as tx:
         cur = tx.execute(
@@ -236,8 +245,9 @@ def _end(store: Store, where: str, params: tuple[Any, ...], reason: str, now: da
         return int(cur.rowcount or 0)
 
 
-def live_sessions(store: Store, *, now: datetime | None = None) -> pd.DataFrame:
-    """Sessions not ended, signed out or expired: user, kind, client, created, last seen."""
+def live_sessions(store: Store, *, actor: Principal, now: datetime | None = None) -> pd.DataFrame:
+    """Sessions not ended, signed out or expired (admins only): user, role, kind, client, times."""
+    require(actor, "manage_users")
     now = now or clock.now()
     frame = store.frame(
         "SELECT user_name, role, kind, client, created_at, last_seen, expires_at FROM sessions "

@@ -86,3 +86,20 @@ def test_public_viewing_toggle(db: str) -> None:
     assert any("Public read-only viewing is on" in i.value for i in anonymous.sidebar.info)
     audit = query(db, "SELECT user_name, target, after FROM audit_log WHERE action = 'setting'")
     assert audit == [("ada", "public_read", '{"value": true}')]
+
+
+def test_admin_sees_live_sessions_and_signs_an_account_out_everywhere(db: str) -> None:
+    tabs = [app(ANALYST, page="upload") for _ in range(2)]
+    at = app(ADMIN, page="admin")
+    live = at.dataframe[1].value
+    assert sorted(live["user_name"]) == ["ada", "ana", "ana"]
+    assert "session_hash" not in live.columns
+    at.selectbox(key="a_sessions_of").set_value("ana")
+    at.button(key="a_end_sessions").click().run()
+    assert "2 sessions of ana ended." in all_text(at)
+    for tab in tabs:
+        tab.run()
+        assert tab.title[0].value == "Truceline"
+        assert "An administrator signed you out" in all_text(tab)
+    assert signed_in(at) is not None  # the admin's own session is untouched
+    assert scalar(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'sessions_end' AND target = 'ana'") == 1
