@@ -159,8 +159,10 @@ def principal(*, touch: bool = True) -> Principal | None:
             st.session_state["session_id"] = sid
             st.session_state["session_kind"] = found.kind
             return found.principal
-        reason = sessions.end_reason(store(), sid)
-        sign_out(reason=reason or "", clear_cookie=True)
+        reason = sessions.end_reason(store(), sid) or "unknown"
+        # Drop the cookie only when it held this dead session: another tab may have put a new
+        # session in it since this one started.
+        sign_out(reason=reason, clear_cookie=from_cookie)
     if oidc_configured() and getattr(st.user, "is_logged_in", False):
         role = role_for_identity(st.user.get("email"), st.user.get("groups"))
         if role is not None:

@@ -76,8 +76,7 @@ def _secure(request: Request) -> bool:
         return True
     peer = request.client.host if request.client else None
     proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-    trusted = sessions.client_address(peer, "192.0.2.1") == "192.0.2.1"  # the peer is a trusted proxy
-    return trusted and proto == "https"
+    return proto == "https" and sessions.is_trusted_proxy(peer)
 
 
 async def set_cookie(request: Request) -> Response:

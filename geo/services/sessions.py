@@ -279,6 +279,12 @@ def trusted_proxies() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     return out
 
 
+def is_trusted_proxy(peer: str | None) -> bool:
+    """Whether a connection from ``peer`` (``None``: the loopback interface) comes from a trusted proxy."""
+    address = _parse(peer) or ipaddress.ip_address("127.0.0.1")
+    return _trusted(address, trusted_proxies())
+
+
 def client_address(peer: str | None, forwarded_for: str | None = None) -> str:
     """
     The address of the client behind a request.

@@ -261,3 +261,12 @@ def test_unknown_and_absurd_session_ids_are_nobody(store):
 def test_the_client_address_believes_only_trusted_proxies(monkeypatch, trusted, peer, header, client):
     monkeypatch.setenv("TRUCELINE_TRUSTED_PROXIES", trusted)
     assert sessions.client_address(peer, header) == client
+
+
+def test_only_trusted_proxies_are_proxies(monkeypatch):
+    monkeypatch.setenv("TRUCELINE_TRUSTED_PROXIES", "10.0.0.0/8, not-an-address")
+    assert sessions.is_trusted_proxy("10.1.2.3")
+    assert not sessions.is_trusted_proxy("192.0.2.1")
+    assert not sessions.is_trusted_proxy(None)  # the loopback interface is not listed
+    monkeypatch.setenv("TRUCELINE_TRUSTED_PROXIES", "")
+    assert not sessions.is_trusted_proxy("10.1.2.3")
