@@ -130,11 +130,11 @@ def redeem_ticket(store: Store, ticket: str, *, now: datetime | None = None) -> 
     now = now or clock.now()
     if not ticket or len(ticket) > 100:
         return None
-    with store.write() as tx:
+    with store.write() as tx:  # one statement takes it: of two exchanges at once, one gets the id
         row = tx.frame(
-            "SELECT session_id, expires_at FROM session_tickets WHERE ticket_hash = ?", (digest(ticket),)
+            "DELETE FROM session_tickets WHERE ticket_hash = ? RETURNING session_id, expires_at",
+            (digest(ticket),),
         )
-        tx.execute("DELETE FROM session_tickets WHERE ticket_hash = ?", (digest(ticket),))
     if row.empty or row["expires_at"].iloc[0] < pd.Timestamp(now):
         return None
     return str(row["session_id"].iloc[0])

@@ -235,6 +235,22 @@ def test_a_cookie_ticket_is_good_once_and_briefly(store):
     assert sessions.resume(store, sid, now=NOW).kind == "oidc"  # an OIDC session needs no local account
 
 
+def test_a_ticket_exchanged_twice_at_once_gives_the_session_once(store):
+    sid, ticket = sessions.start(store, Principal("ana", "analyst"), now=NOW)
+    start = threading.Barrier(4)
+
+    def redeem(_: int) -> str | None:
+        start.wait()
+        try:
+            return sessions.redeem_ticket(store, ticket, now=NOW)
+        finally:
+            store.release()
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(redeem, range(4)))
+    assert sorted(results, key=str) == [None, None, None, sid]
+
+
 def test_unknown_and_absurd_session_ids_are_nobody(store):
     assert sessions.resume(store, None) is None
     assert sessions.resume(store, "") is None
