@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,26 @@ def _quiet_streamlit() -> None:
     from streamlit.logger import set_log_level
 
     set_log_level(logging.ERROR)
+
+
+@pytest.fixture(autouse=True)
+def _close_app_stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """
+    After each test, close the store the app under test cached, with every thread's connection.
+
+    Each test serves a new store URL, and Streamlit's resource cache would keep each one's
+    connections (one per script thread, sockets for PostGIS) open until the session ends.
+    """
+    yield
+    url = os.environ.get("TRUCELINE_DB")
+    if not url:
+        return
+    from dashboard import common
+
+    with contextlib.suppress(Exception):
+        common.get_store(url).close()
+    common.get_cache.clear()
+    common.get_store.clear()
 
 
 @pytest.fixture(scope="session")
