@@ -1,4 +1,10 @@
-"""Truceline dashboard: the only entry point (``streamlit run dashboard/app.py``)."""
+"""
+Truceline dashboard: the only entry point (``streamlit run dashboard/app.py``).
+
+Streamlit runs this file twice over: ``streamlit run`` imports it to find the ``st.App`` at
+the bottom (the web server with the session cookie routes and the upload and metrics gate,
+see :mod:`dashboard.server`), and that server then runs it as each page's script.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,6 @@ from dashboard import common
 from geo.core.auth import Principal
 
 ROOT = Path(__file__).resolve().parent.parent
-
-# A local image: a Material or emoji page icon makes the browser fetch it from a CDN.
-st.set_page_config(
-    page_title="Truceline", page_icon=str(ROOT / "dashboard" / "static" / "truceline-icon.png"), layout="wide"
-)
 
 VIEWS = ROOT / "dashboard" / "views"
 PAGES = {
@@ -37,12 +38,15 @@ LOGIN = ("login.py", "Sign in", ":material/login:")
 
 def pages_for(user: Principal) -> dict[str, list[st.Page]]:
     """
-    The pages a user's role allows, by section.
+    The pages a user's role allows, by section; every page answers at its own URL path.
 
     A page the role does not allow is not in the menu and never runs: its URL shows a
-    refusal instead (rather than Streamlit's "page not found" and the default page).
+    refusal instead (rather than Streamlit's "page not found" and the default page). The
+    site's root is a hidden page that opens the live map at ``/live_map`` (Streamlit serves
+    its default page at ``/`` only, so the live map is not the default).
     """
-    sections: dict[str, list[st.Page]] = {}
+    root = st.Page(to_live_map, title="Truceline", default=True, visibility="hidden")
+    sections: dict[str, list[st.Page]] = {"": [root]}
     for section, items in PAGES.items():
         for file, title, icon, permission in items:
             url_path = file.removesuffix(".py")
@@ -52,7 +56,6 @@ def pages_for(user: Principal) -> dict[str, list[st.Page]]:
                     title=title,
                     icon=icon,
                     url_path=url_path,
-                    default=file == "live_map.py",
                 )
             else:
                 page = st.Page(
@@ -63,6 +66,11 @@ def pages_for(user: Principal) -> dict[str, list[st.Page]]:
                 )
             sections.setdefault(section, []).append(page)
     return sections
+
+
+def to_live_map() -> None:
+    """The root (``/``): the live map, at its own address and with the link's filters."""
+    st.switch_page(str(VIEWS / "live_map.py"), query_params=dict(st.query_params))
 
 
 def refused(user: Principal, title: str) -> None:
@@ -79,15 +87,15 @@ def login_page() -> None:
     its page once the visitor has signed in.
     """
     file, title, icon = LOGIN
-    paths = [f.removesuffix(".py") for items in PAGES.values() for f, *_ in items]
+    paths = ["", *(f.removesuffix(".py") for items in PAGES.values() for f, *_ in items)]
     pages = [
         st.Page(
             str(VIEWS / file),
             title=title,
             icon=icon,
-            url_path=path,
-            default=path == "live_map",
-            visibility="visible" if path == "live_map" else "hidden",
+            url_path=path or None,
+            default=not path,
+            visibility="visible" if not path else "hidden",
         )
         for path in paths
     ]
@@ -95,8 +103,15 @@ def login_page() -> None:
 
 
 def main() -> None:
+    # A local image: a Material or emoji page icon makes the browser fetch it from a CDN.
+    st.set_page_config(
+        page_title="Truceline",
+        page_icon=str(ROOT / "dashboard" / "static" / "truceline-icon.png"),
+        layout="wide",
+    )
     common.warm_cache()
     user = common.principal()
+    common.cookie_script()
     if user is None:
         login_page()
         return
@@ -104,7 +119,7 @@ def main() -> None:
     if anonymous and st.session_state.get("want_login"):
         login_page()
         return
-    page = st.navigation(pages_for(user))
+    page = st.navigation(pages_for(user))  # the root page has no section: it is never listed
     with st.sidebar:
         if anonymous:
             st.info(
@@ -117,11 +132,26 @@ def main() -> None:
         else:
             st.caption(f"Signed in as **{common.md(user.name)}** ({user.role})")
             if st.button("Sign out", key="sign_out"):
+                oidc = st.session_state.get("session_kind") == "oidc"
                 common.sign_out()
+                if oidc:
+                    st.logout()  # Streamlit's own identity cookie too, or the next run signs in again
                 st.rerun()
             if common.public_read():
                 st.caption("Public read-only viewing is on.")
     page.run()
 
 
-main()
+if __name__ == "__main__":  # run by Streamlit as the page script
+    main()
+else:  # imported by `streamlit run` (or an ASGI server) to serve the app
+    from starlette.middleware import Middleware
+
+    from dashboard import server
+
+    app = st.App(
+        __file__,
+        routes=server.routes(),
+        middleware=[Middleware(server.SessionGate)],
+        lifespan=server.lifespan,
+    )

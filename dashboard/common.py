@@ -6,7 +6,6 @@ Pages read their widgets, call ``geo`` and render; anything cached or shared liv
 from __future__ import annotations
 
 import contextlib
-import os
 from datetime import date, datetime
 
 import numpy as np
@@ -21,7 +20,8 @@ from geo.core.filters import Filters
 from geo.core.model import VERIFICATION_STATUSES, Scenario
 from geo.io import readers
 from geo.render.palette import VERDICT_LABELS
-from geo.services.accounts import account_role
+from geo.services import sessions
+from geo.services.accounts import role_for_identity
 from geo.services.cache import CachedIncidents, IncidentCache, window_start
 from geo.services.ingest import scenario_bounds
 from geo.services.settings import get_setting
@@ -99,10 +99,7 @@ def scenario() -> Scenario | None:
 
 def session_minutes() -> float:
     """Idle minutes before a signed-in session ends (``TRUCELINE_SESSION_MINUTES``, default 60)."""
-    try:
-        return float(os.environ.get("TRUCELINE_SESSION_MINUTES", DEFAULT_SESSION_MINUTES))
-    except ValueError:
-        return DEFAULT_SESSION_MINUTES
+    return sessions.idle_limit().total_seconds() / 60
 
 
 def public_read() -> bool:
@@ -110,9 +107,41 @@ def public_read() -> bool:
     return bool(get_setting(store(), "public_read", default=False))
 
 
+def client() -> str:
+    """
+    The address of this browser (see :func:`geo.services.sessions.client_address`).
+
+    Streamlit gives the websocket's peer (``None`` for the loopback interface); a reverse
+    proxy's ``X-Forwarded-For`` counts only when ``TRUCELINE_TRUSTED_PROXIES`` names it.
+    """
+    try:
+        peer = st.context.ip_address
+        forwarded = st.context.headers.get("X-Forwarded-For")
+    except (AttributeError, RuntimeError, KeyError):
+        peer, forwarded = None, None
+    return sessions.client_address(
+        peer if isinstance(peer, str) else None, forwarded if isinstance(forwarded, str) else None
+    )
+
+
+_ENDED = {
+    "idle": "Your session timed out. Please sign in again.",
+    "lifetime": "Your session reached its time limit. Please sign in again.",
+    "signed out": "You signed out (in this or another tab). Please sign in again.",
+    "account disabled": "Your account was disabled or removed. Ask an administrator.",
+    "account changed": "Your account was changed by an administrator. Please sign in again.",
+    "signed out by an admin": "An administrator signed you out. Please sign in again.",
+}
+
+
 def principal(*, touch: bool = True) -> Principal | None:
     """
-    The signed-in user, the anonymous read-only viewer, or ``None``; ends idle sessions.
+    The signed-in user, the anonymous read-only viewer, or ``None``.
+
+    The session lives in the store (:mod:`geo.services.sessions`): this browser session's own
+    id, or the session cookie of the browser (a reload, another tab, a reconnect). It is
+    checked at every run, so a sign-out in another tab, an expired session or an account an
+    admin disabled or changed ends it here too.
 
     Parameters
     ----------
@@ -120,32 +149,48 @@ def principal(*, touch: bool = True) -> Principal | None:
         Count this call as activity (a click does; the live map's own refresh does not,
         so a screen left open still times out).
     """
-    user: Principal | None = st.session_state.get("principal")
-    seen: datetime | None = st.session_state.get("last_seen")
-    now = clock.now()
-    if user is not None and (seen is None or (now - seen).total_seconds() > session_minutes() * 60):
-        sign_out(expired=True)
-        user = None
-    if user is not None and st.session_state.get("local_account"):
-        role = account_role(store(), user.name)
-        if role is None:
-            sign_out()  # the account was disabled or removed since sign-in
-            user = None
-        elif role != user.role:
-            user = Principal(user.name, role)  # promoted or demoted: takes effect now
-            st.session_state["principal"] = user
-    if user is not None:
-        if touch:
-            st.session_state["last_seen"] = now
-        return user
+    sid: str | None = st.session_state.get("session_id")
+    from_cookie = sid is None
+    if from_cookie and not st.session_state.get("cookie_cleared"):
+        sid = cookie()
+    if sid:
+        found = sessions.resume(store(), sid, touch=touch)
+        if found is not None:
+            st.session_state["session_id"] = sid
+            st.session_state["session_kind"] = found.kind
+            return found.principal
+        reason = sessions.end_reason(store(), sid) or "unknown"
+        # Drop the cookie only when it held this dead session: another tab may have put a new
+        # session in it since this one started.
+        sign_out(reason=reason, clear_cookie=from_cookie)
+    if oidc_configured() and getattr(st.user, "is_logged_in", False):
+        role = role_for_identity(st.user.get("email"), st.user.get("groups"))
+        if role is not None:
+            sign_in(Principal(str(st.user.get("email")), role), kind="oidc")
+            return principal(touch=touch)
     if public_read():
         return Principal(ANONYMOUS, "viewer")
     return None
 
 
+def cookie() -> str | None:
+    """The session cookie of this browser, as it came with the page's connection."""
+    try:
+        value = st.context.cookies.get(sessions.COOKIE_NAME)
+    except (AttributeError, RuntimeError):
+        return None
+    return value if isinstance(value, str) else None  # AppTest has no browser: no cookies
+
+
+def ended_message() -> str | None:
+    """Why the last session ended, when it did not end by this tab's own sign-out."""
+    reason = st.session_state.get("ended")
+    return _ENDED.get(reason, "Your session ended. Please sign in again.") if reason else None
+
+
 def is_anonymous(user: Principal | None) -> bool:
     """Whether ``user`` is the public read-only viewer (nobody signed in), whatever accounts are named."""
-    return user is not None and st.session_state.get("principal") is None
+    return user is not None and st.session_state.get("session_id") is None
 
 
 def require_page(permission: str) -> Principal:
@@ -178,21 +223,76 @@ def oidc_configured() -> bool:
         return False
 
 
-def sign_in(user: Principal, *, local: bool = True) -> None:
-    """Remember the signed-in user for this browser session (``local``: an account in the store)."""
-    st.session_state["principal"] = user
-    st.session_state["local_account"] = local
-    st.session_state["last_seen"] = clock.now()
-    st.session_state.pop("expired", None)
-    st.session_state.pop("want_login", None)
+def sign_in(user: Principal, *, kind: sessions.Kind = "local") -> None:
+    """
+    Open a session for ``user`` in the store and hold it in this browser session.
+
+    The browser then exchanges a one-time ticket for the session cookie (see
+    :func:`cookie_script`), so that reloads and other tabs find the session too.
+    """
+    sid, ticket = sessions.start(store(), user, kind=kind, client=client())
+    st.session_state["session_id"] = sid
+    st.session_state["cookie_ticket"] = ticket
+    for key in ("ended", "want_login", "cookie_cleared"):
+        st.session_state.pop(key, None)
 
 
-def sign_out(*, expired: bool = False) -> None:
-    """Forget the user and everything this session prepared for them (files, summaries)."""
+def sign_out(*, reason: str = "", clear_cookie: bool = True) -> None:
+    """
+    End the session (every tab holding it is signed out at its next run) and forget what it prepared.
+
+    Parameters
+    ----------
+    reason
+        Why it ended, when not by this tab's own sign-out (shown on the sign-in page).
+    clear_cookie
+        Ask the browser to drop the session cookie (at this page's next render).
+    """
+    sid = st.session_state.get("session_id")
+    if sid and not reason:
+        sessions.end(store(), sid)
     for key in list(st.session_state):
         del st.session_state[key]
-    if expired:
-        st.session_state["expired"] = True
+    if reason:
+        st.session_state["ended"] = reason
+    if clear_cookie:
+        st.session_state["clear_cookie"] = True
+    st.session_state["cookie_cleared"] = True
+
+
+def cookie_script() -> None:
+    """
+    Let the browser set or clear the session cookie, when a sign-in or sign-out asked for it.
+
+    The page holds a one-time ticket, never the session id: a small script posts it to the
+    server (``/auth/cookie``), which answers with the ``HttpOnly`` cookie. The script is drawn
+    at every run until the ticket is spent (a run replaced by the next one, as a page switch
+    does, may never reach the browser). Sign-out posts to ``/auth/signout``, which clears it.
+    """
+    ticket = st.session_state.get("cookie_ticket")
+    if ticket and not sessions.ticket_waiting(store(), ticket):
+        ticket = None  # exchanged (or expired): the cookie is set
+        st.session_state.pop("cookie_ticket", None)
+    clear = st.session_state.pop("clear_cookie", None)
+    if not ticket and not clear:
+        return
+    import json
+
+    from dashboard.server import base_path
+
+    if ticket:
+        target, body = f"{base_path()}/auth/cookie", "ticket=" + ticket
+    else:
+        target, body = f"{base_path()}/auth/signout", ""
+    script = (
+        "<script>fetch(" + json.dumps(target) + ", {method: 'POST', credentials: 'same-origin', "
+        "headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: " + json.dumps(body) + "})"
+        ".then(function (r) { document.body.dataset.cookie = String(r.status); });</script>"
+    )
+    if hasattr(st, "iframe"):
+        st.iframe(script, height=1)
+    else:  # Streamlit before st.iframe
+        st.components.v1.html(script, height=0)
 
 
 # -- text -----------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import common
 from geo import InputError, PermissionDeniedError
 from geo.core.auth import ROLES
+from geo.services import sessions
 from geo.services.accounts import add_user, audit_entries, list_users, set_disabled
 from geo.services.settings import get_setting, set_setting
 
@@ -42,6 +43,22 @@ if names:
     if c2.button("Enable", key="a_enable"):
         set_disabled(store, who, False, actor=user)
         common.flash(f"Account {common.md(who)} enabled.")
+        st.rerun()
+
+st.subheader("Signed-in sessions")
+live = sessions.live_sessions(store, actor=user)
+st.caption(
+    f"{len(live):,} sessions: they last {common.session_minutes():g} minutes idle and "
+    f"{sessions.lifetime().total_seconds() / 3600:g} hours at most."
+)
+st.dataframe(live, hide_index=True, width="stretch")
+signed_in = sorted(set(live["user_name"]))
+if signed_in:
+    c1, c2 = st.columns([2, 1])
+    whose = c1.selectbox("Account", signed_in, key="a_sessions_of")
+    if c2.button("Sign out everywhere", key="a_end_sessions"):
+        ended = sessions.sign_out_everywhere(store, whose, actor=user)
+        common.flash(f"{ended} sessions of {common.md(whose)} ended.")
         st.rerun()
 
 st.subheader("Settings")

@@ -6,14 +6,14 @@ import streamlit as st
 
 from dashboard import common
 from geo import AuthenticationError, InputError
-from geo.core.auth import Principal
-from geo.services.accounts import authenticate, create_first_admin, has_users, role_for_identity
+from geo.services.accounts import authenticate, create_first_admin, has_users
 
 st.title("Truceline")
 st.caption("Ceasefire monitoring: incidents joined to the lines, zones and rules the parties agreed.")
 store = common.store()
-if st.session_state.get("expired"):
-    st.info("Your session timed out. Please sign in again.")
+ended = common.ended_message()
+if ended:
+    st.info(ended)
 if (
     common.public_read()
     and st.session_state.get("want_login")
@@ -25,18 +25,18 @@ if (
 if common.oidc_configured():
     if not getattr(st.user, "is_logged_in", False):
         st.button("Sign in with your organisation", on_click=st.login, type="primary")
-    else:
-        role = role_for_identity(st.user.get("email"), st.user.get("groups"))
-        if role is None:
-            st.error("Your account has no Truceline role. Ask an administrator.")
-        else:
-            common.sign_in(Principal(str(st.user.get("email")), role), local=False)
-            st.rerun()
+    else:  # signed in with the provider, but common.principal() found no role for the identity
+        st.error("Your account has no Truceline role. Ask an administrator.")
 
 if not has_users(store):
     st.subheader("First-run setup")
-    st.write("No account exists yet. Create the first administrator.")
+    st.write(
+        "No account exists yet. Create the first administrator with the setup token the server "
+        "printed on its console when it started (or run `python -m geo users add NAME --role admin` "
+        "on the server)."
+    )
     with st.form("setup"):
+        token = st.text_input("Setup token", type="password", key="setup_token")
         name = st.text_input("User name", key="setup_name")
         password = st.text_input("Password (at least 10 characters)", type="password", key="setup_password")
         again = st.text_input("Password again", type="password", key="setup_again")
@@ -45,7 +45,8 @@ if not has_users(store):
                 st.error("The passwords differ.")
             else:
                 try:
-                    common.sign_in(create_first_admin(store, name.strip(), password))
+                    admin = create_first_admin(store, name.strip(), password, token=token.strip())
+                    common.sign_in(admin)
                 except (ValueError, InputError, AuthenticationError) as err:
                     st.error(common.md(err))
                 else:
@@ -56,7 +57,7 @@ else:
         password = st.text_input("Password", type="password", key="login_password")
         if st.form_submit_button("Sign in", type="primary"):
             try:
-                common.sign_in(authenticate(store, name.strip(), password))
+                common.sign_in(authenticate(store, name.strip(), password, client=common.client()))
             except AuthenticationError as err:
                 st.error(common.md(err))
             else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,11 +19,20 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from geo import clock
 from geo._errors import AuthenticationError, InputError
 from geo.core.auth import OPERATOR, ROLES, Principal, Role, require
+from geo.services import sessions
 from geo.store import Store
 
 MAX_FAILURES = 5
-"""Failed sign-ins allowed per account within :data:`FAILURE_WINDOW` before it is locked."""
+"""Failed sign-ins allowed for one account from one client within :data:`FAILURE_WINDOW`."""
 FAILURE_WINDOW = timedelta(minutes=15)
+CLIENT_FREE_FAILURES = 5
+"""Failed sign-ins (any accounts) a client may make before each next attempt must wait."""
+MAX_DELAY = timedelta(minutes=5)
+"""The longest wait a client is made to keep between attempts."""
+MAX_NAME = 64
+"""The longest user name."""
+SETUP_TOKEN_MINUTES = 60
+"""How long a first-run setup token stays valid."""
 MIN_PASSWORD = 10
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("timing-equaliser")
@@ -31,15 +41,7 @@ _DUMMY_HASH = _HASHER.hash("timing-equaliser")
 def add_user(store: Store, name: str, role: str, password: str, *, actor: Principal = OPERATOR) -> None:
     """Create or update a local account (admins only)."""
     require(actor, "manage_users")
-    if role not in ROLES:
-        msg = f"role: must be one of {', '.join(ROLES)}, got {role!r}"
-        raise InputError(msg)
-    if not name or len(name) > 64 or not name.replace("_", "").replace(".", "").replace("-", "").isalnum():
-        msg = f"user name {name!r}: use 1-64 letters, digits, '.', '_' or '-'"
-        raise InputError(msg)
-    if len(password) < MIN_PASSWORD:
-        msg = f"password: at least {MIN_PASSWORD} characters"
-        raise InputError(msg)
+    _check_account(name, role, password)
     before = store.frame("SELECT role, disabled FROM users WHERE name = ?", (name,))
     with store.write() as tx:
         tx.execute("DELETE FROM users WHERE name = ?", (name,))
@@ -58,6 +60,8 @@ def add_user(store: Store, name: str, role: str, password: str, *, actor: Princi
             ),
         )
         tx.audit(actor, "user_set", name, before.iloc[0].to_dict() if len(before) else {}, {"role": role})
+    if len(before):  # a new password or role: sessions opened with the old ones end now
+        sessions.end_for_user(store, name, reason="account changed")
 
 
 def set_disabled(store: Store, name: str, disabled: bool, *, actor: Principal = OPERATOR) -> None:
@@ -66,6 +70,8 @@ def set_disabled(store: Store, name: str, disabled: bool, *, actor: Principal = 
     with store.write() as tx:
         tx.execute("UPDATE users SET disabled = ? WHERE name = ?", (int(disabled), name))
         tx.audit(actor, "user_disable" if disabled else "user_enable", name, {}, {"disabled": disabled})
+    if disabled:
+        sessions.end_for_user(store, name, reason="account disabled")
 
 
 def list_users(store: Store, *, actor: Principal = OPERATOR) -> list[dict[str, Any]]:
@@ -80,19 +86,105 @@ def has_users(store: Store) -> bool:
     return bool(store.scalar("SELECT COUNT(*) FROM users"))
 
 
-def create_first_admin(store: Store, name: str, password: str) -> Principal:
-    """Create the first admin; refused once any account exists."""
+def issue_setup_token(store: Store, *, now: datetime | None = None) -> str | None:
+    """
+    A new one-time token for creating the first administrator on the web, or ``None`` once an account exists.
+
+    The dashboard prints it on the server's console at start; only its SHA-256 is stored. It
+    is good for one use within :data:`SETUP_TOKEN_MINUTES`.
+    """
     if has_users(store):
-        msg = "setup: an account already exists; ask an admin"
-        raise AuthenticationError(msg)
+        return None
+    now = now or clock.now()
+    token = secrets.token_urlsafe(24)
+    with store.write() as tx:
+        tx.bulk_insert(
+            "setup_tokens",
+            pd.DataFrame(
+                [
+                    {
+                        "token_hash": sessions.digest(token),
+                        "created_at": now,
+                        "expires_at": now + timedelta(minutes=SETUP_TOKEN_MINUTES),
+                        "used_at": pd.NaT,
+                        "used_by": "",
+                    }
+                ]
+            ),
+        )
+    return token
+
+
+def create_first_admin(
+    store: Store, name: str, password: str, *, token: str, now: datetime | None = None
+) -> Principal:
+    """
+    Create the first administrator with a setup token (see :func:`issue_setup_token`).
+
+    Checking the token, spending it, checking that no account exists and creating this one
+    happen in one transaction under the accounts lock: of two concurrent attempts, one
+    creates the administrator and the other is refused.
+
+    Raises
+    ------
+    AuthenticationError
+        Without a valid unused token, or once any account exists.
+    """
+    _check_account(name, "admin", password)
+    now = now or clock.now()
+    hashed = _HASHER.hash(password)
     system = Principal("first-run setup", "admin")
-    add_user(store, name, "admin", password, actor=system)
+    with store.write() as tx:
+        store.lock_for_accounts(tx)
+        if tx.scalar("SELECT COUNT(*) FROM users"):
+            msg = "setup: an account already exists; ask an admin"
+            raise AuthenticationError(msg)
+        spent = tx.execute(
+            "UPDATE setup_tokens SET used_at = ?, used_by = ? "
+            "WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+            (_t(store, now), name, sessions.digest(token or ""), _t(store, now)),
+        ).rowcount
+        if spent != 1:
+            msg = "setup: the setup token is wrong, used or expired; see the server's console"
+            raise AuthenticationError(msg)
+        tx.bulk_insert(
+            "users",
+            pd.DataFrame(
+                [{"name": name, "role": "admin", "password_hash": hashed, "created_at": now, "disabled": 0}]
+            ),
+        )
+        tx.audit(system, "user_set", name, {}, {"role": "admin"})
     return Principal(name, "admin")
 
 
-def authenticate(store: Store, name: str, password: str, *, now: datetime | None = None) -> Principal:
+def _t(store: Store, when: datetime) -> Any:
+    return store.encode_times(pd.Series([when]))[0]
+
+
+def _delay(failures: int) -> timedelta:
+    """The wait a client keeps after its ``failures``-th failure in the window (0 while few)."""
+    if failures < CLIENT_FREE_FAILURES:
+        return timedelta(0)
+    return min(MAX_DELAY, timedelta(seconds=2 ** (failures - CLIENT_FREE_FAILURES)))
+
+
+def authenticate(
+    store: Store, name: str, password: str, *, client: str = "", now: datetime | None = None
+) -> Principal:
     """
     Check a password; return the signed-in principal.
+
+    The attempt is counted before its password is checked, in the transaction that reads the
+    counts (under the accounts lock), so that N attempts sent at once cost N tries. Limits
+    are per account *and client* (:data:`MAX_FAILURES` in :data:`FAILURE_WINDOW`), and per
+    client over all accounts: after :data:`CLIENT_FREE_FAILURES`, each next attempt waits twice
+    as long as the one before (up to :data:`MAX_DELAY`). Failures from one client never stop the account from
+    signing in from another.
+
+    Parameters
+    ----------
+    client
+        The client's address (see :func:`geo.services.sessions.client_address`).
 
     Raises
     ------
@@ -101,40 +193,89 @@ def authenticate(store: Store, name: str, password: str, *, now: datetime | None
         or too many recent failures.
     """
     now = now or clock.now()
-    since = store.encode_times(pd.Series([now - FAILURE_WINDOW]))[0]
-    failures = int(
-        store.scalar(
-            "SELECT COUNT(*) FROM login_attempts WHERE name = ? AND at >= ? AND ok = 0", (name, since)
+    name = name[:MAX_NAME]  # no account has a longer name: a longer one is only recorded shortened
+    attempt = secrets.token_hex(12)
+    with store.write() as tx:
+        store.lock_for_accounts(tx)
+        refused = _limit(store, tx, name, client, now)
+        tx.bulk_insert(
+            "login_attempts",
+            pd.DataFrame(
+                [
+                    {
+                        "name": name,
+                        "at": now,
+                        "ok": 0,
+                        "client": client,
+                        "attempt": attempt,
+                        "state": "refused" if refused else "pending",
+                    }
+                ]
+            ),
         )
-    )
-    if failures >= MAX_FAILURES:
-        _record(store, name, ok=False, now=now, note="locked")
-        minutes = int(FAILURE_WINDOW.total_seconds() // 60)
-        msg = f"too many failed sign-ins for {name!r}: try again in {minutes} minutes"
-        raise AuthenticationError(msg)
+        if refused:
+            note = {"note": "locked", "client": client}
+            tx.audit(Principal(name, "viewer"), "login_failed", name, {}, note)
+    if refused:
+        raise AuthenticationError(refused)
     row = store.frame("SELECT role, password_hash, disabled FROM users WHERE name = ?", (name,))
     stored = str(row["password_hash"].iloc[0]) if len(row) else _DUMMY_HASH
     try:
         ok = _HASHER.verify(stored, password) and len(row) == 1 and not int(row["disabled"].iloc[0])
     except (VerificationError, InvalidHashError):
         ok = False
-    _record(store, name, ok=ok, now=now, note="")
+    with store.write() as tx:
+        tx.execute(
+            "UPDATE login_attempts SET ok = ?, state = ? WHERE attempt = ?",
+            (int(ok), "ok" if ok else "failed", attempt),
+        )
+        tx.audit(
+            Principal(name, "viewer"), "login" if ok else "login_failed", name, {}, {"client": client}
+        )
     if not ok:
         msg = "wrong user name or password, or the account is disabled"
         raise AuthenticationError(msg)
     return Principal(name, str(row["role"].iloc[0]))  # type: ignore[arg-type]
 
 
-def _record(store: Store, name: str, *, ok: bool, now: datetime, note: str) -> None:
-    with store.write() as tx:
-        tx.bulk_insert("login_attempts", pd.DataFrame([{"name": name, "at": now, "ok": int(ok)}]))
-        tx.audit(
-            Principal(name, "viewer"),
-            "login" if ok else "login_failed",
-            name,
-            {},
-            {"note": note} if note else {},
+def _limit(store: Store, tx: Any, name: str, client: str, now: datetime) -> str:
+    """Why an attempt must be refused now ("" if it may be checked); pending attempts count as failures."""
+    since = _t(store, now - FAILURE_WINDOW)
+    failed = "ok = 0 AND state <> 'refused'"
+    pair = int(
+        tx.scalar(
+            f"SELECT COUNT(*) FROM login_attempts WHERE name = ? AND client = ? AND at >= ? AND {failed}",
+            (name, client, since),
         )
+    )
+    minutes = int(FAILURE_WINDOW.total_seconds() // 60)
+    if pair >= MAX_FAILURES:
+        return f"too many failed sign-ins for {name!r} from this address: try again in {minutes} minutes"
+    by_client = tx.frame(
+        f"SELECT COUNT(*) AS n, MAX(at) AS at FROM login_attempts WHERE client = ? AND at >= ? AND {failed}",
+        (client, since),
+    )
+    count = int(by_client["n"].iloc[0])
+    wait = _delay(count)
+    if wait and not pd.isna(by_client["at"].iloc[0]):
+        left = pd.Timestamp(by_client["at"].iloc[0]) + wait - pd.Timestamp(now)
+        if left > pd.Timedelta(0):
+            seconds = max(1, int(-(-left.total_seconds() // 1)))
+            return f"too many failed sign-ins from this address: wait {seconds} s before trying again"
+    return ""
+
+
+def _check_account(name: str, role: str, password: str) -> None:
+    if role not in ROLES:
+        msg = f"role: must be one of {', '.join(ROLES)}, got {role!r}"
+        raise InputError(msg)
+    plain = name.replace("_", "").replace(".", "").replace("-", "")
+    if not name or len(name) > MAX_NAME or not plain.isalnum() or not plain.isascii():
+        msg = f"user name {name!r}: use 1-64 ASCII letters, digits, '.', '_' or '-'"
+        raise InputError(msg)
+    if len(password) < MIN_PASSWORD:
+        msg = f"password: at least {MIN_PASSWORD} characters"
+        raise InputError(msg)
 
 
 def account_role(store: Store, name: str) -> Role | None:

@@ -74,6 +74,10 @@ class Store(ABC):
     def lock_for_ingest(self, tx: Tx) -> None:
         """Serialise uploads and rewrites (the caller is inside a write transaction)."""
 
+    @abstractmethod
+    def lock_for_accounts(self, tx: Tx) -> None:
+        """Serialise sign-in counting and first-run setup (not uploads) until ``tx`` ends."""
+
     def sql(self, text: str) -> str:
         """Adapt ``?``-placeholder SQL to the dialect."""
         return text

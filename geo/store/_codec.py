@@ -25,6 +25,10 @@ TIME_COLUMNS = frozenset(
         "at",
         "created_at",
         "reviewed_at",
+        "last_seen",
+        "expires_at",
+        "ended_at",
+        "used_at",
     }
 )
 """Columns, in any table, that hold a time."""

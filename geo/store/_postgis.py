@@ -15,6 +15,7 @@ from geo.store._codec import TIME_COLUMNS
 from geo.store._tx import Tx
 
 _INGEST_LOCK = 7_301_953  # advisory lock key that serialises uploads and rewrites
+_ACCOUNTS_LOCK = 7_301_954  # advisory lock key that serialises sign-in counting and first-run setup
 
 
 class PostGISStore(Store):
@@ -35,6 +36,9 @@ class PostGISStore(Store):
 
     def lock_for_ingest(self, tx: Tx) -> None:
         tx.execute("SELECT pg_advisory_xact_lock(?)", (_INGEST_LOCK,))
+
+    def lock_for_accounts(self, tx: Tx) -> None:
+        tx.execute("SELECT pg_advisory_xact_lock(?)", (_ACCOUNTS_LOCK,))
 
     def analyze(self, tx: Tx, table: str) -> None:
         tx.execute(f"ANALYZE {table}")

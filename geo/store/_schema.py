@@ -220,6 +220,28 @@ _V5 = """
 ALTER TABLE batches ADD COLUMN upload_key TEXT NOT NULL DEFAULT '';
 """
 
+# v6: sign-ins that last and cannot be turned against users. A session is a row keyed by the
+# SHA-256 of its random id (the id itself lives only in the browser's cookie); a ticket lets the
+# browser exchange it for that cookie once. Setup tokens let the first administrator be created
+# on the web only by whoever reads the server's console. Sign-in attempts record the client
+# address and their state, so that limits count per account and client and a pending attempt
+# counts before its password is checked.
+_V6 = """
+CREATE TABLE sessions (session_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL, role TEXT NOT NULL,
+    kind TEXT NOT NULL, client TEXT NOT NULL, created_at {TS} NOT NULL, last_seen {TS} NOT NULL,
+    expires_at {TS} NOT NULL, ended_at {TS}, end_reason TEXT NOT NULL DEFAULT '');
+CREATE INDEX sessions_user ON sessions (user_name);
+CREATE TABLE session_tickets (ticket_hash TEXT PRIMARY KEY, session_id TEXT NOT NULL,
+    expires_at {TS} NOT NULL);
+CREATE TABLE setup_tokens (token_hash TEXT PRIMARY KEY, created_at {TS} NOT NULL,
+    expires_at {TS} NOT NULL, used_at {TS}, used_by TEXT NOT NULL DEFAULT '');
+ALTER TABLE login_attempts ADD COLUMN client TEXT NOT NULL DEFAULT '';
+ALTER TABLE login_attempts ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
+ALTER TABLE login_attempts ADD COLUMN state TEXT NOT NULL DEFAULT '';
+CREATE INDEX login_attempts_client ON login_attempts (client, at);
+CREATE INDEX login_attempts_attempt ON login_attempts (attempt);
+"""
+
 DIALECT_WORDS = {
     "sqlite": {"TS": "INTEGER", "GEOM": "BLOB", "BLOB": "BLOB", "REAL": "REAL"},
     "postgis": {
@@ -231,12 +253,19 @@ DIALECT_WORDS = {
 }
 
 MIGRATIONS: dict[str, list[str]] = {
-    "sqlite": [_V1 + _V1_SQLITE, _V2 + _V2_SQLITE, _V3_SQLITE, _V4_SQLITE, _V5],
-    "postgis": [_POSTGIS_EXTENSION + _V1 + _V1_POSTGIS, _V2 + _V2_POSTGIS, _V3_POSTGIS, _V4_POSTGIS, _V5],
+    "sqlite": [_V1 + _V1_SQLITE, _V2 + _V2_SQLITE, _V3_SQLITE, _V4_SQLITE, _V5, _V6],
+    "postgis": [
+        _POSTGIS_EXTENSION + _V1 + _V1_POSTGIS,
+        _V2 + _V2_POSTGIS,
+        _V3_POSTGIS,
+        _V4_POSTGIS,
+        _V5,
+        _V6,
+    ],
 }
 """``MIGRATIONS[dialect][v - 1]`` brings a store from version ``v - 1`` to ``v``."""
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def migration_sql(dialect: str, version: int) -> str:

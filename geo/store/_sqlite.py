@@ -64,6 +64,9 @@ class SQLiteStore(Store):
     def lock_for_ingest(self, tx: Tx) -> None:
         """``BEGIN IMMEDIATE`` already holds the only write lock."""
 
+    def lock_for_accounts(self, tx: Tx) -> None:
+        """``BEGIN IMMEDIATE`` already holds the only write lock."""
+
     def bulk_insert(self, cursor: Any, table: str, columns: dict[str, list[Any]]) -> None:
         names = ", ".join(columns)
         marks = ", ".join("?" * len(columns))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +22,26 @@ def _quiet_streamlit() -> None:
     set_log_level(logging.ERROR)
 
 
+@pytest.fixture(autouse=True)
+def _close_app_stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """
+    After each test, close the store the app under test cached, with every thread's connection.
+
+    Each test serves a new store URL, and Streamlit's resource cache would keep each one's
+    connections (one per script thread, sockets for PostGIS) open until the session ends.
+    """
+    yield
+    url = os.environ.get("TRUCELINE_DB")
+    if not url:
+        return
+    from dashboard import common
+
+    with contextlib.suppress(Exception):
+        common.get_store(url).close()
+    common.get_cache.clear()
+    common.get_store.clear()
+
+
 @pytest.fixture(scope="session")
 def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo scenario, 400 incidents over 40 days and three accounts (built once)."""
@@ -26,10 +50,45 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def seeded_pg(postgis_server_url: str) -> str:
+    """The seeded store in a PostGIS database, kept as the template each test's database is copied from."""
+    import psycopg
+
+    with psycopg.connect(f"{postgis_server_url}/postgres", autocommit=True) as conn:
+        conn.execute('DROP DATABASE IF EXISTS "dash_seed"')
+        conn.execute('CREATE DATABASE "dash_seed"')
+    build_store(f"{postgis_server_url}/dash_seed")
+    return "dash_seed"
+
+
+_copies = itertools.count()
+
+
 @pytest.fixture
-def db(seeded_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh copy of the seeded store, served by the app under test (a new URL per test)."""
-    url = copy_store(seeded_db, tmp_path / "store.db")
+def db(
+    request: pytest.FixtureRequest, seeded_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """
+    A fresh copy of the seeded store, served by the app under test (a new URL per test).
+
+    SQLite unless the test asks for ``postgis`` (see ``support.BOTH_STORES``): then a new
+    database copied from the seeded template on the session's PostGIS server.
+    """
+    if getattr(request, "param", "sqlite") == "postgis":
+        import psycopg
+
+        template = request.getfixturevalue("seeded_pg")
+        server = request.getfixturevalue("postgis_server_url")
+        name = f"dash_{next(_copies)}"
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        url = f"{server}/{name}"
+        # Copies share the template's store id: each test keeps its incident cache file apart.
+        monkeypatch.setenv("TRUCELINE_CACHE", str(tmp_path / "cache"))
+    else:
+        url = copy_store(seeded_db, tmp_path / "store.db")
     monkeypatch.setenv("TRUCELINE_DB", url)
     monkeypatch.delenv("TRUCELINE_SESSION_MINUTES", raising=False)
     return url

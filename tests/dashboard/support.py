@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 from collections.abc import Iterable
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
@@ -19,6 +21,7 @@ from tests.helpers import hand_incidents
 
 __all__ = ["generate_incidents"]
 from geo.core.auth import Principal
+from geo.services import sessions
 from geo.services.accounts import add_user
 from geo.services.ingest import ingest_frame, load_scenario_into_store
 from geo.store import open_store
@@ -91,11 +94,15 @@ def incidents(scenario: Scenario, now: pd.Timestamp, *, n: int = 400, seed: int 
     return away_from_boundaries(frame, now)
 
 
-def build_store(path: Path, *, frame: pd.DataFrame | None = None, public: bool = False) -> str:
-    """A store file with the demo scenario, ``frame`` (default: :func:`incidents`) and three accounts."""
+def build_store(path: Path | str, *, frame: pd.DataFrame | None = None, public: bool = False) -> str:
+    """
+    A store with the demo scenario, ``frame`` (default: :func:`incidents`) and three accounts.
+
+    ``path`` is a SQLite file, or the URL of an empty PostGIS database.
+    """
     from geo.services.settings import set_setting
 
-    url = f"sqlite:///{path}"
+    url = path if isinstance(path, str) and path.startswith("postgresql") else f"sqlite:///{path}"
     store = open_store(url)
     scenario = demo_scenario()
     load_scenario_into_store(store, scenario)
@@ -120,13 +127,42 @@ def copy_store(source: Path, target: Path) -> str:
     return f"sqlite:///{target}"
 
 
+BOTH_STORES = pytest.mark.parametrize(
+    "db", ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)], indirect=True
+)
+"""Run a test on a SQLite store and on a PostGIS one (the pages that write to the store, mostly)."""
+
+
 def query(url: str, sql: str, params: Iterable[object] = ()) -> list[tuple]:
-    """Rows of a read-only SQL query on a store file, independently of geo/."""
+    """Rows of a read-only SQL query on a store (``?`` placeholders), independently of geo/."""
+    if url.startswith("postgresql"):
+        return _pg_query(url, sql, params)
     path = url.removeprefix("sqlite:///")
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
         rows = conn.execute(sql, tuple(params)).fetchall()
     conn.close()
     return rows
+
+
+def _pg_query(url: str, sql: str, params: Iterable[object]) -> list[tuple]:
+    """
+    A query on PostGIS, times in and out as SQLite keeps them (microseconds since the epoch).
+
+    An integer parameter past 10^15 is such a time (incident ids and counts never are).
+    """
+    import psycopg
+
+    def arg(value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool) and value > 10**15:
+            return pd.Timestamp(value * 1000, tz="UTC").to_pydatetime()
+        return value
+
+    def out(value: object) -> object:
+        return us(value) if isinstance(value, datetime) else value
+
+    with psycopg.connect(url) as pg:
+        rows = pg.execute(sql.replace("%", "%%").replace("?", "%s"), tuple(arg(v) for v in params)).fetchall()
+    return [tuple(out(v) for v in row) for row in rows]
 
 
 def scalar(url: str, sql: str, params: Iterable[object] = ()) -> object:
@@ -135,11 +171,25 @@ def scalar(url: str, sql: str, params: Iterable[object] = ()) -> object:
 
 
 def sign_in(at: AppTest, user: Principal) -> AppTest:
-    """Put a signed-in local account into the app's session, as the sign-in form does."""
-    at.session_state["principal"] = user
-    at.session_state["local_account"] = True
-    at.session_state["last_seen"] = clock.now()
+    """Open a session for a local account in the store and hand it to the app, as the sign-in form does."""
+    store = open_store(os.environ["TRUCELINE_DB"])
+    try:
+        sid, _ticket = sessions.start(store, user)
+    finally:
+        store.close()
+    at.session_state["session_id"] = sid
     return at
+
+
+def signed_in(at: AppTest) -> Principal | None:
+    """Who the app's session is signed in as, asked of the store (``None``: nobody, or the session ended)."""
+    sid = at.session_state.get("session_id", None)
+    store = open_store(os.environ["TRUCELINE_DB"])
+    try:
+        found = sessions.resume(store, sid, touch=False)
+    finally:
+        store.close()
+    return None if found is None else found.principal
 
 
 def app(

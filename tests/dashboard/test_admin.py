@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.dashboard.support import ADMIN, ANALYST, all_text, app, query, scalar
+from tests.dashboard.support import ADMIN, ANALYST, BOTH_STORES, all_text, app, query, scalar, signed_in
 
 
 def test_admin_sees_accounts_and_the_audit_log(db: str) -> None:
@@ -57,10 +57,11 @@ def test_disabling_an_account_ends_its_open_session(db: str) -> None:
     assert "Account ana disabled." in all_text(admin)
     session.run()
     assert session.title[0].value == "Truceline"  # the sign-in page
-    assert "principal" not in session.session_state
+    assert signed_in(session) is None
 
 
-def test_role_change_takes_effect_in_an_open_session(db: str) -> None:
+@BOTH_STORES
+def test_role_change_ends_the_open_session(db: str) -> None:
     session = app(ANALYST, page="upload")
     admin = app(ADMIN, page="admin")
     admin.text_input(key="a_new_name").set_value("ana")
@@ -68,9 +69,11 @@ def test_role_change_takes_effect_in_an_open_session(db: str) -> None:
     admin.text_input(key="a_new_password").set_value("correct horse battery")
     next(b for b in admin.button if b.label == "Create or update account").click().run()
     session.run()
-    assert session.title[0].value == "Not allowed"  # upload is no longer open to a viewer
+    # A changed role ends the session: the next run asks for sign-in again, and says why.
+    assert session.title[0].value == "Truceline"
     assert not session.file_uploader
-    assert session.session_state["principal"].role == "viewer"
+    assert "Your account was changed by an administrator" in " ".join(i.value for i in session.info)
+    assert signed_in(session) is None
 
 
 def test_public_viewing_toggle(db: str) -> None:
@@ -83,3 +86,20 @@ def test_public_viewing_toggle(db: str) -> None:
     assert any("Public read-only viewing is on" in i.value for i in anonymous.sidebar.info)
     audit = query(db, "SELECT user_name, target, after FROM audit_log WHERE action = 'setting'")
     assert audit == [("ada", "public_read", '{"value": true}')]
+
+
+def test_admin_sees_live_sessions_and_signs_an_account_out_everywhere(db: str) -> None:
+    tabs = [app(ANALYST, page="upload") for _ in range(2)]
+    at = app(ADMIN, page="admin")
+    live = at.dataframe[1].value
+    assert sorted(live["user_name"]) == ["ada", "ana", "ana"]
+    assert "session_hash" not in live.columns
+    at.selectbox(key="a_sessions_of").set_value("ana")
+    at.button(key="a_end_sessions").click().run()
+    assert "2 sessions of ana ended." in all_text(at)
+    for tab in tabs:
+        tab.run()
+        assert tab.title[0].value == "Truceline"
+        assert "An administrator signed you out" in all_text(tab)
+    assert signed_in(at) is not None  # the admin's own session is untouched
+    assert scalar(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'sessions_end' AND target = 'ana'") == 1

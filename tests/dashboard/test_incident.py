@@ -8,13 +8,24 @@ import pyproj
 from geo import clock
 from geo.services.ingest import ingest_frame
 from geo.store import open_store
-from tests.dashboard.support import ANALYST, VIEWER, all_text, app, hand_rows, plain, query, scalar
+from tests.dashboard.support import (
+    ANALYST,
+    BOTH_STORES,
+    VIEWER,
+    all_text,
+    app,
+    hand_rows,
+    plain,
+    query,
+    scalar,
+)
 
 
 def newest(url: str) -> int:
     return int(scalar(url, "SELECT MAX(incident_id) FROM incidents"))
 
 
+@BOTH_STORES
 def test_analyst_changes_verification_and_it_is_recorded_with_user_and_time(db: str) -> None:
     incident = int(scalar(db, "SELECT MIN(incident_id) FROM incidents WHERE verification = 'reported'"))
     at = app(ANALYST, page="incident", query_params={"id": str(incident)})

@@ -16,6 +16,7 @@ from geo.services.ingest import ingest_frame
 from geo.store import open_store
 from tests.dashboard.support import (
     ADMIN,
+    BOTH_STORES,
     VIEWER,
     all_text,
     app,
@@ -220,6 +221,7 @@ def test_text_filter_from_a_link_cannot_inject_markdown(db: str) -> None:
     assert match_count(at) == 0
 
 
+@BOTH_STORES
 def test_new_incidents_are_counted_and_ringed_after_a_refresh(db: str) -> None:
     at = app(VIEWER)
     before = match_count(at)

@@ -6,18 +6,22 @@ must refuse on its own when its file is run with a user who may not see it.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo import clock
 from geo.core.auth import Principal
+from geo.services.accounts import issue_setup_token
 from geo.services.settings import set_setting
 from geo.store import open_store
 from tests.dashboard.support import (
     ADMIN,
     ANALYST,
+    BOTH_STORES,
     PAGES,
     PASSWORD,
     REPO,
@@ -30,6 +34,7 @@ from tests.dashboard.support import (
     plain,
     query,
     sign_in,
+    signed_in,
     title,
 )
 
@@ -132,17 +137,18 @@ def sign_in_form(at: AppTest, name: str, password: str) -> AppTest:
     return next(b for b in at.button if b.label == "Sign in").click().run()
 
 
+@BOTH_STORES
 def test_sign_in_form_wrong_then_right_password(db: str) -> None:
     at = app()
     assert title(at) == "Truceline"
     sign_in_form(at, "ana", "not the password")
     assert [plain(e.value) for e in at.error] == ["wrong user name or password, or the account is disabled"]
-    assert "principal" not in at.session_state
+    assert signed_in(at) is None
     sign_in_form(at, "nobody", PASSWORD)
     assert [plain(e.value) for e in at.error] == ["wrong user name or password, or the account is disabled"]
     sign_in_form(at, "ana", PASSWORD)
     assert title(at) == "Live map"
-    assert at.session_state["principal"] == Principal("ana", "analyst")
+    assert signed_in(at) == Principal("ana", "analyst")
     assert navigation(at) == ALLOWED["analyst"]
     logins = query(db, "SELECT user_name, action FROM audit_log WHERE action LIKE 'login%' ORDER BY entry_id")
     assert logins == [("ana", "login_failed"), ("nobody", "login_failed"), ("ana", "login")]
@@ -154,46 +160,81 @@ def test_sign_in_is_rate_limited(db: str) -> None:
         sign_in_form(at, "vic", "wrong password!")
     sign_in_form(at, "vic", PASSWORD)  # the right password, too late
     assert any("too many failed sign-ins for 'vic'" in plain(e.value) for e in at.error), all_text(at)
-    assert "principal" not in at.session_state
-    # Another account is not locked by vic's failures.
+    assert signed_in(at) is None
+    # Another account is not locked by vic's failures; this browser, having failed five times,
+    # waits a second first (the per-address slowdown), then signs in.
+    sign_in_form(at, "ana", PASSWORD)
+    assert any("wait 1 s before trying again" in plain(e.value) for e in at.error), all_text(at)
+    time.sleep(1.05)
     sign_in_form(at, "ana", PASSWORD)
     assert title(at) == "Live map"
 
 
+@BOTH_STORES
 def test_first_run_setup_creates_the_first_admin(db: str) -> None:
     store = open_store(db)
     with store.write() as tx:
         tx.execute("DELETE FROM users")
     store.close()
+    store = open_store(db)
+    token = issue_setup_token(store)
+    store.close()
     at = app()
     assert "First-run setup" in all_text(at)
-    at.text_input(key="setup_name").set_value("root")
-    at.text_input(key="setup_password").set_value("a long enough password")
-    at.text_input(key="setup_again").set_value("a long enough password")
-    next(b for b in at.button if b.label == "Create administrator").click().run()
+
+    def create(token: str) -> None:
+        at.text_input(key="setup_token").set_value(token)
+        at.text_input(key="setup_name").set_value("root")
+        at.text_input(key="setup_password").set_value("a long enough password")
+        at.text_input(key="setup_again").set_value("a long enough password")
+        next(b for b in at.button if b.label == "Create administrator").click().run()
+
+    # Without the token the server printed, no visitor creates an account.
+    for guess in ("", "not the token"):
+        create(guess)
+        assert "setup token is wrong, used or expired" in plain(at.error[0].value)
+        assert query(db, "SELECT COUNT(*) FROM users") == [(0,)]
+    create(token)
     assert title(at) == "Live map"
     assert navigation(at) == set(PAGES)
     assert query(db, "SELECT name, role FROM users") == [("root", "admin")]
+    assert signed_in(at) == Principal("root", "admin")
+
+
+def idle_for(db: str, minutes: float) -> None:
+    """Make every session look last used ``minutes`` ago."""
+    store = open_store(db)
+    with store.write() as tx:
+        seen = store.encode_times(pd.Series([clock.now() - timedelta(minutes=minutes)]))[0]
+        tx.execute("UPDATE sessions SET last_seen = ?", (seen,))
+    store.close()
+
+
+def last_seen(db: str) -> timedelta:
+    store = open_store(db)
+    seen = store.frame("SELECT MAX(last_seen) AS at FROM sessions")["at"].iloc[0]
+    store.close()
+    return pd.Timestamp(clock.now()) - seen
 
 
 def test_idle_session_times_out(db: str) -> None:
     at = app(ANALYST, page="upload")
     assert title(at) == "Upload incidents"
-    at.session_state["last_seen"] = clock.now() - timedelta(minutes=61)
+    idle_for(db, 61)
     at.run()
     assert title(at) == "Truceline"
     assert "Your session timed out. Please sign in again." in all_text(at)
-    assert "principal" not in at.session_state
+    assert signed_in(at) is None
 
 
 def test_session_timeout_is_configurable(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRUCELINE_SESSION_MINUTES", "5")
     at = app(VIEWER)
-    at.session_state["last_seen"] = clock.now() - timedelta(minutes=4)
+    idle_for(db, 4)
     at.run()
     assert title(at) == "Live map"  # still within 5 minutes; and this run counts as activity
-    assert clock.now() - at.session_state["last_seen"] < timedelta(seconds=30)
-    at.session_state["last_seen"] = clock.now() - timedelta(minutes=6)
+    assert last_seen(db) < timedelta(seconds=30)
+    idle_for(db, 6)
     at.run()
     assert title(at) == "Truceline"
 
@@ -205,7 +246,7 @@ def test_sign_out_forgets_the_user_and_what_was_prepared(db: str) -> None:
     at.sidebar.button(key="sign_out").click().run()
     assert title(at) == "Truceline"
     assert "e_file" not in at.session_state
-    assert "principal" not in at.session_state
+    assert signed_in(at) is None
 
 
 def test_public_viewer_can_go_to_sign_in_and_back(db: str) -> None:

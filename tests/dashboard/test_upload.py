@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from tests.dashboard.support import (
     ADMIN,
     ANALYST,
+    BOTH_STORES,
     REPO,
     VIEWER,
     all_text,
@@ -73,6 +74,7 @@ def commit(at: AppTest) -> AppTest:
     return at.button(key="u_commit").click().run()
 
 
+@BOTH_STORES
 def test_template_file_full_flow_then_reupload_adds_nothing(db: str) -> None:
     data = EXAMPLE.read_bytes()
     rows = records(data)
@@ -195,6 +197,7 @@ def test_unknown_layout_is_mapped_by_hand_saved_and_reused(db: str) -> None:
     assert (metric(later, "Rows read"), metric(later, "Valid")) == (3, 3)
 
 
+@BOTH_STORES
 def test_undo_removes_the_batch_and_only_your_own(db: str) -> None:
     before = stored(db)
     at = commit(upload(app(ANALYST, page="upload"), "bad.csv", BAD.encode()))

@@ -18,7 +18,17 @@ from streamlit.testing.v1 import AppTest
 
 from geo.services.ingest import load_scenario_into_store
 from geo.store import open_store
-from tests.dashboard.support import ADMIN, ANALYST, all_text, app, demo_scenario, plain, query, scalar
+from tests.dashboard.support import (
+    ADMIN,
+    ANALYST,
+    BOTH_STORES,
+    all_text,
+    app,
+    demo_scenario,
+    plain,
+    query,
+    scalar,
+)
 
 IN_FORCE = date(2018, 11, 1)
 
@@ -108,6 +118,7 @@ def test_derive_with_a_taken_id_says_why_and_saves_nothing(db: str) -> None:
     )
 
 
+@BOTH_STORES
 def test_rule_edit_reclassifies(db: str) -> None:
     before = verdicts(db)
     at = app(ADMIN, page="zones")

@@ -44,11 +44,11 @@ pytestmark = pytest.mark.e2e
 
 DEADLINE_S = 120.0
 VIEWS = (
-    ("", "window=all"),  # the whole store: its count must be before or after, nothing else
-    ("", "window=all&parties=north"),
-    ("", "window=30d&verdicts=breach,possible_breach"),
+    ("live_map", "window=all"),  # the whole store: its count must be before or after, nothing else
+    ("live_map", "window=all&parties=north"),
+    ("live_map", "window=30d&verdicts=breach,possible_breach"),
     ("trends", "window=all"),
-    ("", "window=7d&zones=dmz"),
+    ("live_map", "window=7d&zones=dmz"),
 )
 # "**N incidents match**", and "(M reports: …)" when linked reports of one event count once:
 # the store's rows are the reports.
@@ -96,9 +96,11 @@ async def one_run(ws: object, page: str, query: str) -> tuple[list[str], int | N
             return errors, count
 
 
-async def session(port: int, index: int, done: asyncio.Event, result: Session) -> None:
-    """Rerun one view again and again until ``done``, then once more."""
-    page, query = VIEWS[index % len(VIEWS)]
+async def session(
+    port: int, index: int, done: asyncio.Event, result: Session, *, view: tuple[str, str] | None = None
+) -> None:
+    """Rerun one view (``VIEWS`` in turn by ``index``, or ``view``) until ``done``, then once more."""
+    page, query = view or VIEWS[index % len(VIEWS)]
     url = f"ws://127.0.0.1:{port}/_stcore/stream"
     async with websockets.connect(
         url, subprotocols=["streamlit"], origin=f"http://127.0.0.1:{port}", max_size=None, open_timeout=30
@@ -109,7 +111,7 @@ async def session(port: int, index: int, done: asyncio.Event, result: Session) -
             errors, count = await one_run(ws, page, query)
             result.runs += 1
             result.errors += errors
-            if count is not None and query == "window=all" and page == "":
+            if count is not None and query == "window=all" and page == "live_map":
                 result.totals.append(count)
 
 

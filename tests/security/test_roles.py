@@ -154,10 +154,11 @@ def test_disabled_account_cannot_sign_in(store):
 
 
 def test_first_run_setup_only_once(store):
-    admin = accounts.create_first_admin(store, "root", "correct horse battery")
+    token = accounts.issue_setup_token(store)
+    admin = accounts.create_first_admin(store, "root", "correct horse battery", token=token)
     assert admin.role == "admin"
     with pytest.raises(accounts.AuthenticationError, match="already exists"):
-        accounts.create_first_admin(store, "eve", "correct horse battery")
+        accounts.create_first_admin(store, "eve", "correct horse battery", token=token)
 
 
 @pytest.mark.parametrize(

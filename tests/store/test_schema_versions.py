@@ -421,3 +421,60 @@ def test_current_code_opens_a_v3_postgis_database_and_recovers_the_merged_events
         _recover_merged_events(store)
     finally:
         store.close()
+
+
+def _v6_rows(execute: Callable[..., Any], at: Any) -> None:
+    """An account and four failed sign-ins as a release before schema 6 recorded them (no client)."""
+    execute(
+        "INSERT INTO users (name, role, password_hash, created_at, disabled) "
+        "VALUES ('ana', 'analyst', ?, ?, 0)",
+        ("$argon2id$v=19$m=65536,t=3,p=4$bm90LWEtcmVhbC1zYWx0$bm90LWEtcmVhbC1oYXNo", at),
+    )
+    for _ in range(4):
+        execute("INSERT INTO login_attempts (name, at, ok) VALUES ('ana', ?, 0)", (at,))
+
+
+def _check_v6(store) -> None:
+    """Old failures still count (for the client they carry: none), and sessions can be opened."""
+    from geo import AuthenticationError
+    from geo.core.auth import Principal
+    from geo.services import accounts, sessions
+
+    assert store.schema_version() == SCHEMA_VERSION
+    states = store.frame("SELECT client, state, ok FROM login_attempts")
+    assert states.to_dict("list") == {"client": [""] * 4, "state": [""] * 4, "ok": [0] * 4}
+    with pytest.raises(AuthenticationError, match="wrong user name"):
+        accounts.authenticate(store, "ana", "a wrong password", now=NOW)
+    with pytest.raises(AuthenticationError, match="too many failed sign-ins"):
+        accounts.authenticate(store, "ana", "a wrong password", now=NOW)
+    sid, _ticket = sessions.start(store, Principal("ana", "analyst"), now=NOW)
+    assert sessions.resume(store, sid, now=NOW).principal == Principal("ana", "analyst")
+
+
+def test_current_code_opens_a_v3_sqlite_file_into_schema_6_sessions_and_attempts(tmp_path):
+    path = tmp_path / "v3.sqlite"
+    shutil.copyfile(V3_FILE, path)
+    conn = sqlite3.connect(path)
+    with conn:
+        _v6_rows(conn.execute, int(pd.Timestamp(NOW).value // 1000) - 60_000_000)
+    conn.close()
+    store = open_store(f"sqlite:///{path}")
+    try:
+        _check_v6(store)
+    finally:
+        store.close()
+
+
+@pytest.mark.postgis
+def test_current_code_opens_a_v3_postgis_database_into_schema_6_sessions_and_attempts(postgis_url):
+    import psycopg
+
+    _copy_v3_into_postgis(postgis_url)
+    with psycopg.connect(postgis_url) as pg:
+        at = pd.Timestamp(NOW) - pd.Timedelta(minutes=1)
+        _v6_rows(lambda sql, p: pg.execute(sql.replace("?", "%s"), p), at)
+    store = open_store(postgis_url)
+    try:
+        _check_v6(store)
+    finally:
+        store.close()
