@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from geo.core import trends
+from geo.core.duplicates import distinct_events
 from geo.core.model import VERDICTS, Scenario
 from geo.render import palette as pal
 from geo.render.image import render_map_image
@@ -26,9 +27,15 @@ def map_page(doc: BriefingDocument, view: pd.DataFrame, dpi: int) -> None:
     doc.add_page()
     doc.h1(doc.doc_title)
     doc.para("Window and filters: " + doc.filters.describe(), size=8.5)
-    verdict = view["verdict"].astype(object).value_counts()
+    events = distinct_events(view)  # the map shows every report; the counts count linked ones once
+    verdict = events["verdict"].astype(object).value_counts()
     counts = ", ".join(f"{int(verdict.get(v, 0)):,} {pal.VERDICT_PLURALS[v].lower()}" for v in VERDICTS)
-    doc.para(f"Data as of {fmt_time(doc.as_of)}. {len(view):,} incidents: {counts}.", bold=True)
+    reports = (
+        ""
+        if len(events) == len(view)
+        else f" ({len(view):,} reports: linked reports of one event count once)"
+    )
+    doc.para(f"Data as of {fmt_time(doc.as_of)}. {len(events):,} incidents{reports}: {counts}.", bold=True)
     doc.key([(pal.VERDICT_COLOURS[v], pal.VERDICT_LABELS[v]) for v in VERDICTS])
     top = doc.get_y() + 1.5
     height = PAGE_H - 17.0 - 12.0 - top

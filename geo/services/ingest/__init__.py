@@ -8,7 +8,12 @@ look-alikes from one source and matches across sources are kept and linked
 (:mod:`geo.core.duplicates`). See docs/store.md for the rules and for how an upload is pipelined.
 """
 
-from geo.services.ingest._batches import delete_batch, set_link_status, set_verification
+from geo.services.ingest._batches import (
+    delete_batch,
+    set_link_status,
+    set_verification,
+    undo_link_review,
+)
 from geo.services.ingest._common import Progress, ReclassifySummary, UploadSummary
 from geo.services.ingest._reclassify import load_scenario_into_store, reclassify
 from geo.services.ingest._upload import ingest_file, ingest_frame, scenario_bounds
@@ -25,4 +30,5 @@ __all__ = [
     "scenario_bounds",
     "set_link_status",
     "set_verification",
+    "undo_link_review",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from geo import clock
@@ -9,7 +11,7 @@ from geo._errors import InputError, NotFoundError
 from geo.core.auth import OPERATOR, Principal, require
 from geo.core.duplicates import LINK_STATUSES, UNREVIEWED
 from geo.core.model import VERIFICATION_STATUSES
-from geo.store import Store
+from geo.store import Store, Tx
 
 
 def delete_batch(store: Store, batch_id: int, *, actor: Principal | None = OPERATOR) -> int:
@@ -124,33 +126,114 @@ def set_link_status(
     later, earlier = max(int(incident_id), int(other_id)), min(int(incident_id), int(other_id))
     with store.write() as tx:
         store.lock_for_ingest(tx)
-        old = tx.scalar(
-            "SELECT status FROM incident_links WHERE incident_id = ? AND other_id = ?", (later, earlier)
-        )
-        if old is None:
-            msg = f"incidents {earlier} and {later}: not linked"
-            raise NotFoundError(msg)
-        if old == status:
+        old = _link_state(tx, later, earlier)
+        if old["status"] == status:
             return
         reviewed = status != UNREVIEWED
-        tx.execute(
-            "UPDATE incident_links SET status = ?, reviewed_by = ?, reviewed_at = ?, note = ? "
-            "WHERE incident_id = ? AND other_id = ?",
-            (
-                status,
-                actor.name if reviewed else "",
-                store.encode_times(pd.Series([clock.now()]))[0] if reviewed else None,
-                note,
-                later,
-                earlier,
-            ),
+        new = {
+            "status": status,
+            "reviewed_by": actor.name if reviewed else "",
+            "reviewed_at": clock.now().isoformat() if reviewed else "",
+            "note": note,
+        }
+        _write_link_state(tx, later, earlier, new, "link_review", old, actor)
+
+
+def undo_link_review(store: Store, incident_id: int, other_id: int, *, actor: Principal = OPERATOR) -> str:
+    """
+    Undo the last review decision on a link that is not undone yet; returns the status restored.
+
+    The link gets back its status, reviewer, time and note from before that decision, read
+    from the audit log (``link_review`` entries, each ``link_review_undo`` entry taking
+    one back), so successive undos step back through the link's history. The undo is
+    audited and the groups follow at once, as for a decision.
+
+    Parameters
+    ----------
+    store
+        The store.
+    incident_id, other_id
+        The two linked incidents, in either order.
+    actor
+        Who undoes (needs the ``verify`` permission).
+    """
+    require(actor, "verify")
+    later, earlier = max(int(incident_id), int(other_id)), min(int(incident_id), int(other_id))
+    with store.write() as tx:
+        store.lock_for_ingest(tx)
+        current = _link_state(tx, later, earlier)
+        entries = tx.frame(
+            "SELECT action, before FROM audit_log WHERE target = ? AND action IN ('link_review', "
+            "'link_review_undo') ORDER BY entry_id",
+            (_link_target(earlier, later),),
         )
-        store.regroup(tx)
-        tx.audit(
-            actor,
-            "link_review",
-            f"incidents {earlier} and {later}",
-            {"status": old},
-            {"status": status, "note": note},
-        )
-        tx.touch(rewrite=False)
+        stack: list[dict[str, str]] = []
+        for action, before in zip(entries["action"], entries["before"], strict=True):
+            if action == "link_review":
+                stack.append(json.loads(str(before)))
+            elif stack:
+                stack.pop()
+        if not stack:
+            msg = f"incidents {earlier} and {later}: no review decision to undo"
+            raise NotFoundError(msg)
+        previous = stack[-1]
+        restored = {
+            "status": str(previous.get("status", UNREVIEWED)),
+            "reviewed_by": str(previous.get("reviewed_by", "")),
+            "reviewed_at": str(previous.get("reviewed_at", "")),
+            "note": str(previous.get("note", "")),
+        }
+        if restored["status"] != UNREVIEWED and not restored["reviewed_by"]:  # audited before these were kept
+            restored |= {"reviewed_by": actor.name, "reviewed_at": clock.now().isoformat()}
+        _write_link_state(tx, later, earlier, restored, "link_review_undo", current, actor)
+    return restored["status"]
+
+
+def _link_target(earlier: int, later: int) -> str:
+    return f"incidents {earlier} and {later}"
+
+
+def _link_state(tx: Tx, later: int, earlier: int) -> dict[str, str]:
+    """A link's review state, as the audit log keeps it; raises when the two are not linked."""
+    found = tx.frame(
+        "SELECT status, reviewed_by, reviewed_at, note FROM incident_links "
+        "WHERE incident_id = ? AND other_id = ?",
+        (later, earlier),
+    )
+    if found.empty:
+        msg = f"incidents {earlier} and {later}: not linked"
+        raise NotFoundError(msg)
+    row = found.iloc[0]
+    at = row["reviewed_at"]
+    return {
+        "status": str(row["status"]),
+        "reviewed_by": str(row["reviewed_by"] or ""),
+        "reviewed_at": "" if pd.isna(at) else pd.Timestamp(at).isoformat(),
+        "note": str(row["note"] or ""),
+    }
+
+
+def _write_link_state(
+    tx: Tx,
+    later: int,
+    earlier: int,
+    state: dict[str, str],
+    action: str,
+    old: dict[str, str],
+    actor: Principal,
+) -> None:
+    """Set a link's review state, regroup, audit ``action`` (old and new state) and record the change."""
+    store = tx.store
+    at = (
+        store.encode_times(pd.Series([pd.Timestamp(state["reviewed_at"])]))[0]
+        if state["reviewed_at"]
+        else None
+    )
+    tx.execute(
+        "UPDATE incident_links SET status = ?, reviewed_by = ?, reviewed_at = ?, note = ? "
+        "WHERE incident_id = ? AND other_id = ?",
+        (state["status"], state["reviewed_by"], at, state["note"], later, earlier),
+    )
+    store.regroup(tx)
+    tx.audit(actor, action, _link_target(earlier, later), old, state)
+    tx.touch(rewrite=False)
