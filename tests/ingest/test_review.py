@@ -129,7 +129,8 @@ def html_incidents(store) -> int:
 
 
 def counts(store, cache: IncidentCache) -> tuple[int, int, int, int]:
-    return count_events(cache.snapshot().frame), csv_events(store), pdf_incidents(store), html_incidents(store)
+    pages = count_events(cache.snapshot().frame)
+    return pages, csv_events(store), pdf_incidents(store), html_incidents(store)
 
 
 def test_confirming_a_pair_counts_it_once_everywhere_and_undo_restores_it(paired):
@@ -185,7 +186,7 @@ def test_undo_steps_back_through_a_pairs_decisions(paired):
     with pytest.raises(NotFoundError, match=f"incidents {a} and {b}: no review decision to undo"):
         undo(paired, a, b, actor=ANA)
     history = pair_history(paired, b, a, actor=ANA)
-    assert history["action"].tolist() == ["link_review", "link_review", "link_review_undo", "link_review_undo"]
+    assert history["action"].tolist() == ["link_review"] * 2 + ["link_review_undo"] * 2
     with pytest.raises(PermissionDeniedError):
         undo(paired, a, b, actor=Principal("vic", "viewer"))
 
@@ -206,7 +207,8 @@ def test_the_command_line_lists_confirms_rejects_and_undoes(paired, loaded_url):
     assert len(listed.splitlines()) == 6
     page = json.loads(run("list", "--json", "--kind", "cross_source"))
     assert (page["total"], page["pairs"][0]["later_source"]) == (1, "ucdp")
-    assert run("confirm", str(a), str(b), "--note", "same trench") == f"incidents {a} and {b}: the same event\n"
+    confirmed = run("confirm", str(a), str(b), "--note", "same trench")
+    assert confirmed == f"incidents {a} and {b}: the same event\n"
     assert json.loads(run("list", "--json", "--status", "confirmed"))["pairs"][0]["note"] == "same trench"
     assert run("undo", str(b), str(a)) == f"incidents {a} and {b}: back to pending\n"
     assert run("reject", str(a), str(b)) == f"incidents {a} and {b}: different events\n"
