@@ -220,6 +220,14 @@ _V5 = """
 ALTER TABLE batches ADD COLUMN upload_key TEXT NOT NULL DEFAULT '';
 """
 
+# v6: each report's Admiralty grading (geo.core.grading): source reliability A-F and information
+# credibility 1-6, empty when not graded.
+_V6 = """
+ALTER TABLE incidents ADD COLUMN source_reliability TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN info_credibility TEXT NOT NULL DEFAULT '';
+CREATE INDEX incident_groups_group ON incident_groups (group_id);
+"""
+
 DIALECT_WORDS = {
     "sqlite": {"TS": "INTEGER", "GEOM": "BLOB", "BLOB": "BLOB", "REAL": "REAL"},
     "postgis": {
@@ -231,12 +239,19 @@ DIALECT_WORDS = {
 }
 
 MIGRATIONS: dict[str, list[str]] = {
-    "sqlite": [_V1 + _V1_SQLITE, _V2 + _V2_SQLITE, _V3_SQLITE, _V4_SQLITE, _V5],
-    "postgis": [_POSTGIS_EXTENSION + _V1 + _V1_POSTGIS, _V2 + _V2_POSTGIS, _V3_POSTGIS, _V4_POSTGIS, _V5],
+    "sqlite": [_V1 + _V1_SQLITE, _V2 + _V2_SQLITE, _V3_SQLITE, _V4_SQLITE, _V5, _V6],
+    "postgis": [
+        _POSTGIS_EXTENSION + _V1 + _V1_POSTGIS,
+        _V2 + _V2_POSTGIS,
+        _V3_POSTGIS,
+        _V4_POSTGIS,
+        _V5,
+        _V6,
+    ],
 }
 """``MIGRATIONS[dialect][v - 1]`` brings a store from version ``v - 1`` to ``v``."""
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def migration_sql(dialect: str, version: int) -> str:

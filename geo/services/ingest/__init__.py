@@ -10,6 +10,7 @@ look-alikes from one source and matches across sources are kept and linked
 
 from geo.services.ingest._batches import (
     delete_batch,
+    set_grading,
     set_link_status,
     set_verification,
     undo_link_review,
@@ -28,6 +29,7 @@ __all__ = [
     "load_scenario_into_store",
     "reclassify",
     "scenario_bounds",
+    "set_grading",
     "set_link_status",
     "set_verification",
     "undo_link_review",

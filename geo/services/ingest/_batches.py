@@ -1,4 +1,4 @@
-"""Changes to what was uploaded: undo an upload, set an incident's verification, review a link."""
+"""Changes to what was uploaded: undo an upload, set an incident's verification or grading, review a link."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from geo import clock
 from geo._errors import InputError, NotFoundError
 from geo.core.auth import OPERATOR, Principal, require
 from geo.core.duplicates import LINK_STATUSES, UNREVIEWED
+from geo.core.grading import CREDIBILITY, RELIABILITY
 from geo.core.model import VERIFICATION_STATUSES
 from geo.store import Store, Tx
 
@@ -88,6 +89,58 @@ def set_verification(
             {"verification": old},
             {"verification": status, "note": note},
         )
+        tx.touch(rewrite=True)
+
+
+def set_grading(
+    store: Store,
+    incident_id: int,
+    source_reliability: str,
+    info_credibility: str,
+    *,
+    actor: Principal = OPERATOR,
+    note: str = "",
+) -> None:
+    """
+    Grade a report on the Admiralty scale, recording who, when and why (audited as ``grading``).
+
+    Parameters
+    ----------
+    store
+        The store.
+    incident_id
+        The report.
+    source_reliability, info_credibility
+        ``A``–``F`` and ``1``–``6`` (:mod:`geo.core.grading`); ``""`` leaves it ungraded.
+    actor
+        Who grades (needs the ``verify`` permission).
+    note
+        Why, in a sentence.
+    """
+    require(actor, "verify")
+    reliability, credibility = str(source_reliability).strip().upper(), str(info_credibility).strip()
+    problems = [
+        f"{name}: must be one of {', '.join(grades)} or empty, got {value!r}"
+        for name, value, grades in (
+            ("source_reliability", reliability, RELIABILITY),
+            ("info_credibility", credibility, CREDIBILITY),
+        )
+        if value not in ("", *grades)
+    ]
+    if problems:
+        msg = f"incident {incident_id}: " + "; ".join(problems)
+        raise InputError(msg)
+    row = store.incident(incident_id)
+    old = {name: str(row[name]) for name in ("source_reliability", "info_credibility")}
+    new = {"source_reliability": reliability, "info_credibility": credibility}
+    if old == new:
+        return
+    with store.write() as tx:
+        tx.execute(
+            "UPDATE incidents SET source_reliability = ?, info_credibility = ? WHERE incident_id = ?",
+            (reliability, credibility, int(incident_id)),
+        )
+        tx.audit(actor, "grading", f"incident {incident_id}", old, {**new, "note": note})
         tx.touch(rewrite=True)
 
 
