@@ -10,6 +10,7 @@ from dashboard import common
 from geo import InputError, NotFoundError, PermissionDeniedError, StoreError
 from geo.core.categories import vocabulary
 from geo.core.duplicates import CROSS_SOURCE, LOOKALIKE
+from geo.core.grading import grade_text, verdict_text
 from geo.i18n import _
 from geo.render.webmap import pair_map
 from geo.services.review import REVIEW_STATUSES, decide, pair_history, review_queue, status_name, undo
@@ -186,8 +187,18 @@ for column, report, label in zip(st.columns(2), (earlier, later), ("A", "B"), st
             (_("Category"), labels.get(str(report["category"]), str(report["category"]))),
             (_("Actor"), common.text(report["actor"])),
             (_("Fatalities"), "—" if fatalities is None else f"{fatalities:,.0f}"),
-            (_("Verdict"), common.VERDICT_LABELS.get(str(report["verdict"]), str(report["verdict"]))),
+            (
+                _("Verdict"),
+                verdict_text(
+                    common.VERDICT_LABELS.get(str(report["verdict"]), str(report["verdict"])),
+                    report["verdict_note"],
+                ),
+            ),
             (_("Verification"), common.text(report["verification"])),
+            (
+                _("Source grade"),
+                grade_text(report["source_reliability"], report["info_credibility"]) or _("ungraded"),
+            ),
         ]
         st.markdown("  \n".join(f"**{common.md(k)}** {common.md(v)}" for k, v in facts))
         st.text(common.text(report["description"]))

@@ -48,7 +48,10 @@ SIDE_COLUMNS: tuple[str, ...] = (
     "attributed_party",
     "fatalities",
     "verdict",
+    "verdict_note",
     "verification",
+    "source_reliability",
+    "info_credibility",
     "description",
 )
 """What a pair shows of each of its reports (``later_*`` and ``earlier_*`` in :attr:`ReviewPage.pairs`)."""
