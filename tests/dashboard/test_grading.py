@@ -1,4 +1,4 @@
-"""Graded reports on the pages: the unconfirmed-source note on popups and the Incident page; grading; filter."""
+"""Graded reports on the pages: the unconfirmed-source note on popups and the Incident page; the filter."""
 
 from __future__ import annotations
 
