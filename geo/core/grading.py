@@ -105,11 +105,19 @@ def allowed_for(threshold: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return RELIABILITY[: RELIABILITY.index(best_r) + 1], CREDIBILITY[: CREDIBILITY.index(best_c) + 1]
 
 
+def _is_in(values: pd.Series, wanted: frozenset[str]) -> np.ndarray:
+    """Which values are in ``wanted``, decided once per distinct value (categorical columns by code)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        lut = np.array([str(c) in wanted for c in values.cat.categories] + [False], dtype=bool)
+        return np.asarray(lut[values.cat.codes.to_numpy(dtype=np.int64)])
+    codes, uniques = pd.factorize(values)
+    lut = np.array([str(u) in wanted for u in uniques] + [False], dtype=bool)
+    return np.asarray(lut[codes])
+
+
 def weak(reliability: pd.Series, credibility: pd.Series) -> np.ndarray:
     """Which reports are graded E/F or 5/6: they cannot carry a definite breach alone."""
-    r = reliability.astype(object).fillna("")
-    c = credibility.astype(object).fillna("")
-    return np.asarray(r.isin(list(WEAK_RELIABILITY)).to_numpy() | c.isin(list(WEAK_CREDIBILITY)).to_numpy())
+    return _is_in(reliability, WEAK_RELIABILITY) | _is_in(credibility, WEAK_CREDIBILITY)
 
 
 def confidence_notes(view: pd.DataFrame) -> pd.Series:
@@ -124,15 +132,18 @@ def confidence_notes(view: pd.DataFrame) -> pd.Series:
     notes = pd.Series("", index=view.index, dtype="str")
     if view.empty or not set(GRADE_COLUMNS) <= set(view.columns):
         return notes
+    breach = _is_in(view["verdict"], frozenset({"breach"}))
     is_weak = weak(view["source_reliability"], view["info_credibility"])
+    candidates = breach & is_weak
+    if not candidates.any():
+        return notes
     if "duplicate_group" in view.columns:
         group = view["duplicate_group"].to_numpy(dtype=np.int64)
-        strong_groups = np.unique(group[~is_weak])
-        all_weak = ~np.isin(group, strong_groups)
-    else:
-        all_weak = is_weak
-    breach = (view["verdict"].astype(object) == "breach").to_numpy()
-    notes[breach & all_weak] = UNCONFIRMED
+        _, index = np.unique(group, return_inverse=True)
+        strong = np.zeros(int(index.max()) + 1, dtype=bool)
+        strong[index[~is_weak]] = True  # a group with any report not weak
+        candidates &= ~strong[index]
+    notes[candidates] = UNCONFIRMED
     return notes
 
 
