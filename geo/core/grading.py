@@ -117,7 +117,7 @@ def _is_in(values: pd.Series, wanted: frozenset[str]) -> np.ndarray:
 
 def weak(reliability: pd.Series, credibility: pd.Series) -> np.ndarray:
     """Which reports are graded E/F or 5/6: they cannot carry a definite breach alone."""
-    return _is_in(reliability, WEAK_RELIABILITY) | _is_in(credibility, WEAK_CREDIBILITY)
+    return np.asarray(_is_in(reliability, WEAK_RELIABILITY) | _is_in(credibility, WEAK_CREDIBILITY))
 
 
 def confidence_notes(view: pd.DataFrame) -> pd.Series:
