@@ -248,6 +248,12 @@ if len(linked):
             icon=":material/content_copy:",
             query_params={"id": str(link.other_id)},
         )
+    if user.can("verify"):
+        st.page_link(
+            "views/review.py",
+            label=_("Review possible duplicates: decide same event or different events"),
+            icon=":material/rule:",
+        )
 
 st.subheader("Verification")
 if user.can("verify"):
