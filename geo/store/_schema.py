@@ -221,11 +221,17 @@ ALTER TABLE batches ADD COLUMN upload_key TEXT NOT NULL DEFAULT '';
 """
 
 # v6: each report's Admiralty grading (geo.core.grading): source reliability A-F and information
-# credibility 1-6, empty when not graded.
+# credibility 1-6, empty when not graded. Evidence files (geo.services.evidence): one row per file,
+# content-addressed by SHA-256 (the bytes live in the evidence directory), and its attachments.
 _V6 = """
 ALTER TABLE incidents ADD COLUMN source_reliability TEXT NOT NULL DEFAULT '';
 ALTER TABLE incidents ADD COLUMN info_credibility TEXT NOT NULL DEFAULT '';
 CREATE INDEX incident_groups_group ON incident_groups (group_id);
+CREATE TABLE evidence (sha256 TEXT PRIMARY KEY, media_type TEXT NOT NULL, size BIGINT NOT NULL,
+    stored_at {TS} NOT NULL, exif_time {TS}, exif_lon {REAL}, exif_lat {REAL});
+CREATE TABLE incident_evidence (incident_id BIGINT NOT NULL, sha256 TEXT NOT NULL, file_name TEXT NOT NULL,
+    note TEXT NOT NULL, added_by TEXT NOT NULL, added_at {TS} NOT NULL, PRIMARY KEY (incident_id, sha256));
+CREATE INDEX incident_evidence_sha256 ON incident_evidence (sha256);
 """
 
 DIALECT_WORDS = {
