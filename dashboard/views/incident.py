@@ -22,6 +22,7 @@ from geo.core.grading import (
 from geo.core.model import VERIFICATION_STATUSES
 from geo.i18n import N_, _, ngettext
 from geo.render.webmap import surroundings_map
+from geo.services.evidence import IMAGE_TYPES, add_evidence, list_evidence, record_download, shareable_copy
 from geo.services.ingest import set_grading, set_verification
 from geo.services.surroundings import incident_place
 
@@ -113,8 +114,7 @@ with right:
         if n
     ]
     st.markdown(
-        "**Source grade** "
-        + (common.md(f"{graded} ({'; '.join(names)})") if graded else _("ungraded"))
+        "**Source grade** " + (common.md(f"{graded} ({'; '.join(names)})") if graded else _("ungraded"))
     )
     if common.text(row["verdict_note"], "") == UNCONFIRMED:
         st.warning(
@@ -254,6 +254,73 @@ if len(linked):
             label=_("Review possible duplicates: decide same event or different events"),
             icon=":material/rule:",
         )
+
+st.subheader(_("Evidence"))
+try:
+    files = list_evidence(store, incident_id, actor=user, audit=False)
+except PermissionDeniedError:
+    files = None
+    st.caption(_("Evidence is shown to analysts and admins; viewers see it only where the store allows it."))
+if files is not None:
+    seen = st.session_state.setdefault("i_evidence_seen", set())
+    if incident_id not in seen and len(files):
+        list_evidence(store, incident_id, actor=user)  # the first view of this incident's evidence: audited
+        seen.add(incident_id)
+    if not len(files):
+        st.caption(_("No evidence attached."))
+    for item in files.itertuples():
+        left_col, right_col = st.columns([1, 3])
+        try:
+            data, kind = shareable_copy(store, item.sha256, actor=user, audit=False)
+        except StoreError as err:
+            right_col.error(common.md(err))
+            continue
+        if kind in IMAGE_TYPES:
+            left_col.image(data, width=160)
+        right_col.markdown(
+            f"**{common.md(item.file_name)}** · {common.md(kind)} · {int(item.size):,} bytes · "
+            + common.md(
+                _("added by {who} on {when}").format(
+                    who=item.added_by, when=f"{item.added_at:%Y-%m-%d %H:%M} UTC"
+                )
+            )
+        )
+        right_col.caption(common.md(f"SHA-256 {item.sha256}" + (f" · {item.note}" if item.note else "")))
+        if item.flags:
+            right_col.warning(
+                common.md(_("Check this file: {flags}").format(flags=item.flags)), icon=":material/flag:"
+            )
+        right_col.download_button(
+            _("Download (EXIF removed)"),
+            data,
+            file_name=item.file_name,
+            mime=kind,
+            key=f"i_ev_get_{incident_id}_{item.sha256}",
+            on_click=record_download,
+            args=(store, item.sha256),
+            kwargs={"actor": user},
+        )
+    if user.can("verify"):
+        with st.form(f"evidence_{incident_id}", clear_on_submit=True):
+            upload = st.file_uploader(
+                _("Attach a file (image, video, PDF or text)"), key=f"i_ev_file_{incident_id}"
+            )
+            ev_note = st.text_input(_("What it shows"), key=f"i_ev_note_{incident_id}", max_chars=500)
+            if st.form_submit_button(_("Attach")) and upload is not None:
+                try:
+                    done = add_evidence(
+                        store, incident_id, upload.getvalue(), file_name=upload.name, actor=user, note=ev_note
+                    )
+                except (PermissionDeniedError, InputError, NotFoundError, StoreError) as err:
+                    st.error(common.md(err))
+                else:
+                    message = _("Attached {name} (SHA-256 {sha}).").format(
+                        name=upload.name, sha=done.sha256[:16]
+                    )
+                    if done.flags:
+                        message += " " + _("Flagged: {flags}").format(flags="; ".join(done.flags))
+                    common.flash(message)
+                    st.rerun()
 
 st.subheader("Verification")
 if user.can("verify"):

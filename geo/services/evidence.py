@@ -389,7 +389,19 @@ def get_evidence(store: Store, sha256: str, *, actor: Principal, audit: bool = T
     return data, str(media_type)
 
 
-def shareable_copy(store: Store, sha256: str, *, actor: Principal) -> tuple[bytes, str]:
-    """A copy to hand out: the file without its EXIF (location privacy), and its type. Audited."""
-    data, media_type = get_evidence(store, sha256, actor=actor)
+def shareable_copy(store: Store, sha256: str, *, actor: Principal, audit: bool = True) -> tuple[bytes, str]:
+    """
+    A copy to hand out: the file without its EXIF (location privacy), and its type.
+
+    Audited (``evidence_get``) unless ``audit`` is false: a page that prepares a download
+    audits it when it is taken (:func:`record_download`).
+    """
+    data, media_type = get_evidence(store, sha256, actor=actor, audit=audit)
     return strip_exif(data, media_type), media_type
+
+
+def record_download(store: Store, sha256: str, *, actor: Principal) -> None:
+    """Audit a download prepared earlier (``evidence_get``)."""
+    _may_see(store, actor)
+    with store.write() as tx:
+        tx.audit(actor, "evidence_get", f"evidence {sha256}", {}, {"copy": "without EXIF"})
