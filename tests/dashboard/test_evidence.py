@@ -1,4 +1,4 @@
-"""Evidence on the Incident page: thumbnails, flags, EXIF-free downloads, audited views; viewers if allowed."""
+"""Evidence on the Incident page: thumbnails, flags, EXIF-free downloads, audited views; access."""
 
 from __future__ import annotations
 
