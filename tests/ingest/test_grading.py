@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import subprocess
 
 import pandas as pd
 import pytest
@@ -117,6 +119,18 @@ def test_exports_carry_the_note(graded):
     figures = next(p for p in pages if "Key figures" in p)
     assert 'Of the 4 breaches of the period, 1 is shown as "breach (unconfirmed source)"' in figures
     assert "(unconfirmed source)" in " ".join(pages[2:])  # the breach table
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+def test_pdftotext_reads_unconfirmed_source_in_the_briefing(graded, tmp_path):
+    path = tmp_path / "brief.pdf"
+    path.write_bytes(export_view(graded, "pdf", Filters(), actor=ANA, as_of=NOW, dpi=150).data)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout  # fmt: skip
+    flat = " ".join(text.split())
+    assert "(1 of the breaches from unconfirmed sources only)" in flat
+    assert 'Of the 4 breaches of the period, 1 is shown as "breach (unconfirmed source)"' in flat
 
 
 def test_the_command_line_filters_by_grade(graded, loaded_url, tmp_path):
