@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from geo.store import Store
 from tests.dashboard.support import build_store, copy_store
 
 
@@ -27,9 +29,30 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def db(seeded_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def db(seeded_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh copy of the seeded store, served by the app under test (a new URL per test)."""
     url = copy_store(seeded_db, tmp_path / "store.db")
     monkeypatch.setenv("TRUCELINE_DB", url)
     monkeypatch.delenv("TRUCELINE_SESSION_MINUTES", raising=False)
-    return url
+    yield url
+    _forget_stores()
+
+
+def _forget_stores() -> None:
+    """
+    Close the stores and caches the app opened for this test's URL (``st.cache_resource``).
+
+    Each test serves a new store file; kept open, their connections (three descriptors each,
+    with SQLite's WAL) add up over the suite past what ``select()`` can watch (1024), which
+    breaks later tests that wait on a child process.
+    """
+    import gc
+
+    from dashboard import common
+
+    stores = [s for s in gc.get_objects() if isinstance(s, Store)]
+    common.get_cache.clear()
+    common.get_store.clear()
+    for store in stores:
+        store.close()
+    gc.collect()
