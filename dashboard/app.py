@@ -27,6 +27,7 @@ PAGES = {
     "Data": [
         ("upload.py", "Upload", ":material/upload_file:", "upload"),
         ("export.py", "Export", ":material/download:", "export"),
+        ("review.py", "Review", ":material/rule:", "verify"),
     ],
     "Admin": [
         ("zones.py", "Zones & rules", ":material/layers:", "edit_scenario"),

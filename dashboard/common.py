@@ -17,6 +17,7 @@ from geo.core.auth import Principal
 from geo.core.categories import vocabulary
 from geo.core.duplicates import count_events
 from geo.core.filters import Filters
+from geo.core.grading import CREDIBILITY, RELIABILITY
 from geo.core.model import VERIFICATION_STATUSES, Scenario
 from geo.io import readers
 from geo.render.palette import VERDICT_LABELS
@@ -36,6 +37,8 @@ WINDOWS = {
     "custom": "Custom",
 }
 FILTER_KEYS = frozenset({"window", *Filters.__dataclass_fields__})
+GRADE_THRESHOLDS = ["", *(r + c for r in RELIABILITY for c in CREDIBILITY)]
+"""The sidebar's "source grade at least" choices: any, then A1 to F6."""
 ANONYMOUS = "anonymous"
 _LIST_WIDGETS = {
     "parties": "f_party",
@@ -384,6 +387,7 @@ def _load_widgets(params: dict[str, str], options: dict[str, dict[str, str]], no
         st.session_state[key] = [v for v in getattr(current, name) if v in options[name]]
     st.session_state["f_text"] = current.text
     st.session_state["f_bbox"] = current.bbox
+    st.session_state["f_grade"] = current.grade
 
 
 def sidebar_filters(scen: Scenario, snap: CachedIncidents, *, page: str) -> Filters:
@@ -456,6 +460,15 @@ def sidebar_filters(scen: Scenario, snap: CachedIncidents, *, page: str) -> Filt
         sources=multi("Source", "sources"),
         text=sb.text_input("Text in description or actor", key="f_text", max_chars=200).strip(),
         bbox=st.session_state.get("f_bbox"),
+        grade=sb.selectbox(
+            "Source grade at least",
+            GRADE_THRESHOLDS,
+            format_func=lambda g: g or "Any (graded or not)",
+            key="f_grade",
+            help="Admiralty grading: source reliability A (best) to F, information credibility 1 (best) "
+            "to 6. B2 keeps reports graded A or B and 1 or 2; ungraded reports never meet a threshold.",
+        )
+        or "",
     )
     params = result.to_query() | {"window": window}
     if window != "custom":

@@ -30,6 +30,8 @@ def hand_incidents(
         "fatalities": 0,
         "description": "",
         "verification": verification,
+        "source_reliability": "",
+        "info_credibility": "",
     }
     frame = pd.DataFrame([{**defaults, **row} for row in rows])
     frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)

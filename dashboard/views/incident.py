@@ -10,10 +10,20 @@ from dashboard import common
 from geo import InputError, NotFoundError, PermissionDeniedError, StoreError
 from geo.core.categories import vocabulary
 from geo.core.duplicates import CROSS_SOURCE, DIFFERENT_EVENTS, SAME_EVENT, UNREVIEWED, count_events
+from geo.core.grading import (
+    CREDIBILITY,
+    CREDIBILITY_NAMES,
+    RELIABILITY,
+    RELIABILITY_NAMES,
+    UNCONFIRMED,
+    grade_text,
+    verdict_text,
+)
 from geo.core.model import VERIFICATION_STATUSES
 from geo.i18n import N_, _, ngettext
 from geo.render.webmap import surroundings_map
-from geo.services.ingest import set_verification
+from geo.services.evidence import IMAGE_TYPES, add_evidence, list_evidence, record_download, shareable_copy
+from geo.services.ingest import set_grading, set_verification
 from geo.services.surroundings import incident_place
 
 RADII_KM = [2, 5, 10, 25, 50]
@@ -50,7 +60,7 @@ except NotFoundError:
 rules = {r.id: r for r in scen.rules}
 zones = {z.id: z.name for z in scen.zones}
 parties = {p.id: p.name for p in scen.parties}
-verdict = common.VERDICT_LABELS.get(row["verdict"], row["verdict"])
+verdict = verdict_text(common.VERDICT_LABELS.get(row["verdict"], row["verdict"]), row["verdict_note"])
 st.subheader(f"{verdict}: {common.md(vocabulary().labels.get(row['category'], row['category']))}")
 left, right = st.columns(2)
 with left:
@@ -94,6 +104,27 @@ with right:
         f"{common.md(common.text(row['source_event_id']))} · batch {row['batch_id']}"
     )
     st.markdown(f"**Verification** {common.md(row['verification'])}")
+    graded = grade_text(row["source_reliability"], row["info_credibility"])
+    names = [
+        n
+        for n in (
+            RELIABILITY_NAMES.get(str(row["source_reliability"])),
+            CREDIBILITY_NAMES.get(str(row["info_credibility"])),
+        )
+        if n
+    ]
+    st.markdown(
+        "**Source grade** " + (common.md(f"{graded} ({'; '.join(names)})") if graded else _("ungraded"))
+    )
+    if common.text(row["verdict_note"], "") == UNCONFIRMED:
+        st.warning(
+            _(
+                "Breach (unconfirmed source): every report of this event is graded E/F (source unreliable or "
+                "not judged) or 5/6 (information improbable or not judged). The verdict stands on the place, "
+                "time and rules; the reports behind it cannot carry it alone."
+            ),
+            icon=":material/help:",
+        )
     fatalities = common.number(row["fatalities"])
     st.markdown(f"**Fatalities** {'—' if fatalities is None else f'{fatalities:,.0f}'}")
     reason = common.text(row["verdict_reason"], "")
@@ -165,7 +196,14 @@ else:
                     ),
                     _("Distance"): [f"{d / 1000:,.1f} km" for d in nearest["distance_from_m"]],
                     _("Category"): [labels.get(str(c), str(c)) for c in nearest["category"]],
-                    _("Verdict"): [common.VERDICT_LABELS.get(str(v), str(v)) for v in nearest["verdict"]],
+                    _("Verdict"): [
+                        verdict_text(common.VERDICT_LABELS.get(str(v), str(v)), n)
+                        for v, n in zip(
+                            nearest["verdict"],
+                            nearest.get("verdict_note", pd.Series("", index=nearest.index)),
+                            strict=True,
+                        )
+                    ],
                 }
             ),
             hide_index=True,
@@ -210,6 +248,79 @@ if len(linked):
             icon=":material/content_copy:",
             query_params={"id": str(link.other_id)},
         )
+    if user.can("verify"):
+        st.page_link(
+            "views/review.py",
+            label=_("Review possible duplicates: decide same event or different events"),
+            icon=":material/rule:",
+        )
+
+st.subheader(_("Evidence"))
+try:
+    files = list_evidence(store, incident_id, actor=user, audit=False)
+except PermissionDeniedError:
+    files = None
+    st.caption(_("Evidence is shown to analysts and admins; viewers see it only where the store allows it."))
+if files is not None:
+    seen = st.session_state.setdefault("i_evidence_seen", set())
+    if incident_id not in seen and len(files):
+        list_evidence(store, incident_id, actor=user)  # the first view of this incident's evidence: audited
+        seen.add(incident_id)
+    if not len(files):
+        st.caption(_("No evidence attached."))
+    for item in files.itertuples():
+        left_col, right_col = st.columns([1, 3])
+        try:
+            data, kind = shareable_copy(store, item.sha256, actor=user, audit=False)
+        except StoreError as err:
+            right_col.error(common.md(err))
+            continue
+        if kind in IMAGE_TYPES:
+            left_col.image(data, width=160)
+        right_col.markdown(
+            f"**{common.md(item.file_name)}** · {common.md(kind)} · {int(item.size):,} bytes · "
+            + common.md(
+                _("added by {who} on {when}").format(
+                    who=item.added_by, when=f"{item.added_at:%Y-%m-%d %H:%M} UTC"
+                )
+            )
+        )
+        right_col.caption(common.md(f"SHA-256 {item.sha256}" + (f" · {item.note}" if item.note else "")))
+        if item.flags:
+            right_col.warning(
+                common.md(_("Check this file: {flags}").format(flags=item.flags)), icon=":material/flag:"
+            )
+        right_col.download_button(
+            _("Download (EXIF removed)"),
+            data,
+            file_name=item.file_name,
+            mime=kind,
+            key=f"i_ev_get_{incident_id}_{item.sha256}",
+            on_click=record_download,
+            args=(store, item.sha256),
+            kwargs={"actor": user},
+        )
+    if user.can("verify"):
+        with st.form(f"evidence_{incident_id}", clear_on_submit=True):
+            upload = st.file_uploader(
+                _("Attach a file (image, video, PDF or text)"), key=f"i_ev_file_{incident_id}"
+            )
+            ev_note = st.text_input(_("What it shows"), key=f"i_ev_note_{incident_id}", max_chars=500)
+            if st.form_submit_button(_("Attach")) and upload is not None:
+                try:
+                    done = add_evidence(
+                        store, incident_id, upload.getvalue(), file_name=upload.name, actor=user, note=ev_note
+                    )
+                except (PermissionDeniedError, InputError, NotFoundError, StoreError) as err:
+                    st.error(common.md(err))
+                else:
+                    message = _("Attached {name} (SHA-256 {sha}).").format(
+                        name=upload.name, sha=done.sha256[:16]
+                    )
+                    if done.flags:
+                        message += " " + _("Flagged: {flags}").format(flags="; ".join(done.flags))
+                    common.flash(message)
+                    st.rerun()
 
 st.subheader("Verification")
 if user.can("verify"):
@@ -233,6 +344,42 @@ if user.can("verify"):
                 st.rerun()
 else:
     st.caption("Changing the verification status needs an analyst or admin account.")
+st.subheader(_("Source grade"))
+if user.can("verify"):
+    with st.form(f"grade_{incident_id}"):
+        g1, g2 = st.columns(2)
+        reliability_now = str(row["source_reliability"])
+        credibility_now = str(row["info_credibility"])
+        reliability = g1.selectbox(
+            _("Source reliability"),
+            ["", *RELIABILITY],
+            index=["", *RELIABILITY].index(reliability_now) if reliability_now in RELIABILITY else 0,
+            format_func=lambda g: f"{g}: {RELIABILITY_NAMES[g]}" if g else _("ungraded"),
+            key=f"i_reliability_{incident_id}",
+        )
+        credibility = g2.selectbox(
+            _("Information credibility"),
+            ["", *CREDIBILITY],
+            index=["", *CREDIBILITY].index(credibility_now) if credibility_now in CREDIBILITY else 0,
+            format_func=lambda g: f"{g}: {CREDIBILITY_NAMES[g]}" if g else _("ungraded"),
+            key=f"i_credibility_{incident_id}",
+        )
+        grade_note = st.text_input(_("Note (why)"), key=f"i_grade_note_{incident_id}", max_chars=500)
+        if st.form_submit_button(_("Save grade")):
+            try:
+                set_grading(
+                    store, incident_id, reliability or "", credibility or "", actor=user, note=grade_note
+                )
+            except (PermissionDeniedError, InputError, NotFoundError, StoreError) as err:
+                st.error(common.md(err))
+            else:
+                common.invalidate()
+                shown = grade_text(reliability, credibility) or _("ungraded")
+                common.flash(_("Grade of incident {id} set to {grade}.").format(id=incident_id, grade=shown))
+                st.rerun()
+else:
+    st.caption(_("Grading a report needs an analyst or admin account."))
+
 history = store.verification_history(incident_id)
 if history.empty:
     st.caption("No verification changes yet.")

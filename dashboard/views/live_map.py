@@ -115,12 +115,14 @@ def live() -> None:
             party = parties.get(common.text(row.attributed_party, ""), "unattributed")
             how = basis.get(str(row.attribution), str(row.attribution))
             category = labels.get(str(row.category), str(row.category))
+            note = common.text(getattr(row, "verdict_note", ""), "")
             st.page_link(
                 "views/incident.py",
                 label=(
                     f"{row.occurred_at:%Y-%m-%d %H:%M} UTC · {common.md(category)} · {common.md(party)}"
                     + (f" ({common.md(how)})" if how else "")
                     + (f" · {common.md(where)}" if where else "")
+                    + (f" · breach ({common.md(note)})" if note else "")
                 ),
                 icon=":material/error:",
                 query_params={"id": str(row.incident_id)},

@@ -83,6 +83,23 @@ class KeyValue(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # gen
 UTC_DATE = UTCDate()
 
 
+class Grade(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic in newer click
+    """An Admiralty grade threshold: a reliability A-F and a credibility 1-6 (``B2``)."""
+
+    name = "grade"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from geo.core.grading import parse_threshold
+
+        try:
+            return "".join(parse_threshold(str(value)))
+        except ValueError:
+            self.fail(f"{value!r} is not a grade such as B2 (reliability A-F, credibility 1-6)", param, ctx)
+
+
+GRADE = Grade()
+
+
 def reading_options(fn: F) -> F:
     """How to read an incident file: its encoding and the day/month order of its dates."""
     options = [
@@ -153,6 +170,11 @@ def _filter_option_list(*, window: bool = True, verdicts: bool = True) -> list[C
         click.option("--category", "categories", multiple=True, help="Category id (repeatable)."),
         click.option("--verification", "verifications", multiple=True, help="Verification status."),
         click.option("--source", "sources", multiple=True, help="Source (repeatable)."),
+        click.option(
+            "--grade",
+            type=GRADE,
+            help="Only reports graded at least this on the Admiralty scale, such as B2 (A or B, and 1 or 2).",
+        ),
     ]
     return options
 
@@ -186,6 +208,7 @@ def filters_from(**kw: Any) -> Filters:
         categories=tuple(kw.get("categories", ())),
         verifications=tuple(kw.get("verifications", ())),
         sources=tuple(kw.get("sources", ())),
+        grade=kw.get("grade") or "",
     )
 
 

@@ -8,12 +8,15 @@ description or the case-folded actor. The store keeps both folded at ingest
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from geo.core.grading import meets, parse_threshold
 
 _LISTS = ("parties", "zones", "verdicts", "categories", "verifications", "sources")
 SEARCHED = ("description", "actor")
@@ -54,7 +57,9 @@ class Filters:
 
     ``since`` is inclusive and ``until`` exclusive, both UTC. ``parties`` match the
     attributed party (``""`` selects unattributed incidents); ``zones`` match an
-    incident in any of the zones; ``bbox`` is ``(west, south, east, north)`` degrees.
+    incident in any of the zones; ``bbox`` is ``(west, south, east, north)`` degrees;
+    ``grade`` (such as ``B2``) keeps the reports graded at least that on the Admiralty
+    scale (:func:`geo.core.grading.meets`).
     """
 
     since: datetime | None = None
@@ -67,6 +72,12 @@ class Filters:
     sources: tuple[str, ...] = ()
     bbox: tuple[float, float, float, float] | None = None
     text: str = field(default="")
+    grade: str = ""
+
+    def __post_init__(self) -> None:
+        if self.grade:
+            reliability, credibility = parse_threshold(self.grade)
+            object.__setattr__(self, "grade", reliability + credibility)
 
     def with_(self, **changes: Any) -> Filters:
         """A copy with some fields changed."""
@@ -88,6 +99,8 @@ class Filters:
             parts.append("area: {:.3f}, {:.3f} to {:.3f}, {:.3f}".format(*self.bbox))
         if self.text:
             parts.append(f"text: {self.text!r}")
+        if self.grade:
+            parts.append(f"graded at least {self.grade}")
         return "; ".join(parts)
 
     def to_query(self) -> dict[str, str]:
@@ -105,6 +118,8 @@ class Filters:
             out["bbox"] = ",".join(f"{v:.5f}" for v in self.bbox)
         if self.text:
             out["text"] = self.text
+        if self.grade:
+            out["grade"] = self.grade
         return out
 
     @classmethod
@@ -133,6 +148,9 @@ class Filters:
                 pass
         if params.get("text"):
             values["text"] = str(params["text"])[:200]
+        if params.get("grade"):
+            with contextlib.suppress(ValueError):  # a malformed grade is ignored, as other values are
+                values["grade"] = "".join(parse_threshold(str(params["grade"])))
         return cls(**values)
 
     def apply(self, view: pd.DataFrame) -> pd.DataFrame:
@@ -170,4 +188,6 @@ class Filters:
                 folded = view[f"{column}_folded"] if f"{column}_folded" in view else fold(view[column])
                 found |= folded.str.contains(needle, regex=False).to_numpy(dtype=bool)
             keep &= found
+        if self.grade:
+            keep &= meets(view["source_reliability"], view["info_credibility"], self.grade)
         return view[keep]

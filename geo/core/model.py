@@ -62,6 +62,8 @@ INCIDENT_COLUMNS: dict[str, str] = {
     "fatalities": "Int64",
     "description": "str",
     "verification": "str",
+    "source_reliability": "str",
+    "info_credibility": "str",
 }
 """The normalised incident frame every reader produces, column by column."""
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from geo import clock
+from geo.core.grading import confidence_notes
 from geo.services import _cache_file
 from geo.store import COMPACT_COLUMNS, Store
 
@@ -34,6 +35,8 @@ _CATEGORICAL = (
     "category",
     "source",
     "verification",
+    "source_reliability",
+    "info_credibility",
     "location_precision",
     "attributed_party",
     "attribution",
@@ -41,9 +44,11 @@ _CATEGORICAL = (
     "zones",
     "rules",
     "side",
+    "verdict_note",
 )
-GROUP_COLUMNS = ("duplicate_group", "duplicate_unit")
-"""The columns the cache adds to :data:`geo.store.COMPACT_COLUMNS`: each row's group and unit."""
+GROUP_COLUMNS = ("duplicate_group", "duplicate_unit", "verdict_note")
+"""The columns the cache adds to :data:`geo.store.COMPACT_COLUMNS`: each row's group and unit, and
+the note its verdict carries once its group's grades are seen (:func:`geo.core.grading.confidence_notes`)."""
 SAVE_AFTER_ROWS = 50_000
 """Rows appended since the cache file was saved that make the cache save it again."""
 _log = logging.getLogger(__name__)
@@ -84,7 +89,8 @@ def _with_groups(frame: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
         found = ids[pos] == grouped  # a group may hold an incident the cache does not yet have
         group[pos[found]] = groups["group_id"].to_numpy(dtype=np.int64)[found]
         unit[pos[found]] = groups["unit_id"].to_numpy(dtype=np.int64)[found]
-    return frame.assign(duplicate_group=group, duplicate_unit=unit)
+    out = frame.assign(duplicate_group=group, duplicate_unit=unit)
+    return out.assign(verdict_note=confidence_notes(out).astype("category"))
 
 
 def with_groups(frame: pd.DataFrame, store: Store) -> pd.DataFrame:
@@ -105,7 +111,7 @@ def _append(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
         return old
     parts = [old.copy(), new.copy()]
     for col in _CATEGORICAL:
-        if col in old:
+        if col in old and col in new:
             cats = old[col].cat.categories.union(new[col].cat.categories)
             for part in parts:
                 part[col] = part[col].cat.set_categories(cats)

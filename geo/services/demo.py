@@ -213,6 +213,8 @@ def generate_incidents(
             "fatalities": fatal,
             "description": description,
             "verification": verification,
+            "source_reliability": "",
+            "info_credibility": "",
         }
     )
     return frame.astype(INCIDENT_COLUMNS).sort_values("occurred_at", kind="stable").reset_index(drop=True)

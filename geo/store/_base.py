@@ -371,6 +371,8 @@ class Store(ABC):
         status: str | None = None,
         kind: str | None = None,
         limit: int | None = None,
+        offset: int = 0,
+        newest_first: bool = False,
     ) -> pd.DataFrame:
         """
         Links between reports that may be one event (see :mod:`geo.core.duplicates`).
@@ -381,8 +383,10 @@ class Store(ABC):
             Only the links of this incident, on either side.
         status, kind
             Only links with this review status, or of this kind.
-        limit
-            Most links to return.
+        limit, offset
+            Most links to return, after skipping ``offset`` of them (a page of a review queue).
+        newest_first
+            Order by the later report's id, newest first (default: oldest first).
 
         Returns
         -------
@@ -391,7 +395,19 @@ class Store(ABC):
             ``status``, ``distance_m``, ``gap_s``, ``batch_id``, ``reviewed_by``,
             ``reviewed_at`` and ``note``, by ids.
         """
-        return _links.links(self, incident_id=incident_id, status=status, kind=kind, limit=limit)
+        return _links.links(
+            self,
+            incident_id=incident_id,
+            status=status,
+            kind=kind,
+            limit=limit,
+            offset=offset,
+            newest_first=newest_first,
+        )
+
+    def link_counts(self, *, kind: str | None = None) -> dict[str, int]:
+        """How many links have each review status (statuses with none are left out)."""
+        return _links.link_counts(self, kind=kind)
 
     def groups(self) -> pd.DataFrame:
         """``incident_id``, ``group_id``, ``unit_id`` of every incident counted in a group of reports."""

@@ -29,6 +29,9 @@ TIME_COLUMNS = frozenset(
         "expires_at",
         "ended_at",
         "used_at",
+        "stored_at",
+        "added_at",
+        "exif_time",
     }
 )
 """Columns, in any table, that hold a time."""
@@ -51,10 +54,13 @@ INT_COLUMNS = frozenset(
         "line_no",
         "entry_id",
         "pos",
+        "size",
     }
 )
 """Columns, in any table, that hold an integer (read back as nullable ``Int64``)."""
-FLOAT_COLUMNS = frozenset({"lon", "lat", "location_uncertainty_m", "distance_m", "gap_s"})
+FLOAT_COLUMNS = frozenset(
+    {"lon", "lat", "location_uncertainty_m", "distance_m", "gap_s", "exif_lon", "exif_lat"}
+)
 """Columns, in any table, that hold a float."""
 
 TimeCodec = Callable[[pd.Series], Any]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from geo.core.filters import SEARCHED
+from geo.core.grading import UNCONFIRMED, WEAK_CREDIBILITY, WEAK_RELIABILITY
 from geo.core.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS
 
 INCIDENT_COLUMNS_STORED: tuple[str, ...] = (
@@ -16,13 +17,23 @@ INCIDENT_COLUMNS_STORED: tuple[str, ...] = (
     *CLASSIFICATION_COLUMNS,
     "duplicate_group",
     "duplicate_unit",
+    "verdict_note",
 )
 """The columns of an incident view, in order: every stored column but the folded search text,
 ``duplicate_group`` (the lowest incident id of the linked group a report is counted in, or
-its own id) and ``duplicate_unit`` (the event it is one report of within its source: see
-:func:`geo.core.duplicates.distinct_events`)."""
+its own id), ``duplicate_unit`` (the event it is one report of within its source: see
+:func:`geo.core.duplicates.distinct_events`) and ``verdict_note`` ("unconfirmed source" for a
+breach whose only reports are graded E/F or 5/6: see :func:`geo.core.grading.confidence_notes`)."""
 FOLDED_COLUMNS: tuple[str, ...] = tuple(f"{c}_folded" for c in SEARCHED)
 """Case-folded copies of the searched text, for the text filter (not part of incident views)."""
+_WEAK = (
+    "{t}.source_reliability IN ("
+    + ", ".join(f"'{g}'" for g in sorted(WEAK_RELIABILITY))
+    + ") OR {t}.info_credibility IN ("
+    + ", ".join(f"'{g}'" for g in sorted(WEAK_CREDIBILITY))
+    + ")"
+)
+"""A report graded E/F or 5/6, as SQL over the table or alias ``t``."""
 COMPUTED: dict[str, str] = {
     "duplicate_group": (
         "COALESCE((SELECT g.group_id FROM incident_groups g WHERE g.incident_id = incidents.incident_id), "
@@ -31,6 +42,13 @@ COMPUTED: dict[str, str] = {
     "duplicate_unit": (
         "COALESCE((SELECT g.unit_id FROM incident_groups g WHERE g.incident_id = incidents.incident_id), "
         "incidents.incident_id) AS duplicate_unit"
+    ),
+    "verdict_note": (
+        "CASE WHEN incidents.verdict = 'breach' AND (" + _WEAK.format(t="incidents") + ") AND NOT EXISTS "
+        "(SELECT 1 FROM incident_groups g1 JOIN incident_groups g2 ON g2.group_id = g1.group_id "
+        "JOIN incidents o ON o.incident_id = g2.incident_id "
+        "WHERE g1.incident_id = incidents.incident_id AND NOT (" + _WEAK.format(t="o") + ")) "
+        f"THEN '{UNCONFIRMED}' ELSE '' END AS verdict_note"
     ),
 }
 """View columns that are not stored in ``incidents``, as SQL."""
@@ -42,6 +60,8 @@ COMPACT_COLUMNS: tuple[str, ...] = (
     "category",
     "source",
     "verification",
+    "source_reliability",
+    "info_credibility",
     "location_precision",
     "attributed_party",
     "attribution",

@@ -12,6 +12,7 @@ import pandas as pd
 
 from geo._errors import NotFoundError
 from geo.core.filters import Filters
+from geo.core.grading import allowed_for
 from geo.store._columns import COMPACT_COLUMNS, FOLDED_COLUMNS, INCIDENT_COLUMNS_STORED, selected
 
 if TYPE_CHECKING:
@@ -83,6 +84,13 @@ def where(store: Store, filters: Filters) -> tuple[str, list[Any]]:
     if filters.text:
         clauses.append("(" + " OR ".join(store.contains(c) for c in FOLDED_COLUMNS) + ")")
         params += [filters.text.casefold()] * len(FOLDED_COLUMNS)
+    if filters.grade:
+        reliability, credibility = allowed_for(filters.grade)
+        clauses.append(
+            f"source_reliability IN ({', '.join('?' * len(reliability))}) "
+            f"AND info_credibility IN ({', '.join('?' * len(credibility))})"
+        )
+        params += [*reliability, *credibility]
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 

@@ -20,6 +20,8 @@ def links(
     status: str | None = None,
     kind: str | None = None,
     limit: int | None = None,
+    offset: int = 0,
+    newest_first: bool = False,
 ) -> pd.DataFrame:
     """The links, filtered (see :meth:`geo.store.Store.links`)."""
     clauses: list[str] = []
@@ -34,11 +36,23 @@ def links(
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     sql = (
         "SELECT incident_id, other_id, kind, status, distance_m, gap_s, batch_id, reviewed_by, "
-        f"reviewed_at, note FROM incident_links{where} ORDER BY incident_id, other_id"
+        f"reviewed_at, note FROM incident_links{where} ORDER BY "
+        + ("incident_id DESC, other_id DESC" if newest_first else "incident_id, other_id")
     )
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
+    if offset:
+        if limit is None and store.dialect == "sqlite":
+            sql += " LIMIT -1"  # SQLite takes OFFSET only after a LIMIT
+        sql += f" OFFSET {int(offset)}"
     return store.frame(sql, params)
+
+
+def link_counts(store: Store, *, kind: str | None = None) -> dict[str, int]:
+    """How many links have each review status (see :meth:`geo.store.Store.link_counts`)."""
+    where, params = ("WHERE kind = ?", [kind]) if kind is not None else ("", [])
+    found = store.frame(f"SELECT status, COUNT(*) AS n FROM incident_links {where} GROUP BY status", params)
+    return {str(s): int(n) for s, n in zip(found["status"], found["n"], strict=True)}
 
 
 def groups(store: Store) -> pd.DataFrame:

@@ -242,6 +242,20 @@ CREATE INDEX login_attempts_client ON login_attempts (client, at);
 CREATE INDEX login_attempts_attempt ON login_attempts (attempt);
 """
 
+# v7: each report's Admiralty grading (geo.core.grading): source reliability A-F and information
+# credibility 1-6, empty when not graded. Evidence files (geo.services.evidence): one row per file,
+# content-addressed by SHA-256 (the bytes live in the evidence directory), and its attachments.
+_V7 = """
+ALTER TABLE incidents ADD COLUMN source_reliability TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN info_credibility TEXT NOT NULL DEFAULT '';
+CREATE INDEX incident_groups_group ON incident_groups (group_id);
+CREATE TABLE evidence (sha256 TEXT PRIMARY KEY, media_type TEXT NOT NULL, size BIGINT NOT NULL,
+    stored_at {TS} NOT NULL, exif_time {TS}, exif_lon {REAL}, exif_lat {REAL});
+CREATE TABLE incident_evidence (incident_id BIGINT NOT NULL, sha256 TEXT NOT NULL, file_name TEXT NOT NULL,
+    note TEXT NOT NULL, added_by TEXT NOT NULL, added_at {TS} NOT NULL, PRIMARY KEY (incident_id, sha256));
+CREATE INDEX incident_evidence_sha256 ON incident_evidence (sha256);
+"""
+
 DIALECT_WORDS = {
     "sqlite": {"TS": "INTEGER", "GEOM": "BLOB", "BLOB": "BLOB", "REAL": "REAL"},
     "postgis": {
@@ -253,7 +267,7 @@ DIALECT_WORDS = {
 }
 
 MIGRATIONS: dict[str, list[str]] = {
-    "sqlite": [_V1 + _V1_SQLITE, _V2 + _V2_SQLITE, _V3_SQLITE, _V4_SQLITE, _V5, _V6],
+    "sqlite": [_V1 + _V1_SQLITE, _V2 + _V2_SQLITE, _V3_SQLITE, _V4_SQLITE, _V5, _V6, _V7],
     "postgis": [
         _POSTGIS_EXTENSION + _V1 + _V1_POSTGIS,
         _V2 + _V2_POSTGIS,
@@ -261,11 +275,12 @@ MIGRATIONS: dict[str, list[str]] = {
         _V4_POSTGIS,
         _V5,
         _V6,
+        _V7,
     ],
 }
 """``MIGRATIONS[dialect][v - 1]`` brings a store from version ``v - 1`` to ``v``."""
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def migration_sql(dialect: str, version: int) -> str:

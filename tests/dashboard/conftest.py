@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from geo.store import Store
 from tests.dashboard.support import build_store, copy_store
 
 
@@ -92,3 +93,4 @@ def db(
     monkeypatch.setenv("TRUCELINE_DB", url)
     monkeypatch.delenv("TRUCELINE_SESSION_MINUTES", raising=False)
     return url
+

@@ -33,13 +33,14 @@ ADMIN = Principal("ada", "admin")
 ANALYST = Principal("ana", "analyst")
 VIEWER = Principal("vic", "viewer")
 USERS = (ADMIN, ANALYST, VIEWER)
-PAGES = ("live_map", "trends", "incident", "upload", "export", "zones", "admin")
+PAGES = ("live_map", "trends", "incident", "upload", "export", "review", "zones", "admin")
 TITLES = {
     "live_map": "Live map",
     "trends": "Trends",
     "incident": "Incident",
     "upload": "Upload incidents",
     "export": "Export",
+    "review": "Review",
     "zones": "Zones & rules",
     "admin": "Users & audit",
     "login": "Truceline",

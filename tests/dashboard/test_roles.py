@@ -42,7 +42,7 @@ ALLOWED = {
     "anonymous, public viewing off": set(),
     "anonymous, public viewing on": {"live_map", "trends", "incident", "export"},
     "viewer": {"live_map", "trends", "incident", "export"},
-    "analyst": {"live_map", "trends", "incident", "export", "upload"},
+    "analyst": {"live_map", "trends", "incident", "export", "upload", "review"},
     "admin": set(PAGES),
 }
 WHO = {
@@ -58,6 +58,7 @@ MENU = {
     "incident": "Incident",
     "upload": "Upload",
     "export": "Export",
+    "review": "Review",
     "zones": "Zones & rules",
     "admin": "Users & audit",
 }
@@ -70,6 +71,7 @@ FORBIDDEN_MARKS = {
     "live_map": lambda at: bool(at.get("component_instance")),
     "trends": lambda at: bool(at.get("vega_lite_chart")),
     "incident": lambda at: any(n.key == "i_id" for n in at.number_input),
+    "review": lambda at: any(s.key == "r_status" for s in at.selectbox),
 }
 
 

@@ -195,6 +195,7 @@ def test_every_page_shows_hostile_text_as_text(server: Server, new_page: Callabl
         ("Zones & rules", "Parties"),
         ("Users & audit", "Audit log"),
         ("Export", "Prepare the file"),
+        ("Review", "Pairs of reports that may be one event"),
     ):
         nav.get_by_role("link", name=name).click()
         wait_for_text(page, marker)

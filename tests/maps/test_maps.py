@@ -304,6 +304,7 @@ def test_popups_carry_every_field(scenario: Scenario, view_400: pd.DataFrame) ->
         "Distance to line",
         "Location",
         "Verification",
+        "Source grade",
         "Source",
         "Fatalities",
         "Description",

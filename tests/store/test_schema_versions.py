@@ -15,6 +15,10 @@ distinct ids, three of them at the place and day of another: that release merged
 accepted, 3 duplicate) and ``v3_monitor.csv`` (three rows without event ids, two differing
 only in party: merged too, 2 accepted, 1 duplicate). It cannot be rebuilt by later code:
 it is history. Its version-3 rows are copied into PostGIS for the same checks there.
+
+``tests/data/store/v5.sqlite`` is the v3 file as the last release of schema 5 (commit
+e0caf96) left it after opening it (migrations 4 and 5): it is history too. Schema 6 adds
+the reports' Admiralty grading; every report of an older store is ungraded.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from tests.ingest.test_content_hash import reference
 STORE_DATA = Path(__file__).resolve().parents[1] / "data" / "store"
 V1_FILE = STORE_DATA / "v1.sqlite"
 V3_FILE = STORE_DATA / "v3.sqlite"
+V5_FILE = STORE_DATA / "v5.sqlite"
 
 LINE = shapely.LineString([(126.8, 38.0), (127.6, 38.1)])
 DMZ = shapely.Polygon([(126.8, 37.97), (127.6, 37.97), (127.6, 38.13), (126.8, 38.13)])
@@ -476,5 +481,35 @@ def test_current_code_opens_a_v3_postgis_database_into_schema_6_sessions_and_att
     store = open_store(postgis_url)
     try:
         _check_v6(store)
+    finally:
+        store.close()
+
+
+def test_current_code_opens_a_v5_sqlite_file_with_every_report_ungraded(tmp_path):
+    from geo.core.auth import Principal
+    from geo.services.ingest import set_grading
+
+    conn = sqlite3.connect(V5_FILE)
+    try:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("5",)
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(incidents)")]
+        rows = "SELECT incident_id, source_event_id, description, verdict FROM incidents ORDER BY incident_id"
+        before = conn.execute(rows).fetchall()
+    finally:
+        conn.close()
+    assert "source_reliability" not in columns
+    path = tmp_path / "v5.sqlite"
+    shutil.copyfile(V5_FILE, path)
+    store = open_store(f"sqlite:///{path}")
+    try:
+        assert store.schema_version() == SCHEMA_VERSION
+        view = store.query(order="incident_id")
+        kept = view[["incident_id", "source_event_id", "description", "verdict"]].values.tolist()
+        assert kept == [list(r) for r in before]
+        assert set(view["source_reliability"]) == set(view["info_credibility"]) == {""}
+        assert set(view["verdict_note"]) == {""}
+        assert store.count(Filters(grade="F6")) == 0
+        set_grading(store, 1, "C", "3", actor=Principal("ana", "analyst"))
+        assert store.count(Filters(grade="C3")) == 1
     finally:
         store.close()

@@ -298,6 +298,26 @@ def verification(values: pd.Series, rows: Rows, *, value_map: Mapping[str, str] 
                 empty="reported", unknown="reported", value_map=value_map)
 
 
+def grade(values: pd.Series, col: str, rows: Rows, *, allowed: Sequence[str], synonyms: Mapping[str, str],
+          value_map: Mapping[str, str] | None = None) -> np.ndarray:
+    """An optional Admiralty grade: empty is ungraded (""); a value that is not a grade rejects the row."""
+    def one(text: str) -> str | None:
+        if value_map and text in value_map:
+            return value_map[text]
+        key = text.strip()
+        if key in allowed:
+            return key
+        return synonyms.get(" ".join(key.split()).casefold())
+
+    out = lookup(values, one)
+    is_empty = (values == "").to_numpy()
+    bad = ~is_empty & (pd.isna(out) | ~pd.Series(out, dtype=object).isin(list(allowed)).to_numpy())
+    expected = ", ".join(allowed)
+    rows.reject(bad, lambda idx: f"{col}: " + show(values, idx) + f" is not a grade (one of {expected})")
+    out[is_empty | bad] = ""
+    return out
+
+
 def coded(values: pd.Series, col: str, rows: Rows, table: Mapping[int, str], unknown: str) -> np.ndarray:
     """Map integer codes (``1``, ``2.0``) through ``table``; others become ``unknown``, with a warning."""
     def one(text: str) -> str | None:

@@ -126,6 +126,8 @@ def normalise(raw: pd.DataFrame, ctx: Context) -> Values:
         "fatalities": counts(column(raw, "fatalities"), "fatalities", rows),
         "description": description,
         "verification": "reported",
+        "source_reliability": "",
+        "info_credibility": "",
     }
 
 

@@ -38,6 +38,7 @@ import pandas as pd
 
 from geo._errors import ReaderError
 from geo.core.categories import vocabulary
+from geo.core.grading import CREDIBILITY, RELIABILITY
 from geo.core.model import LOCATION_PRECISIONS, VERIFICATION_STATUSES
 from geo.io.readers import template
 
@@ -46,7 +47,9 @@ FIELDS: tuple[str, ...] = (*template.COLUMNS, *template.EXTRA_COLUMNS)
 """The template fields a mapping can fill."""
 REQUIRED: tuple[str, ...] = ("occurred_at", "lat", "lon")
 OPTIONS: tuple[str, ...] = ("date_format", "dayfirst", "timezone", "source", "encoding")
-VALUE_FIELDS: tuple[str, ...] = ("category", "verification", "location_precision", "party")
+VALUE_FIELDS: tuple[str, ...] = (
+    "category", "verification", "location_precision", "party", "source_reliability", "info_credibility",
+)
 """Fields whose values can be translated with a ``[values.<field>]`` table."""
 
 
@@ -73,7 +76,12 @@ class ColumnMapping:
 def _allowed(target: str) -> tuple[str, ...] | None:
     if target == "category":
         return tuple(sorted(vocabulary().ids))
-    return {"verification": VERIFICATION_STATUSES, "location_precision": LOCATION_PRECISIONS}.get(target)
+    return {
+        "verification": VERIFICATION_STATUSES,
+        "location_precision": LOCATION_PRECISIONS,
+        "source_reliability": RELIABILITY,
+        "info_credibility": CREDIBILITY,
+    }.get(target)
 
 
 def _columns(raw: Mapping[str, Any], problems: list[str]) -> dict[str, str]:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from geo.core.grading import CREDIBILITY, CREDIBILITY_SYNONYMS, RELIABILITY, RELIABILITY_SYNONYMS
 from geo.io.readers._dates import Readings
 from geo.io.readers._normalise import (
     END_OF_DAY,
@@ -22,6 +23,7 @@ from geo.io.readers._normalise import (
     column,
     coordinates,
     counts,
+    grade,
     location_precision,
     optional_float,
     show,
@@ -35,7 +37,10 @@ COLUMNS: tuple[str, ...] = (
     "location_uncertainty_m", "fatalities", "verification", "source", "description",
 )
 """The template's columns, in the order of the shipped blank template."""
-EXTRA_COLUMNS: tuple[str, ...] = ("occurred_to", "sub_category", "weapon_class", "target", "location_name")
+EXTRA_COLUMNS: tuple[str, ...] = (
+    "occurred_to", "sub_category", "weapon_class", "target", "location_name", "source_reliability",
+    "info_credibility",
+)  # fmt: skip
 """Optional columns the template also reads."""
 REQUIRED: tuple[str, ...] = ("occurred_at", "lat", "lon", "category")
 USED: frozenset[str] | None = frozenset(COLUMNS + EXTRA_COLUMNS)
@@ -153,6 +158,12 @@ def normalise(raw: pd.DataFrame, ctx: Context) -> Values:
         "description": column(raw, "description", strip=False),
         "verification": verification(column(raw, "verification"), rows,
                                      value_map=value_maps.get("verification")),
+        "source_reliability": grade(column(raw, "source_reliability"), label("source_reliability"), rows,
+                                    allowed=RELIABILITY, synonyms=RELIABILITY_SYNONYMS,
+                                    value_map=value_maps.get("source_reliability")),
+        "info_credibility": grade(column(raw, "info_credibility"), label("info_credibility"), rows,
+                                  allowed=CREDIBILITY, synonyms=CREDIBILITY_SYNONYMS,
+                                  value_map=value_maps.get("info_credibility")),
     }
 
 

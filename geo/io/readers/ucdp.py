@@ -119,6 +119,8 @@ def normalise(raw: pd.DataFrame, ctx: Context) -> Values:
         "fatalities": counts(column(raw, "best"), "best", rows),
         "description": _description(raw),
         "verification": "reported",
+        "source_reliability": "",
+        "info_credibility": "",
     }
 
 

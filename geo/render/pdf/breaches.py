@@ -28,6 +28,14 @@ BREACH_COLUMNS: tuple[tuple[str, float], ...] = (
 )
 
 
+def _verification(frame: pd.DataFrame) -> np.ndarray:
+    """The verification status, and the verdict's note when there is one ("unconfirmed source")."""
+    status = text_column(frame, "verification")
+    note = text_column(frame, "verdict_note")
+    cells = [f"{s}\n({n.replace(' ', chr(10))})" if n else s for s, n in zip(status, note, strict=True)]
+    return np.array(cells, dtype=object)  # the note a word a line: the column is narrow
+
+
 def breach_rows(view: pd.DataFrame, scenario: Scenario, max_rows: int) -> pd.DataFrame:
     """The table cells of the most recent breaches, one string per cell."""
     frame = view[view["verdict"].astype(object) == "breach"]
@@ -71,7 +79,7 @@ def breach_rows(view: pd.DataFrame, scenario: Scenario, max_rows: int) -> pd.Dat
             "Category": category,
             "Party (basis)": [f"{p}\n({b})" for p, b in zip(party, basis, strict=True)],
             "Precision": precision,
-            "Verification": text_column(frame, "verification"),
+            "Verification": _verification(frame),
             "Source": source,
         }
     )

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 
 from geo.core import trends
+from geo.core.duplicates import distinct_events
+from geo.core.grading import UNCONFIRMED
 from geo.core.model import VERDICTS, Scenario
 from geo.render import palette as pal
 from geo.render.image import render_map_image
@@ -26,9 +28,19 @@ def map_page(doc: BriefingDocument, view: pd.DataFrame, dpi: int) -> None:
     doc.add_page()
     doc.h1(doc.doc_title)
     doc.para("Window and filters: " + doc.filters.describe(), size=8.5)
-    verdict = view["verdict"].astype(object).value_counts()
+    events = distinct_events(view)  # the map shows every report; the counts count linked ones once
+    verdict = events["verdict"].astype(object).value_counts()
     counts = ", ".join(f"{int(verdict.get(v, 0)):,} {pal.VERDICT_PLURALS[v].lower()}" for v in VERDICTS)
-    doc.para(f"Data as of {fmt_time(doc.as_of)}. {len(view):,} incidents: {counts}.", bold=True)
+    if "verdict_note" in events:
+        weak = int((events["verdict_note"].astype(object) == UNCONFIRMED).sum())
+        if weak:
+            counts += f" ({weak:,} of the breaches from unconfirmed sources only)"
+    reports = (
+        ""
+        if len(events) == len(view)
+        else f" ({len(view):,} reports: linked reports of one event count once)"
+    )
+    doc.para(f"Data as of {fmt_time(doc.as_of)}. {len(events):,} incidents{reports}: {counts}.", bold=True)
     doc.key([(pal.VERDICT_COLOURS[v], pal.VERDICT_LABELS[v]) for v in VERDICTS])
     top = doc.get_y() + 1.5
     height = PAGE_H - 17.0 - 12.0 - top
@@ -106,6 +118,7 @@ def figures_page(
     rows.append(kpi_cells(total_row(party, covered), name="All parties"))
     marks = [*_marks(doc.scenario, party.index, by="party"), None]
     doc.grid(["Party", *header], rows, _KPI_WIDTHS, align=["LEFT", *num], bold_last=True, marks=marks)
+    unconfirmed_footnote(doc, history, period)
     zone = kpi_table(history, doc.scenario, period, by="zone", covered=covered)
     doc.h2("By zone (an incident in nested zones counts in each)")
     doc.grid(
@@ -124,6 +137,31 @@ def figures_page(
         x=MARGIN,
         w=BODY_W,
         alt_text="Trend chart of breaches and possible breaches by party",
+    )
+
+
+def unconfirmed_footnote(doc: BriefingDocument, history: pd.DataFrame, period: Period) -> None:
+    """
+    Under the key figures: how many of the period's breaches rest only on weak reports.
+
+    A breach whose every report is graded E/F or 5/6 keeps its verdict and is counted, but
+    is shown as "breach (unconfirmed source)" (:func:`geo.core.grading.confidence_notes`).
+    """
+    if "verdict_note" not in history or history.empty:
+        return
+    at = pd.to_datetime(history["occurred_at"], utc=True)
+    inside = ((at >= pd.Timestamp(period.start)) & (at < pd.Timestamp(period.end))).to_numpy()
+    breaches = history[inside & (history["verdict"].astype(object) == "breach").to_numpy()]
+    weak = int((breaches["verdict_note"].astype(object) == UNCONFIRMED).sum())
+    if not weak:
+        return
+    doc.para(
+        f"Of the {len(breaches):,} breaches of the period, {weak:,} "
+        f"{'is' if weak == 1 else 'are'} shown as \"breach ({UNCONFIRMED})\": every report of "
+        f"{'it' if weak == 1 else 'them'} is graded E/F (source unreliable or not judged) or 5/6 "
+        "(information improbable or not judged) on the Admiralty scale. They are counted above.",
+        size=8.5,
+        colour=RED,
     )
 
 

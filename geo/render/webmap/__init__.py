@@ -12,7 +12,8 @@ refresh the second through ``st_folium(feature_group_to_add=...)``:
   the one projection everything uses), so the payload stays bounded whatever the
   number of incidents.
 
-:func:`surroundings_map` draws one incident's place for the Incident page.
+:func:`surroundings_map` draws one incident's place for the Incident page, :func:`pair_map`
+two reports that may be one event for the Review page.
 :func:`build_map` puts both together with a layer control and a caption panel, and
 :func:`export_html` turns a map into one self-contained HTML file. Both parts gather what
 they draw around the scenario's centre longitude (:mod:`geo.render.around`): a scenario
@@ -56,6 +57,7 @@ from geo.render.webmap.basemap import BASEMAP_PATH
 from geo.render.webmap.layers import DEFAULT_MAX_CELLS, DEFAULT_MAX_MARKERS, incident_layers
 from geo.render.webmap.markers import MAX_MARKER_BYTES
 from geo.render.webmap.page import build_map, check_offline, export_html
+from geo.render.webmap.pair import pair_map
 from geo.render.webmap.surroundings import surroundings_map
 
 __all__ = [
@@ -69,5 +71,6 @@ __all__ = [
     "check_offline",
     "export_html",
     "incident_layers",
+    "pair_map",
     "surroundings_map",
 ]

@@ -11,6 +11,7 @@ import folium
 import pandas as pd
 from branca.element import Figure
 
+from geo.core.duplicates import count_events
 from geo.core.model import Scenario
 from geo.render.palette import SYNTHETIC_BANNER
 from geo.render.webmap.assets import STATIC_URL, check_local, inline_assets
@@ -33,6 +34,7 @@ def _info_html(
     time_window: str | None,
     filters: Mapping[str, str] | None,
     count: int,
+    reports: int | None = None,
 ) -> str:
     parts = [f'<strong class="tl-title">{html_text(title or scenario.name)}</strong>']
     if scenario.synthetic:
@@ -43,7 +45,10 @@ def _info_html(
     if time_window:
         rows.append(("Time window", html_text(time_window)))
     rows += [(str(k), html_text(v)) for k, v in (filters or {}).items()]
-    rows.append(("Incidents", html_text(f"{count:,}")))
+    shown = f"{count:,}"
+    if reports is not None and reports != count:
+        shown += f" ({reports:,} reports: linked reports of one event count once)"
+    rows.append(("Incidents", html_text(shown)))
     parts.append(rows_html(rows))
     return "".join(parts)
 
@@ -101,7 +106,8 @@ def build_map(
         data_as_of=data_as_of,
         time_window=time_window,
         filters=filters,
-        count=len(view),
+        count=count_events(view),
+        reports=len(view),
     )
     m.add_child(Control(caption, position="topleft", css_class="tl-info", name="Caption"))
     folium.LayerControl(collapsed=True).add_to(m)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from geo.core.categories import vocabulary
+from geo.core.grading import CREDIBILITY_NAMES, RELIABILITY_NAMES, grade_text
 from geo.core.model import Line, Scenario, Zone
 from geo.render.palette import ATTRIBUTION_NOTES, UNATTRIBUTED_LABEL, VERDICT_LABELS, zone_kind_label
 from geo.render.webmap.columns import floats, map_values, series, text_col
@@ -42,6 +43,7 @@ FIELDS = (
     ("distance", "Distance to line"),
     ("location", "Location"),
     ("verification", "Verification"),
+    ("grade", "Source grade"),
     ("source", "Source"),
     ("fatalities", "Fatalities"),
     ("description", "Description"),
@@ -194,6 +196,14 @@ def _location_text(view: pd.DataFrame) -> pd.Series:
     )
 
 
+def _grade_text(key: str) -> str:
+    r"""``B2 (usually reliable; probably true)`` from reliability and credibility joined by ``\x1f``."""
+    reliability, credibility = key.split("\x1f")
+    names = [n for n in (RELIABILITY_NAMES.get(reliability), CREDIBILITY_NAMES.get(credibility)) if n]
+    text = grade_text(reliability, credibility)
+    return f"{text} ({'; '.join(names)})" if text else ""  # ungraded: no row
+
+
 def _truncate(values: pd.Series, cap: int) -> pd.Series:
     long = values.str.len() > cap
     if not long.any():
@@ -227,6 +237,7 @@ def incident_fields(
     weapon = text_col(view, "weapon_class")
     target = text_col(view, "target")
     reason = text_col(view, "verdict_reason")
+    note = text_col(view, "verdict_note")
     event = text_col(view, "source_event_id")
     fatal = floats(view, "fatalities")
     since = pd.Timestamp(new_since).isoformat() if new_since is not None else ""
@@ -244,6 +255,7 @@ def incident_fields(
         "actor": series(text_col(view, "actor") + np.where(target != "", " → target: " + target, ""), view),
         "verdict": series(
             map_values(text_col(view, "verdict"), lambda v: VERDICT_LABELS.get(v, v))
+            + np.where(note != "", " (" + note + ")", "")
             + np.where(reason != "", "\nwhy possible: " + reason, ""),
             view,
         ),
@@ -255,6 +267,9 @@ def incident_fields(
         "distance": _distance_text(view, scenario),
         "location": _location_text(view),
         "verification": text_col(view, "verification"),
+        "grade": map_values(
+            text_col(view, "source_reliability") + "\x1f" + text_col(view, "info_credibility"), _grade_text
+        ),
         "source": series(text_col(view, "source") + np.where(event != "", ": " + event, ""), view),
         "fatalities": series(
             np.where(np.isfinite(fatal), np.char.mod("%.0f", np.nan_to_num(fatal)), ""), view

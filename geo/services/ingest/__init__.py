@@ -8,7 +8,13 @@ look-alikes from one source and matches across sources are kept and linked
 (:mod:`geo.core.duplicates`). See docs/store.md for the rules and for how an upload is pipelined.
 """
 
-from geo.services.ingest._batches import delete_batch, set_link_status, set_verification
+from geo.services.ingest._batches import (
+    delete_batch,
+    set_grading,
+    set_link_status,
+    set_verification,
+    undo_link_review,
+)
 from geo.services.ingest._common import Progress, ReclassifySummary, UploadSummary
 from geo.services.ingest._reclassify import load_scenario_into_store, reclassify
 from geo.services.ingest._upload import ingest_file, ingest_frame, scenario_bounds
@@ -23,6 +29,8 @@ __all__ = [
     "load_scenario_into_store",
     "reclassify",
     "scenario_bounds",
+    "set_grading",
     "set_link_status",
     "set_verification",
+    "undo_link_review",
 ]

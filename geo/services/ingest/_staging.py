@@ -43,6 +43,8 @@ REPORTED = (
     "party",
     "party_basis",
     "verification",
+    "source_reliability",
+    "info_credibility",
 )
 """Reported columns staged once per combination (table ``stage_reported``)."""
 CLASSIFIED = tuple(c for c in CLASSIFICATION_COLUMNS if c != "distance_m")
