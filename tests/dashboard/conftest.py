@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from geo.store import Store
 from tests.dashboard.support import build_store, copy_store
 
 
