@@ -248,7 +248,7 @@ def test_a_ticket_exchanged_twice_at_once_gives_the_session_once(store):
 
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(redeem, range(4)))
-    assert sorted(results, key=str) == [None, None, None, sid]
+    assert results.count(sid) == 1 and results.count(None) == 3  # order-free: a random id may sort first
 
 
 def test_unknown_and_absurd_session_ids_are_nobody(store):
