@@ -89,6 +89,11 @@ def save_scenario(tx: Tx, scenario: Scenario, *, manifest: str = "") -> None:
                 "manifest": manifest,
                 "repairs": list(scenario.repairs),
                 "loaded_at": clock.now().isoformat(),
+                "data": scenario.data,
+                "attribution": scenario.attribution,
+                "caveats": list(scenario.caveats),
+                "translations": scenario.translations,
+                "deadlines": {r.id: r.deadline.isoformat() for r in scenario.rules if r.deadline},
             }
         ),
     )
@@ -106,6 +111,7 @@ def load_scenario(store: Store) -> Scenario | None:
     if raw is None:
         return None
     meta = json.loads(raw)
+    deadlines = meta.get("deadlines", {})
     parties = tuple(
         Party(r.id, r.name, r.short_name, r.colour)
         for r in store.frame("SELECT * FROM parties ORDER BY position").itertuples()
@@ -158,6 +164,7 @@ def load_scenario(store: Store) -> Scenario | None:
             _day(r.valid_from),
             _day(r.valid_to),
             tuple(json.loads(r.weapon_classes)),
+            _day(deadlines.get(r.id)),
         )
         for r in store.frame("SELECT * FROM rules ORDER BY position").itertuples()
     )
@@ -175,4 +182,8 @@ def load_scenario(store: Store) -> Scenario | None:
         rules,
         mapping,
         tuple(meta.get("repairs", ())),
+        data=meta.get("data", ""),
+        attribution=meta.get("attribution", ""),
+        caveats=tuple(meta.get("caveats", ())),
+        translations=meta.get("translations", {}),
     )
