@@ -105,6 +105,7 @@ def main() -> None:
         login_page()
         return
     page = st.navigation(pages_for(user))
+    common.scenario_picker()
     with st.sidebar:
         if anonymous:
             st.info(

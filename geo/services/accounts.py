@@ -57,7 +57,8 @@ def add_user(store: Store, name: str, role: str, password: str, *, actor: Princi
                 ]
             ),
         )
-        tx.audit(actor, "user_set", name, before.iloc[0].to_dict() if len(before) else {}, {"role": role})
+        was = before.iloc[0].to_dict() if len(before) else {}
+        tx.audit(actor, "user_set", name, was, {"role": role}, store_wide=True)
 
 
 def set_disabled(store: Store, name: str, disabled: bool, *, actor: Principal = OPERATOR) -> None:
@@ -65,7 +66,8 @@ def set_disabled(store: Store, name: str, disabled: bool, *, actor: Principal = 
     require(actor, "manage_users")
     with store.write() as tx:
         tx.execute("UPDATE users SET disabled = ? WHERE name = ?", (int(disabled), name))
-        tx.audit(actor, "user_disable" if disabled else "user_enable", name, {}, {"disabled": disabled})
+        action = "user_disable" if disabled else "user_enable"
+        tx.audit(actor, action, name, {}, {"disabled": disabled}, store_wide=True)
 
 
 def list_users(store: Store, *, actor: Principal = OPERATOR) -> list[dict[str, Any]]:
@@ -134,6 +136,7 @@ def _record(store: Store, name: str, *, ok: bool, now: datetime, note: str) -> N
             name,
             {},
             {"note": note} if note else {},
+            store_wide=True,
         )
 
 
@@ -157,7 +160,10 @@ def audit_entries(
     if user:
         clauses.append("LOWER(user_name) LIKE ?")
         params.append(f"%{user.lower()}%")
-    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    # The current scenario's entries and the store-wide ones (accounts, settings), never another's.
+    clauses.append("scenario_id IN (?, '')")
+    params.append(store.scenario_id)
+    where = " WHERE " + " AND ".join(clauses)
     return store.frame(
         f"SELECT entry_id, at, user_name, action, target, before, after FROM audit_log{where} "
         f"ORDER BY entry_id DESC LIMIT {int(limit)}",
@@ -190,3 +196,105 @@ def role_for_identity(email: str | None, groups: list[str] | None = None) -> Rol
             ):
                 return role
     return None
+
+
+# -- roles per scenario ---------------------------------------------------------------------------
+
+
+def grant_scenario(
+    store: Store, name: str, scenario_id: str, role: Role, *, actor: Principal = OPERATOR
+) -> None:
+    """
+    Bind an account to a scenario with a role there (admins only); audited.
+
+    An account bound to one or more scenarios sees only those, each with its role there; an
+    account bound to none has its own role in every scenario.
+    """
+    require(actor, "manage_users")
+    if role not in ROLES:
+        msg = f"role: must be one of {', '.join(ROLES)}, got {role!r}"
+        raise InputError(msg)
+    if not store.has_scenario(scenario_id):
+        held = ", ".join(store.scenario_ids()) or "none"
+        msg = f"scenario: no scenario {scenario_id!r} in the store ({held})"
+        raise InputError(msg)
+    if account_role(store, name) is None:
+        msg = f"user {name!r}: no such enabled account"
+        raise InputError(msg)
+    with store.write() as tx:
+        tx.execute("DELETE FROM user_scenarios WHERE name = ? AND scenario_id = ?", (name, scenario_id))
+        tx.execute(
+            "INSERT INTO user_scenarios (name, scenario_id, role) VALUES (?, ?, ?)", (name, scenario_id, role)
+        )
+        tx.audit(actor, "user_scenario", name, {}, {"scenario": scenario_id, "role": role}, store_wide=True)
+
+
+def revoke_scenario(store: Store, name: str, scenario_id: str, *, actor: Principal = OPERATOR) -> None:
+    """Remove an account's binding to a scenario (admins only); audited."""
+    require(actor, "manage_users")
+    with store.write() as tx:
+        tx.execute("DELETE FROM user_scenarios WHERE name = ? AND scenario_id = ?", (name, scenario_id))
+        tx.audit(actor, "user_scenario", name, {"scenario": scenario_id}, {}, store_wide=True)
+
+
+def scenario_roles(store: Store, name: str) -> dict[str, Role]:
+    """The scenarios an account is bound to, with its role in each; empty: not bound (sees all)."""
+    frame = store.frame(
+        "SELECT scenario_id, role FROM user_scenarios WHERE name = ? ORDER BY scenario_id", (name,)
+    )
+    return {str(r.scenario_id): r.role for r in frame.itertuples()}
+
+
+def visible_scenarios(store: Store, principal: Principal | None) -> list[str]:
+    """The scenarios ``principal`` may see, in the store's order (all of them for the operator)."""
+    held = store.scenario_ids()
+    if principal is None or principal is OPERATOR:
+        return held
+    bound = scenario_roles(store, principal.name)
+    return [s for s in held if s in bound] if bound else held
+
+
+def scoped_to(
+    store: Store, principal: Principal | None, scenario_id: str | None
+) -> tuple[Store, Principal | None]:
+    """
+    The store handle on the scenario ``principal`` asked for (or may see first), and their role there.
+
+    Parameters
+    ----------
+    store
+        The store.
+    principal
+        Who asks; ``None`` (anonymous public viewing) sees every scenario.
+    scenario_id
+        The scenario asked for; ``None`` or empty: the store's default one if visible, else
+        the first visible.
+
+    Raises
+    ------
+    PermissionDeniedError
+        When the account is bound to other scenarios only.
+    NotFoundError
+        When the store holds no scenario by that id.
+    """
+    from geo._errors import NotFoundError, PermissionDeniedError
+
+    visible = visible_scenarios(store, principal)
+    if scenario_id:
+        if not store.has_scenario(scenario_id):
+            held = ", ".join(store.scenario_ids()) or "none"
+            msg = f"scenario {scenario_id!r}: not found (the store holds {held})"
+            raise NotFoundError(msg)
+        if scenario_id not in visible:
+            who = principal.name if principal is not None else "anonymous"
+            msg = f"{who}: not allowed to view scenario {scenario_id!r}"
+            raise PermissionDeniedError(msg)
+        chosen = scenario_id
+    else:
+        default = store.scenario_id
+        chosen = default if default in visible or not visible else visible[0]
+    if principal is not None and principal is not OPERATOR:
+        role = scenario_roles(store, principal.name).get(chosen)
+        if role is not None:
+            principal = Principal(principal.name, role)
+    return store.using(chosen), principal

@@ -165,7 +165,7 @@ class IncidentCache:
             return None
         saved = _cache_file.load(
             self.path,
-            store_id=self.store.store_id(),
+            store_id=f"{self.store.store_id()}/{self.store.scenario_id}",
             generation=generation,
             columns=COMPACT_COLUMNS + GROUP_COLUMNS,
         )
@@ -189,7 +189,7 @@ class IncidentCache:
         written = _cache_file.save(
             self.path,
             current.frame,
-            store_id=self.store.store_id(),
+            store_id=f"{self.store.store_id()}/{self.store.scenario_id}",
             generation=current.generation,
             link_generation=current.link_generation,
             max_id=current.max_id,

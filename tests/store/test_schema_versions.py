@@ -376,7 +376,7 @@ def test_current_code_opens_a_v3_sqlite_file_and_recovers_the_merged_events(tmp_
         assert store.schema_version() == SCHEMA_VERSION
         _check_v4(store)
         schema = dict(store.frame("SELECT name, sql FROM sqlite_master WHERE type = 'table'").values)
-        assert "UNIQUE (source, source_event_id))" in schema["incidents"]
+        assert "UNIQUE (scenario_id, source, source_event_id))" in schema["incidents"]
         assert "content_hash)" not in schema["incidents"] and "near_duplicate_of" not in schema["incidents"]
         _recover_merged_events(store)
     finally:
