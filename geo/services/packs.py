@@ -8,10 +8,10 @@ a synthetic generator configuration. See docs/scenario-packs.md.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,11 @@ from geo.core.categories import vocabulary
 from geo.core.dates import window
 from geo.core.manifest import load_scenario
 from geo.core.model import DATA_KINDS, DATE_PRECISIONS, INCIDENT_COLUMNS, LOCATION_PRECISIONS, Scenario
+
+if TYPE_CHECKING:
+    from geo.core.auth import Principal
+    from geo.services.ingest import Progress
+    from geo.store import Store
 
 PACKS_DIR = DATA / "scenarios"
 """Where the shipped packs live, one folder each."""
@@ -412,6 +417,104 @@ def generate_pack_incidents(
     return frame.astype(INCIDENT_COLUMNS).sort_values("occurred_at", kind="stable").reset_index(drop=True)
 
 
+@dataclass
+class PackLoad:
+    """What loading a pack into a store did."""
+
+    pack: Pack
+    scenario: Scenario
+    scenario_loaded: bool
+    """Whether the scenario was (re)loaded: it was missing or had changed."""
+    uploads: list[tuple[str, Any]] = field(default_factory=list)
+    """Each upload, as (what it was, its :class:`~geo.services.ingest.UploadSummary`)."""
+
+    def lines(self) -> list[str]:
+        """One line per upload, for a person."""
+        return [
+            f"{label}: {s.accepted} added ({s.duplicate} already there, {s.rejected} rejected)"
+            for label, s in self.uploads
+        ]
+
+
+def load_pack(
+    store: Store,
+    pack: str | Path,
+    *,
+    actor: Principal | None = None,
+    seed: int = 0,
+    n: int | None = None,
+    days: int = 200,
+    end: date | None = None,
+    progress: Progress | None = None,
+) -> PackLoad:
+    """
+    Load a pack into its own scenario of ``store`` (the scenario id is the pack's id).
+
+    The scenario is (re)loaded when missing or changed; then each incident file is uploaded
+    as one batch, then the synthetic incidents as another. Uploading again adds nothing
+    (same files, same seed, same ids).
+
+    Parameters
+    ----------
+    store
+        The store; other scenarios in it are left alone.
+    pack
+        A pack id or folder.
+    actor
+        Who loads it (default: the local operator).
+    seed, n
+        The synthetic generator's seed and count (default: the pack's count; korea 6000).
+    days, end
+        korea only: the days of history and the last day (default today).
+    progress
+        Called as uploads advance.
+    """
+    from geo.core.auth import OPERATOR
+    from geo.services.demo import generate_incidents
+    from geo.services.ingest import ingest_file, ingest_frame, load_scenario_into_store
+    from geo.services.ingest._common import no_progress
+
+    who = actor or OPERATOR
+    step = progress or no_progress
+    found = read_pack(pack)
+    scen = load_scenario(found.manifest)
+    scoped = store.using(found.id)
+    stored = scoped.scenario()
+    changed = stored is None or (stored.name, stored.zones, stored.rules, stored.lines, stored.caveats) != (
+        scen.name, scen.zones, scen.rules, scen.lines, scen.caveats
+    )
+    if changed:
+        load_scenario_into_store(scoped, scen, manifest=str(found.manifest), actor=who)
+    result = PackLoad(found, scen, changed)
+    for f in found.incidents:
+        summary = ingest_file(scoped, f.path, format=f.format, actor=who, progress=step)
+        result.uploads.append((f"{f.path.name} ({f.data} data, {f.licence})", summary))
+    frame: pd.DataFrame | None = None
+    if found.synthetic == BUILTIN_KOREA:
+        last = end or clock.now().date()
+        frame = generate_incidents(scen, n=6000 if n is None else n, days=days, end=last, seed=seed)
+        name = f"synthetic demo {last} seed {seed}"
+    elif isinstance(found.synthetic, SyntheticConfig):
+        frame = generate_pack_incidents(scen, found.synthetic, seed=seed, n=n)
+        name = f"synthetic {found.id} seed {seed}"
+    if frame is not None and len(frame):
+        summary = ingest_frame(scoped, frame, name=name, actor=who, progress=step)
+        result.uploads.append(("synthetic incidents (labelled [SYNTHETIC])", summary))
+    return result
+
+
+def live_incidents(pack: str | Path, scenario: Scenario, *, n: int, seed: int) -> pd.DataFrame:
+    """A few synthetic incidents of a pack for today (the live feed of ``demo --live``)."""
+    from geo.services.demo import generate_incidents
+
+    found = read_pack(pack)
+    if isinstance(found.synthetic, SyntheticConfig):
+        today = clock.now().date()
+        config = replace(found.synthetic, start=today, end=today)
+        return generate_pack_incidents(scenario, config, seed=seed, n=n)
+    return generate_incidents(scenario, n=n, days=1, seed=seed)
+
+
 __all__ = [
     "BUILTIN_KOREA",
     "DATA_KINDS",
@@ -419,9 +522,12 @@ __all__ = [
     "Actor",
     "IncidentFile",
     "Pack",
+    "PackLoad",
     "Place",
     "SyntheticConfig",
     "generate_pack_incidents",
+    "live_incidents",
+    "load_pack",
     "pack_ids",
     "read_pack",
     "read_synthetic",
