@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from geo import TrucelineError, clock
-from geo._errors import NotFoundError, PermissionDeniedError
+from geo import NotFoundError, PermissionDeniedError, TrucelineError, clock
 from geo.core.auth import Principal
 from geo.core.categories import vocabulary
 from geo.core.duplicates import count_events
