@@ -149,7 +149,7 @@ def _day(value: Any, key: str, problems: list[str]) -> date:
     return date(1970, 1, 1)
 
 
-def _number(entry: dict, name: str, key: str, problems: list[str]) -> float:
+def _number(entry: dict[str, Any], name: str, key: str, problems: list[str]) -> float:
     value = entry.get(name)
     if not isinstance(value, int | float) or isinstance(value, bool):
         problems.append(f"{key}.{name}: must be a number")

@@ -159,7 +159,7 @@ def upsert_rule(scenario: Scenario, rule: Rule) -> Scenario:
     check_dates(key, rule.valid_from, rule.valid_to, problems)
     if problems.lines:
         raise ManifestError(problems.lines)
-    checked = replace(checked, valid_from=rule.valid_from, valid_to=rule.valid_to)
+    checked = replace(checked, valid_from=rule.valid_from, valid_to=rule.valid_to, deadline=rule.deadline)
     rules = [checked if r.id == rule.id else r for r in scenario.rules]
     if rule.id not in {r.id for r in scenario.rules}:
         rules.append(checked)

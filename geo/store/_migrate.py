@@ -6,6 +6,7 @@ import json
 import tomllib
 import uuid
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +79,7 @@ def name_the_store(tx: Tx) -> None:
     tx.meta_set("store_id", uuid.uuid4().hex)
 
 
-def adopted_scenario_id(meta: dict) -> str:
+def adopted_scenario_id(meta: dict[str, Any]) -> str:
     """
     The id an existing store's one scenario takes: the shipped pack it came from, else ``default``.
 

@@ -172,7 +172,7 @@ def draw_frame(
     if not borders:
         basemap += "; international boundaries not drawn at this scale"
     first = f"{basemap}.  Lines and zones: {scenario.name}" + (f" ({agreements})." if agreements else ".")
-    extra = "  ".join(provenance_lines(scenario))
+    extra = ".  ".join(provenance_lines(scenario))
     second = (
         (f"{extra}.  " if extra else "")
         + f"{_sources_line(view)}.  Projection: azimuthal equidistant (WGS84) centred on "
