@@ -6,8 +6,8 @@ import json
 import tomllib
 import uuid
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
