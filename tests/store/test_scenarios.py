@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -18,9 +16,7 @@ from geo.services.accounts import add_user, audit_entries, grant_scenario, scope
 from geo.services.exports import export_view
 from geo.services.ingest import delete_batch, ingest_file, reclassify
 from geo.services.packs import load_pack
-from geo.store import SCHEMA_VERSION, open_store
 
-V5_KOREA = Path(__file__).resolve().parents[1] / "data" / "store" / "v5_korea.sqlite"
 LEBANON, LIBYA = "lebanon-2024", "libya-2020"
 
 
@@ -109,26 +105,3 @@ def test_a_viewer_bound_to_one_scenario_cannot_reach_the_other(two):
     assert scoped_to(two, Principal("omar", "viewer"), LIBYA)[1] == Principal("omar", "analyst")
     # Unbound accounts see every scenario with their own role.
     assert visible_scenarios(two, Principal("sam", "viewer")) == [LEBANON, LIBYA]
-
-
-def test_a_single_scenario_store_of_the_previous_schema_migrates(tmp_path):
-    path = tmp_path / "v5.sqlite"
-    shutil.copyfile(V5_KOREA, path)
-    store = open_store(f"sqlite:///{path}")
-    try:
-        assert store.schema_version() == SCHEMA_VERSION == 6
-        assert store.scenario_ids() == ["korea"]  # recognised as the shipped pack it was loaded from
-        assert store.scenario_id == "korea" and store.meta("scenario") is None
-        korea = store.scenario()
-        assert korea.name.startswith("Korean Peninsula") and len(korea.zones) == 6
-        assert store.count() == 40
-        assert store.frame("SELECT DISTINCT scenario_id FROM incidents")["scenario_id"].tolist() == ["korea"]
-        verdicts = store.query(columns=["incident_id", "verdict"])
-        load_pack(store, LEBANON, n=10)
-        assert store.scenario_ids() == ["korea", LEBANON]
-        assert (store.count(), store.using(LEBANON).count()) == (40, 159)
-        pd.testing.assert_frame_equal(store.query(columns=["incident_id", "verdict"]), verdicts)
-        # Uploads without a scenario go to the default one, as before.
-        assert ingest_file(store, V5_KOREA.parent / "v3_monitor.csv").accepted >= 1
-    finally:
-        store.close()
