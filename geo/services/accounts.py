@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from geo import clock
-from geo._errors import AuthenticationError, InputError
+from geo._errors import AuthenticationError, InputError, PermissionDeniedError
 from geo.core.auth import OPERATOR, ROLES, Principal, Role, require
 from geo.store import Store
 
@@ -211,6 +211,7 @@ def grant_scenario(
     account bound to none has its own role in every scenario.
     """
     require(actor, "manage_users")
+    _may_bind(store, actor, scenario_id)
     if role not in ROLES:
         msg = f"role: must be one of {', '.join(ROLES)}, got {role!r}"
         raise InputError(msg)
@@ -232,9 +233,26 @@ def grant_scenario(
 def revoke_scenario(store: Store, name: str, scenario_id: str, *, actor: Principal = OPERATOR) -> None:
     """Remove an account's binding to a scenario (admins only); audited."""
     require(actor, "manage_users")
+    _may_bind(store, actor, scenario_id)
     with store.write() as tx:
         tx.execute("DELETE FROM user_scenarios WHERE name = ? AND scenario_id = ?", (name, scenario_id))
         tx.audit(actor, "user_scenario", name, {"scenario": scenario_id}, {}, store_wide=True)
+
+
+def _may_bind(store: Store, actor: Principal, scenario_id: str) -> None:
+    """An admin bound to scenarios may bind accounts only to the scenarios they administer."""
+    if actor is OPERATOR:
+        return
+    bound = scenario_roles(store, actor.name)
+    if bound and bound.get(scenario_id) != "admin":
+        msg = f"{actor.name}: not allowed to grant access to scenario {scenario_id!r}"
+        raise PermissionDeniedError(msg)
+
+
+def scenario_bindings(store: Store, *, actor: Principal) -> pd.DataFrame:
+    """Every account's scenario bindings: ``name``, ``scenario_id``, ``role`` (admins only)."""
+    require(actor, "manage_users")
+    return store.frame("SELECT name, scenario_id, role FROM user_scenarios ORDER BY name, scenario_id")
 
 
 def scenario_roles(store: Store, name: str) -> dict[str, Role]:
@@ -277,7 +295,7 @@ def scoped_to(
     NotFoundError
         When the store holds no scenario by that id.
     """
-    from geo._errors import NotFoundError, PermissionDeniedError
+    from geo._errors import NotFoundError
 
     visible = visible_scenarios(store, principal)
     if scenario_id:

@@ -61,3 +61,30 @@ def test_a_viewer_bound_to_one_scenario_sees_nothing_of_another(three):
     assert at.query_params["scenario"] == "lebanon-2024"
     assert match_count(at) == 169
     assert not [s for s in at.sidebar.selectbox if s.key == "scenario_pick"]  # one scenario: no picker
+
+
+def test_an_admin_grants_access_per_ceasefire_on_the_admin_page(three):
+    at = app(ADMIN, page="admin")
+    assert not at.exception, at.exception
+    at.selectbox(key="a_bind_who").set_value("vic")
+    at.selectbox(key="a_bind_scenario").set_value("libya-2020")
+    at.selectbox(key="a_bind_role").set_value("viewer")
+    at.button(key="a_bind_grant").click().run()
+    store = open_store(three)
+    rows = store.frame("SELECT name, scenario_id, role FROM user_scenarios WHERE name = 'vic'")
+    rows = rows.values.tolist()
+    assert rows == [["vic", "libya-2020", "viewer"]]
+    vic = app(Principal("vic", "viewer"), query_params={"scenario": "lebanon-2024"})
+    assert "vic: not allowed to view scenario 'lebanon-2024'" in all_text(vic)
+
+
+def test_an_admin_bound_to_one_ceasefire_cannot_grant_another(three):
+    from geo import PermissionDeniedError
+
+    store = open_store(three)
+    add_user(store, "adel", "admin", PASSWORD)
+    grant_scenario(store, "adel", "lebanon-2024", "admin")
+    adel = Principal("adel", "admin")
+    grant_scenario(store, "leila", "lebanon-2024", "analyst", actor=adel)
+    with pytest.raises(PermissionDeniedError, match="adel: not allowed to grant access to scenario 'libya-2020'"):
+        grant_scenario(store, "leila", "libya-2020", "viewer", actor=adel)
