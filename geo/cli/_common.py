@@ -198,6 +198,7 @@ def store_of(ctx: click.Context, *, create: bool = False) -> Store:
     from geo.store import open_store
 
     store = open_store(ctx.find_root().obj.get("db"))
+    ctx.find_root().call_on_close(store.close)  # its connections end with the command
     wanted = ctx.find_root().obj.get("scenario")
     if wanted and not create and not store.has_scenario(wanted):
         held = ", ".join(store.scenario_ids()) or "none"

@@ -35,10 +35,13 @@ def test_demo_scenario_lebanon_loads_the_cc0_and_the_synthetic_records(db, tmp_p
     assert "fpv_strikes_2026_cc0.csv (real data, CC0 1.0): 149 added" in out
     assert "synthetic incidents (labelled [SYNTHETIC]): 50 added" in out
     store = open_store(db).using("lebanon-2024")
-    sources = store.query(columns=["source"])["source"].value_counts().to_dict()
-    assert sources == {"fpv-catalogue-cc0": 149, "synthetic-lebanon-2024": 50}
-    again = run(db, "demo", "--scenario", "lebanon-2024", "--n", "50", "--private")
-    assert "0 added (149 already there" in again and store.count() == 199
+    try:
+        sources = store.query(columns=["source"])["source"].value_counts().to_dict()
+        assert sources == {"fpv-catalogue-cc0": 149, "synthetic-lebanon-2024": 50}
+        again = run(db, "demo", "--scenario", "lebanon-2024", "--n", "50", "--private")
+        assert "0 added (149 already there" in again and store.count() == 199
+    finally:
+        store.close()
 
 
 def test_demo_all_loads_three_scenarios_and_commands_take_one(db, tmp_path):
@@ -75,11 +78,14 @@ def test_users_grant_binds_an_account_to_a_scenario(db):
     run(db, "demo", "--all", "--n", "5", "--days", "5", "--end", "2026-06-30", "--private")
     store = open_store(db)
     add_user(store, "leila", "viewer", "a long password 1")
+    store.close()
     assert "viewer in lebanon-2024" in run(db, "users", "grant", "leila", "--scenario", "lebanon-2024",
                                            "--role", "viewer")
     assert "viewer in lebanon-2024" in run(db, "users", "list")
     out = run(db, "users", "grant", "leila", "--scenario", "nope", "--role", "viewer", ok=False)
     assert "no scenario 'nope'" in out
+    store = open_store(db)
     grant_scenario(store, "leila", "libya-2020", "analyst")
+    store.close()
     assert "analyst in libya-2020" in run(db, "users", "list")
     assert "no longer bound to libya-2020" in run(db, "users", "revoke", "leila", "--scenario", "libya-2020")

@@ -73,6 +73,7 @@ def test_an_admin_grants_access_per_ceasefire_on_the_admin_page(three):
     store = open_store(three)
     rows = store.frame("SELECT name, scenario_id, role FROM user_scenarios WHERE name = 'vic'")
     rows = rows.values.tolist()
+    store.close()
     assert rows == [["vic", "libya-2020", "viewer"]]
     vic = app(Principal("vic", "viewer"), query_params={"scenario": "lebanon-2024"})
     assert "vic: not allowed to view scenario 'lebanon-2024'" in all_text(vic)
@@ -82,10 +83,13 @@ def test_an_admin_bound_to_one_ceasefire_cannot_grant_another(three):
     from geo import PermissionDeniedError
 
     store = open_store(three)
-    add_user(store, "adel", "admin", PASSWORD)
-    grant_scenario(store, "adel", "lebanon-2024", "admin")
-    adel = Principal("adel", "admin")
-    grant_scenario(store, "leila", "lebanon-2024", "analyst", actor=adel)
-    refused = "adel: not allowed to grant access to scenario 'libya-2020'"
-    with pytest.raises(PermissionDeniedError, match=refused):
-        grant_scenario(store, "leila", "libya-2020", "viewer", actor=adel)
+    try:
+        add_user(store, "adel", "admin", PASSWORD)
+        grant_scenario(store, "adel", "lebanon-2024", "admin")
+        adel = Principal("adel", "admin")
+        grant_scenario(store, "leila", "lebanon-2024", "analyst", actor=adel)
+        refused = "adel: not allowed to grant access to scenario 'libya-2020'"
+        with pytest.raises(PermissionDeniedError, match=refused):
+            grant_scenario(store, "leila", "libya-2020", "viewer", actor=adel)
+    finally:
+        store.close()
