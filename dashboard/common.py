@@ -64,7 +64,8 @@ def get_cache(url: str, scenario_id: str | None = None) -> IncidentCache:
 def warm_cache() -> None:
     """Start loading the incident cache (once per server process), so that the first map finds it ready."""
     with contextlib.suppress(TrucelineError):  # a store that cannot be opened: the page that needs it says so
-        get_cache(default_url(), None)
+        url = default_url()
+        get_cache(url, get_store(url).scenario_id)  # keyed as the pages key the default scenario
 
 
 def base_store() -> Store:
