@@ -121,6 +121,7 @@ def main() -> None:
         login_page()
         return
     page = st.navigation(pages_for(user))  # the root page has no section: it is never listed
+    common.scenario_picker()
     with st.sidebar:
         if anonymous:
             st.info(

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from geo import TrucelineError, clock
+from geo import NotFoundError, PermissionDeniedError, TrucelineError, clock
 from geo.core.auth import Principal
 from geo.core.categories import vocabulary
 from geo.core.duplicates import count_events
@@ -20,9 +20,9 @@ from geo.core.filters import Filters
 from geo.core.grading import CREDIBILITY, RELIABILITY
 from geo.core.model import VERIFICATION_STATUSES, Scenario
 from geo.io import readers
-from geo.render.palette import VERDICT_LABELS
+from geo.render.palette import VERDICT_LABELS, provenance_lines
 from geo.services import sessions
-from geo.services.accounts import role_for_identity
+from geo.services.accounts import role_for_identity, scoped_to, visible_scenarios
 from geo.services.cache import CachedIncidents, IncidentCache, window_start
 from geo.services.ingest import scenario_bounds
 from geo.services.settings import get_setting
@@ -57,9 +57,9 @@ def get_store(url: str) -> Store:
 
 
 @st.cache_resource(show_spinner=False)
-def get_cache(url: str) -> IncidentCache:
-    """The in-memory incident cache for a store, loading in the background from the moment it is made."""
-    cache = IncidentCache(get_store(url))
+def get_cache(url: str, scenario_id: str | None = None) -> IncidentCache:
+    """The in-memory incident cache of one scenario of a store, loading in the background from the start."""
+    cache = IncidentCache(get_store(url).using(scenario_id))
     cache.warm()
     return cache
 
@@ -67,34 +67,94 @@ def get_cache(url: str) -> IncidentCache:
 def warm_cache() -> None:
     """Start loading the incident cache (once per server process), so that the first map finds it ready."""
     with contextlib.suppress(TrucelineError):  # a store that cannot be opened: the page that needs it says so
-        get_cache(default_url())
+        url = default_url()
+        get_cache(url, get_store(url).scenario_id)  # keyed as the pages key the default scenario
 
 
-def store() -> Store:
-    """The store this dashboard serves (``TRUCELINE_DB``)."""
+def base_store() -> Store:
+    """The store this dashboard serves (``TRUCELINE_DB``), for what is store-wide: accounts, settings."""
     return get_store(default_url())
 
 
+def scenario_id() -> str:
+    """
+    The scenario this page shows: the URL's ``scenario``, else this session's, else the store's default.
+
+    Checked against the signed-in user: a scenario they may not see stops the page with a
+    refusal (a shared or edited link cannot open another ceasefire's data).
+    """
+    wanted = str(st.query_params.get("scenario") or st.session_state.get("scenario") or "")
+    user = _session_principal()
+    try:
+        scoped, _ = scoped_to(base_store(), user, wanted or None)
+    except (PermissionDeniedError, NotFoundError) as err:
+        st.error(str(err), icon=":material/block:")
+        st.stop()
+    chosen = scoped.scenario_id
+    st.session_state["scenario"] = chosen
+    if wanted != chosen and base_store().scenario_ids():
+        st.query_params["scenario"] = chosen
+    return chosen
+
+
+def store() -> Store:
+    """The store this dashboard serves (``TRUCELINE_DB``), on the scenario this page shows."""
+    return get_store(default_url()).using(scenario_id())
+
+
 def snapshot() -> CachedIncidents:
-    """The cached incidents, caught up with the store."""
-    return get_cache(default_url()).snapshot()
+    """The cached incidents of the scenario shown, caught up with the store."""
+    return get_cache(default_url(), scenario_id()).snapshot()
 
 
 def invalidate() -> None:
     """Make the next snapshot reload every row (after an upload, undo or reclassification)."""
-    get_cache(default_url()).invalidate()
+    get_cache(default_url(), scenario_id()).invalidate()
+
+
+def scenario_picker() -> None:
+    """The sidebar's scenario picker (when the store holds several); the choice goes in the URL."""
+    base = base_store()
+    visible = visible_scenarios(base, _session_principal())
+    if len(visible) < 2:
+        return
+    current = scenario_id()
+    names = {sid: _scenario_name(sid) for sid in visible}
+    picked = st.sidebar.selectbox(
+        "Ceasefire", visible, index=visible.index(current) if current in visible else 0,
+        format_func=lambda sid: names.get(sid, sid), key="scenario_pick",
+    )
+    if picked != current:
+        st.session_state["scenario"] = picked
+        st.query_params["scenario"] = picked
+        for key in [k for k in st.session_state if k.startswith("f_")]:
+            del st.session_state[key]  # zones and parties differ from one ceasefire to another
+        st.rerun()
+
+
+def _scenario_name(scenario_id: str) -> str:
+    return str(base_store().using(scenario_id).scenario_meta().get("name") or scenario_id)
+
+
+def _session_principal() -> Principal | None:
+    """The signed-in user (or the public viewer) as stored, before scoping to a scenario."""
+    user = _signed_in(touch=False)
+    if user is None and public_read():
+        return Principal(ANONYMOUS, "viewer")
+    return user
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _scenario(url: str, generation: int, changed: str) -> Scenario | None:
+def _scenario(url: str, scenario_id: str, generation: int, changed: str) -> Scenario | None:
     del generation, changed
-    return get_store(url).scenario()
+    return get_store(url).using(scenario_id).scenario()
 
 
 def scenario() -> Scenario | None:
     """The stored scenario (re-read when the store changes)."""
     s = store()
-    return _scenario(default_url(), s.generation(), str(s.meta("scenario") or "")[-40:])
+    loaded = str(s.scenario_meta().get("loaded_at", ""))
+    return _scenario(default_url(), s.scenario_id, s.generation(), loaded)
 
 
 # -- who is signed in ---------------------------------------------------------------------------------
@@ -107,7 +167,7 @@ def session_minutes() -> float:
 
 def public_read() -> bool:
     """Whether the operator turned on public read-only viewing."""
-    return bool(get_setting(store(), "public_read", default=False))
+    return bool(get_setting(base_store(), "public_read", default=False))
 
 
 def client() -> str:
@@ -152,17 +212,27 @@ def principal(*, touch: bool = True) -> Principal | None:
         Count this call as activity (a click does; the live map's own refresh does not,
         so a screen left open still times out).
     """
+    user = _signed_in(touch=touch)
+    if user is not None:
+        return _in_scenario(user)
+    if public_read():
+        return Principal(ANONYMOUS, "viewer")
+    return None
+
+
+def _signed_in(*, touch: bool) -> Principal | None:
+    """The user of this browser's live session (store-wide role), or ``None``."""
     sid: str | None = st.session_state.get("session_id")
     from_cookie = sid is None
     if from_cookie and not st.session_state.get("cookie_cleared"):
         sid = cookie()
     if sid:
-        found = sessions.resume(store(), sid, touch=touch)
+        found = sessions.resume(base_store(), sid, touch=touch)
         if found is not None:
             st.session_state["session_id"] = sid
             st.session_state["session_kind"] = found.kind
             return found.principal
-        reason = sessions.end_reason(store(), sid) or "unknown"
+        reason = sessions.end_reason(base_store(), sid) or "unknown"
         # Drop the cookie only when it held this dead session: another tab may have put a new
         # session in it since this one started.
         sign_out(reason=reason, clear_cookie=from_cookie)
@@ -170,9 +240,7 @@ def principal(*, touch: bool = True) -> Principal | None:
         role = role_for_identity(st.user.get("email"), st.user.get("groups"))
         if role is not None:
             sign_in(Principal(str(st.user.get("email")), role), kind="oidc")
-            return principal(touch=touch)
-    if public_read():
-        return Principal(ANONYMOUS, "viewer")
+            return _signed_in(touch=touch)
     return None
 
 
@@ -189,6 +257,14 @@ def ended_message() -> str | None:
     """Why the last session ended, when it did not end by this tab's own sign-out."""
     reason = st.session_state.get("ended")
     return _ENDED.get(reason, "Your session ended. Please sign in again.") if reason else None
+
+
+def _in_scenario(user: Principal) -> Principal:
+    """The user with their role in the scenario shown (an account bound to scenarios has one per scenario)."""
+    if not base_store().scenario_ids():
+        return user
+    _, scoped = scoped_to(base_store(), user, scenario_id())
+    return scoped or user
 
 
 def is_anonymous(user: Principal | None) -> bool:
@@ -233,7 +309,7 @@ def sign_in(user: Principal, *, kind: sessions.Kind = "local") -> None:
     The browser then exchanges a one-time ticket for the session cookie (see
     :func:`cookie_script`), so that reloads and other tabs find the session too.
     """
-    sid, ticket = sessions.start(store(), user, kind=kind, client=client())
+    sid, ticket = sessions.start(base_store(), user, kind=kind, client=client())
     st.session_state["session_id"] = sid
     st.session_state["cookie_ticket"] = ticket
     for key in ("ended", "want_login", "cookie_cleared"):
@@ -253,7 +329,7 @@ def sign_out(*, reason: str = "", clear_cookie: bool = True) -> None:
     """
     sid = st.session_state.get("session_id")
     if sid and not reason:
-        sessions.end(store(), sid)
+        sessions.end(base_store(), sid)
     for key in list(st.session_state):
         del st.session_state[key]
     if reason:
@@ -273,7 +349,7 @@ def cookie_script() -> None:
     does, may never reach the browser). Sign-out posts to ``/auth/signout``, which clears it.
     """
     ticket = st.session_state.get("cookie_ticket")
-    if ticket and not sessions.ticket_waiting(store(), ticket):
+    if ticket and not sessions.ticket_waiting(base_store(), ticket):
         ticket = None  # exchanged (or expired): the cookie is set
         st.session_state.pop("cookie_ticket", None)
     clear = st.session_state.pop("clear_cookie", None)
@@ -323,12 +399,23 @@ def number(value: object) -> float | None:
 
 
 def synthetic_banner(scen: Scenario | None) -> None:
-    """Say so, prominently, when the data is synthetic."""
-    if scen is not None and scen.synthetic:
+    """Say so, prominently, when the data is synthetic or mixed; then the sources and caveats."""
+    if scen is None:
+        return
+    if scen.data_kind == "mixed":
+        st.warning(
+            "**Real and synthetic data.** Some incidents shown here are real records; the others were "
+            "generated and are marked [SYNTHETIC] (source `synthetic…`). Never cite a synthetic record.",
+            icon=":material/warning:",
+        )
+    elif scen.synthetic:
         st.warning(
             "**Synthetic demo data.** Every incident shown here was generated; none is real.",
             icon=":material/warning:",
         )
+    notes = provenance_lines(scen)
+    if notes:
+        st.caption("  \n".join(md(n) for n in notes))
 
 
 def how_many(view: pd.DataFrame, what: str, *, bold: bool = False) -> str:
@@ -482,9 +569,9 @@ def sidebar_filters(scen: Scenario, snap: CachedIncidents, *, page: str) -> Filt
 
 
 @st.cache_data(show_spinner=False, max_entries=16, ttl=300)
-def _text_matches(url: str, text: str, generation: int, max_id: int) -> np.ndarray:
+def _text_matches(url: str, scenario: str, text: str, generation: int, max_id: int) -> np.ndarray:
     del generation, max_id
-    ids = get_store(url).query(Filters(text=text), columns=["incident_id"])["incident_id"]
+    ids = get_store(url).using(scenario).query(Filters(text=text), columns=["incident_id"])["incident_id"]
     return ids.to_numpy(dtype=np.int64)
 
 
@@ -497,7 +584,7 @@ def apply(filters: Filters, snap: CachedIncidents) -> pd.DataFrame:
     """
     frame = snap.frame
     if filters.text and not {"description", "actor"} <= set(frame.columns):
-        ids = _text_matches(default_url(), filters.text, snap.generation, snap.max_id)
+        ids = _text_matches(default_url(), scenario_id(), filters.text, snap.generation, snap.max_id)
         frame = frame[frame["incident_id"].isin(ids)]
         filters = filters.with_(text="")
     return filters.apply(frame)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         Zone,
     )
     from geo.services.demo import DEMO_MANIFEST, generate_incidents
+    from geo.services.packs import load_pack, pack_ids, validate_pack
     from geo.store import Store, open_store
 
 EXPORTS: dict[str, str] = {
@@ -54,6 +55,9 @@ EXPORTS: dict[str, str] = {
     "Line": "geo.core.model",
     "load_scenario": "geo.core.manifest",
     "load_vocabulary": "geo.core.categories",
+    "load_pack": "geo.services.packs",
+    "pack_ids": "geo.services.packs",
+    "validate_pack": "geo.services.packs",
     "ManifestError": "geo._errors",
     "NotFoundError": "geo._errors",
     "open_store": "geo.store",
@@ -103,10 +107,13 @@ __all__ = [
     "Zone",
     "classify",
     "generate_incidents",
+    "load_pack",
     "load_scenario",
     "load_vocabulary",
     "open_store",
+    "pack_ids",
     "prepare",
     "validate_manifest",
+    "validate_pack",
     "vocabulary",
 ]

@@ -9,7 +9,15 @@ from dashboard import common
 from geo import InputError, PermissionDeniedError
 from geo.core.auth import ROLES
 from geo.services import sessions
-from geo.services.accounts import add_user, audit_entries, list_users, set_disabled
+from geo.services.accounts import (
+    add_user,
+    audit_entries,
+    grant_scenario,
+    list_users,
+    revoke_scenario,
+    scenario_bindings,
+    set_disabled,
+)
 from geo.services.settings import get_setting, set_setting
 
 st.title("Users & audit")
@@ -60,6 +68,39 @@ if signed_in:
         ended = sessions.sign_out_everywhere(store, whose, actor=user)
         common.flash(f"{ended} sessions of {common.md(whose)} ended.")
         st.rerun()
+
+scenarios = store.scenario_ids()
+if scenarios:
+    st.subheader("Access per ceasefire")
+    st.caption(
+        "An account bound to one or more ceasefires sees only those, with the role given here; "
+        "an account bound to none has its own role in every ceasefire."
+    )
+    bindings = scenario_bindings(store, actor=user)
+    if len(bindings):
+        st.dataframe(bindings, hide_index=True, width="stretch")
+    accounts = [u["name"] for u in list_users(store, actor=user)]
+    c1, c2, c3 = st.columns(3)
+    b_who = c1.selectbox("Account", accounts, key="a_bind_who")
+    b_scenario = c2.selectbox("Ceasefire", scenarios, key="a_bind_scenario")
+    b_role = c3.selectbox("Role there", ROLES, key="a_bind_role")
+    g1, g2 = st.columns(2)
+    if g1.button("Grant", key="a_bind_grant") and b_who:
+        try:
+            grant_scenario(store, b_who, b_scenario, b_role, actor=user)
+        except (InputError, PermissionDeniedError) as err:
+            st.error(common.md(err))
+        else:
+            common.flash(f"{common.md(b_who)}: {b_role} in {common.md(b_scenario)}.")
+            st.rerun()
+    if g2.button("Revoke", key="a_bind_revoke") and b_who:
+        try:
+            revoke_scenario(store, b_who, b_scenario, actor=user)
+        except PermissionDeniedError as err:
+            st.error(common.md(err))
+        else:
+            common.flash(f"{common.md(b_who)}: no longer bound to {common.md(b_scenario)}.")
+            st.rerun()
 
 st.subheader("Settings")
 public = st.toggle(

@@ -30,6 +30,7 @@ __all__ = [
     "one_line_errors",
     "progress_bar",
     "reading_options",
+    "scenario_option",
     "store_of",
     "value_filter_options",
     "write_export",
@@ -212,11 +213,40 @@ def filters_from(**kw: Any) -> Filters:
     )
 
 
-def store_of(ctx: click.Context) -> Store:
-    """The store the ``--db`` option (or ``TRUCELINE_DB``) names."""
+def store_of(ctx: click.Context, *, create: bool = False) -> Store:
+    """
+    The store the ``--db`` option (or ``TRUCELINE_DB``) names, on the ``--scenario`` chosen.
+
+    A scenario the store does not hold is an error, unless ``create`` (loading one).
+    """
     from geo.store import open_store
 
-    return open_store(ctx.obj.get("db"))
+    store = open_store(ctx.find_root().obj.get("db"))
+    ctx.find_root().call_on_close(store.close)  # its connections end with the command
+    wanted = ctx.find_root().obj.get("scenario")
+    if wanted and not create and not store.has_scenario(wanted):
+        held = ", ".join(store.scenario_ids()) or "none"
+        msg = f"scenario {wanted!r}: not in the store (it holds {held}; see `python -m geo scenario list`)"
+        raise click.ClickException(msg)
+    return store.using(wanted or None)
+
+
+def _set_scenario(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    del param
+    if value:
+        ctx.find_root().ensure_object(dict)
+        ctx.find_root().obj["scenario"] = value
+
+
+def scenario_option(fn: F) -> F:
+    """``--scenario ID``: the scenario of the store a command works on (as the group's option)."""
+    return click.option(
+        "--scenario",
+        metavar="ID",
+        expose_value=False,
+        callback=_set_scenario,
+        help="The scenario to work on (default: the group's --scenario, else the store's default).",
+    )(fn)
 
 
 def write_export(ctx: click.Context, kind: str, out: str, filters: Filters, **options: Any) -> None:

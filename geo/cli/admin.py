@@ -14,18 +14,31 @@ from geo.cli._common import (
     ROLES,
     one_line_errors,
     progress_bar,
+    scenario_option,
     store_of,
 )
 from geo.cli._group import cli
 
 
 @cli.command("demo")
+@click.option(
+    "--scenario",
+    "pack_id",
+    metavar="ID",
+    help="The scenario pack to load (korea, lebanon-2024, libya-2020; default korea).",
+)
+@click.option("--all", "all_packs", is_flag=True, help="Load every shipped scenario pack, side by side.")
 @click.option("--live", is_flag=True, help="Then keep adding synthetic incidents until interrupted.")
-@click.option("--n", "count", default=6000, show_default=True, help="How many synthetic incidents.")
-@click.option("--days", default=200, show_default=True, help="Days of history, ending today.")
+@click.option(
+    "--n",
+    "count",
+    type=int,
+    help="How many synthetic incidents (default: 6000 for korea, the pack's own number for the others).",
+)
+@click.option("--days", default=200, show_default=True, help="korea: days of history, ending today.")
 @click.option("--seed", default=0, show_default=True, help="Random seed.")
 @click.option(
-    "--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day of the history (default today, UTC)."
+    "--end", type=click.DateTime(["%Y-%m-%d"]), help="korea: last day of the history (default today, UTC)."
 )
 @click.option("--interval", default=20.0, show_default=True, help="--live: mean seconds between incidents.")
 @click.option("--max-ticks", type=int, help="--live: stop after this many additions (for scripts).")
@@ -34,8 +47,10 @@ from geo.cli._group import cli
 @one_line_errors
 def demo_cmd(
     ctx: click.Context,
+    pack_id: str | None,
+    all_packs: bool,
     live: bool,
-    count: int,
+    count: int | None,
     days: int,
     seed: int,
     end: datetime | None,
@@ -43,27 +58,24 @@ def demo_cmd(
     max_ticks: int | None,
     private: bool,
 ) -> None:
-    """Load the demo scenario and its synthetic incidents into the store."""
-    from geo.core.manifest import load_scenario
-    from geo.services.demo import DEMO_MANIFEST, generate_incidents
-    from geo.services.ingest import ingest_frame, load_scenario_into_store
+    """Load a shipped scenario pack (or all of them) with its incidents into the store."""
+    from geo.services.packs import load_pack, pack_ids
 
-    store = store_of(ctx)
-    scen = load_scenario(DEMO_MANIFEST)
-    stored = store.scenario()
-    if stored is None or stored.name != scen.name or stored.zones != scen.zones or stored.rules != scen.rules:
-        load_scenario_into_store(store, scen, manifest=str(DEMO_MANIFEST), actor=OPERATOR)
-        click.echo(f"scenario loaded: {scen.name}")
+    if all_packs and (pack_id or live):
+        raise click.UsageError("--all loads every pack: give it without --scenario and --live")
+    store = store_of(ctx, create=True)
+    wanted = pack_ids() if all_packs else [pack_id or "korea"]
     last_day = end.date() if end else clock.now().date()
-    incidents = generate_incidents(scen, n=count, days=days, end=last_day, seed=seed)
-    with progress_bar("demo incidents", total=len(incidents)) as progress:
-        summary = ingest_frame(
-            store, incidents, name=f"synthetic demo {last_day} seed {seed}", progress=progress
-        )
-    click.echo(
-        f"demo: {summary.accepted} synthetic incidents added ({summary.duplicate} already there), "
-        f"{store.count()} in the store at {store.url}"
-    )
+    for pack in wanted:
+        with progress_bar(f"{pack} incidents") as progress:
+            loaded = load_pack(
+                store, pack, actor=OPERATOR, seed=seed, n=count, days=days, end=last_day, progress=progress
+            )
+        if loaded.scenario_loaded:
+            click.echo(f"scenario loaded: {pack}: {loaded.scenario.name}")
+        for line in loaded.lines():
+            click.echo(f"demo: {pack}: {line}")
+        click.echo(f"demo: {pack}: {store.using(pack).count()} incidents in the scenario at {store.url}")
     if not private:
         from geo.services.settings import get_setting, set_setting
 
@@ -74,16 +86,17 @@ def demo_cmd(
             "(turn it off under Users & audit, or run the demo with --private)"
         )
     if live:
-        _live(store, scen, interval, max_ticks)
+        scoped = store.using(wanted[0])
+        _live(scoped, scoped.scenario(), wanted[0], interval, max_ticks)
 
 
-def _live(store: Any, scen: Any, interval: float, max_ticks: int | None) -> None:
+def _live(store: Any, scen: Any, pack: str, interval: float, max_ticks: int | None) -> None:
     """Add a few synthetic incidents at a time, timestamped now, until interrupted."""
     import numpy as np
     import pandas as pd
 
-    from geo.services.demo import generate_incidents
     from geo.services.ingest import ingest_frame
+    from geo.services.packs import live_incidents
 
     rng = np.random.default_rng()
     tick = 0
@@ -92,7 +105,7 @@ def _live(store: Any, scen: Any, interval: float, max_ticks: int | None) -> None
         while max_ticks is None or tick < max_ticks:
             time.sleep(float(rng.exponential(interval)) if max_ticks is None else 0.0)
             seed = int(rng.integers(1, 2**31))
-            fresh = generate_incidents(scen, n=int(rng.integers(1, 4)), days=1, seed=seed)
+            fresh = live_incidents(pack, scen, n=int(rng.integers(1, 4)), seed=seed)
             now = pd.Timestamp(clock.now())
             fresh["occurred_at"] = now - pd.to_timedelta(rng.integers(0, 120, len(fresh)), unit="s")
             fresh["occurred_from"] = fresh["occurred_to"] = fresh["occurred_at"]
@@ -129,21 +142,55 @@ def users_add(ctx: click.Context, name: str, role: str, password: str) -> None:
 @one_line_errors
 def users_list(ctx: click.Context) -> None:
     """List local accounts."""
-    from geo.services.accounts import list_users
+    from geo.services.accounts import list_users, scenario_roles
 
-    for user in list_users(store_of(ctx), actor=OPERATOR):
-        click.echo(f"{user['name']:<20} {user['role']:<8} {'disabled' if user['disabled'] else 'active'}")
+    store = store_of(ctx)
+    for user in list_users(store, actor=OPERATOR):
+        bound = scenario_roles(store, user["name"])
+        where = ", ".join(f"{r} in {s}" for s, r in bound.items()) if bound else "all scenarios"
+        state = "disabled" if user["disabled"] else "active"
+        click.echo(f"{user['name']:<20} {user['role']:<8} {state:<8} {where}")
+
+
+@users.command("grant")
+@click.argument("name")
+@click.option("--scenario", "scenario_id", required=True, metavar="ID", help="The scenario.")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="The account's role in it.")
+@click.pass_context
+@one_line_errors
+def users_grant(ctx: click.Context, name: str, scenario_id: str, role: str) -> None:
+    """Bind an account to a scenario with a role there: it then sees only the scenarios it is bound to."""
+    from geo.services.accounts import grant_scenario
+
+    grant_scenario(store_of(ctx), name, scenario_id, role, actor=OPERATOR)  # type: ignore[arg-type]
+    click.echo(f"user {name}: {role} in {scenario_id}")
+
+
+@users.command("revoke")
+@click.argument("name")
+@click.option("--scenario", "scenario_id", required=True, metavar="ID", help="The scenario.")
+@click.pass_context
+@one_line_errors
+def users_revoke(ctx: click.Context, name: str, scenario_id: str) -> None:
+    """Remove an account's binding to a scenario (bound to none, it has its role everywhere)."""
+    from geo.services.accounts import revoke_scenario
+
+    revoke_scenario(store_of(ctx), name, scenario_id, actor=OPERATOR)
+    click.echo(f"user {name}: no longer bound to {scenario_id}")
 
 
 @cli.command("audit")
 @click.option("--limit", default=50, show_default=True)
+@scenario_option
 @click.pass_context
 @one_line_errors
 def audit_cmd(ctx: click.Context, limit: int) -> None:
-    """Print the newest audit log entries."""
-    frame = store_of(ctx).frame(
-        f"SELECT at, user_name, action, target, after FROM audit_log "
-        f"ORDER BY entry_id DESC LIMIT {int(limit)}"
+    """Print the newest audit log entries of the scenario (and the store-wide ones: accounts, settings)."""
+    store = store_of(ctx)
+    frame = store.frame(
+        "SELECT at, user_name, action, target, after FROM audit_log WHERE scenario_id IN (?, '') "
+        f"ORDER BY entry_id DESC LIMIT {int(limit)}",
+        (store.scenario_id,),
     )
     for row in frame.itertuples():
         click.echo(

@@ -12,6 +12,7 @@ from geo.cli._common import (
     filter_options,
     filters_from,
     one_line_errors,
+    scenario_option,
     write_export,
 )
 from geo.cli._group import cli
@@ -24,6 +25,7 @@ from geo.cli._group import cli
 @click.option("--bbox", type=(float, float, float, float), help="West south east north, in degrees.")
 @click.option("--title", help="Title (default: the scenario's name).")
 @filter_options
+@scenario_option
 @click.pass_context
 @one_line_errors
 def snapshot_cmd(
@@ -49,6 +51,7 @@ def snapshot_cmd(
     help="Date of the before/after table (default: the agreement date; see compare).",
 )
 @filter_options
+@scenario_option
 @click.pass_context
 @one_line_errors
 def brief_cmd(

@@ -17,6 +17,7 @@ from geo.cli._common import (
     one_line_errors,
     progress_bar,
     reading_options,
+    scenario_option,
     store_of,
     write_export,
 )
@@ -104,6 +105,7 @@ def _mapping(path: str | None, pairs: tuple[str, ...]) -> Any:
 @click.option("--source", "source_name", help="Source name for rows that carry none.")
 @reading_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a summary.")
+@scenario_option
 @click.pass_context
 @one_line_errors
 def ingest_cmd(
@@ -176,6 +178,7 @@ def ingest_cmd(
 
 @cli.group("batches", invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@scenario_option
 @click.pass_context
 @one_line_errors
 def batches(ctx: click.Context, as_json: bool) -> None:
@@ -228,6 +231,7 @@ def batches_rejected(ctx: click.Context, batch_id: int, out: str) -> None:
 
 
 @cli.command("reclassify")
+@scenario_option
 @click.pass_context
 @one_line_errors
 def reclassify_cmd(ctx: click.Context) -> None:
@@ -243,6 +247,7 @@ def reclassify_cmd(ctx: click.Context) -> None:
 @click.option("--format", "fmt", required=True, type=click.Choice(["csv", "geojson", "gpkg"]))
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 @filter_options
+@scenario_option
 @click.pass_context
 @one_line_errors
 def export_cmd(ctx: click.Context, /, fmt: str, out: str, **kw: Any) -> None:

@@ -15,6 +15,7 @@ from geo.cli._common import (
     filters_from,
     one_line_errors,
     progress_bar,
+    scenario_option,
     store_of,
     value_filter_options,
 )
@@ -112,6 +113,7 @@ def compare_cmd(
 @click.option("--dpi", default=120, show_default=True, type=click.IntRange(72, 200))
 @click.option("--title", help="Title (default: the scenario's name).")
 @filter_options
+@scenario_option
 @click.pass_context
 @one_line_errors
 def playback_cmd(

@@ -10,6 +10,7 @@ import click
 from geo.cli._common import (
     one_line_errors,
     progress_bar,
+    scenario_option,
     store_of,
 )
 from geo.cli._group import cli
@@ -21,12 +22,21 @@ def scenario() -> None:
 
 
 @scenario.command("validate")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path")
 def scenario_validate(path: str) -> None:
-    """Check a manifest: one line per problem, naming file and key; exit 1 if any."""
-    from geo.core.manifest import validate_manifest
+    """
+    Check a manifest, or a scenario pack (an id such as lebanon-2024, or a pack folder).
 
-    problems = validate_manifest(path)
+    One line per problem, naming file and key; exit 1 if any.
+    """
+    from geo.core.manifest import validate_manifest
+    from geo.services.packs import PACKS_DIR, validate_pack
+
+    target = Path(path)
+    is_pack = (target / "pack.toml").is_file() or (
+        not target.suffix and (PACKS_DIR / path / "pack.toml").is_file()
+    )
+    problems = validate_pack(target if target.is_dir() else path) if is_pack else validate_manifest(path)
     for line in problems:
         click.echo(line)
     if problems:
@@ -37,6 +47,7 @@ def scenario_validate(path: str) -> None:
 @scenario.command("load")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--repair", is_flag=True, help="Repair invalid geometries with make_valid, and report it.")
+@scenario_option
 @click.pass_context
 @one_line_errors
 def scenario_load(ctx: click.Context, path: str, repair: bool) -> None:
@@ -47,16 +58,53 @@ def scenario_load(ctx: click.Context, path: str, repair: bool) -> None:
     scen = load_scenario(path, repair=repair)
     for line in scen.repairs:
         click.echo(f"repaired: {line}", err=True)
-    store = store_of(ctx)
+    store = store_of(ctx, create=True)
+    if not ctx.find_root().obj.get("scenario") and not store.scenario_ids():
+        store = store.using(_id_from(Path(path)))  # the first scenario of a store: named after its file
     with progress_bar("reclassifying") as progress:
         result = load_scenario_into_store(store, scen, manifest=str(Path(path).resolve()), progress=progress)
     click.echo(
-        f"loaded {scen.name!r}: {len(scen.zones)} zones, {len(scen.rules)} rules; "
+        f"loaded {scen.name!r} as scenario {store.scenario_id!r}: {len(scen.zones)} zones, "
+        f"{len(scen.rules)} rules; "
         f"{result.total} incidents reclassified, {result.changed} verdicts changed"
     )
 
 
+def _id_from(path: Path) -> str:
+    """A scenario id from a manifest's file name: letters, digits, ``_``, ``.`` and ``-``."""
+    text = "".join(c if c.isalnum() or c in "_.-" else "-" for c in path.stem).strip("-.")[:64]
+    return text or "default"
+
+
+@scenario.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array instead of a table.")
+@click.pass_context
+@one_line_errors
+def scenario_list(ctx: click.Context, as_json: bool) -> None:
+    """List the scenarios in the store: id, incidents, what the data is, name (* the default)."""
+    import json
+
+    store = store_of(ctx)
+    default = store.using(None).scenario_id
+    rows = []
+    for sid in store.scenario_ids():
+        scoped = store.using(sid)
+        meta = scoped.scenario_meta()
+        kind = meta.get("data") or ("synthetic" if meta.get("synthetic") else "real")
+        rows.append({"id": sid, "default": sid == default, "incidents": scoped.count(), "data": kind,
+                     "name": meta.get("name", "")})
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no scenario loaded (python -m geo demo, or python -m geo scenario load PATH)")
+    for r in rows:
+        mark = "*" if r["default"] else " "
+        click.echo(f"{mark} {r['id']:<16} {r['incidents']:>9,} incidents  {r['data']:<9}  {r['name']}")
+
+
 @scenario.command("show")
+@scenario_option
 @click.pass_context
 @one_line_errors
 def scenario_show(ctx: click.Context) -> None:

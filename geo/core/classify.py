@@ -19,6 +19,7 @@ from geo.core._antimeridian import polygons_lonlat
 from geo.core._metric import LocalProjection, geodesic_distance
 from geo.core._nearest import SegmentIndex, build_index, foot_points, nearest
 from geo.core.categories import vocabulary
+from geo.core.dates import WIDE_PRECISIONS, window
 from geo.core.model import ATTRIBUTIONS, CLASSIFICATION_COLUMNS, LOCATION_PRECISIONS, VERDICTS, Scenario, Zone
 from geo.core.zones import metric_line, metric_zone, scenario_projection, validity_ns, zone_line
 
@@ -35,8 +36,12 @@ REASONS = (
     "party inferred from the side of the line, and rule '{rule}' binds only some parties",
     "party unknown, and rule '{rule}' binds only some parties",
     "date window straddles the start or end of rule '{rule}'",
+    "date known only to the {date_precision}: its window straddles the deadline of rule '{rule}' "
+    "({deadline})",
 )
-_COARSE, _UNCERTAIN, _INFERRED, _UNKNOWN_PARTY, _TIME = range(1, 6)
+_COARSE, _UNCERTAIN, _INFERRED, _UNKNOWN_PARTY, _TIME, _DEADLINE = range(1, 7)
+_DATE_WORDS = {"exact": "minute", "range": "date range"}
+"""How a date precision reads in a reason: "date known only to the week"."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,15 @@ def _times(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     nat = np.iinfo(np.int64).min
     lo = np.where(lo == nat, at, lo)
     hi = np.where(hi == nat, at, hi)
+    if "date_precision" in frame:
+        # A date known only to the week, month or year spans at least its precision's window,
+        # whatever window the frame carries (one built by hand may carry none).
+        precision = frame["date_precision"].astype(object).to_numpy()
+        wide = np.isin(precision, WIDE_PRECISIONS) & (at != nat)
+        if wide.any():
+            w_lo, w_hi = window(at[wide].view("datetime64[ns]"), precision[wide])
+            lo[wide] = np.minimum(lo[wide], w_lo.view(np.int64))
+            hi[wide] = np.maximum(hi[wide], w_hi.view(np.int64))
     return at, np.minimum(lo, at), np.maximum(hi, at)
 
 
@@ -282,6 +296,7 @@ class _Inputs:
     radius: FloatArray
     coarse: BoolArray
     precision: tuple[np.ndarray, np.ndarray]
+    date_precision: tuple[np.ndarray, np.ndarray]
     category: tuple[np.ndarray, np.ndarray]
     weapon: tuple[np.ndarray, np.ndarray]
     party: tuple[np.ndarray, np.ndarray]
@@ -317,6 +332,7 @@ def _inputs(incidents: pd.DataFrame, prep: PreparedScenario) -> _Inputs:
         radius,
         coarse,
         (prec_codes, prec_uniques),
+        _codes(incidents, "date_precision", "day"),
         _codes(incidents, "category", "other"),
         _codes(incidents, "weapon_class", ""),
         _codes(incidents, "party", ""),
@@ -429,9 +445,14 @@ def _fire(
             party_pos = bound | (att.basis == 2)
         fire_def[:, j] = applies & mem.definite[:, k] & ~inp.coarse & party_def & time_def
         fire_pos[:, j] = applies & mem.possible[:, k] & party_pos & time_pos
+        # A window that straddles the day a deadline runs out: the date cannot carry a breach.
+        at_deadline = (
+            (inp.t_lo < r_lo) & (inp.t_hi >= r_lo) if rule.deadline is not None else np.zeros(inp.n, bool)
+        )
+        inferred = ~party_def & (att.basis == 1)
         reason[:, j] = np.select(
-            [inp.coarse, ~mem.definite[:, k], ~party_def & (att.basis == 1), ~party_def, ~time_def],
-            [_COARSE, _UNCERTAIN, _INFERRED, _UNKNOWN_PARTY, _TIME],
+            [inp.coarse, ~mem.definite[:, k], inferred, ~party_def, at_deadline, ~time_def],
+            [_COARSE, _UNCERTAIN, _INFERRED, _UNKNOWN_PARTY, _DEADLINE, _TIME],
             default=0,
         )
     return fire_def, fire_pos, reason
@@ -450,15 +471,27 @@ def _reasons(
     code = np.where(is_possible, reason[np.arange(inp.n), first], 0)
     rows = np.flatnonzero(code)
     prec_codes, prec_uniques = inp.precision
+    # The location precision names the coarse reason; the date precision the deadline one.
+    dprec_codes, dprec_uniques = inp.date_precision
+    which = np.where(code == _DEADLINE, dprec_codes + len(prec_uniques), prec_codes)
+    names = [*prec_uniques, *(_DATE_WORDS.get(str(u), str(u)) for u in dprec_uniques)]
     if rows.size:
-        width_p, width_r = len(prec_uniques) + 1, len(rules) + 1
-        combo = (code[rows] * width_r + first[rows]) * width_p + prec_codes[rows]
+        width_p, width_r = len(names) + 1, len(rules) + 1
+        combo = (code[rows] * width_r + first[rows]) * width_p + which[rows]
         inverse, uniques = pd.factorize(combo)
         for key in uniques:
             rest, p = divmod(int(key), width_p)
             c, j = divmod(rest, width_r)
             zone = prep.scenario.zone(rules[j].zone).name
-            labels.append(REASONS[c].format(precision=prec_uniques[p], rule=rules[j].id, zone=zone))
+            labels.append(
+                REASONS[c].format(
+                    precision=names[p],
+                    date_precision=names[p],
+                    rule=rules[j].id,
+                    zone=zone,
+                    deadline=rules[j].deadline,
+                )
+            )
         codes[rows] = inverse + 1
     return _categorical(codes, labels)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import re
 import tomllib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +22,11 @@ from geo.core._antimeridian import lines_lonlat, polygons_lonlat
 from geo.core._geomfiles import read_geometry_file
 from geo.core._lineparts import assemble, parts_of
 from geo.core.categories import vocabulary
-from geo.core.model import SEVERITIES, ZONE_KINDS, Line, Party, Rule, Scenario, Zone
+from geo.core.model import DATA_KINDS, SEVERITIES, ZONE_KINDS, Line, Party, Rule, Scenario, Zone
 from geo.core.zones import derive_zone_geometry, derived_validity, scenario_projection
 
 _KEYS = {
-    "scenario": {"name", "description", "synthetic", "party_mapping"},
+    "scenario": {"name", "description", "synthetic", "party_mapping", "data", "attribution", "caveats"},
     "party": {"id", "name", "short_name", "colour"},
     "line": {
         "id",
@@ -65,6 +65,7 @@ _KEYS = {
         "valid_from",
         "valid_to",
         "weapon_classes",
+        "deadline",
     },
 }
 _REQUIRED = {
@@ -93,7 +94,18 @@ _TEXT = (
     "short_name",
     "description",
     "party_mapping",
+    "data",
+    "attribution",
 )
+_TRANSLATABLE = {
+    "scenario": ("name", "description"),
+    "party": ("name", "short_name"),
+    "line": ("name",),
+    "zone": ("name",),
+    "rule": ("text",),
+}
+"""Texts that may be a plain string or a table of translations: ``name = { en = "…", ar = "…" }``."""
+_LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     **dict.fromkeys(_TEXT, ((str,), "text")),
     "synthetic": ((bool,), "true or false"),
@@ -102,6 +114,8 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "prohibits": ((list,), "a list of text"),
     "parties": ((list,), "a list of text"),
     "weapon_classes": ((list,), "a list of text"),
+    "caveats": ((list,), "a list of text"),
+    "deadline": ((date, str), "a date"),
     "valid_from": ((date, str), "a date"),
     "valid_to": ((date, str), "a date"),
 }
@@ -115,11 +129,12 @@ Table = dict[str, Any]
 
 
 class _Problems:
-    """Collects ``file: key: problem`` lines."""
+    """Collects ``file: key: problem`` lines (and the translations met on the way)."""
 
     def __init__(self, file: Path) -> None:
         self.file = file
         self.lines: list[str] = []
+        self.translations: dict[str, dict[str, str]] = {}
 
     def add(self, key: str, problem: str) -> None:
         self.lines.append(f"{self.file}: {key}: {problem}")
@@ -150,6 +165,7 @@ def _check_entries(raw: Table, problems: _Problems) -> None:
     for kind, allowed in _KEYS.items():
         for i, entry in enumerate(_tables(raw, kind, problems)):
             key = kind if kind == "scenario" else _table_key(kind, i, entry)
+            _translations(kind, key, entry, problems)
             _check_types(key, entry, problems)
             for unknown in sorted(set(entry) - allowed):
                 problems.add(
@@ -161,6 +177,28 @@ def _check_entries(raw: Table, problems: _Problems) -> None:
         _check_ids(kind, (raw.get(kind) or []) if kind != "scenario" else [], problems)
     for unknown in sorted(set(raw) - set(_KEYS)):
         problems.add(unknown, "unknown table (expected scenario, party, line, zone, rule)")
+
+
+def _translations(kind: str, key: str, entry: Table, problems: _Problems) -> None:
+    """Turn each translated text into its plain form (English, else the first) and keep the table."""
+    for name in _TRANSLATABLE.get(kind, ()):
+        value = entry.get(name)
+        if not isinstance(value, dict):
+            continue
+        where = f"{key}.{name}"
+        bad = [lang for lang in value if not _LANG.match(str(lang))]
+        if bad:
+            problems.add(where, f"not a language code: {', '.join(map(repr, bad))} (use en, ar, fr, fr-CH)")
+        empty = [lang for lang, text in value.items() if not isinstance(text, str) or not text.strip()]
+        if empty:
+            problems.add(where, f"translation must be non-empty text: {', '.join(map(repr, empty))}")
+        if not value:
+            problems.add(where, "empty table: give the text, or a table of languages")
+        if bad or empty or not value:
+            del entry[name]
+            continue
+        entry[name] = value.get("en") or next(iter(value.values()))
+        problems.translations[where] = {str(k): str(v) for k, v in value.items()}
 
 
 def _tables(raw: Table, kind: str, problems: _Problems) -> list[Table]:
@@ -415,6 +453,15 @@ def check_rule(key: str, r: Table, zone_ids: set[str], party_ids: set[str], prob
         problems.add(f"{key}.severity", f"must be one of {', '.join(SEVERITIES)}")
     valid_from = _date(r.get("valid_from"), f"{key}.valid_from", problems)
     valid_to = _date(r.get("valid_to"), f"{key}.valid_to", problems)
+    deadline = _date(r.get("deadline"), f"{key}.deadline", problems)
+    if deadline is not None:
+        if valid_from is not None and valid_from <= deadline:
+            problems.add(
+                f"{key}.valid_from",
+                f"{valid_from} is not after the deadline ({deadline}): the rule is in force "
+                "from the day after its deadline (leave valid_from out)",
+            )
+        valid_from = valid_from or deadline + timedelta(days=1)
     check_dates(key, valid_from, valid_to, problems)
     return Rule(
         id=str(r.get("id", "")),
@@ -426,6 +473,7 @@ def check_rule(key: str, r: Table, zone_ids: set[str], party_ids: set[str], prob
         valid_from=valid_from,
         valid_to=valid_to,
         weapon_classes=tuple(map(str, r.get("weapon_classes", []))),
+        deadline=deadline,
     )
 
 
@@ -543,6 +591,10 @@ def load_scenario(path: str | Path, *, repair: bool = False) -> Scenario:
         check_rule(_table_key("rule", i, r), r, zone_ids, party_ids, problems)
         for i, r in enumerate(raw.get("rule", []))
     ]
+    if meta.get("data") is not None and meta["data"] not in DATA_KINDS:
+        problems.add("scenario.data", f"must be one of {', '.join(DATA_KINDS)}, got {meta['data']!r}")
+    if meta.get("data") in ("synthetic", "mixed") and meta.get("synthetic") is False:
+        problems.add("scenario.synthetic", f"false, but data = {meta['data']!r} includes synthetic records")
     mapping: list[tuple[str, str, str]] = []
     if meta.get("party_mapping"):
         mapping = _party_mapping(base / str(meta["party_mapping"]), party_ids, problems)
@@ -554,13 +606,17 @@ def load_scenario(path: str | Path, *, repair: bool = False) -> Scenario:
     return Scenario(
         name=str(meta.get("name", "")),
         description=str(meta.get("description", "")),
-        synthetic=bool(meta.get("synthetic", False)),
+        synthetic=bool(meta.get("synthetic", False)) or meta.get("data") in ("synthetic", "mixed"),
         parties=tuple(parties),
         lines=tuple(lines),
         zones=tuple(zones),
         rules=tuple(rules),
         party_mapping=tuple(mapping),
         repairs=tuple(repairs),
+        data=str(meta.get("data") or ""),
+        attribution=str(meta.get("attribution") or ""),
+        caveats=tuple(str(c) for c in meta.get("caveats", [])),
+        translations=problems.translations,
     )
 
 

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 Side = Literal["both", "left", "right"]
 
+DATA_KINDS: tuple[str, ...] = ("synthetic", "real", "mixed")
+"""What a scenario's incident data is: all generated, all real, or both."""
+
 VERDICTS: tuple[str, ...] = ("breach", "possible_breach", "no_breach", "outside_monitored_area")
 """Verdicts, most severe first."""
 
@@ -145,6 +148,8 @@ class Rule:
     valid_from: date | None = None
     valid_to: date | None = None
     weapon_classes: tuple[str, ...] = ()
+    deadline: date | None = None
+    """The last day something is still allowed: the rule is in force from the day after."""
 
     @property
     def binds_all(self) -> bool:
@@ -167,6 +172,37 @@ class Scenario:
     """(pattern, match, party) triples; match is ``exact``, ``iexact`` or ``icontains``."""
     repairs: tuple[str, ...] = field(default=(), compare=False)
     """One line per geometry that was repaired on load."""
+    data: str = ""
+    """What the incident data is: ``synthetic``, ``real`` or ``mixed`` (empty: from ``synthetic``)."""
+    attribution: str = ""
+    """One line crediting the sources of the geometry and the incident data."""
+    caveats: tuple[str, ...] = ()
+    """Short lines saying what is approximate or illustrative; shown with every map and export."""
+    translations: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
+    """Texts in other languages by manifest key (``scenario.name``, ``rule[r1].text``) then language."""
+
+    @property
+    def data_kind(self) -> str:
+        """``synthetic``, ``real`` or ``mixed``."""
+        return self.data or ("synthetic" if self.synthetic else "real")
+
+    def text(self, key: str, lang: str | None, default: str) -> str:
+        """
+        A scenario text in ``lang``, or ``default`` (the plain form) when it has no translation.
+
+        Parameters
+        ----------
+        key
+            The manifest key: ``scenario.name``, ``party[north].name``, ``rule[dmz-entry].text``.
+        lang
+            A language code (``ar``, ``fr``, ``fr-CH``); the part before ``-`` is tried too.
+        default
+            The text when there is no translation.
+        """
+        if not lang:
+            return default
+        table = self.translations.get(key, {})
+        return table.get(lang) or table.get(lang.split("-")[0]) or default
 
     def party(self, party_id: str) -> Party:
         """Return the party with ``party_id``."""

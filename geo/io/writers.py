@@ -14,6 +14,7 @@ dtype is numeric count as numeric, so a text column holding "-2+3" is neutralise
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -58,7 +59,7 @@ see ``attribution``); ``reported_party`` is the party as the source gave it."""
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 """Leading characters a spreadsheet may read as the start of a formula (with full-width forms)."""
 
-GPKG_LAYERS = ("incidents", "lines", "zones", "parties", "rules")
+GPKG_LAYERS = ("incidents", "lines", "zones", "parties", "rules", "provenance")
 
 
 def export_columns(view: pd.DataFrame) -> list[str]:
@@ -76,7 +77,14 @@ def export_columns(view: pd.DataFrame) -> list[str]:
         :data:`LEADING_COLUMNS`, then the other normalised and classification columns
         in schema order, then ``ingested_at`` and any other column, as present.
     """
-    schema = [*LEADING_COLUMNS, *INCIDENT_COLUMNS, "reported_party", *CLASSIFICATION_COLUMNS, "ingested_at"]
+    schema = [
+        *LEADING_COLUMNS,
+        *INCIDENT_COLUMNS,
+        "reported_party",
+        *CLASSIFICATION_COLUMNS,
+        "ingested_at",
+        "data_origin",
+    ]
     ordered = [c for c in dict.fromkeys(schema) if c in view.columns]
     return ordered + [c for c in view.columns if c not in ordered]
 
@@ -91,7 +99,34 @@ def export_frame(view: pd.DataFrame) -> pd.DataFrame:
     out = view.rename(columns={"party": "reported_party", "attributed_party": "party"})
     if "source_event_id" in out and "event_id" not in out:
         out = out.assign(event_id=out["source_event_id"])
+    if ("source" in out or "description" in out) and "data_origin" not in out:
+        out = out.assign(data_origin=data_origin(out))
     return out[export_columns(out)]
+
+
+def data_origin(view: pd.DataFrame) -> np.ndarray:
+    """
+    ``synthetic`` for generated records, ``reported`` for the others, row by row.
+
+    A record is synthetic when its source starts with ``synthetic`` or its description with
+    ``[SYNTHETIC]``: how every generator in Truceline marks what it makes.
+    """
+    synthetic = np.zeros(len(view), dtype=bool)
+    if "source" in view:
+        synthetic |= view["source"].astype(str).str.startswith("synthetic").to_numpy(dtype=bool)
+    if "description" in view:
+        synthetic |= view["description"].astype(str).str.startswith("[SYNTHETIC]").to_numpy(dtype=bool)
+    return np.where(synthetic, "synthetic", "reported").astype(object)
+
+
+def provenance(scenario: Scenario) -> dict[str, object]:
+    """What an export says about where its data comes from: data kind, attribution, caveats."""
+    return {
+        "scenario": scenario.name,
+        "data": scenario.data_kind,
+        "attribution": scenario.attribution,
+        "caveats": list(scenario.caveats),
+    }
 
 
 def _is_numeric(series: pd.Series) -> bool:
@@ -214,7 +249,7 @@ def _json_frame(view: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=view.index)
 
 
-def to_geojson(view: pd.DataFrame) -> bytes:
+def to_geojson(view: pd.DataFrame, scenario: Scenario | None = None) -> bytes:
     """
     The view as an RFC 7946 GeoJSON FeatureCollection of points.
 
@@ -227,7 +262,8 @@ def to_geojson(view: pd.DataFrame) -> bytes:
     -------
     bytes
         UTF-8 GeoJSON: one Point feature per incident (lon, lat in WGS84), every column
-        as a property, times as ISO 8601 UTC text, missing values as ``null``.
+        as a property, times as ISO 8601 UTC text, missing values as ``null``; with a
+        scenario, a ``truceline_provenance`` member (see :func:`provenance`).
     """
     props = _json_frame(view)
     lines = props.to_json(orient="records", lines=True, force_ascii=False, double_precision=15)
@@ -239,7 +275,10 @@ def to_geojson(view: pd.DataFrame) -> bytes:
     for x, y, ok, rec in zip(lon.tolist(), lat.tolist(), finite.tolist(), records, strict=True):
         geom = f'{{"type":"Point","coordinates":[{x!r},{y!r}]}}' if ok else "null"
         features.append(f'{{"type":"Feature","geometry":{geom},"properties":{rec}}}')
-    return ('{"type":"FeatureCollection","features":[' + ",\n".join(features) + "]}\n").encode("utf-8")
+    head = '{"type":"FeatureCollection",'
+    if scenario is not None:
+        head += '"truceline_provenance":' + json.dumps(provenance(scenario), ensure_ascii=False) + ","
+    return (head + '"features":[' + ",\n".join(features) + "]}\n").encode("utf-8")
 
 
 def _gpkg_incidents(view: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -299,6 +338,7 @@ _RULE_FIELDS = [
     "severity",
     "valid_from",
     "valid_to",
+    "deadline",
     "text",
 ]
 
@@ -343,13 +383,19 @@ def _tables(scenario: Scenario) -> dict[str, pd.DataFrame]:
                 "severity": r.severity,
                 "valid_from": _day(r.valid_from),
                 "valid_to": _day(r.valid_to),
+                "deadline": _day(r.deadline),
                 "text": r.text,
             }
             for r in scenario.rules
         ],
         columns=_RULE_FIELDS,
     )
-    return {"parties": parties, "rules": rules}
+    about = provenance(scenario)
+    facts = pd.DataFrame(
+        [{"key": k, "value": "; ".join(v) if isinstance(v, list) else str(v)} for k, v in about.items()],
+        columns=["key", "value"],
+    )
+    return {"parties": parties, "rules": rules, "provenance": facts}
 
 
 def write_gpkg(view: pd.DataFrame, scenario: Scenario, path: str | os.PathLike[str]) -> Path:
@@ -427,7 +473,7 @@ def export_bytes(view: pd.DataFrame, scenario: Scenario | None, fmt: Format, *, 
     if fmt == "csv":
         return to_csv(view, bom=bom)
     if fmt == "geojson":
-        return to_geojson(view)
+        return to_geojson(view, scenario)
     if fmt == "gpkg" and scenario is not None:
         return to_gpkg(view, scenario)
     if fmt == "gpkg":

@@ -47,6 +47,29 @@ SYNTHETIC_COLOUR = "#b3001b"
 """The banner over synthetic demo data."""
 SYNTHETIC_BANNER = "SYNTHETIC DEMO DATA \u2014 NOT REAL EVENTS"
 SYNTHETIC_NOTE = "generated for demonstration and training; do not cite"
+MIXED_BANNER = "REAL AND SYNTHETIC DATA \u2014 SYNTHETIC RECORDS ARE MARKED [SYNTHETIC]"
+MIXED_NOTE = "synthetic records are generated for demonstration; never cite them as events"
+
+
+def provenance_banner(scenario: Scenario) -> tuple[str, str] | None:
+    """
+    The banner and its note over a scenario's data, or ``None`` when all of it is real.
+
+    Synthetic data gets :data:`SYNTHETIC_BANNER`; real records mixed with synthetic ones
+    get :data:`MIXED_BANNER`.
+    """
+    kind = scenario.data_kind
+    if kind == "mixed":
+        return MIXED_BANNER, MIXED_NOTE
+    if kind == "synthetic" or scenario.synthetic:
+        return SYNTHETIC_BANNER, SYNTHETIC_NOTE
+    return None
+
+
+def provenance_lines(scenario: Scenario) -> list[str]:
+    """The scenario's attribution and caveats, one line each, for every map and export."""
+    out = [f"Sources: {scenario.attribution}"] if scenario.attribution else []
+    return out + [f"Caveat: {c}" for c in scenario.caveats]
 SEA, LAND, COUNTRY_BORDER = "#d9e6ef", "#f4f1ea", "#a39e93"
 """The basemap: sea (the map's background), land, and international boundaries."""
 DARK_TEXT, LIGHT_TEXT = "#111111", "#ffffff"

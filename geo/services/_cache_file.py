@@ -49,12 +49,19 @@ def default_directory() -> Path:
 
 
 def path_for(store: Store) -> Path:
-    """The cache file of ``store``: beside a SQLite file, else in :func:`default_directory` by URL."""
+    """The cache file of a scenario of ``store``: beside a SQLite file, else by URL in the cache directory."""
     local = store.local_path()
+    # One file per scenario; the default scenario keeps the name it had before scenarios.
+    part = "" if store.scenario_id == store.using(None).scenario_id else f".{_safe(store.scenario_id)}"
     if local is not None:
-        return local.with_name(local.name + ".incidents.arrow")
+        return local.with_name(local.name + f"{part}.incidents.arrow")
     digest = hashlib.sha256(store.url.encode()).hexdigest()[:16]
-    return default_directory() / f"incidents-{digest}.arrow"
+    return default_directory() / f"incidents-{digest}{part}.arrow"
+
+
+def _safe(scenario_id: str) -> str:
+    """A scenario id as a file name part (ids are letters, digits, ``_``, ``.`` and ``-``)."""
+    return "".join(c if c.isalnum() or c in "_.-" else "_" for c in scenario_id).lstrip(".") or "_"
 
 
 def load(path: Path, *, store_id: str, generation: int, columns: tuple[str, ...]) -> Saved | None:

@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from geo import clock
-from geo._errors import AuthenticationError, InputError
+from geo._errors import AuthenticationError, InputError, PermissionDeniedError
 from geo.core.auth import OPERATOR, ROLES, Principal, Role, require
 from geo.services import sessions
 from geo.store import Store
@@ -59,7 +59,8 @@ def add_user(store: Store, name: str, role: str, password: str, *, actor: Princi
                 ]
             ),
         )
-        tx.audit(actor, "user_set", name, before.iloc[0].to_dict() if len(before) else {}, {"role": role})
+        was = before.iloc[0].to_dict() if len(before) else {}
+        tx.audit(actor, "user_set", name, was, {"role": role}, store_wide=True)
     if len(before):  # a new password or role: sessions opened with the old ones end now
         sessions.end_for_user(store, name, reason="account changed")
 
@@ -69,7 +70,8 @@ def set_disabled(store: Store, name: str, disabled: bool, *, actor: Principal = 
     require(actor, "manage_users")
     with store.write() as tx:
         tx.execute("UPDATE users SET disabled = ? WHERE name = ?", (int(disabled), name))
-        tx.audit(actor, "user_disable" if disabled else "user_enable", name, {}, {"disabled": disabled})
+        action = "user_disable" if disabled else "user_enable"
+        tx.audit(actor, action, name, {}, {"disabled": disabled}, store_wide=True)
     if disabled:
         sessions.end_for_user(store, name, reason="account disabled")
 
@@ -153,7 +155,7 @@ def create_first_admin(
                 [{"name": name, "role": "admin", "password_hash": hashed, "created_at": now, "disabled": 0}]
             ),
         )
-        tx.audit(system, "user_set", name, {}, {"role": "admin"})
+        tx.audit(system, "user_set", name, {}, {"role": "admin"}, store_wide=True)
     return Principal(name, "admin")
 
 
@@ -215,7 +217,7 @@ def authenticate(
         )
         if refused:
             note = {"note": "locked", "client": client}
-            tx.audit(Principal(name, "viewer"), "login_failed", name, {}, note)
+            tx.audit(Principal(name, "viewer"), "login_failed", name, {}, note, store_wide=True)
     if refused:
         raise AuthenticationError(refused)
     row = store.frame("SELECT role, password_hash, disabled FROM users WHERE name = ?", (name,))
@@ -229,9 +231,8 @@ def authenticate(
             "UPDATE login_attempts SET ok = ?, state = ? WHERE attempt = ?",
             (int(ok), "ok" if ok else "failed", attempt),
         )
-        tx.audit(
-            Principal(name, "viewer"), "login" if ok else "login_failed", name, {}, {"client": client}
-        )
+        action = "login" if ok else "login_failed"
+        tx.audit(Principal(name, "viewer"), action, name, {}, {"client": client}, store_wide=True)
     if not ok:
         msg = "wrong user name or password, or the account is disabled"
         raise AuthenticationError(msg)
@@ -298,7 +299,10 @@ def audit_entries(
     if user:
         clauses.append("LOWER(user_name) LIKE ?")
         params.append(f"%{user.lower()}%")
-    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    # The current scenario's entries and the store-wide ones (accounts, settings), never another's.
+    clauses.append("scenario_id IN (?, '')")
+    params.append(store.scenario_id)
+    where = " WHERE " + " AND ".join(clauses)
     return store.frame(
         f"SELECT entry_id, at, user_name, action, target, before, after FROM audit_log{where} "
         f"ORDER BY entry_id DESC LIMIT {int(limit)}",
@@ -331,3 +335,123 @@ def role_for_identity(email: str | None, groups: list[str] | None = None) -> Rol
             ):
                 return role
     return None
+
+
+# -- roles per scenario ---------------------------------------------------------------------------
+
+
+def grant_scenario(
+    store: Store, name: str, scenario_id: str, role: Role, *, actor: Principal = OPERATOR
+) -> None:
+    """
+    Bind an account to a scenario with a role there (admins only); audited.
+
+    An account bound to one or more scenarios sees only those, each with its role there; an
+    account bound to none has its own role in every scenario.
+    """
+    require(actor, "manage_users")
+    _may_bind(store, actor, scenario_id)
+    if role not in ROLES:
+        msg = f"role: must be one of {', '.join(ROLES)}, got {role!r}"
+        raise InputError(msg)
+    if not store.has_scenario(scenario_id):
+        held = ", ".join(store.scenario_ids()) or "none"
+        msg = f"scenario: no scenario {scenario_id!r} in the store ({held})"
+        raise InputError(msg)
+    if account_role(store, name) is None:
+        msg = f"user {name!r}: no such enabled account"
+        raise InputError(msg)
+    with store.write() as tx:
+        tx.execute("DELETE FROM user_scenarios WHERE name = ? AND scenario_id = ?", (name, scenario_id))
+        tx.execute(
+            "INSERT INTO user_scenarios (name, scenario_id, role) VALUES (?, ?, ?)", (name, scenario_id, role)
+        )
+        tx.audit(actor, "user_scenario", name, {}, {"scenario": scenario_id, "role": role}, store_wide=True)
+
+
+def revoke_scenario(store: Store, name: str, scenario_id: str, *, actor: Principal = OPERATOR) -> None:
+    """Remove an account's binding to a scenario (admins only); audited."""
+    require(actor, "manage_users")
+    _may_bind(store, actor, scenario_id)
+    with store.write() as tx:
+        tx.execute("DELETE FROM user_scenarios WHERE name = ? AND scenario_id = ?", (name, scenario_id))
+        tx.audit(actor, "user_scenario", name, {"scenario": scenario_id}, {}, store_wide=True)
+
+
+def _may_bind(store: Store, actor: Principal, scenario_id: str) -> None:
+    """An admin bound to scenarios may bind accounts only to the scenarios they administer."""
+    if actor is OPERATOR:
+        return
+    bound = scenario_roles(store, actor.name)
+    if bound and bound.get(scenario_id) != "admin":
+        msg = f"{actor.name}: not allowed to grant access to scenario {scenario_id!r}"
+        raise PermissionDeniedError(msg)
+
+
+def scenario_bindings(store: Store, *, actor: Principal) -> pd.DataFrame:
+    """Every account's scenario bindings: ``name``, ``scenario_id``, ``role`` (admins only)."""
+    require(actor, "manage_users")
+    return store.frame("SELECT name, scenario_id, role FROM user_scenarios ORDER BY name, scenario_id")
+
+
+def scenario_roles(store: Store, name: str) -> dict[str, Role]:
+    """The scenarios an account is bound to, with its role in each; empty: not bound (sees all)."""
+    frame = store.frame(
+        "SELECT scenario_id, role FROM user_scenarios WHERE name = ? ORDER BY scenario_id", (name,)
+    )
+    return {str(r.scenario_id): r.role for r in frame.itertuples()}
+
+
+def visible_scenarios(store: Store, principal: Principal | None) -> list[str]:
+    """The scenarios ``principal`` may see, in the store's order (all of them for the operator)."""
+    held = store.scenario_ids()
+    if principal is None or principal is OPERATOR:
+        return held
+    bound = scenario_roles(store, principal.name)
+    return [s for s in held if s in bound] if bound else held
+
+
+def scoped_to(
+    store: Store, principal: Principal | None, scenario_id: str | None
+) -> tuple[Store, Principal | None]:
+    """
+    The store handle on the scenario ``principal`` asked for (or may see first), and their role there.
+
+    Parameters
+    ----------
+    store
+        The store.
+    principal
+        Who asks; ``None`` (anonymous public viewing) sees every scenario.
+    scenario_id
+        The scenario asked for; ``None`` or empty: the store's default one if visible, else
+        the first visible.
+
+    Raises
+    ------
+    PermissionDeniedError
+        When the account is bound to other scenarios only.
+    NotFoundError
+        When the store holds no scenario by that id.
+    """
+    from geo._errors import NotFoundError
+
+    visible = visible_scenarios(store, principal)
+    if scenario_id:
+        if not store.has_scenario(scenario_id):
+            held = ", ".join(store.scenario_ids()) or "none"
+            msg = f"scenario {scenario_id!r}: not found (the store holds {held})"
+            raise NotFoundError(msg)
+        if scenario_id not in visible:
+            who = principal.name if principal is not None else "anonymous"
+            msg = f"{who}: not allowed to view scenario {scenario_id!r}"
+            raise PermissionDeniedError(msg)
+        chosen = scenario_id
+    else:
+        default = store.scenario_id
+        chosen = default if default in visible or not visible else visible[0]
+    if principal is not None and principal is not OPERATOR:
+        role = scenario_roles(store, principal.name).get(chosen)
+        if role is not None:
+            principal = Principal(principal.name, role)
+    return store.using(chosen), principal

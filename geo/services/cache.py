@@ -172,7 +172,7 @@ class IncidentCache:
             return None
         saved = _cache_file.load(
             self.path,
-            store_id=self.store.store_id(),
+            store_id=_cache_key(self.store),
             generation=generation,
             columns=COMPACT_COLUMNS + GROUP_COLUMNS,
         )
@@ -196,7 +196,7 @@ class IncidentCache:
         written = _cache_file.save(
             self.path,
             current.frame,
-            store_id=self.store.store_id(),
+            store_id=_cache_key(self.store),
             generation=current.generation,
             link_generation=current.link_generation,
             max_id=current.max_id,
@@ -229,6 +229,17 @@ class IncidentCache:
         """Forget the cached rows (the next snapshot reads them again: from the file if it still holds)."""
         with self._lock:
             self._snapshot = None
+
+
+def _cache_key(store: Store) -> str:
+    """
+    What a cache file must carry to be read for this scenario of this store.
+
+    The store's id for its default scenario (as before scenarios); the id and the scenario
+    for another, whose file also has its own name (:func:`geo.services._cache_file.path_for`).
+    """
+    key = store.store_id()
+    return key if store.scenario_id == store.using(None).scenario_id else f"{key}/{store.scenario_id}"
 
 
 def window_start(now: datetime, preset: str) -> datetime | None:

@@ -25,16 +25,6 @@ COLUMNS = ("incident_id", "occurred_at", "lon", "lat", "attributed_party", "sour
 """What a comparison reads of each incident."""
 
 
-def scenario_id(store: Store) -> str:
-    """The id a store's scenario goes by: its manifest's file name without the suffix, else ``""``."""
-    import json
-    from pathlib import PurePath
-
-    raw = store.meta("scenario")
-    manifest = str(json.loads(raw).get("manifest") or "") if raw else ""
-    return PurePath(manifest).stem if manifest else ""
-
-
 def scenario_for(store: Store, wanted: str | None = None) -> Scenario:
     """
     The scenario of a store that a comparison is about.
@@ -50,15 +40,16 @@ def scenario_for(store: Store, wanted: str | None = None) -> Scenario:
     NotFoundError
         The store's scenario is not ``wanted``.
     """
+    if wanted:
+        if not store.has_scenario(wanted):
+            held = ", ".join(store.scenario_ids()) or "none"
+            msg = f"{store.url}: scenario: no scenario {wanted!r} here (it holds {held})"
+            raise NotFoundError(msg)
+        store = store.using(wanted)
     scenario = store.scenario()
     if scenario is None:
         msg = f"{store.url}: no scenario loaded"
         raise StoreError(msg)
-    if wanted:
-        held = scenario_id(store)
-        if wanted not in (held, scenario.name):
-            msg = f"{store.url}: scenario: no scenario {wanted!r} here (it holds {held or scenario.name!r})"
-            raise NotFoundError(msg)
     return scenario
 
 
@@ -132,6 +123,8 @@ def compare_store(
     """
     require(actor, "view")
     scen = scenario_for(store, scenario)
+    if scenario:
+        store = store.using(scenario)
     start = default_date(scen) if at is None else utc_instant(at)
     end = utc_instant(as_of or clock.now())
     if weeks < 1:

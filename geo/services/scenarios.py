@@ -159,7 +159,7 @@ def upsert_rule(scenario: Scenario, rule: Rule) -> Scenario:
     check_dates(key, rule.valid_from, rule.valid_to, problems)
     if problems.lines:
         raise ManifestError(problems.lines)
-    checked = replace(checked, valid_from=rule.valid_from, valid_to=rule.valid_to)
+    checked = replace(checked, valid_from=rule.valid_from, valid_to=rule.valid_to, deadline=rule.deadline)
     rules = [checked if r.id == rule.id else r for r in scenario.rules]
     if rule.id not in {r.id for r in scenario.rules}:
         rules.append(checked)
@@ -192,6 +192,18 @@ def _toml(value: object) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
+def _translated(scenario: Scenario, key: str, value: object) -> str:
+    """A value as TOML; a text with translations as a table of languages."""
+    table = scenario.translations.get(key)
+    if not table or not isinstance(value, str):
+        return _toml(value)
+    return "{ " + ", ".join(f"{_toml_key(lang)} = {_toml(text)}" for lang, text in table.items()) + " }"
+
+
+def _toml_key(lang: str) -> str:
+    return lang if lang.replace("-", "").isalnum() and lang.isascii() else json.dumps(lang)
+
+
 def write_manifest(scenario: Scenario, folder: Path) -> Path:
     """
     Write a scenario as a manifest (``scenario.toml``) with one GeoJSON file per line and drawn zone.
@@ -204,10 +216,16 @@ def write_manifest(scenario: Scenario, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     out = [
         "[scenario]",
-        f"name = {_toml(scenario.name)}",
-        f"description = {_toml(scenario.description)}",
+        f"name = {_translated(scenario, 'scenario.name', scenario.name)}",
+        f"description = {_translated(scenario, 'scenario.description', scenario.description)}",
         f"synthetic = {_toml(scenario.synthetic)}",
     ]
+    if scenario.data:
+        out.append(f"data = {_toml(scenario.data)}")
+    if scenario.attribution:
+        out.append(f"attribution = {_toml(scenario.attribution)}")
+    if scenario.caveats:
+        out.append(f"caveats = {_toml(list(scenario.caveats))}")
     if scenario.party_mapping:
         with (folder / "party_mapping.csv").open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
@@ -227,7 +245,12 @@ def write_manifest(scenario: Scenario, folder: Path) -> Path:
 
     def table(kind: str, fields: dict[str, object]) -> None:
         out.extend(["", f"[[{kind}]]"])
-        out.extend(f"{k} = {_toml(v)}" for k, v in fields.items() if v is not None and v != ())
+        prefix = f"{kind}[{fields['id']}]"
+        out.extend(
+            f"{k} = {_translated(scenario, f'{prefix}.{k}', v)}"
+            for k, v in fields.items()
+            if v is not None and v != ()
+        )
 
     for p in scenario.parties:
         table("party", {"id": p.id, "name": p.name, "short_name": p.short_name, "colour": p.colour})
@@ -272,7 +295,8 @@ def write_manifest(scenario: Scenario, folder: Path) -> Path:
                 "parties": list(r.parties),
                 "severity": r.severity,
                 "text": r.text,
-                "valid_from": r.valid_from,
+                "valid_from": r.valid_from if r.deadline is None else None,
+                "deadline": r.deadline,
                 "valid_to": r.valid_to,
                 "weapon_classes": list(r.weapon_classes) or None,
             },

@@ -232,7 +232,7 @@ def sign_out_everywhere(store: Store, name: str, *, actor: Principal) -> int:
     require(actor, "manage_users")
     ended = end_for_user(store, name, reason="signed out by an admin")
     with store.write() as tx:
-        tx.audit(actor, "sessions_end", name, {}, {"sessions": ended})
+        tx.audit(actor, "sessions_end", name, {}, {"sessions": ended}, store_wide=True)
     return ended
 
 

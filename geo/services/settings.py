@@ -21,7 +21,7 @@ def set_setting(store: Store, key: str, value: Any, *, actor: Principal = OPERAT
     before = get_setting(store, key)
     with store.write() as tx:
         tx.meta_set(f"setting:{key}", json.dumps(value))
-        tx.audit(actor, "setting", key, {"value": before}, {"value": value})
+        tx.audit(actor, "setting", key, {"value": before}, {"value": value}, store_wide=True)
 
 
 def saved_mappings(store: Store) -> dict[str, dict[str, Any]]:

@@ -10,6 +10,8 @@ migrations, ``meta``); the rest of the interface delegates to one module per con
 
 from __future__ import annotations
 
+import copy
+import json
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -27,6 +29,7 @@ from geo.core.model import Scenario
 from geo.store import _incidents, _links, _scenario_io
 from geo.store._codec import FLOAT_COLUMNS, INT_COLUMNS, TIME_COLUMNS, decode, encode, micros, redact
 from geo.store._incidents import Batch
+from geo.store._migrate import DEFAULT_SCENARIO
 from geo.store._schema import DIALECT_WORDS, SCHEMA_VERSION, migration_sql, statements
 from geo.store._tx import Tx
 
@@ -49,7 +52,46 @@ class Store(ABC):
         self._local = threading.local()
         self._connections: list[Any] = []
         self._lock = threading.Lock()
+        self._scenario_id: str | None = None
         self._migrate()
+
+    # -- scenarios side by side ----------------------------------------------------------
+    @property
+    def scenario_id(self) -> str:
+        """
+        The scenario this handle reads and writes.
+
+        The one chosen with :meth:`using`, else the store's default (``meta.default_scenario``:
+        the first one loaded), else ``default``.
+        """
+        if self._scenario_id is not None:
+            return self._scenario_id
+        return self.meta("default_scenario") or DEFAULT_SCENARIO
+
+    def using(self, scenario_id: str | None) -> Store:
+        """
+        A handle on the same store (same connections) that reads and writes one scenario.
+
+        Every query, upload, export and audit entry made through it belongs to
+        ``scenario_id``; ``None`` gives the default scenario.
+        """
+        view = copy.copy(self)
+        view._scenario_id = scenario_id
+        return view
+
+    def scenario_ids(self) -> list[str]:
+        """The ids of the scenarios the store holds, in the order they were added."""
+        frame = self.frame("SELECT scenario_id FROM scenarios ORDER BY position, scenario_id")
+        return [str(v) for v in frame["scenario_id"]]
+
+    def has_scenario(self, scenario_id: str) -> bool:
+        """Whether the store holds a scenario with this id."""
+        return bool(self.scalar("SELECT COUNT(*) FROM scenarios WHERE scenario_id = ?", (scenario_id,)))
+
+    def scenario_meta(self) -> dict[str, Any]:
+        """The current scenario's stored metadata (name, manifest, data kind, ...); empty if none."""
+        raw = self.scalar("SELECT meta FROM scenarios WHERE scenario_id = ?", (self.scenario_id,))
+        return json.loads(raw) if raw else {}
 
     # -- dialect layer -------------------------------------------------------------
     @abstractmethod
@@ -283,11 +325,11 @@ class Store(ABC):
 
     # -- scenario ----------------------------------------------------------------------
     def save_scenario(self, tx: Tx, scenario: Scenario, *, manifest: str = "") -> None:
-        """Replace the stored scenario (inside ``tx``)."""
+        """Replace the current scenario (:attr:`scenario_id`), or add it, inside ``tx``."""
         _scenario_io.save_scenario(tx, scenario, manifest=manifest)
 
     def scenario(self) -> Scenario | None:
-        """The stored scenario, or ``None`` when none was loaded."""
+        """The current scenario (:attr:`scenario_id`), or ``None`` when the store holds none by that id."""
         return _scenario_io.load_scenario(self)
 
     # -- incidents -----------------------------------------------------------------------
@@ -340,6 +382,11 @@ class Store(ABC):
         """The columns of :data:`geo.store.COMPACT_COLUMNS` for incidents with a higher id."""
         return _incidents.compact(self, after_id=after_id)
 
+    def max_scenario_incident_id(self) -> int:
+        """The highest incident id of the current scenario (0 when it has none)."""
+        sql = "SELECT COALESCE(MAX(incident_id), 0) FROM incidents WHERE scenario_id = ?"
+        return int(self.scalar(sql, (self.scenario_id,)))
+
     # -- uploads ----------------------------------------------------------------------------
     def batches(self) -> list[Batch]:
         """Every upload, newest first."""
@@ -350,17 +397,19 @@ class Store(ABC):
         return _incidents.batch(self, batch_id)
 
     def rejected_rows(self, batch_id: int) -> pd.DataFrame:
-        """The rejected rows of an upload, with line numbers and reasons."""
+        """The rejected rows of an upload of the current scenario, with line numbers and reasons."""
         return self.frame(
-            "SELECT line_no, reason, raw FROM rejected_rows WHERE batch_id = ? ORDER BY line_no",
-            (int(batch_id),),
+            "SELECT line_no, reason, raw FROM rejected_rows WHERE batch_id = ? AND batch_id IN "
+            "(SELECT batch_id FROM batches WHERE scenario_id = ?) ORDER BY line_no",
+            (int(batch_id), self.scenario_id),
         )
 
     def verification_history(self, incident_id: int) -> pd.DataFrame:
-        """Every verification change of an incident, oldest first."""
+        """Every verification change of an incident of the current scenario, oldest first."""
         return self.frame(
-            "SELECT old, new, user_name, at, note FROM verification_log WHERE incident_id = ? ORDER BY at",
-            (int(incident_id),),
+            "SELECT old, new, user_name, at, note FROM verification_log WHERE incident_id = ? "
+            "AND incident_id IN (SELECT incident_id FROM incidents WHERE scenario_id = ?) ORDER BY at",
+            (int(incident_id), self.scenario_id),
         )
 
     # -- links between reports of one event ----------------------------------------------------

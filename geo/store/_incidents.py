@@ -51,9 +51,9 @@ class Batch:
 
 
 def where(store: Store, filters: Filters) -> tuple[str, list[Any]]:
-    """The ``WHERE`` clause (or ``""``) and its parameters that select what ``filters`` pass."""
-    clauses: list[str] = []
-    params: list[Any] = []
+    """The ``WHERE`` clause and its parameters that select what ``filters`` pass, in the store's scenario."""
+    clauses: list[str] = ["scenario_id = ?"]
+    params: list[Any] = [store.scenario_id]
     if filters.since is not None:
         clauses.append("occurred_at >= ?")
         params.append(store.encode_times(pd.Series([filters.since]))[0])
@@ -91,7 +91,7 @@ def where(store: Store, filters: Filters) -> tuple[str, list[Any]]:
             f"AND info_credibility IN ({', '.join('?' * len(credibility))})"
         )
         params += [*reliability, *credibility]
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+    return " WHERE " + " AND ".join(clauses), params
 
 
 def query(
@@ -121,9 +121,12 @@ def incidents_by_id(store: Store, ids: Sequence[int]) -> pd.DataFrame:
     ids = [int(i) for i in ids]
     if not ids:
         return query(store, limit=0)
-    sql = f"SELECT {selected(INCIDENT_COLUMNS_STORED)} FROM incidents WHERE incident_id IN "
+    sql = (
+        f"SELECT {selected(INCIDENT_COLUMNS_STORED)} FROM incidents "
+        "WHERE scenario_id = ? AND incident_id IN "
+    )
     parts = [
-        store.frame(sql + f"({', '.join('?' * len(chunk))})", chunk)
+        store.frame(sql + f"({', '.join('?' * len(chunk))})", [store.scenario_id, *chunk])
         for chunk in (ids[i : i + _ID_CHUNK] for i in range(0, len(ids), _ID_CHUNK))
     ]
     return pd.concat(parts, ignore_index=True)
@@ -141,20 +144,25 @@ def incident(store: Store, incident_id: int) -> pd.Series:
 def compact(store: Store, *, after_id: int = 0) -> pd.DataFrame:
     """The columns of :data:`COMPACT_COLUMNS` for incidents with a higher id, by id."""
     return store.frame(
-        f"SELECT {', '.join(COMPACT_COLUMNS)} FROM incidents WHERE incident_id > ? ORDER BY incident_id",
-        (after_id,),
+        f"SELECT {', '.join(COMPACT_COLUMNS)} FROM incidents WHERE scenario_id = ? AND incident_id > ? "
+        "ORDER BY incident_id",
+        (store.scenario_id, after_id),
     )
 
 
 def batches(store: Store) -> list[Batch]:
     """Every upload, newest first."""
-    frame = store.frame("SELECT * FROM batches ORDER BY batch_id DESC")
+    frame = store.frame(
+        "SELECT * FROM batches WHERE scenario_id = ? ORDER BY batch_id DESC", (store.scenario_id,)
+    )
     return [_batch(row) for row in frame.to_dict("records")]
 
 
 def batch(store: Store, batch_id: int) -> Batch:
     """One upload; :class:`NotFoundError` when there is none with that id."""
-    frame = store.frame("SELECT * FROM batches WHERE batch_id = ?", (int(batch_id),))
+    frame = store.frame(
+        "SELECT * FROM batches WHERE batch_id = ? AND scenario_id = ?", (int(batch_id), store.scenario_id)
+    )
     if frame.empty:
         msg = f"batch {batch_id}: not found"
         raise NotFoundError(msg)

@@ -13,6 +13,10 @@ if TYPE_CHECKING:
     from geo.store._tx import Tx
 
 
+_MINE = "SELECT incident_id FROM incidents WHERE scenario_id = ?"
+"""The ids of the store's current scenario (one parameter: its id)."""
+
+
 def links(
     store: Store,
     *,
@@ -24,8 +28,8 @@ def links(
     newest_first: bool = False,
 ) -> pd.DataFrame:
     """The links, filtered (see :meth:`geo.store.Store.links`)."""
-    clauses: list[str] = []
-    params: list[Any] = []
+    clauses: list[str] = [f"incident_id IN ({_MINE})"]
+    params: list[Any] = [store.scenario_id]
     if incident_id is not None:
         clauses.append("(incident_id = ? OR other_id = ?)")
         params += [int(incident_id), int(incident_id)]
@@ -33,7 +37,7 @@ def links(
         if value is not None:
             clauses.append(f"{column} = ?")
             params.append(value)
-    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    where = " WHERE " + " AND ".join(clauses)
     sql = (
         "SELECT incident_id, other_id, kind, status, distance_m, gap_s, batch_id, reviewed_by, "
         f"reviewed_at, note FROM incident_links{where} ORDER BY "
@@ -57,7 +61,11 @@ def link_counts(store: Store, *, kind: str | None = None) -> dict[str, int]:
 
 def groups(store: Store) -> pd.DataFrame:
     """``incident_id``, ``group_id``, ``unit_id`` of every incident counted in a group of reports."""
-    return store.frame("SELECT incident_id, group_id, unit_id FROM incident_groups ORDER BY incident_id")
+    return store.frame(
+        f"SELECT incident_id, group_id, unit_id FROM incident_groups WHERE incident_id IN ({_MINE}) "
+        "ORDER BY incident_id",
+        (store.scenario_id,),
+    )
 
 
 def group_of(store: Store, incident_id: int) -> pd.DataFrame:
@@ -65,8 +73,9 @@ def group_of(store: Store, incident_id: int) -> pd.DataFrame:
     return store.frame(
         "SELECT g.incident_id, i.source, g.group_id AS duplicate_group, g.unit_id AS duplicate_unit "
         "FROM incident_groups g JOIN incidents i ON i.incident_id = g.incident_id WHERE g.group_id = "
-        "(SELECT group_id FROM incident_groups WHERE incident_id = ?) ORDER BY g.incident_id",
-        (int(incident_id),),
+        "(SELECT group_id FROM incident_groups WHERE incident_id = ?) AND i.scenario_id = ? "
+        "ORDER BY g.incident_id",
+        (int(incident_id), store.scenario_id),
     )
 
 
@@ -77,8 +86,8 @@ def linked(store: Store, incident_id: int) -> pd.DataFrame:
         f"SELECT {other} AS other_id, l.kind, l.status, l.distance_m, l.gap_s, l.reviewed_by, "
         "l.reviewed_at, l.note, i.source, i.source_event_id, i.occurred_at, i.category "
         f"FROM incident_links l JOIN incidents i ON i.incident_id = {other} "
-        "WHERE l.incident_id = ? OR l.other_id = ? ORDER BY other_id",
-        (int(incident_id),) * 4,
+        "WHERE (l.incident_id = ? OR l.other_id = ?) AND i.scenario_id = ? ORDER BY other_id",
+        (*(int(incident_id),) * 4, store.scenario_id),
     )
 
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import tomllib
 import uuid
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from geo._paths import DATA
 from geo.core.duplicates import content_hash, hash_event_ids
 from geo.core.filters import SEARCHED, fold
 from geo.store._columns import FOLDED_COLUMNS
 from geo.store._tx import Tx
 
 _CHUNK = 100_000
+DEFAULT_SCENARIO = "default"
+"""The id of a migrated store's scenario when it was loaded from no shipped pack."""
 
 
 def rehash_and_fold(tx: Tx) -> None:
@@ -72,5 +79,49 @@ def name_the_store(tx: Tx) -> None:
     tx.meta_set("store_id", uuid.uuid4().hex)
 
 
-DATA_STEPS: dict[int, Callable[[Tx], None]] = {4: rehash_and_fold, 5: name_the_store}
+def adopted_scenario_id(meta: dict[str, Any]) -> str:
+    """
+    The id an existing store's one scenario takes: the shipped pack it came from, else ``default``.
+
+    A pack (``data/scenarios/ID/pack.toml``) is recognised by its manifest's file name, as
+    recorded when the scenario was loaded, or by the scenario's name.
+    """
+    manifest = Path(str(meta.get("manifest", ""))).name
+    for spec in sorted((DATA / "scenarios").glob("*/pack.toml")):
+        pack = tomllib.loads(spec.read_text(encoding="utf-8")).get("pack", {})
+        file = spec.parent / str(pack.get("manifest", f"{spec.parent.name}.toml"))
+        if manifest and manifest == file.name:
+            return spec.parent.name
+        name = tomllib.loads(file.read_text(encoding="utf-8")).get("scenario", {}).get("name", "")
+        name = name.get("en", "") if isinstance(name, dict) else str(name)
+        if name and meta.get("name") == name:
+            return spec.parent.name
+    return DEFAULT_SCENARIO
+
+
+def scenarios_side_by_side(tx: Tx) -> None:
+    """
+    Version 8: the store's one scenario (if any) gets an id, and every row of it is stamped with it.
+
+    Its metadata moves from ``meta.scenario`` to the ``scenarios`` table; ``meta.default_scenario``
+    names it, so that commands given no scenario keep working on it.
+    """
+    raw = tx.scalar("SELECT value FROM meta WHERE key = 'scenario'")
+    if raw is None:
+        return
+    meta = json.loads(raw)
+    scenario_id = adopted_scenario_id(meta)
+    # The audit log is append-only: its earlier entries stay store-wide (scenario_id '').
+    for table in ("parties", "lines", "zones", "rules", "party_mapping", "incidents", "batches"):
+        tx.execute(f"UPDATE {table} SET scenario_id = ? WHERE scenario_id = ''", (scenario_id,))
+    tx.execute("INSERT INTO scenarios (scenario_id, position, meta) VALUES (?, 0, ?)", (scenario_id, raw))
+    tx.execute("DELETE FROM meta WHERE key = 'scenario'")
+    tx.meta_set("default_scenario", scenario_id)
+
+
+DATA_STEPS: dict[int, Callable[[Tx], None]] = {
+    4: rehash_and_fold,
+    5: name_the_store,
+    8: scenarios_side_by_side,
+}
 """``DATA_STEPS[v]`` runs after the SQL of migration ``v``."""

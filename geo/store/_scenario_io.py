@@ -21,17 +21,24 @@ _TABLES = ("parties", "lines", "zones", "rules", "party_mapping")
 
 
 def save_scenario(tx: Tx, scenario: Scenario, *, manifest: str = "") -> None:
-    """Replace the stored scenario (inside ``tx``)."""
+    """Replace the store's current scenario (``tx.store.scenario_id``) inside ``tx``, or add it."""
     store = tx.store
+    sid = store.scenario_id
     for table in _TABLES:
-        tx.execute(f"DELETE FROM {table}")
+        tx.execute(f"DELETE FROM {table} WHERE scenario_id = ?", (sid,))
     for i, p in enumerate(scenario.parties):
-        tx.execute("INSERT INTO parties VALUES (?, ?, ?, ?, ?)", (p.id, p.name, p.short_name, p.colour, i))
+        tx.execute(
+            "INSERT INTO parties (scenario_id, id, name, short_name, colour, position) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (sid, p.id, p.name, p.short_name, p.colour, i),
+        )
     g = store.geom_param()
     for i, ln in enumerate(scenario.lines):
         tx.execute(
-            f"INSERT INTO lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {g})",
+            "INSERT INTO lines (scenario_id, id, name, agreement, left_party, right_party, valid_from, "
+            f"valid_to, source, position, geometry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {g})",
             (
+                sid,
                 ln.id,
                 ln.name,
                 ln.agreement,
@@ -46,8 +53,10 @@ def save_scenario(tx: Tx, scenario: Scenario, *, manifest: str = "") -> None:
         )
     for i, z in enumerate(scenario.zones):
         tx.execute(
-            f"INSERT INTO zones VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {g})",
+            "INSERT INTO zones (scenario_id, id, name, kind, valid_from, valid_to, line, width_m, side, "
+            f"source, position, geometry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {g})",
             (
+                sid,
                 z.id,
                 z.name,
                 z.kind,
@@ -63,8 +72,10 @@ def save_scenario(tx: Tx, scenario: Scenario, *, manifest: str = "") -> None:
         )
     for i, r in enumerate(scenario.rules):
         tx.execute(
-            "INSERT INTO rules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO rules (scenario_id, id, zone, prohibits, parties, severity, text, valid_from, "
+            "valid_to, weapon_classes, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
+                sid,
                 r.id,
                 r.zone,
                 json.dumps(r.prohibits),
@@ -78,20 +89,34 @@ def save_scenario(tx: Tx, scenario: Scenario, *, manifest: str = "") -> None:
             ),
         )
     for i, (pattern, match, party) in enumerate(scenario.party_mapping):
-        tx.execute("INSERT INTO party_mapping VALUES (?, ?, ?, ?)", (i, pattern, match, party))
-    tx.meta_set(
-        "scenario",
-        json.dumps(
-            {
-                "name": scenario.name,
-                "description": scenario.description,
-                "synthetic": scenario.synthetic,
-                "manifest": manifest,
-                "repairs": list(scenario.repairs),
-                "loaded_at": clock.now().isoformat(),
-            }
-        ),
+        tx.execute(
+            "INSERT INTO party_mapping (scenario_id, position, pattern, match, party) VALUES (?, ?, ?, ?, ?)",
+            (sid, i, pattern, match, party),
+        )
+    meta = json.dumps(
+        {
+            "name": scenario.name,
+            "description": scenario.description,
+            "synthetic": scenario.synthetic,
+            "manifest": manifest,
+            "repairs": list(scenario.repairs),
+            "loaded_at": clock.now().isoformat(),
+            "data": scenario.data,
+            "attribution": scenario.attribution,
+            "caveats": list(scenario.caveats),
+            "translations": scenario.translations,
+            "deadlines": {r.id: r.deadline.isoformat() for r in scenario.rules if r.deadline},
+        }
     )
+    if tx.scalar("SELECT COUNT(*) FROM scenarios WHERE scenario_id = ?", (sid,)):
+        tx.execute("UPDATE scenarios SET meta = ? WHERE scenario_id = ?", (meta, sid))
+    else:
+        position = int(tx.scalar("SELECT COALESCE(MAX(position) + 1, 0) FROM scenarios"))
+        tx.execute(
+            "INSERT INTO scenarios (scenario_id, position, meta) VALUES (?, ?, ?)", (sid, position, meta)
+        )
+    if tx.scalar("SELECT value FROM meta WHERE key = 'default_scenario'") is None:
+        tx.meta_set("default_scenario", sid)
 
 
 def _day(value: Any) -> date | None:
@@ -101,14 +126,19 @@ def _day(value: Any) -> date | None:
 
 
 def load_scenario(store: Store) -> Scenario | None:
-    """The stored scenario, or ``None`` when none was loaded."""
-    raw = store.meta("scenario")
+    """The store's current scenario (``store.scenario_id``), or ``None`` when it holds none by that id."""
+    sid = store.scenario_id
+    raw = store.scalar("SELECT meta FROM scenarios WHERE scenario_id = ?", (sid,))
     if raw is None:
         return None
+    mine = (sid,)
     meta = json.loads(raw)
+    deadlines = meta.get("deadlines", {})
     parties = tuple(
         Party(r.id, r.name, r.short_name, r.colour)
-        for r in store.frame("SELECT * FROM parties ORDER BY position").itertuples()
+        for r in store.frame(
+            "SELECT * FROM parties WHERE scenario_id = ? ORDER BY position", mine
+        ).itertuples()
     )
     lines = tuple(
         Line(
@@ -125,7 +155,8 @@ def load_scenario(store: Store) -> Scenario | None:
         for r in store.frame(
             f"SELECT id, name, agreement, left_party, right_party, valid_from, valid_to, "
             f"source, {store.geom_select('geometry')} AS geometry FROM lines "
-            "ORDER BY position"
+            "WHERE scenario_id = ? ORDER BY position",
+            mine,
         ).itertuples()
     )
     zones = tuple(
@@ -144,7 +175,8 @@ def load_scenario(store: Store) -> Scenario | None:
         for r in store.frame(
             f"SELECT id, name, kind, valid_from, valid_to, line, width_m, side, source, "
             f"{store.geom_select('geometry')} AS geometry FROM zones "
-            "ORDER BY position"
+            "WHERE scenario_id = ? ORDER BY position",
+            mine,
         ).itertuples()
     )
     rules = tuple(
@@ -158,12 +190,15 @@ def load_scenario(store: Store) -> Scenario | None:
             _day(r.valid_from),
             _day(r.valid_to),
             tuple(json.loads(r.weapon_classes)),
+            _day(deadlines.get(r.id)),
         )
-        for r in store.frame("SELECT * FROM rules ORDER BY position").itertuples()
+        for r in store.frame("SELECT * FROM rules WHERE scenario_id = ? ORDER BY position", mine).itertuples()
     )
     mapping = tuple(
         (r.pattern, r.match, r.party)
-        for r in store.frame("SELECT * FROM party_mapping ORDER BY position").itertuples()
+        for r in store.frame(
+            "SELECT * FROM party_mapping WHERE scenario_id = ? ORDER BY position", mine
+        ).itertuples()
     )
     return Scenario(
         meta["name"],
@@ -175,4 +210,8 @@ def load_scenario(store: Store) -> Scenario | None:
         rules,
         mapping,
         tuple(meta.get("repairs", ())),
+        data=meta.get("data", ""),
+        attribution=meta.get("attribution", ""),
+        caveats=tuple(meta.get("caveats", ())),
+        translations=meta.get("translations", {}),
     )

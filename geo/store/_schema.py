@@ -256,6 +256,114 @@ CREATE TABLE incident_evidence (incident_id BIGINT NOT NULL, sha256 TEXT NOT NUL
 CREATE INDEX incident_evidence_sha256 ON incident_evidence (sha256);
 """
 
+# v8: several scenarios side by side. A ``scenarios`` table holds each scenario's id, position
+# and metadata; the scenario tables are keyed by (scenario_id, id); incidents, uploads and
+# audit entries carry the scenario they belong to, and an event id is unique within its
+# scenario (the same ACLED event may sit in two ceasefires). ``user_scenarios`` binds a user
+# to the scenarios they may see (none: all). The data step (geo.store._migrate) names the
+# scenario an existing store held and stamps its rows with it.
+_V8_COMMON = """
+CREATE TABLE scenarios (scenario_id TEXT PRIMARY KEY, position INTEGER NOT NULL, meta TEXT NOT NULL);
+CREATE TABLE user_scenarios (name TEXT NOT NULL, scenario_id TEXT NOT NULL, role TEXT NOT NULL,
+    PRIMARY KEY (name, scenario_id));
+ALTER TABLE batches ADD COLUMN scenario_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN scenario_id TEXT NOT NULL DEFAULT '';
+"""
+
+_V8_SCENARIO_TABLES_SQLITE = """
+CREATE TABLE parties_v8 (scenario_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,
+    short_name TEXT NOT NULL, colour TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (scenario_id, id));
+INSERT INTO parties_v8 SELECT '', id, name, short_name, colour, position FROM parties;
+DROP TABLE parties;
+ALTER TABLE parties_v8 RENAME TO parties;
+CREATE TABLE lines_v8 (scenario_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,
+    agreement TEXT NOT NULL, left_party TEXT, right_party TEXT, valid_from DATE, valid_to DATE,
+    source TEXT NOT NULL, position INTEGER NOT NULL, geometry BLOB NOT NULL, PRIMARY KEY (scenario_id, id));
+INSERT INTO lines_v8 SELECT '', id, name, agreement, left_party, right_party, valid_from, valid_to, source,
+    position, geometry FROM lines;
+DROP TABLE lines;
+ALTER TABLE lines_v8 RENAME TO lines;
+CREATE TABLE zones_v8 (scenario_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
+    valid_from DATE, valid_to DATE, line TEXT, width_m REAL, side TEXT, source TEXT NOT NULL,
+    position INTEGER NOT NULL, geometry BLOB NOT NULL, PRIMARY KEY (scenario_id, id));
+INSERT INTO zones_v8 SELECT '', id, name, kind, valid_from, valid_to, line, width_m, side, source, position,
+    geometry FROM zones;
+DROP TABLE zones;
+ALTER TABLE zones_v8 RENAME TO zones;
+CREATE TABLE rules_v8 (scenario_id TEXT NOT NULL, id TEXT NOT NULL, zone TEXT NOT NULL,
+    prohibits TEXT NOT NULL, parties TEXT NOT NULL, severity TEXT NOT NULL, text TEXT NOT NULL,
+    valid_from DATE, valid_to DATE, weapon_classes TEXT NOT NULL, position INTEGER NOT NULL,
+    PRIMARY KEY (scenario_id, id));
+INSERT INTO rules_v8 SELECT '', id, zone, prohibits, parties, severity, text, valid_from, valid_to,
+    weapon_classes, position FROM rules;
+DROP TABLE rules;
+ALTER TABLE rules_v8 RENAME TO rules;
+CREATE TABLE party_mapping_v8 (scenario_id TEXT NOT NULL, position INTEGER NOT NULL, pattern TEXT NOT NULL,
+    match TEXT NOT NULL, party TEXT NOT NULL, PRIMARY KEY (scenario_id, position));
+INSERT INTO party_mapping_v8 SELECT '', position, pattern, match, party FROM party_mapping;
+DROP TABLE party_mapping;
+ALTER TABLE party_mapping_v8 RENAME TO party_mapping;
+"""
+
+_INCIDENT_COLUMNS_V8 = (
+    _INCIDENT_COLUMNS_V4 + ", description_folded, actor_folded, source_reliability, info_credibility"
+)
+
+_V8_SQLITE = (
+    _V8_COMMON
+    + _V8_SCENARIO_TABLES_SQLITE
+    + """
+CREATE TABLE incidents_v8 (
+    incident_id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL, source_event_id TEXT NOT NULL, content_hash TEXT NOT NULL,
+    occurred_at INTEGER NOT NULL, occurred_from INTEGER NOT NULL, occurred_to INTEGER NOT NULL,
+    date_precision TEXT NOT NULL, lon REAL NOT NULL, lat REAL NOT NULL,
+    location_precision TEXT NOT NULL, location_uncertainty_m REAL, location_name TEXT NOT NULL,
+    category TEXT NOT NULL, sub_category TEXT NOT NULL, weapon_class TEXT NOT NULL, actor TEXT NOT NULL,
+    target TEXT NOT NULL, party TEXT NOT NULL, party_basis TEXT NOT NULL, fatalities BIGINT,
+    description TEXT NOT NULL, verification TEXT NOT NULL,
+    batch_id BIGINT NOT NULL, ingested_at INTEGER NOT NULL,
+    zones TEXT NOT NULL, nearest_line TEXT NOT NULL, distance_m REAL, side TEXT NOT NULL,
+    side_party TEXT NOT NULL, attributed_party TEXT NOT NULL, attribution TEXT NOT NULL,
+    verdict TEXT NOT NULL, rules TEXT NOT NULL, verdict_reason TEXT NOT NULL,
+    description_folded TEXT NOT NULL DEFAULT '', actor_folded TEXT NOT NULL DEFAULT '',
+    source_reliability TEXT NOT NULL DEFAULT '', info_credibility TEXT NOT NULL DEFAULT '',
+    scenario_id TEXT NOT NULL DEFAULT '',
+    UNIQUE (scenario_id, source, source_event_id));
+"""
+    + f"INSERT INTO incidents_v8 ({_INCIDENT_COLUMNS_V8})\n"
+    + f"    SELECT {_INCIDENT_COLUMNS_V8} FROM incidents ORDER BY incident_id;\n"
+    + """
+DROP TABLE incidents;
+ALTER TABLE incidents_v8 RENAME TO incidents;
+CREATE INDEX incidents_time ON incidents (occurred_at);
+CREATE INDEX incidents_verdict ON incidents (verdict, occurred_at);
+CREATE INDEX incidents_party ON incidents (attributed_party, occurred_at);
+CREATE INDEX incidents_category ON incidents (category, occurred_at);
+CREATE INDEX incidents_batch ON incidents (batch_id);
+CREATE INDEX incidents_latlon ON incidents (lat, lon);
+CREATE INDEX incidents_content_hash ON incidents (content_hash);
+CREATE INDEX incidents_scenario ON incidents (scenario_id, occurred_at);
+"""
+)
+
+_V8_POSTGIS = (
+    _V8_COMMON
+    + "".join(
+        f"ALTER TABLE {t} ADD COLUMN scenario_id TEXT NOT NULL DEFAULT '';\n"
+        f"ALTER TABLE {t} DROP CONSTRAINT {t}_pkey;\n"
+        f"ALTER TABLE {t} ADD PRIMARY KEY (scenario_id, {key});\n"
+        for t, key in (("parties", "id"), ("lines", "id"), ("zones", "id"), ("rules", "id"),
+                       ("party_mapping", "position"))
+    )
+    + """
+ALTER TABLE incidents ADD COLUMN scenario_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents DROP CONSTRAINT incidents_source_source_event_id_key;
+ALTER TABLE incidents ADD CONSTRAINT incidents_scenario_event UNIQUE (scenario_id, source, source_event_id);
+CREATE INDEX incidents_scenario ON incidents (scenario_id, occurred_at);
+"""
+)
+
 DIALECT_WORDS = {
     "sqlite": {"TS": "INTEGER", "GEOM": "BLOB", "BLOB": "BLOB", "REAL": "REAL"},
     "postgis": {
@@ -267,7 +375,7 @@ DIALECT_WORDS = {
 }
 
 MIGRATIONS: dict[str, list[str]] = {
-    "sqlite": [_V1 + _V1_SQLITE, _V2 + _V2_SQLITE, _V3_SQLITE, _V4_SQLITE, _V5, _V6, _V7],
+    "sqlite": [_V1 + _V1_SQLITE, _V2 + _V2_SQLITE, _V3_SQLITE, _V4_SQLITE, _V5, _V6, _V7, _V8_SQLITE],
     "postgis": [
         _POSTGIS_EXTENSION + _V1 + _V1_POSTGIS,
         _V2 + _V2_POSTGIS,
@@ -276,11 +384,12 @@ MIGRATIONS: dict[str, list[str]] = {
         _V5,
         _V6,
         _V7,
+        _V8_POSTGIS,
     ],
 }
 """``MIGRATIONS[dialect][v - 1]`` brings a store from version ``v - 1`` to ``v``."""
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def migration_sql(dialect: str, version: int) -> str:

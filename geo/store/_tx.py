@@ -74,9 +74,21 @@ class Tx:
         return self.next_id("audit_log", "entry_id")
 
     def audit(
-        self, actor: Principal, action: str, target: str, before: dict[str, Any], after: dict[str, Any]
+        self,
+        actor: Principal,
+        action: str,
+        target: str,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        *,
+        store_wide: bool = False,
     ) -> None:
-        """Append an entry to the audit log, inside this transaction."""
+        """
+        Append an entry to the audit log, inside this transaction.
+
+        The entry belongs to the store's current scenario, unless ``store_wide`` (accounts,
+        settings): those show in every scenario's audit.
+        """
         self.bulk_insert(
             "audit_log",
             pd.DataFrame(
@@ -89,6 +101,7 @@ class Tx:
                         "target": target,
                         "before": json.dumps(before, sort_keys=True, default=str, ensure_ascii=False),
                         "after": json.dumps(after, sort_keys=True, default=str, ensure_ascii=False),
+                        "scenario_id": "" if store_wide else self.store.scenario_id,
                     }
                 ]
             ),

@@ -84,10 +84,10 @@ def test_classify_writes_the_contract_columns(tmp_path):
 
 def test_demo_is_idempotent_and_says_when_public(db):
     first = run(db, "demo", "--n", "300", "--days", "20", "--end", "2026-06-30")
-    assert "300 synthetic incidents added" in first
+    assert "synthetic incidents (labelled [SYNTHETIC]): 300 added (0 already there" in first
     assert "public read-only viewing is ON" in first
     again = run(db, "demo", "--n", "300", "--days", "20", "--end", "2026-06-30")
-    assert "0 synthetic incidents added (300 already there)" in again
+    assert "synthetic incidents (labelled [SYNTHETIC]): 0 added (300 already there" in again
     assert open_store(db).count() == 300
 
 

@@ -77,7 +77,7 @@ def test_compare_defaults_to_the_agreement_date_and_says_when_the_data_do_not_co
 def test_compare_refuses_bad_input_in_one_line(demo_db: str) -> None:
     out = run(demo_db, "compare", "--scenario", "lebanon-2024", ok=False)
     assert out.strip().splitlines() == [
-        f"Error: {demo_db}: scenario: no scenario 'lebanon-2024' here (it holds 'korea')"
+        f"Error: {demo_db}: scenario: no scenario 'lebanon-2024' here (it holds korea)"
     ]
     out = run(demo_db, "compare", "--at", "2026-06-28", ok=False)
     assert "less than a week before the data end" in out

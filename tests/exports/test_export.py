@@ -196,6 +196,7 @@ def test_gpkg_has_the_documented_layers_and_columns(hostile, scenario, tmp_path)
         "zones": "MultiPolygon",
         "parties": None,
         "rules": None,
+        "provenance": None,
     }
     docs = documented_fields()
     assert set(docs) == set(layers)
@@ -257,7 +258,7 @@ def test_export_view_picks_the_format_from_the_suffix(hostile, scenario, tmp_pat
     assert doc["type"] == "FeatureCollection"
     assert export_view(hostile, tmp_path / "b.out", fmt="csv").read_bytes() == to_csv(hostile)
     gpkg = export_view(hostile, tmp_path / "a.gpkg", scenario=scenario)
-    assert len(pyogrio.list_layers(gpkg)) == 5
+    assert len(pyogrio.list_layers(gpkg)) == 6
     assert export_bytes(hostile, scenario, "gpkg")[:16] == b"SQLite format 3\x00"
     with pytest.raises(ValueError, match="suffix"):
         export_view(hostile, tmp_path / "a.xlsx")

@@ -51,11 +51,12 @@ def _wait_for_progress(proc: subprocess.Popen[bytes], master: int, stage: str, t
     """Read the CLI's progress bar (on a terminal) until it names ``stage``; return what it printed."""
     seen = b""
     deadline = time.monotonic() + timeout
+    poller = select.poll()  # not select(): a long test run may hold descriptors past FD_SETSIZE
+    poller.register(master, select.POLLIN)
     while stage.encode() not in seen:
         assert proc.poll() is None, f"the upload ended before reaching {stage!r}: {seen.decode()!r}"
         assert time.monotonic() < deadline, f"no {stage!r} progress within {timeout} s: {seen.decode()!r}"
-        ready, _, _ = select.select([master], [], [], 0.05)
-        if ready:
+        if poller.poll(50):
             seen += os.read(master, 4096)
     return seen.decode(errors="replace")
 

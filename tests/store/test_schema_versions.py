@@ -39,6 +39,7 @@ import shapely
 
 from geo.core.filters import Filters
 from geo.services.ingest import delete_batch, ingest_file, reclassify
+from geo.services.packs import load_pack
 from geo.store import SCHEMA_VERSION, open_store
 from geo.store._schema import MIGRATIONS, migration_sql, statements
 from tests.ingest.helpers import NOW, template_text
@@ -48,6 +49,7 @@ STORE_DATA = Path(__file__).resolve().parents[1] / "data" / "store"
 V1_FILE = STORE_DATA / "v1.sqlite"
 V3_FILE = STORE_DATA / "v3.sqlite"
 V5_FILE = STORE_DATA / "v5.sqlite"
+V5_KOREA = STORE_DATA / "v5_korea.sqlite"
 
 LINE = shapely.LineString([(126.8, 38.0), (127.6, 38.1)])
 DMZ = shapely.Polygon([(126.8, 37.97), (127.6, 37.97), (127.6, 38.13), (126.8, 38.13)])
@@ -381,7 +383,7 @@ def test_current_code_opens_a_v3_sqlite_file_and_recovers_the_merged_events(tmp_
         assert store.schema_version() == SCHEMA_VERSION
         _check_v4(store)
         schema = dict(store.frame("SELECT name, sql FROM sqlite_master WHERE type = 'table'").values)
-        assert "UNIQUE (source, source_event_id))" in schema["incidents"]
+        assert "UNIQUE (scenario_id, source, source_event_id))" in schema["incidents"]
         assert "content_hash)" not in schema["incidents"] and "near_duplicate_of" not in schema["incidents"]
         _recover_merged_events(store)
     finally:
@@ -470,6 +472,24 @@ def test_current_code_opens_a_v3_sqlite_file_into_schema_6_sessions_and_attempts
         store.close()
 
 
+# -- version 8: several scenarios in one store --------------------------------------------------------
+
+
+def test_a_v3_store_s_one_scenario_becomes_the_default_scenario(tmp_path):
+    path = tmp_path / "v3.sqlite"
+    shutil.copyfile(V3_FILE, path)
+    store = open_store(f"sqlite:///{path}")
+    try:
+        assert store.scenario_ids() == ["default"]  # "v1 fixture" is no shipped pack
+        assert store.scenario().name == "v1 fixture"
+        stamped = store.frame("SELECT scenario_id, COUNT(*) AS n FROM incidents GROUP BY scenario_id")
+        assert stamped.values.tolist() == [["default", store.count()]]
+        assert store.frame("SELECT DISTINCT scenario_id FROM batches")["scenario_id"].tolist() == ["default"]
+        assert set(store.frame("SELECT DISTINCT scenario_id FROM audit_log")["scenario_id"]) <= {""}
+    finally:
+        store.close()
+
+
 @pytest.mark.postgis
 def test_current_code_opens_a_v3_postgis_database_into_schema_6_sessions_and_attempts(postgis_url):
     import psycopg
@@ -511,5 +531,28 @@ def test_current_code_opens_a_v5_sqlite_file_with_every_report_ungraded(tmp_path
         assert store.count(Filters(grade="F6")) == 0
         set_grading(store, 1, "C", "3", actor=Principal("ana", "analyst"))
         assert store.count(Filters(grade="C3")) == 1
+    finally:
+        store.close()
+
+
+def test_a_single_scenario_store_of_the_previous_schema_migrates(tmp_path):
+    path = tmp_path / "v5.sqlite"
+    shutil.copyfile(V5_KOREA, path)
+    store = open_store(f"sqlite:///{path}")
+    try:
+        assert store.schema_version() == SCHEMA_VERSION == 8
+        assert store.scenario_ids() == ["korea"]  # recognised as the shipped pack it was loaded from
+        assert store.scenario_id == "korea" and store.meta("scenario") is None
+        korea = store.scenario()
+        assert korea.name.startswith("Korean Peninsula") and len(korea.zones) == 6
+        assert store.count() == 40
+        assert store.frame("SELECT DISTINCT scenario_id FROM incidents")["scenario_id"].tolist() == ["korea"]
+        verdicts = store.query(columns=["incident_id", "verdict"])
+        load_pack(store, "lebanon-2024", n=10)
+        assert store.scenario_ids() == ["korea", "lebanon-2024"]
+        assert (store.count(), store.using("lebanon-2024").count()) == (40, 159)
+        pd.testing.assert_frame_equal(store.query(columns=["incident_id", "verdict"]), verdicts)
+        # Uploads without a scenario go to the default one, as before.
+        assert ingest_file(store, V5_KOREA.parent / "v3_monitor.csv").accepted >= 1
     finally:
         store.close()

@@ -32,8 +32,6 @@ FUTURE_SKEW = np.timedelta64(1, "h")
 DATE_ONLY_SKEW = np.timedelta64(14, "h")
 """A calendar date is local: it can be up to 14 h ahead of UTC (UTC+14)."""
 EARLIEST = np.datetime64("1900-01-01T00:00:00", "ns")
-END_OF_DAY = np.timedelta64(86399, "s")
-"""From midnight to the last second of the day: windows end at 23:59:59."""
 NAT = np.datetime64("NaT", "ns")
 
 LOCATION_SYNONYMS: dict[str, str] = {
@@ -392,36 +390,6 @@ def dated(readings: Readings, raw: pd.Series, col: str, ctx: Context, *, require
     date_only = np.ones(len(raw), dtype=bool) if days else ~readings.timed
     return checked_times(readings.pick(ctx.dayfirst), raw, col, ctx.rows, ctx.now, date_only,
                          why=lambda idx: readings.why(idx, ctx.dayfirst), required=required)
-
-
-def window(at: np.ndarray, precision: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """
-    The interval an incident happened in, from its reported time and date precision.
-
-    ``exact``: the instant. ``day``: that UTC day. ``week``: 3 days either side.
-    ``month``: the calendar month, widened to at least 15 days either side. ``year``:
-    the calendar year. ``range`` is left to the caller (both ends equal ``at`` here).
-    """
-    day = at.astype("datetime64[D]").astype("datetime64[ns]")
-    start, end = at.copy(), at.copy()
-    eod = END_OF_DAY.astype("timedelta64[ns]")
-    for name, before, after in (("day", 0, 0), ("week", 3, 3)):
-        m = precision == name
-        start[m] = day[m] - np.timedelta64(before, "D")
-        end[m] = day[m] + np.timedelta64(after, "D") + eod
-    m = precision == "month"
-    if m.any():
-        month0 = at[m].astype("datetime64[M]")
-        first = month0.astype("datetime64[ns]")
-        last = (month0 + 1).astype("datetime64[ns]") - np.timedelta64(1, "s").astype("timedelta64[ns]")
-        start[m] = np.minimum(first, day[m] - np.timedelta64(15, "D"))
-        end[m] = np.maximum(last, day[m] + np.timedelta64(15, "D") + eod)
-    m = precision == "year"
-    if m.any():
-        year0 = at[m].astype("datetime64[Y]")
-        start[m] = year0.astype("datetime64[ns]")
-        end[m] = (year0 + 1).astype("datetime64[ns]") - np.timedelta64(1, "s").astype("timedelta64[ns]")
-    return start, end
 
 
 # --------------------------------------------------------------------------- parties

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from geo.core.dates import window
 from geo.io.readers._normalise import (
     Context,
     Values,
@@ -24,7 +25,6 @@ from geo.io.readers._normalise import (
     joined,
     lookup,
     show,
-    window,
 )
 
 NAME = "acled"

@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from geo.core.dates import END_OF_DAY, window
 from geo.core.grading import CREDIBILITY, CREDIBILITY_SYNONYMS, RELIABILITY, RELIABILITY_SYNONYMS
 from geo.io.readers._dates import Readings
 from geo.io.readers._normalise import (
-    END_OF_DAY,
     Context,
     Values,
     attribute,
@@ -28,7 +28,6 @@ from geo.io.readers._normalise import (
     optional_float,
     show,
     verification,
-    window,
 )
 
 NAME = "template"

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from geo.core.dates import END_OF_DAY
 from geo.io.readers._dates import looks_like_date
 from geo.io.readers._normalise import (
-    END_OF_DAY,
     Context,
     Values,
     attribute,

@@ -30,6 +30,7 @@ from geo.render.image.legend import draw_legend
 from geo.render.image.map_image import extent_lonlat, fit_extent
 from geo.render.image.scale_and_north import draw_north_arrow, draw_scale_bar
 from geo.render.image.symbols import draw_incidents, draw_lines, draw_zones, in_force, metric_of_line
+from geo.render.palette import provenance_banner
 
 SIZES: dict[str, tuple[float, float]] = {"16:9": (13.333, 7.5), "a4": (11.69, 8.27)}
 """Frame sizes in inches, as for the PNG snapshot."""
@@ -129,7 +130,7 @@ class Stage:
         draw_scale_bar(ax, self.extent)
         draw_north_arrow(ax, self.projection, self.extent)
         if scenario.synthetic:
-            synthetic_tag(ax)
+            synthetic_tag(ax, (provenance_banner(scenario) or ("",))[0])
         self.panel = self.fig.add_axes(_rect(self.rects["panel"]))
 
     def _layer(self, item: Zone | Line, draw: Callable[[], None]) -> _Layer:

@@ -20,7 +20,7 @@ from geo.core.filters import Filters
 from geo.core.model import Scenario
 from geo.render import text as txt
 from geo.render.fonts import font
-from geo.render.palette import SYNTHETIC_BANNER, SYNTHETIC_COLOUR, SYNTHETIC_NOTE
+from geo.render.palette import SYNTHETIC_BANNER, SYNTHETIC_COLOUR, provenance_banner, provenance_lines
 
 Bbox = tuple[float, float, float, float]
 """A box: ``(west, south, east, north)`` degrees, ``(xmin, ymin, xmax, ymax)`` meters, or
@@ -76,12 +76,12 @@ def point(ax: Axes, xy: tuple[float, float], height: int) -> tuple[float, float]
     return float(dx), float(height - dy)
 
 
-def synthetic_tag(ax: Axes) -> None:
-    """The synthetic-data tag in the map's top left corner."""
+def synthetic_tag(ax: Axes, text: str = SYNTHETIC_BANNER) -> None:
+    """The synthetic-data tag (or the mixed-data one) in the map's top left corner."""
     ax.text(
         0.012,
         0.985,
-        SYNTHETIC_BANNER,
+        text,
         transform=ax.transAxes,
         ha="left",
         va="top",
@@ -132,7 +132,7 @@ def draw_frame(
         fig.text(
             0.5,
             y + h / 2,
-            f"{SYNTHETIC_BANNER}  \u00b7  {SYNTHETIC_NOTE}",
+            "  \u00b7  ".join(provenance_banner(scenario) or (SYNTHETIC_BANNER,)),
             ha="center",
             va="center",
             color="white",
@@ -180,10 +180,14 @@ def draw_frame(
     if not borders:
         basemap += "; international boundaries not drawn at this scale"
     first = f"{basemap}.  Lines and zones: {scenario.name}" + (f" ({agreements})." if agreements else ".")
+    extra = ".  ".join(provenance_lines(scenario))
     second = (
-        f"{_sources_line(view)}.  Projection: azimuthal equidistant (WGS84) centred on "
+        (f"{extra}.  " if extra else "")
+        + f"{_sources_line(view)}.  Projection: azimuthal equidistant (WGS84) centred on "
         f"{txt.deg(projection.lat0, 'N', 'S')}, {txt.lon_deg(projection.lon0)}; the scale bar is true "
         f"at the map centre.  Made with Truceline."
     )
     fig.text(x, y + h * 0.7, first, ha="left", va="center", fontproperties=font(7), color="#555555")
-    fig.text(x, y + h * 0.25, second, ha="left", va="center", fontproperties=font(7), color="#555555")
+    fig.text(
+        x, y + h * 0.25, second, ha="left", va="center", fontproperties=font(7), color="#555555", wrap=True
+    )

@@ -54,7 +54,7 @@ from geo.render.image.symbols import (
     in_force,
     metric_of_line,
 )
-from geo.render.palette import SYNTHETIC_BANNER
+from geo.render.palette import provenance_banner, provenance_lines
 from geo.render.text import fmt_time, utc
 
 SIZES: dict[str, tuple[float, float]] = {"a4": (11.69, 8.27), "16:9": (13.333, 7.5)}
@@ -225,8 +225,11 @@ def render_map_image(
         "Source": f"Data as of {fmt_time(as_of_ts)}",
         "Software": "Truceline",
     }
-    if scenario.synthetic:
-        metadata["Disclaimer"] = SYNTHETIC_BANNER
+    banner = provenance_banner(scenario)
+    if banner:
+        metadata["Disclaimer"] = banner[0]
+    if provenance_lines(scenario):
+        metadata["Copyright"] = "; ".join(provenance_lines(scenario))
     png = png_bytes(fig, metadata=metadata)
     width_px, height_px = (int(v) for v in fig.canvas.get_width_height())
     return MapImage(
@@ -283,7 +286,7 @@ def _draw_map(
     scale_km, scale_artists = draw_scale_bar(ax, extent)
     arrow = draw_north_arrow(ax, projection, extent)
     if scenario.synthetic:
-        synthetic_tag(ax)
+        synthetic_tag(ax, (provenance_banner(scenario) or ("",))[0])
     return _Drawn(lines, zones, counts, outside, borders, scale_km, scale_artists, arrow)
 
 

@@ -13,7 +13,7 @@ from fpdf.enums import MethodReturnValue, XPos, YPos
 from geo.core.filters import Filters
 from geo.core.model import Scenario
 from geo.render.fonts import font_path
-from geo.render.palette import SYNTHETIC_BANNER, SYNTHETIC_COLOUR, SYNTHETIC_NOTE, rgb
+from geo.render.palette import SYNTHETIC_BANNER, SYNTHETIC_COLOUR, SYNTHETIC_NOTE, provenance_banner, rgb
 from geo.render.text import fmt_time
 
 PAGE_W, PAGE_H, MARGIN = 297.0, 210.0, 12.0
@@ -65,7 +65,8 @@ class BriefingDocument(FPDF):
             self.set_xy(0, 1.5)
             self.set_font("noto", "B", 10.5)
             self.set_text_color(255, 255, 255)
-            self.cell(PAGE_W, 6, f"{SYNTHETIC_BANNER}  \u00b7  {SYNTHETIC_NOTE}", align="C")
+            banner, note = provenance_banner(self.scenario) or (SYNTHETIC_BANNER, SYNTHETIC_NOTE)
+            self.cell(PAGE_W, 6, f"{banner}  \u00b7  {note}", align="C")
             y = 9.0
         self.set_xy(MARGIN, y + 4.0)
         self.set_font("noto", "", 8)

@@ -68,7 +68,8 @@ def map_page(doc: BriefingDocument, view: pd.DataFrame, dpi: int) -> None:
     doc.para(
         f"{BASEMAP_ATTRIBUTION}. Lines and zones: {doc.scenario.name}"
         f"{f' ({agreements})' if agreements else ''}. Incidents: {src or 'none'}. "
-        f"Azimuthal equidistant projection centred on the map; scale bar true at its centre.",
+        f"Azimuthal equidistant projection centred on the map; scale bar true at its centre."
+        + "".join(f" {line}." for line in pal.provenance_lines(doc.scenario)),
         size=6.5,
         colour=GREY,
     )

@@ -13,7 +13,7 @@ from branca.element import Figure
 
 from geo.core.duplicates import count_events
 from geo.core.model import Scenario
-from geo.render.palette import SYNTHETIC_BANNER
+from geo.render.palette import provenance_banner, provenance_lines
 from geo.render.webmap.assets import STATIC_URL, check_local, inline_assets
 from geo.render.webmap.base import base_map
 from geo.render.webmap.elements import Control
@@ -37,8 +37,9 @@ def _info_html(
     reports: int | None = None,
 ) -> str:
     parts = [f'<strong class="tl-title">{html_text(title or scenario.name)}</strong>']
-    if scenario.synthetic:
-        parts.append(f'<div class="tl-banner">{html_text(SYNTHETIC_BANNER)}</div>')
+    banner = provenance_banner(scenario)
+    if banner:
+        parts.append(f'<div class="tl-banner">{html_text(banner[0])}</div>')
     rows = []
     if data_as_of is not None:
         rows.append(("Data as of", html_text(pd.Timestamp(data_as_of).strftime("%Y-%m-%d %H:%M %Z").strip())))
@@ -50,6 +51,9 @@ def _info_html(
         shown += f" ({reports:,} reports: linked reports of one event count once)"
     rows.append(("Incidents", html_text(shown)))
     parts.append(rows_html(rows))
+    notes = provenance_lines(scenario)
+    if notes:
+        parts.append('<div class="tl-provenance">' + "<br>".join(html_text(n) for n in notes) + "</div>")
     return "".join(parts)
 
 

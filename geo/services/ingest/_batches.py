@@ -29,6 +29,7 @@ def delete_batch(store: Store, batch_id: int, *, actor: Principal | None = OPERA
         raise NotFoundError(msg)
     with store.write() as tx:
         store.lock_for_ingest(tx)
+        # store.batch() found it in this scenario: its incidents are this scenario's.
         removed = int(tx.scalar("SELECT COUNT(*) FROM incidents WHERE batch_id = ?", (batch_id,)))
         tx.execute(
             "DELETE FROM incident_zones WHERE incident_id IN "
@@ -62,7 +63,7 @@ def set_verification(
     if status not in VERIFICATION_STATUSES:
         msg = f"verification: must be one of {', '.join(VERIFICATION_STATUSES)}, got {status!r}"
         raise InputError(msg)
-    old = str(store.incident(incident_id)["verification"])
+    old = str(store.incident(incident_id)["verification"])  # NotFoundError outside this scenario
     if old == status:
         return
     with store.write() as tx:

@@ -139,6 +139,7 @@ def record_batch(
                     "upload_key": upload.key,
                     "started_at": started,
                     "finished_at": clock.now(),
+                    "scenario_id": tx.store.scenario_id,
                 }
             ]
         ),

@@ -119,8 +119,8 @@ def _stored_near(tx: Tx, starts: np.ndarray, pad: int, before_id: int, acc: Acce
         "SELECT i.incident_id, i.source, i.category, i.occurred_from, i.occurred_to, i.lon, i.lat, "
         "i.location_precision, i.location_uncertainty_m "
         "FROM near_windows w CROSS JOIN incidents i "
-        "WHERE i.occurred_at >= w.lo AND i.occurred_at <= w.hi AND i.incident_id < ?",
-        (int(before_id),),
+        "WHERE i.occurred_at >= w.lo AND i.occurred_at <= w.hi AND i.incident_id < ? AND i.scenario_id = ?",
+        (int(before_id), store.scenario_id),
     )
     old = old.drop_duplicates("incident_id")  # windows may overlap once widened
     reports = acc.reports(old["incident_id"].to_numpy(dtype=np.int64), old)

@@ -176,7 +176,8 @@ def _stored_duplicates(tx: Tx, frame: pd.DataFrame) -> np.ndarray:
     # CROSS JOIN keeps the keys as the outer loop in SQLite: one index probe each.
     rows = tx.execute(
         "SELECT k.pos FROM stage_keys k CROSS JOIN incidents i "
-        "WHERE i.source = k.source AND i.source_event_id = k.source_event_id"
+        "WHERE i.source = k.source AND i.source_event_id = k.source_event_id AND i.scenario_id = ?",
+        (tx.store.scenario_id,),
     )
     return np.unique(np.asarray([row[0] for row in rows.fetchall()], dtype=np.int64))
 
@@ -206,7 +207,9 @@ def _move_staged(tx: Tx, ids: np.ndarray, batch_id: int, ingested_at: Any) -> _M
     # CROSS JOIN keeps the staged rows as the outer loop in SQLite: one index probe each.
     alike = tx.execute(
         "SELECT s.incident_id, MIN(i.incident_id) FROM stage_incidents s CROSS JOIN incidents i "
-        "WHERE i.content_hash = s.content_hash AND i.incident_id < s.incident_id GROUP BY s.incident_id"
+        "WHERE i.content_hash = s.content_hash AND i.incident_id < s.incident_id AND i.scenario_id = ? "
+        "GROUP BY s.incident_id",
+        (tx.store.scenario_id,),
     ).fetchall()
     pairs = np.asarray(alike, dtype=np.int64).reshape(-1, 2)
     return int(moved), pairs[:, 0], pairs[:, 1]

@@ -34,16 +34,21 @@ def _reclassify_in(
     tx: Tx, scenario: Scenario, progress: Progress, chunk_rows: int = 200_000
 ) -> ReclassifySummary:
     prep = prepare(scenario)
-    total = int(tx.scalar("SELECT COUNT(*) FROM incidents"))
+    sid = tx.store.scenario_id
+    total = int(tx.scalar("SELECT COUNT(*) FROM incidents WHERE scenario_id = ?", (sid,)))
     done = changed = 0
     last = 0
-    tx.execute("DELETE FROM incident_zones")
+    tx.execute(
+        "DELETE FROM incident_zones WHERE incident_id IN "
+        "(SELECT incident_id FROM incidents WHERE scenario_id = ?)",
+        (sid,),
+    )
     tx.execute(f"CREATE TEMP TABLE IF NOT EXISTS new_classification ({', '.join(CLASSIFICATION_UPDATE_DDL)})")
     while True:
         frame = tx.frame(
-            f"SELECT {', '.join(_CLASSIFY_INPUT)} FROM incidents WHERE incident_id > ? "
+            f"SELECT {', '.join(_CLASSIFY_INPUT)} FROM incidents WHERE scenario_id = ? AND incident_id > ? "
             f"ORDER BY incident_id LIMIT {chunk_rows}",
-            (last,),
+            (sid, last),
         )
         if frame.empty:
             break

@@ -29,9 +29,10 @@ STORED: tuple[str, ...] = (
     "ingested_at",
     *CLASSIFICATION_COLUMNS,
     *FOLDED_COLUMNS,
+    "scenario_id",
 )
 """Every stored column of ``incidents``, in the order the move writes them."""
-UPLOAD_CONSTANTS = {"batch_id": "?", "ingested_at": "?"}
+UPLOAD_CONSTANTS = {"batch_id": "?", "ingested_at": "?", "scenario_id": "?"}
 """Stored columns that are the same for every row of an upload: bound once, not staged."""
 REPORTED = (
     "source",
@@ -149,7 +150,7 @@ def move(tx: Tx, ids: np.ndarray, batch_id: int, ingested_at: Any) -> int:
         f"INSERT INTO incidents ({', '.join(STORED)}) SELECT {picked} FROM stage_incidents s "
         "CROSS JOIN stage_reported r CROSS JOIN stage_classified c "
         "WHERE r.code = s.reported AND c.code = s.classified ORDER BY s.incident_id ON CONFLICT DO NOTHING",
-        (int(batch_id), ingested_at),
+        (int(batch_id), ingested_at, tx.store.scenario_id),
     ).rowcount
     links = (
         "INSERT INTO incident_zones (zone_id, incident_id) SELECT z.zone_id, s.incident_id "

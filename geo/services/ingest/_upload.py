@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -72,7 +73,7 @@ def ingest_file(
     digest = file_digest(source)
     key = upload_key(
         digest,
-        store.meta("scenario") or "",
+        scenario_key(store),
         format=format,
         mapping=mapping,
         source_name=source_name,
@@ -103,6 +104,12 @@ def ingest_file(
         asked, format=detected.format, encoding=detected.encoding, warnings=tuple(detected.warnings)
     )
     return run_upload(store, scenario, chunks, upload, actor=actor, progress=progress)
+
+
+def scenario_key(store: Store) -> str:
+    """What an upload key holds of the scenario it was read against: its id and stored metadata."""
+    meta = store.scenario_meta()
+    return json.dumps({"id": store.scenario_id, **meta}, sort_keys=True) if meta else ""
 
 
 def scenario_bounds(scenario: Scenario) -> tuple[float, float, float, float]:
@@ -150,7 +157,7 @@ def ingest_frame(
         digest,
         upload_key(
             digest,
-            store.meta("scenario") or "",
+            scenario_key(store),
             format="frame",
             mapping=None,
             source_name=None,
