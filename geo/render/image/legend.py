@@ -55,6 +55,7 @@ class _Cursor:
             color="#2c3e50",
             va="center",
             transform=self.ax.transAxes,
+            parse_math=False,
         )
         self.gap(_HEADER_IN / 2)
 
@@ -69,6 +70,7 @@ class _Cursor:
             va="top",
             transform=self.ax.transAxes,
             linespacing=1.15,
+            parse_math=False,
         )
         self.y -= (0.05 + len(lines) * 0.15) * self.unit
         return 0.06, centre - 0.06 * self.unit
@@ -84,6 +86,7 @@ class _Cursor:
             va="top",
             transform=self.ax.transAxes,
             linespacing=1.2,
+            parse_math=False,
         )
 
 

@@ -68,6 +68,7 @@ def draw_scale_bar(ax: Axes, extent: Bbox) -> tuple[float, list]:
             va="top",
             fontproperties=label_font,
             zorder=Z_DECOR + 0.2,
+            parse_math=False,
         )
     ax.text(
         x0 + km * 1000.0,
@@ -77,6 +78,7 @@ def draw_scale_bar(ax: Axes, extent: Bbox) -> tuple[float, list]:
         va="top",
         fontproperties=label_font,
         zorder=Z_DECOR + 0.2,
+        parse_math=False,
     )
     return km, bars
 
@@ -102,6 +104,7 @@ def draw_north_arrow(ax: Axes, projection: LocalProjection, extent: Bbox) -> obj
             "shrinkA": 0,
             "shrinkB": 0,
         },
+        parse_math=False,
     )
     gap = 0.02 * (ymax - ymin)
     return ax.text(
@@ -113,4 +116,5 @@ def draw_north_arrow(ax: Axes, projection: LocalProjection, extent: Bbox) -> obj
         fontproperties=font(11, weight="bold"),
         zorder=Z_DECOR,
         path_effects=[patheffects.withStroke(linewidth=3, foreground="white")],
+        parse_math=False,
     )

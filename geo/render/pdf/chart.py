@@ -49,7 +49,7 @@ def trend_png(history: pd.DataFrame, scenario: Scenario, period: Period, dpi: in
             )
     ax.set_xlim(start, period.end)
     ax.set_ylim(bottom=0)
-    ax.set_ylabel(f"incidents per {freq}", fontproperties=font(8))
+    ax.set_ylabel(f"incidents per {freq}", fontproperties=font(8), parse_math=False)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator(), show_offset=False))
     ax.tick_params(labelsize=7.5, labelfontfamily=list(font_families()))
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
@@ -59,8 +59,11 @@ def trend_png(history: pd.DataFrame, scenario: Scenario, period: Period, dpi: in
         f"Breaches (solid) and possible breaches (dashed) per {freq}, by attributed party",
         loc="left",
         fontproperties=font(9, weight="bold"),
+        parse_math=False,
     )
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, prop=font(7.5))
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, prop=font(7.5))
+    for label in legend.get_texts():
+        label.set_parse_math(False)  # party names are text, never mathtext
     return png_bytes(fig)
 
 
