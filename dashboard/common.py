@@ -19,6 +19,7 @@ from geo.core.categories import vocabulary
 from geo.core.duplicates import count_events
 from geo.core.filters import Filters
 from geo.core.model import VERIFICATION_STATUSES, Scenario
+from geo.core.names import printable
 from geo.io import readers
 from geo.render.palette import VERDICT_LABELS
 from geo.services.accounts import account_role
@@ -201,8 +202,9 @@ _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+-.!|$~:&=^\"'"
 
 
 def md(text: object) -> str:
-    """Data text made inert for ``st.markdown``: no links, HTML, emphasis or LaTeX."""
-    return str(text).translate(_MD_SPECIAL).replace("\n", " ").replace("\r", " ")
+    """Data text made inert for ``st.markdown``: no links, HTML, emphasis or LaTeX; controls as escapes."""
+    one_line = str(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    return printable(one_line).translate(_MD_SPECIAL)
 
 
 def text(value: object, default: str = "—") -> str:

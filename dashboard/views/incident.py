@@ -11,6 +11,7 @@ from geo import InputError, NotFoundError, PermissionDeniedError, StoreError
 from geo.core.categories import vocabulary
 from geo.core.duplicates import CROSS_SOURCE, DIFFERENT_EVENTS, SAME_EVENT, UNREVIEWED, count_events
 from geo.core.model import VERIFICATION_STATUSES
+from geo.core.names import printable
 from geo.i18n import N_, _, ngettext
 from geo.render.webmap import surroundings_map
 from geo.services.ingest import set_verification
@@ -100,7 +101,7 @@ with right:
     if reason:
         st.markdown(f"**Why not a definite breach** {common.md(reason)}")
 st.markdown("**Description**")
-st.text(common.text(row["description"]))
+st.text(printable(common.text(row["description"]), keep_newlines=True))
 for rule_id in [r for r in common.text(row["rules"], "").split(";") if r]:
     rule = rules.get(rule_id)
     if rule:

@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard import common
 from geo import DateOrderError, NotFoundError, PermissionDeniedError, ReaderError, StoreError
+from geo.core.names import printable
 from geo.io import readers
 from geo.io.writers import csv_bytes
 from geo.services.ingest import delete_batch, ingest_file
@@ -225,7 +226,7 @@ else:
         )
     if warnings:
         with st.expander(f"{len(warnings):,} warning(s)"):
-            st.text("\n".join(warnings[:1000]))
+            st.text("\n".join(printable(w) for w in warnings[:1000]))
 
     # 6. Commit ---------------------------------------------------------------------------------------
     st.subheader("6. Commit")

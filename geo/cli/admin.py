@@ -12,11 +12,13 @@ from geo import clock
 from geo.cli._common import (
     OPERATOR,
     ROLES,
+    echo,
     one_line_errors,
     progress_bar,
     store_of,
 )
 from geo.cli._group import cli
+from geo.core.names import printable
 
 
 @cli.command("demo")
@@ -53,14 +55,14 @@ def demo_cmd(
     stored = store.scenario()
     if stored is None or stored.name != scen.name or stored.zones != scen.zones or stored.rules != scen.rules:
         load_scenario_into_store(store, scen, manifest=str(DEMO_MANIFEST), actor=OPERATOR)
-        click.echo(f"scenario loaded: {scen.name}")
+        echo(f"scenario loaded: {scen.name}")
     last_day = end.date() if end else clock.now().date()
     incidents = generate_incidents(scen, n=count, days=days, end=last_day, seed=seed)
     with progress_bar("demo incidents", total=len(incidents)) as progress:
         summary = ingest_frame(
             store, incidents, name=f"synthetic demo {last_day} seed {seed}", progress=progress
         )
-    click.echo(
+    echo(
         f"demo: {summary.accepted} synthetic incidents added ({summary.duplicate} already there), "
         f"{store.count()} in the store at {store.url}"
     )
@@ -69,7 +71,7 @@ def demo_cmd(
 
         if not get_setting(store, "public_read", default=False):
             set_setting(store, "public_read", True, actor=OPERATOR)
-        click.echo(
+        echo(
             "demo: public read-only viewing is ON: anyone who can reach the dashboard sees this data "
             "(turn it off under Users & audit, or run the demo with --private)"
         )
@@ -87,7 +89,7 @@ def _live(store: Any, scen: Any, interval: float, max_ticks: int | None) -> None
 
     rng = np.random.default_rng()
     tick = 0
-    click.echo(f"live: adding synthetic incidents about every {interval:g} s (Ctrl-C to stop)")
+    echo(f"live: adding synthetic incidents about every {interval:g} s (Ctrl-C to stop)")
     try:
         while max_ticks is None or tick < max_ticks:
             time.sleep(float(rng.exponential(interval)) if max_ticks is None else 0.0)
@@ -99,10 +101,9 @@ def _live(store: Any, scen: Any, interval: float, max_ticks: int | None) -> None
             fresh["source_event_id"] = [f"LIVE-{seed}-{i}" for i in range(len(fresh))]
             summary = ingest_frame(store, fresh, name="synthetic live feed")
             tick += 1
-            click.echo(f"live: +{summary.accepted} at {now:%H:%M:%S} UTC ({summary.new_breaches} breaches)")
+            echo(f"live: +{summary.accepted} at {now:%H:%M:%S} UTC ({summary.new_breaches} breaches)")
     except KeyboardInterrupt:
-        click.echo("live: stopped")
-
+        echo("live: stopped")
 
 
 @cli.group()
@@ -121,7 +122,7 @@ def users_add(ctx: click.Context, name: str, role: str, password: str) -> None:
     from geo.services.accounts import add_user
 
     add_user(store_of(ctx), name, role, password, actor=OPERATOR)
-    click.echo(f"user {name}: {role}")
+    echo(f"user {name}: {role}")
 
 
 @users.command("list")
@@ -132,20 +133,45 @@ def users_list(ctx: click.Context) -> None:
     from geo.services.accounts import list_users
 
     for user in list_users(store_of(ctx), actor=OPERATOR):
-        click.echo(f"{user['name']:<20} {user['role']:<8} {'disabled' if user['disabled'] else 'active'}")
+        echo(f"{user['name']:<20} {user['role']:<8} {'disabled' if user['disabled'] else 'active'}")
 
 
-@cli.command("audit")
+@cli.group("audit", invoke_without_command=True)
 @click.option("--limit", default=50, show_default=True)
 @click.pass_context
 @one_line_errors
 def audit_cmd(ctx: click.Context, limit: int) -> None:
-    """Print the newest audit log entries."""
+    """Print the newest audit log entries (``audit verify`` checks the log's hash chain)."""
+    if ctx.invoked_subcommand is not None:
+        return
     frame = store_of(ctx).frame(
         f"SELECT at, user_name, action, target, after FROM audit_log "
         f"ORDER BY entry_id DESC LIMIT {int(limit)}"
     )
     for row in frame.itertuples():
-        click.echo(
-            f"{row.at:%Y-%m-%d %H:%M:%S}  {row.user_name:<10} {row.action:<14} {row.target}  {row.after}"
+        echo(
+            f"{row.at:%Y-%m-%d %H:%M:%S}  {printable(row.user_name):<10} {printable(row.action):<14} "
+            f"{printable(row.target)}  {printable(row.after)}"
         )
+
+
+@audit_cmd.command("verify")
+@click.pass_context
+@one_line_errors
+def audit_verify(ctx: click.Context) -> None:
+    """
+    Check the audit log: each entry's hash, the chain, the count, the recorded head, the triggers.
+
+    Exits 1 naming the first broken entry when anything was changed, removed or slipped in.
+    """
+    from geo.services.audit import verify_audit
+
+    check = verify_audit(store_of(ctx), actor=OPERATOR)
+    if check.ok:
+        head = f"entry {check.head_id} ({check.head_hash[:16]})" if check.head_id else "empty"
+        where = f"; head file {check.head_file} agrees" if check.head_file else ""
+        echo(f"audit log intact: {check.entries:,} entries, head {head}{where}")
+        return
+    for problem in check.problems[1:]:
+        echo(problem, err=True)
+    raise click.ClickException(f"audit log broken: {check.problems[0]}")

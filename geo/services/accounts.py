@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from geo import clock
 from geo._errors import AuthenticationError, InputError
 from geo.core.auth import OPERATOR, ROLES, Principal, Role, require
+from geo.core.names import USER_NAME, check_user_name
 from geo.store import Store
 
 MAX_FAILURES = 5
@@ -34,9 +35,7 @@ def add_user(store: Store, name: str, role: str, password: str, *, actor: Princi
     if role not in ROLES:
         msg = f"role: must be one of {', '.join(ROLES)}, got {role!r}"
         raise InputError(msg)
-    if not name or len(name) > 64 or not name.replace("_", "").replace(".", "").replace("-", "").isalnum():
-        msg = f"user name {name!r}: use 1-64 letters, digits, '.', '_' or '-'"
-        raise InputError(msg)
+    check_user_name(name)
     if len(password) < MIN_PASSWORD:
         msg = f"password: at least {MIN_PASSWORD} characters"
         raise InputError(msg)
@@ -101,6 +100,9 @@ def authenticate(store: Store, name: str, password: str, *, now: datetime | None
         or too many recent failures.
     """
     now = now or clock.now()
+    if not USER_NAME.fullmatch(name):  # no account has such a name: nothing to check, nothing to store
+        msg = "wrong user name or password, or the account is disabled"
+        raise AuthenticationError(msg)
     since = store.encode_times(pd.Series([now - FAILURE_WINDOW]))[0]
     failures = int(
         store.scalar(

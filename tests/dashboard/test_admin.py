@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.dashboard.support import ADMIN, ANALYST, all_text, app, query, scalar
+from tests.dashboard.support import ADMIN, ANALYST, all_text, app, plain, query, scalar
 
 
 def test_admin_sees_accounts_and_the_audit_log(db: str) -> None:
@@ -83,3 +83,36 @@ def test_public_viewing_toggle(db: str) -> None:
     assert any("Public read-only viewing is on" in i.value for i in anonymous.sidebar.info)
     audit = query(db, "SELECT user_name, target, after FROM audit_log WHERE action = 'setting'")
     assert audit == [("ada", "public_read", '{"value": true}')]
+
+
+def test_admin_page_shows_the_audit_chain_check(db: str) -> None:
+    import sqlite3
+
+    at = app(ADMIN, page="admin")
+    assert not at.exception
+    entries = int(scalar(db, "SELECT COUNT(*) FROM audit_log"))
+    assert any(f"Hash chain intact: {entries:,} entries" in s.value for s in at.success)
+    conn = sqlite3.connect(db.removeprefix("sqlite:///"))
+    with conn:  # someone with the database file drops the trigger, then deletes an entry
+        conn.execute("DROP TRIGGER audit_log_no_delete")
+        conn.execute("DELETE FROM audit_log WHERE entry_id = 3")
+    conn.close()
+    at = app(ADMIN, page="admin")
+    assert not at.exception
+    errors = [plain(e.value) for e in at.error]
+    assert errors[0] == "Audit log broken: entry 3: missing (removed from the log)"
+    assert any("missing: audit_log_no_delete" in e for e in errors)
+
+
+def test_audit_table_shows_control_characters_as_escapes(db: str) -> None:
+    from geo.core.auth import Principal
+    from geo.services.settings import set_setting
+    from geo.store import open_store
+
+    store = open_store(db)
+    set_setting(store, "refresh_seconds", 30, actor=Principal("x\x1b[2J\u202eevil", "admin"))
+    store.close()
+    at = app(ADMIN, page="admin")
+    names = at.dataframe[-1].value["user_name"].tolist()
+    assert "x\\x1b[2J\\u202eevil" in names
+    assert not any("\x1b" in n or "\u202e" in n for n in names)
