@@ -455,6 +455,8 @@ def dry_run(
             bbox=scenario_bounds(_scenario),
         )
     )
+    if not chunks:  # a header and no rows
+        return pd.DataFrame(), pd.DataFrame(), [], 0
     frame = pd.concat([c.frame for c in chunks], ignore_index=True)
     rejected = pd.concat([c.rejected for c in chunks], ignore_index=True)
     return frame, rejected, [w for c in chunks for w in c.warnings], sum(c.rows_read for c in chunks)

@@ -195,6 +195,9 @@ else:
     except ReaderError as err:
         st.error(common.md(err))
         st.stop()
+    if rows == 0:
+        st.error(f"{common.md(upload.name)}: the file holds no rows (a header at most): nothing to store.")
+        st.stop()
     st.subheader("3. Preview")
     st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True, width="stretch")
 

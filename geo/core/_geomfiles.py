@@ -89,6 +89,8 @@ def _check_geojson_crs(path: Path, file: str, key: str) -> None:
         if isinstance(node, dict):
             if "crs" in node and fetched_crs(node["crs"]):
                 raise _fail(file, f"{key}: crs", CRS_BY_LINK)
+            if "crs" in node:
+                _check_named_crs(node["crs"], file, key)
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
@@ -155,6 +157,19 @@ def _unzip_checked(path: Path, key: str, into: Path, label: str) -> Path:
     if target is None:
         raise _fail(label, key, "zip holds no readable dataset")
     return target
+
+
+def _check_named_crs(crs: object, file: str, key: str) -> None:
+    """Refuse a GeoJSON ``crs`` name that PROJ does not know (GDAL would read the file as WGS84)."""
+    if not isinstance(crs, dict) or str(crs.get("type", "")).lower() != "name":
+        return
+    props = crs.get("properties")
+    name = props.get("name") if isinstance(props, dict) else None
+    try:
+        CRS.from_user_input(str(name))
+    except CRSError as err:
+        shown = str(name)[:80]
+        raise _fail(file, f"{key}: crs", f"unknown CRS {shown!r}") from err
 
 
 def read_geometry_file(
