@@ -16,6 +16,8 @@ st.set_page_config(
     page_title="Truceline", page_icon=str(ROOT / "dashboard" / "static" / "truceline-icon.png"), layout="wide"
 )
 
+common.apply_upload_limit()  # server.maxUploadSize from TRUCELINE_MAX_UPLOAD_MB
+
 VIEWS = ROOT / "dashboard" / "views"
 PAGES = {
     "Monitor": [

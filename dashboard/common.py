@@ -196,6 +196,25 @@ def sign_out(*, expired: bool = False) -> None:
         st.session_state["expired"] = True
 
 
+def max_upload_mb() -> float:
+    """The upload limit in MB: ``TRUCELINE_MAX_UPLOAD_MB`` (default 200); Streamlit's too."""
+    raw = os.environ.get("TRUCELINE_MAX_UPLOAD_MB", "200")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 200.0
+    return value if value > 0 else 200.0
+
+
+def apply_upload_limit() -> None:
+    """Set ``server.maxUploadSize`` to :func:`max_upload_mb` (the upload endpoint reads it per request)."""
+    from streamlit import config
+
+    limit = max(1, int(max_upload_mb()))
+    if config.get_option("server.maxUploadSize") != limit:
+        config.set_option("server.maxUploadSize", limit, "TRUCELINE_MAX_UPLOAD_MB")
+
+
 # -- text -----------------------------------------------------------------------------------------------
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+-.!|$~:&=^\"'"})
