@@ -14,6 +14,8 @@ import os
 import pickle
 import signal
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -147,9 +149,22 @@ def commit(request: dict[str, Any], folder: Path) -> object:
         store.close()
 
 
+def _stop_with_parent() -> None:
+    """End this worker (rolling back) when the server that started it is gone."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, daemon=True, name="truceline-parent-watch").start()
+
+
 def main(folder: Path) -> int:
     """Run the job in ``folder``; the outcome is written there whatever happens."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: the transaction rolls back
+    _stop_with_parent()
     with (folder / "request.pickle").open("rb") as src:
         request: dict[str, Any] = pickle.load(src)  # noqa: S301 - written by the page, in our folder
     path, name = Path(request["path"]), str(request["name"])
