@@ -32,7 +32,7 @@ from geo.services.upload_jobs import (
 )
 
 MAX_UPLOAD_MB = common.max_upload_mb()
-POLL_S = 0.4  # how often a running upload job's progress is shown again
+POLL_S = 0.8  # how often a running upload job's progress is shown again
 DETECT = "Detect from the file"
 ORDERS = {
     "Decide from the file's dates": None,
@@ -205,6 +205,14 @@ else:
     # 3. Dry run in the worker: preview, parties, validation ------------------------------------------
     fmt = "mapped" if mapping is not None else "auto"
     key = (upload.file_id, repr(mapping), encoding, dayfirst, store.meta("scenario"))
+    committing = st.session_state.get("u_commit_job")
+    if committing is not None and committing[0] != key[:4]:
+        drop_jobs("u_commit_job")
+        committing = None
+    if committing is not None and committing[1].status().state == "running":
+        # While the worker commits, this page only shows its progress: the server stays idle.
+        st.subheader("6. Commit")
+        follow(committing[1], "Uploading", committing[2], "u_commit")
     check = st.session_state.get("u_check")
     if check is None or check[0] != key:
         drop_jobs("u_check")
@@ -286,14 +294,10 @@ else:
             "No row of this file is valid, so there is nothing to store. Fix the rows listed above "
             "(or the column mapping) and upload the file again."
         )
-    committing = st.session_state.get("u_commit_job")
-    if committing is not None and committing[0] != key[:4]:
-        drop_jobs("u_commit_job")
-        committing = None
     if committing is None and st.button(
         f"Commit {common.md(upload.name)}", type="primary", key="u_commit", disabled=result.valid == 0
     ):
-        committing = st.session_state["u_commit_job"] = (
+        st.session_state["u_commit_job"] = (
             key[:4],
             start_commit(
                 path,
@@ -305,9 +309,11 @@ else:
                 encoding=result.encoding,
                 dayfirst=result.dayfirst,
             ),
+            result.rows_read,
         )
+        st.rerun()
     if committing is not None:
-        status = follow(committing[1], "Uploading", result.rows_read, "u_commit")
+        status = committing[1].status()
         drop_jobs("u_commit_job")
         if status.state == "cancelled":
             st.info(f"{common.md(upload.name)}: upload cancelled; nothing was stored.")
