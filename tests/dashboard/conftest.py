@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,14 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def db(seeded_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def db(seeded_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh copy of the seeded store, served by the app under test (a new URL per test)."""
     url = copy_store(seeded_db, tmp_path / "store.db")
     monkeypatch.setenv("TRUCELINE_DB", url)
     monkeypatch.delenv("TRUCELINE_SESSION_MINUTES", raising=False)
-    return url
+    yield url
+    # Each AppTest run is a new script thread, and the served store keeps a connection per
+    # thread: close them all, or a long run exhausts file descriptors (select() needs < 1024).
+    from dashboard.common import get_store
+
+    get_store(url).close()

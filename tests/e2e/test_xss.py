@@ -241,7 +241,7 @@ def test_hostile_upload_file_name(server: Server, new_page: Callable, tmp_path: 
     assert_inert(page, watch)
     commit.click()
     wait_for_text(page, "1 accepted")
-    assert page.get_by_text(FILE_NAME, exact=False).count() >= 1  # the uploader lists it, as text
+    page.get_by_text(FILE_NAME, exact=False).first.wait_for()  # the uploader lists it, as text
     assert_inert(page, watch)
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Users & audit").click()
     wait_for_text(page, "Audit log")
