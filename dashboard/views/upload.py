@@ -102,6 +102,9 @@ def follow(job: UploadJob, label: str, rows: int | None, key: str) -> JobStatus:
 if upload is None:
     st.session_state.pop("u_summary", None)
     drop_jobs("u_check", "u_commit_job")
+    gone = st.session_state.pop("u_saved", None)
+    if gone is not None:
+        shutil.rmtree(gone[1].parent, ignore_errors=True)
 else:
     if upload.size > MAX_UPLOAD_MB * 1024 * 1024:
         st.error(

@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -144,6 +145,7 @@ def save_upload(stream: IO[bytes], name: str, *, chunk: int = 8 << 20) -> Path:
     pathlib.Path
         The saved file, named ``upload`` plus the upload's suffix (never its name).
     """
+    sweep()
     folder = Path(tempfile.mkdtemp(prefix="truceline-upload-"))
     suffix = "".join(ch for ch in Path(name).suffix.lower()[:8] if ch.isalnum() or ch == ".")
     path = folder / f"upload{suffix}"
@@ -151,6 +153,31 @@ def save_upload(stream: IO[bytes], name: str, *, chunk: int = 8 << 20) -> Path:
         shutil.copyfileobj(stream, out, chunk)
     _release_memory()
     return path
+
+
+STALE_AFTER_S = 24 * 3600
+"""Upload and job folders older than this are removed (a session that ended left them behind)."""
+
+
+def sweep(*, older_than_s: float = STALE_AFTER_S) -> int:
+    """
+    Remove upload and job folders not touched for ``older_than_s`` seconds; return how many.
+
+    A browser closed in the middle of an upload leaves its folder (the saved file can be
+    hundreds of MB); each new upload sweeps them.
+    """
+    removed = 0
+    cutoff = time.time() - older_than_s
+    for prefix in ("truceline-upload-", "truceline-check-", "truceline-commit-"):
+        for folder in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
+            try:
+                stale = folder.is_dir() and folder.stat().st_mtime < cutoff
+            except OSError:
+                continue
+            if stale:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+    return removed
 
 
 def _release_memory() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -128,3 +129,16 @@ def test_viewers_cannot_start_upload_jobs(loaded_url, upload_file) -> None:
         start_check(upload_file, name="x.csv", store_url=loaded_url, actor=VIEWER)
     with pytest.raises(PermissionDeniedError):
         start_commit(upload_file, name="x.csv", store_url=loaded_url, actor=VIEWER, format="auto")
+
+
+def test_stale_upload_folders_are_swept(tmp_path, monkeypatch) -> None:
+    from geo.services.upload_jobs import sweep
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    old, fresh, other = tmp_path / "truceline-upload-old", tmp_path / "truceline-check-new", tmp_path / "keep"
+    for folder in (old, fresh, other):
+        folder.mkdir()
+    os.utime(old, (time.time() - 2 * 86400, time.time() - 2 * 86400))
+    os.utime(other, (time.time() - 2 * 86400, time.time() - 2 * 86400))
+    assert sweep() == 1
+    assert not old.exists() and fresh.exists() and other.exists()
