@@ -110,6 +110,7 @@ def main() -> None:
         page_icon=str(ROOT / "dashboard" / "static" / "truceline-icon.png"),
         layout="wide",
     )
+    common.apply_upload_limit()  # server.maxUploadSize from TRUCELINE_MAX_UPLOAD_MB
     common.warm_cache()
     user = common.principal()
     common.cookie_script()

@@ -6,6 +6,7 @@ Pages read their widgets, call ``geo`` and render; anything cached or shared liv
 from __future__ import annotations
 
 import contextlib
+import os
 from datetime import date, datetime
 
 import numpy as np
@@ -19,6 +20,7 @@ from geo.core.duplicates import count_events
 from geo.core.filters import Filters
 from geo.core.grading import CREDIBILITY, RELIABILITY
 from geo.core.model import VERIFICATION_STATUSES, Scenario
+from geo.core.names import printable
 from geo.io import readers
 from geo.render.palette import VERDICT_LABELS, provenance_lines
 from geo.services import sessions
@@ -374,14 +376,34 @@ def cookie_script() -> None:
         st.components.v1.html(script, height=0)
 
 
+def max_upload_mb() -> float:
+    """The upload limit in MB: ``TRUCELINE_MAX_UPLOAD_MB`` (default 200); Streamlit's too."""
+    raw = os.environ.get("TRUCELINE_MAX_UPLOAD_MB", "200")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 200.0
+    return value if value > 0 else 200.0
+
+
+def apply_upload_limit() -> None:
+    """Set ``server.maxUploadSize`` to :func:`max_upload_mb` (the upload endpoint reads it per request)."""
+    from streamlit import config
+
+    limit = max(1, int(max_upload_mb()))
+    if config.get_option("server.maxUploadSize") != limit:
+        config.set_option("server.maxUploadSize", limit, "TRUCELINE_MAX_UPLOAD_MB")
+
+
 # -- text -----------------------------------------------------------------------------------------------
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+-.!|$~:&=^\"'"})
 
 
 def md(text: object) -> str:
-    """Data text made inert for ``st.markdown``: no links, HTML, emphasis or LaTeX."""
-    return str(text).translate(_MD_SPECIAL).replace("\n", " ").replace("\r", " ")
+    """Data text made inert for ``st.markdown``: no links, HTML, emphasis or LaTeX; controls as escapes."""
+    one_line = str(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    return printable(one_line).translate(_MD_SPECIAL)
 
 
 def text(value: object, default: str = "—") -> str:
@@ -653,6 +675,8 @@ def dry_run(
             bbox=scenario_bounds(_scenario),
         )
     )
+    if not chunks:  # a header and no rows
+        return pd.DataFrame(), pd.DataFrame(), [], 0
     frame = pd.concat([c.frame for c in chunks], ignore_index=True)
     rejected = pd.concat([c.rejected for c in chunks], ignore_index=True)
     return frame, rejected, [w for c in chunks for w in c.warnings], sum(c.rows_read for c in chunks)

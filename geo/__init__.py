@@ -8,7 +8,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from geo import _offline
 from geo._api import EXPORTS, __all__  # noqa: F401 - __all__ is kept in one place
+
+_offline.apply()  # before PROJ or GDAL load: no network from data, in every process
 
 if TYPE_CHECKING:
     from geo._api import *  # noqa: F403

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import common
 from geo import InputError, PermissionDeniedError
 from geo.core.auth import ROLES
+from geo.core.names import printable
 from geo.services import sessions
 from geo.services.accounts import (
     add_user,
@@ -18,6 +19,7 @@ from geo.services.accounts import (
     scenario_bindings,
     set_disabled,
 )
+from geo.services.audit import verify_audit
 from geo.services.settings import get_setting, set_setting
 
 st.title("Users & audit")
@@ -26,7 +28,10 @@ store = common.store()
 common.flash()
 
 st.subheader("Accounts")
-st.dataframe(pd.DataFrame(list_users(store, actor=user)), hide_index=True, width="stretch")
+accounts = pd.DataFrame(list_users(store, actor=user))
+if len(accounts):
+    accounts["name"] = accounts["name"].map(printable)
+st.dataframe(accounts, hide_index=True, width="stretch")
 with st.form("add_user"):
     c1, c2, c3 = st.columns(3)
     name = c1.text_input("User name", key="a_new_name")
@@ -122,10 +127,24 @@ if refresh != int(get_setting(store, "refresh_seconds", default=60)):
     set_setting(store, "refresh_seconds", int(refresh), actor=user)
 
 st.subheader("Audit log")
-st.caption("Append-only: neither the dashboard nor the command line can change or delete an entry.")
+st.caption(
+    "Append-only and hash-chained: neither the dashboard nor the command line can change or delete an "
+    "entry, and the check below finds any entry changed, removed or slipped in by other means."
+)
+check = verify_audit(store, actor=user)
+if check.ok:
+    head = f"last entry {check.head_id:,} ({check.head_hash[:16]}…)" if check.head_id else "no entry yet"
+    where = f"; the head file {common.md(check.head_file)} agrees" if check.head_file else ""
+    st.success(f"Hash chain intact: {check.entries:,} entries, {head}{where}.", icon=":material/verified:")
+else:
+    st.error(f"Audit log broken: {common.md(check.problems[0])}", icon=":material/gpp_bad:")
+    for problem in check.problems[1:]:
+        st.error(common.md(problem))
 c1, c2 = st.columns(2)
 action = c1.text_input("Action contains", key="a_action")
 who = c2.text_input("User", key="a_user")
 log = audit_entries(store, actor=user, action=action.strip(), user=who.strip())
 st.caption(f"{len(log):,} entries shown (newest first, at most 5,000).")
+for column in ("user_name", "action", "target", "before", "after"):
+    log[column] = log[column].map(printable)  # control characters shown as escapes, never acted on
 st.dataframe(log, hide_index=True, width="stretch")

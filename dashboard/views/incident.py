@@ -20,6 +20,7 @@ from geo.core.grading import (
     verdict_text,
 )
 from geo.core.model import VERIFICATION_STATUSES
+from geo.core.names import printable
 from geo.i18n import N_, _, ngettext
 from geo.render.webmap import surroundings_map
 from geo.services.evidence import IMAGE_TYPES, add_evidence, list_evidence, record_download, shareable_copy
@@ -131,7 +132,7 @@ with right:
     if reason:
         st.markdown(f"**Why not a definite breach** {common.md(reason)}")
 st.markdown("**Description**")
-st.text(common.text(row["description"]))
+st.text(printable(common.text(row["description"]), keep_newlines=True))
 for rule_id in [r for r in common.text(row["rules"], "").split(";") if r]:
     rule = rules.get(rule_id)
     if rule:

@@ -1,25 +1,38 @@
 """Upload (analysts): detect, map columns, check parties, validate, commit, and undo.
 
-Nothing is stored until "Commit". Every row read ends up accepted, rejected (kept, with
+The file is checked and committed by a worker process (geo.services.upload_jobs), never
+parsed in the server, with its progress and a Cancel button here. Nothing is stored
+until "Commit". Every row read ends up accepted, rejected (kept, with
 its reason, and downloadable) or duplicate, and the summary says how many of each.
 """
 
 from __future__ import annotations
 
-import os
+import shutil
+import time
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import common
-from geo import DateOrderError, NotFoundError, PermissionDeniedError, ReaderError, StoreError
+from geo import InputError, NotFoundError, PermissionDeniedError, ReaderError, StoreError
+from geo.core.names import printable
 from geo.io import readers
 from geo.io.writers import csv_bytes
-from geo.services.ingest import delete_batch, ingest_file
+from geo.services.ingest import delete_batch
 from geo.services.settings import save_mapping, saved_mappings
+from geo.services.upload_jobs import (
+    CheckResult,
+    JobStatus,
+    UploadJob,
+    save_upload,
+    start_check,
+    start_commit,
+)
 
-MAX_UPLOAD_MB = float(os.environ.get("TRUCELINE_MAX_UPLOAD_MB", "200"))
-PREVIEW_ROWS = 20
+MAX_UPLOAD_MB = common.max_upload_mb()
+POLL_S = 0.8  # how often a running upload job's progress is shown again
 DETECT = "Detect from the file"
 ORDERS = {
     "Decide from the file's dates": None,
@@ -32,6 +45,7 @@ st.title("Upload incidents")
 user = common.require_page("upload")
 store = common.store()
 scen = common.loaded_scenario("No scenario is loaded yet: load one before uploading incidents.")
+flashed = st.session_state.get("flash")
 common.flash()
 saved = saved_mappings(store)
 
@@ -41,17 +55,64 @@ st.caption(
     "The house template, an ACLED export, a UCDP GED export (with or without header), or any CSV "
     "through a column mapping. See docs/incident-formats.md."
 )
-upload = st.file_uploader("Incident CSV", type=["csv", "txt", "tsv"], key="u_file")
+upload = st.file_uploader(
+    "Incident CSV", type=["csv", "txt", "tsv"], key="u_file", max_upload_size=max(1, int(MAX_UPLOAD_MB))
+)
+
+
+def drop_jobs(*keys: str) -> None:
+    """Stop and remove the named jobs of this session (a new file, a new mapping, or none)."""
+    for key in keys:
+        job = st.session_state.pop(key, None)
+        if job is not None:
+            job[1].close()
+
+
+def saved_file() -> Path:
+    """The upload, copied once into a private folder for the worker (never parsed here)."""
+    saved = st.session_state.get("u_saved")
+    if saved is None or saved[0] != upload.file_id:
+        drop_jobs("u_check", "u_commit_job")
+        if saved is not None:
+            shutil.rmtree(saved[1].parent, ignore_errors=True)
+        upload.seek(0)
+        st.session_state["u_saved"] = (upload.file_id, save_upload(upload, upload.name))
+        st.session_state.pop("u_needs_mapping", None)
+    return st.session_state["u_saved"][1]
+
+
+def follow(job: UploadJob, label: str, rows: int | None, key: str) -> JobStatus:
+    """Show a running job's progress with a Cancel button, and rerun until it ends."""
+    status = job.status()
+    if status.state != "running":
+        return status
+    done = f"{status.done:,} of {rows:,} rows" if rows else f"{status.done:,} rows"
+    fraction = min(status.done / rows, 1.0) if rows else 0.0
+    st.progress(fraction, text=f"{label}: {common.md(status.stage or 'starting')}, {done}")
+    if st.button("Cancel", key=f"{key}_cancel"):
+        job.cancel()
+        return job.status()
+    time.sleep(POLL_S)
+    if flashed:
+        common.flash(flashed)  # still shown while the job runs
+    st.rerun()
+    return status  # not reached: st.rerun ends this run
+
+
 if upload is None:
     st.session_state.pop("u_summary", None)
+    drop_jobs("u_check", "u_commit_job")
+    gone = st.session_state.pop("u_saved", None)
+    if gone is not None:
+        shutil.rmtree(gone[1].parent, ignore_errors=True)
 else:
-    data = upload.getvalue()
-    if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
+    if upload.size > MAX_UPLOAD_MB * 1024 * 1024:
         st.error(
-            f"{common.md(upload.name)}: {len(data) / 1e6:.1f} MB is over the {MAX_UPLOAD_MB:g} MB upload "
+            f"{common.md(upload.name)}: {upload.size / 1e6:.1f} MB is over the {MAX_UPLOAD_MB:g} MB upload "
             "limit (`TRUCELINE_MAX_UPLOAD_MB`)."
         )
         st.stop()
+    path = saved_file()
 
     # 2. Detection and mapping -----------------------------------------------------------------
     st.subheader("2. Format")
@@ -79,29 +140,13 @@ else:
     )
     encoding = None if picked_encoding == DETECT else picked_encoding
     dayfirst = ORDERS[order]
-
-    def refuse_dates(err: DateOrderError) -> None:
-        st.error(common.md(err))
-        st.info("Choose the day/month order above.")
-        st.stop()
-
-    try:
-        detected = readers.detect(data, name=upload.name, encoding=encoding, dayfirst=dayfirst)
-        layout_ok = True
-    except DateOrderError as err:
-        refuse_dates(err)
-    except ReaderError as err:
-        detected, layout_ok = None, False
-        if choice == "Detect from the header":
-            st.warning(common.md(err))
-            st.info("Map the file's columns below.")
-    if choice != "Detect from the header" or not layout_ok:
+    needs_mapping = st.session_state.get("u_needs_mapping")
+    if needs_mapping is not None and choice == "Detect from the header":
+        st.warning(common.md(needs_mapping))
+        st.info("Map the file's columns below.")
+    if choice != "Detect from the header" or needs_mapping is not None:
         try:
-            header = (
-                detected.columns
-                if detected is not None
-                else readers.header(data, name=upload.name, encoding=encoding)
-            )
+            header = readers.header(path, name=upload.name, encoding=encoding)  # the first record only
         except ReaderError as err:
             st.error(common.md(err))
             st.stop()
@@ -139,66 +184,83 @@ else:
         m1, m2 = st.columns([2, 1])
         mapping_name = m1.text_input("Save this mapping as", key="u_map_name")
         if m2.button("Save mapping", disabled=not mapping_name.strip(), key="u_map_save"):
-            save_mapping(
-                store,
-                mapping_name.strip(),
-                {
-                    "columns": columns,
-                    "date_format": date_format,
-                    "dayfirst": dayfirst,
-                    "source": source_default,
-                },
-                actor=user,
-            )
-            st.success(f"Mapping {common.md(mapping_name.strip())} saved.")
+            try:
+                save_mapping(
+                    store,
+                    mapping_name.strip(),
+                    {
+                        "columns": columns,
+                        "date_format": date_format,
+                        "dayfirst": dayfirst,
+                        "source": source_default,
+                    },
+                    actor=user,
+                )
+            except InputError as err:
+                st.error(common.md(err))
+            else:
+                st.success(f"Mapping {common.md(mapping_name.strip())} saved.")
         missing = [f for f in readers.mapped.REQUIRED if f not in columns]
         if missing:
             st.info(f"Map at least {', '.join(missing)} to go on.")
             st.stop()
-        try:
-            detected = readers.detect(
-                data, mapping=mapping, name=upload.name, encoding=encoding, dayfirst=dayfirst
-            )
-        except DateOrderError as err:
-            refuse_dates(err)
-        except ReaderError as err:
-            st.error(common.md(err))
-            st.stop()
-    if detected is None:
-        st.stop()
-    st.markdown(
-        f"**Format** {detected.format} ({detected.layout or 'standard'}) · **encoding** "
-        f"{detected.encoding} · **delimiter** {detected.delimiter!r} · "
-        f"**header** {'yes' if detected.has_header else 'no'}"
-    )
-    if detected.dates:
-        st.caption(f"Dates read {common.md(detected.dates)}")
-    for warning in detected.warnings:
-        st.warning(common.md(warning))
 
-    # 3. Dry run: preview, parties, validation ------------------------------------------------------
-    try:
-        frame, rejected, warnings, rows = common.dry_run(
-            data,
-            upload.name,
-            detected.format,
-            mapping,
-            scen,
-            repr(mapping),
-            common.store().generation(),
-            encoding=detected.encoding,
-            dayfirst=detected.dayfirst,
+    # 3. Dry run in the worker: preview, parties, validation ------------------------------------------
+    fmt = "mapped" if mapping is not None else "auto"
+    key = (upload.file_id, repr(mapping), encoding, dayfirst, store.meta("scenario"))
+    committing = st.session_state.get("u_commit_job")
+    if committing is not None and committing[0] != key[:4]:
+        drop_jobs("u_commit_job")
+        committing = None
+    if committing is not None and committing[1].status().state == "running":
+        # While the worker commits, this page only shows its progress: the server stays idle.
+        st.subheader("6. Commit")
+        follow(committing[1], "Uploading", committing[2], "u_commit")
+    check = st.session_state.get("u_check")
+    if check is None or check[0] != key:
+        drop_jobs("u_check")
+        job = start_check(
+            path,
+            name=upload.name,
+            store_url=store.dsn,
+            actor=user,
+            format=fmt,
+            mapping=mapping,
+            encoding=encoding,
+            dayfirst=dayfirst,
         )
-    except DateOrderError as err:
-        refuse_dates(err)
-    except ReaderError as err:
-        st.error(common.md(err))
+        check = st.session_state["u_check"] = (key, job)
+    job = check[1]
+    status = follow(job, "Checking the file", None, "u_check")
+    if status.state == "cancelled":
+        st.info(f"{common.md(upload.name)}: check cancelled. Change an option above to check it again.")
+        st.stop()
+    if status.state == "failed":
+        if status.kind == "layout" and mapping is None:
+            st.session_state["u_needs_mapping"] = status.message
+            st.rerun()
+        st.error(common.md(status.message))
+        if status.kind == "date_order":
+            st.info("Choose the day/month order above.")
+        st.stop()
+    result: CheckResult = status.result
+    st.markdown(
+        f"**Format** {result.format} ({result.layout}) · **encoding** "
+        f"{result.encoding} · **delimiter** {result.delimiter!r} · "
+        f"**header** {'yes' if result.has_header else 'no'}"
+    )
+    if result.dates:
+        st.caption(f"Dates read {common.md(result.dates)}")
+    for warning in result.detect_warnings:
+        st.warning(common.md(warning))
+    if result.rows_read == 0:
+        st.error(f"{common.md(upload.name)}: the file holds no rows (a header at most): nothing to store.")
         st.stop()
     st.subheader("3. Preview")
-    st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True, width="stretch")
+    st.dataframe(result.preview, hide_index=True, width="stretch")
 
     st.subheader("4. Parties")
-    actors = frame.groupby(["actor", "party"], dropna=False).size().rename("rows").reset_index()
+    actors = result.actors.copy()
     names = {p.id: p.name for p in scen.parties}
     actors["maps to"] = actors["party"].map(names).fillna("— (side of the line will be inferred)")
     st.dataframe(actors.sort_values("rows", ascending=False).head(200), hide_index=True, width="stretch")
@@ -211,53 +273,57 @@ else:
 
     st.subheader("5. Validation")
     v1, v2, v3 = st.columns(3)
-    v1.metric("Rows read", f"{rows:,}")
-    v2.metric("Valid", f"{len(frame):,}")
-    v3.metric("Rejected", f"{len(rejected):,}")
-    if len(rejected):
-        st.dataframe(rejected.head(500), hide_index=True, width="stretch")
+    v1.metric("Rows read", f"{result.rows_read:,}")
+    v2.metric("Valid", f"{result.valid:,}")
+    v3.metric("Rejected", f"{result.rejected:,}")
+    rejected_csv = job.rejected_csv()
+    if result.rejected and rejected_csv is not None:
+        st.dataframe(result.rejected_rows, hide_index=True, width="stretch")
         st.download_button(
             "Download rejected rows (CSV)",
-            csv_bytes(rejected),
+            rejected_csv.read_bytes(),
             f"{upload.name.rsplit('.', 1)[0]}-rejected.csv",
             "text/csv",
             key="u_rej_pre",
         )
-    if warnings:
-        with st.expander(f"{len(warnings):,} warning(s)"):
-            st.text("\n".join(warnings[:1000]))
+    if result.warnings:
+        with st.expander(f"{result.warning_count:,} warning(s)"):
+            st.text("\n".join(printable(w) for w in result.warnings))
 
-    # 6. Commit ---------------------------------------------------------------------------------------
+    # 6. Commit, in the worker ------------------------------------------------------------------------
     st.subheader("6. Commit")
-    if frame.empty:
+    if result.valid == 0:
         st.warning(
             "No row of this file is valid, so there is nothing to store. Fix the rows listed above "
             "(or the column mapping) and upload the file again."
         )
-    if st.button(f"Commit {common.md(upload.name)}", type="primary", key="u_commit", disabled=frame.empty):
-        bar = st.progress(0.0, text="Uploading…")
-
-        def progress(done: int, _total: int | None, stage: str) -> None:
-            bar.progress(min(done / max(rows, 1), 1.0), text=f"{stage}: {done:,} of {rows:,} rows")
-
-        try:
-            summary = ingest_file(
-                store,
-                data,
-                file_name=upload.name,
-                format=detected.format,
-                mapping=mapping,
+    if committing is None and st.button(
+        f"Commit {common.md(upload.name)}", type="primary", key="u_commit", disabled=result.valid == 0
+    ):
+        st.session_state["u_commit_job"] = (
+            key[:4],
+            start_commit(
+                path,
+                name=upload.name,
+                store_url=store.dsn,
                 actor=user,
-                progress=progress,
-                encoding=detected.encoding,
-                dayfirst=detected.dayfirst,
-            )
-        except (ReaderError, StoreError, PermissionDeniedError) as err:
-            bar.empty()
-            st.error(f"Nothing was stored: {common.md(err)}")
+                format=result.format,
+                mapping=mapping,
+                encoding=result.encoding,
+                dayfirst=result.dayfirst,
+            ),
+            result.rows_read,
+        )
+        st.rerun()
+    if committing is not None:
+        status = committing[1].status()
+        drop_jobs("u_commit_job")
+        if status.state == "cancelled":
+            st.info(f"{common.md(upload.name)}: upload cancelled; nothing was stored.")
+        elif status.state == "failed":
+            st.error(f"Nothing was stored: {common.md(status.message)}")
         else:
-            bar.progress(1.0, text="Done")
-            st.session_state["u_summary"] = (upload.file_id, summary)
+            st.session_state["u_summary"] = (upload.file_id, status.result)
             common.invalidate()
     done = st.session_state.get("u_summary")
     summary = (

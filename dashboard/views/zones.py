@@ -145,6 +145,7 @@ with tabs[1], st.form("drawn_zone"):
         "Zone geometry (GeoJSON, GeoPackage, zipped Shapefile, KML/KMZ)",
         type=["geojson", "json", "gpkg", "zip", "kml", "kmz"],
         key="dz_file",
+        max_upload_size=max(1, int(common.max_upload_mb())),
     )
     c1, c2, c3 = st.columns(3)
     zone_id = c1.text_input("Id", key="dz_id")
@@ -226,7 +227,10 @@ with tabs[2]:
 
 with tabs[3], st.form("line"):
     upload = st.file_uploader(
-        "Line geometry", type=["geojson", "json", "gpkg", "zip", "kml", "kmz"], key="l_file"
+        "Line geometry",
+        type=["geojson", "json", "gpkg", "zip", "kml", "kmz"],
+        key="l_file",
+        max_upload_size=max(1, int(common.max_upload_mb())),
     )
     c1, c2, c3 = st.columns(3)
     line_id = c1.text_input("Id", key="l_id")

@@ -14,6 +14,7 @@ import click
 from geo._errors import TrucelineError
 from geo.core.auth import OPERATOR, ROLES
 from geo.core.model import VERDICTS
+from geo.core.names import printable
 
 if TYPE_CHECKING:
     from geo.core.filters import Filters
@@ -25,6 +26,7 @@ __all__ = [
     "UTC_DATE",
     "VERDICTS",
     "KeyValue",
+    "echo",
     "filter_options",
     "filters_from",
     "one_line_errors",
@@ -47,9 +49,20 @@ def one_line_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except TrucelineError as err:
-            raise click.ClickException(str(err)) from err
+            raise click.ClickException(printable(str(err))) from err
 
     return wrapper  # type: ignore[return-value]
+
+
+def echo(message: object = "", *, err: bool = False, nl: bool = True) -> None:
+    r"""
+    Print a line (or lines) with ``click.echo``, control characters in it made visible.
+
+    Every command prints through this, so a name holding terminal escapes (``ESC[2J``)
+    or a right-to-left override is shown as ``\x1b[2J`` / ``\u202e``, never acted on.
+    """
+    text = "\n".join(printable(line) for line in str(message).split("\n"))
+    click.echo(text, err=err, nl=nl)
 
 
 class UTCDate(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic in newer click
@@ -257,4 +270,4 @@ def write_export(ctx: click.Context, kind: str, out: str, filters: Filters, **op
 
     result = export_view(store_of(ctx), kind, filters, actor=OPERATOR, **options)  # type: ignore[arg-type]
     Path(out).write_bytes(result.data)
-    click.echo(f"{out}: {result.rows} incidents, {len(result.data):,} bytes ({filters.describe()})")
+    echo(f"{out}: {result.rows} incidents, {len(result.data):,} bytes ({filters.describe()})")

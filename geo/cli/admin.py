@@ -12,12 +12,14 @@ from geo import clock
 from geo.cli._common import (
     OPERATOR,
     ROLES,
+    echo,
     one_line_errors,
     progress_bar,
     scenario_option,
     store_of,
 )
 from geo.cli._group import cli
+from geo.core.names import printable
 
 
 @cli.command("demo")
@@ -72,16 +74,16 @@ def demo_cmd(
                 store, pack, actor=OPERATOR, seed=seed, n=count, days=days, end=last_day, progress=progress
             )
         if loaded.scenario_loaded:
-            click.echo(f"scenario loaded: {pack}: {loaded.scenario.name}")
+            echo(f"scenario loaded: {pack}: {loaded.scenario.name}")
         for line in loaded.lines():
-            click.echo(f"demo: {pack}: {line}")
-        click.echo(f"demo: {pack}: {store.using(pack).count()} incidents in the scenario at {store.url}")
+            echo(f"demo: {pack}: {line}")
+        echo(f"demo: {pack}: {store.using(pack).count()} incidents in the scenario at {store.url}")
     if not private:
         from geo.services.settings import get_setting, set_setting
 
         if not get_setting(store, "public_read", default=False):
             set_setting(store, "public_read", True, actor=OPERATOR)
-        click.echo(
+        echo(
             "demo: public read-only viewing is ON: anyone who can reach the dashboard sees this data "
             "(turn it off under Users & audit, or run the demo with --private)"
         )
@@ -100,7 +102,7 @@ def _live(store: Any, scen: Any, pack: str, interval: float, max_ticks: int | No
 
     rng = np.random.default_rng()
     tick = 0
-    click.echo(f"live: adding synthetic incidents about every {interval:g} s (Ctrl-C to stop)")
+    echo(f"live: adding synthetic incidents about every {interval:g} s (Ctrl-C to stop)")
     try:
         while max_ticks is None or tick < max_ticks:
             time.sleep(float(rng.exponential(interval)) if max_ticks is None else 0.0)
@@ -112,10 +114,9 @@ def _live(store: Any, scen: Any, pack: str, interval: float, max_ticks: int | No
             fresh["source_event_id"] = [f"LIVE-{seed}-{i}" for i in range(len(fresh))]
             summary = ingest_frame(store, fresh, name="synthetic live feed")
             tick += 1
-            click.echo(f"live: +{summary.accepted} at {now:%H:%M:%S} UTC ({summary.new_breaches} breaches)")
+            echo(f"live: +{summary.accepted} at {now:%H:%M:%S} UTC ({summary.new_breaches} breaches)")
     except KeyboardInterrupt:
-        click.echo("live: stopped")
-
+        echo("live: stopped")
 
 
 @cli.group()
@@ -134,7 +135,7 @@ def users_add(ctx: click.Context, name: str, role: str, password: str) -> None:
     from geo.services.accounts import add_user
 
     add_user(store_of(ctx), name, role, password, actor=OPERATOR)
-    click.echo(f"user {name}: {role}")
+    echo(f"user {name}: {role}")
 
 
 @users.command("list")
@@ -149,7 +150,7 @@ def users_list(ctx: click.Context) -> None:
         bound = scenario_roles(store, user["name"])
         where = ", ".join(f"{r} in {s}" for s, r in bound.items()) if bound else "all scenarios"
         state = "disabled" if user["disabled"] else "active"
-        click.echo(f"{user['name']:<20} {user['role']:<8} {state:<8} {where}")
+        echo(f"{user['name']:<20} {user['role']:<8} {state:<8} {where}")
 
 
 @users.command("grant")
@@ -163,7 +164,7 @@ def users_grant(ctx: click.Context, name: str, scenario_id: str, role: str) -> N
     from geo.services.accounts import grant_scenario
 
     grant_scenario(store_of(ctx), name, scenario_id, role, actor=OPERATOR)  # type: ignore[arg-type]
-    click.echo(f"user {name}: {role} in {scenario_id}")
+    echo(f"user {name}: {role} in {scenario_id}")
 
 
 @users.command("revoke")
@@ -176,16 +177,18 @@ def users_revoke(ctx: click.Context, name: str, scenario_id: str) -> None:
     from geo.services.accounts import revoke_scenario
 
     revoke_scenario(store_of(ctx), name, scenario_id, actor=OPERATOR)
-    click.echo(f"user {name}: no longer bound to {scenario_id}")
+    echo(f"user {name}: no longer bound to {scenario_id}")
 
 
-@cli.command("audit")
+@cli.group("audit", invoke_without_command=True)
 @click.option("--limit", default=50, show_default=True)
 @scenario_option
 @click.pass_context
 @one_line_errors
 def audit_cmd(ctx: click.Context, limit: int) -> None:
-    """Print the newest audit log entries of the scenario (and the store-wide ones: accounts, settings)."""
+    """Print the newest audit entries, the scenario's and store-wide ones (``audit verify``: the chain)."""
+    if ctx.invoked_subcommand is not None:
+        return
     store = store_of(ctx)
     frame = store.frame(
         "SELECT at, user_name, action, target, after FROM audit_log WHERE scenario_id IN (?, '') "
@@ -193,6 +196,29 @@ def audit_cmd(ctx: click.Context, limit: int) -> None:
         (store.scenario_id,),
     )
     for row in frame.itertuples():
-        click.echo(
-            f"{row.at:%Y-%m-%d %H:%M:%S}  {row.user_name:<10} {row.action:<14} {row.target}  {row.after}"
+        echo(
+            f"{row.at:%Y-%m-%d %H:%M:%S}  {printable(row.user_name):<10} {printable(row.action):<14} "
+            f"{printable(row.target)}  {printable(row.after)}"
         )
+
+
+@audit_cmd.command("verify")
+@click.pass_context
+@one_line_errors
+def audit_verify(ctx: click.Context) -> None:
+    """
+    Check the audit log: each entry's hash, the chain, the count, the recorded head, the triggers.
+
+    Exits 1 naming the first broken entry when anything was changed, removed or slipped in.
+    """
+    from geo.services.audit import verify_audit
+
+    check = verify_audit(store_of(ctx), actor=OPERATOR)
+    if check.ok:
+        head = f"entry {check.head_id} ({check.head_hash[:16]})" if check.head_id else "empty"
+        where = f"; head file {check.head_file} agrees" if check.head_file else ""
+        echo(f"audit log intact: {check.entries:,} entries, head {head}{where}")
+        return
+    for problem in check.problems[1:]:
+        echo(problem, err=True)
+    raise click.ClickException(f"audit log broken: {check.problems[0]}")

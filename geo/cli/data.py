@@ -12,6 +12,7 @@ from geo.cli._common import (
     OPERATOR,
     VERDICTS,
     KeyValue,
+    echo,
     filter_options,
     filters_from,
     one_line_errors,
@@ -71,7 +72,7 @@ def classify_cmd(
         rows += chunk.rows_read
         rejected += len(chunk.rejected)
         for reason in chunk.rejected.itertuples():
-            click.echo(f"{input_file}: line {reason.line_no}: {reason.reason}", err=True)
+            echo(f"{input_file}: line {reason.line_no}: {reason.reason}", err=True)
         if len(chunk.frame):
             frames.append(chunk.frame.join(classify(chunk.frame, prep)))
     empty = pd.DataFrame(columns=[*INCIDENT_COLUMNS, *CLASSIFICATION_COLUMNS])
@@ -79,7 +80,7 @@ def classify_cmd(
     write_csv(export_frame(view.drop(columns="line_no", errors="ignore")), out)
     counts = view["verdict"].value_counts() if len(view) else pd.Series(dtype=int)
     shown = ", ".join(f"{v} {int(counts.get(v, 0))}" for v in VERDICTS)
-    click.echo(f"{out}: {len(view)} classified ({shown}); {rejected} rejected of {rows} rows")
+    echo(f"{out}: {len(view)} classified ({shown}); {rejected} rejected of {rows} rows")
 
 
 def _mapping(path: str | None, pairs: tuple[str, ...]) -> Any:
@@ -88,7 +89,6 @@ def _mapping(path: str | None, pairs: tuple[str, ...]) -> Any:
     if path:
         return readers.load_mapping(path)
     return readers.mapping_from_pairs(list(pairs)) if pairs else None
-
 
 
 @cli.command("ingest")
@@ -138,7 +138,7 @@ def ingest_cmd(
         )
     if as_json:
         data = summary.as_json()
-        click.echo(
+        echo(
             json.dumps(
                 {
                     k: data[k]
@@ -159,21 +159,18 @@ def ingest_cmd(
             )
         )
         return
-    click.echo(
-        f"batch {summary.batch_id}: {summary.file_name} ({summary.format}, {summary.encoding or 'n/a'})"
-    )
-    click.echo(
+    echo(f"batch {summary.batch_id}: {summary.file_name} ({summary.format}, {summary.encoding or 'n/a'})")
+    echo(
         f"  rows read {summary.rows_read}: accepted {summary.accepted}, rejected {summary.rejected}, "
         f"duplicate {summary.duplicate}"
     )
-    click.echo(f"  new breaches {summary.new_breaches}; near-duplicates flagged {summary.near_duplicates}")
+    echo(f"  new breaches {summary.new_breaches}; near-duplicates flagged {summary.near_duplicates}")
     for line in summary.warnings[:20]:
-        click.echo(f"  warning: {line}")
+        echo(f"  warning: {line}")
     if len(summary.warnings) > 20:
-        click.echo(f"  … {len(summary.warnings) - 20} more warnings")
+        echo(f"  … {len(summary.warnings) - 20} more warnings")
     if summary.rejected:
-        click.echo(f"  rejected rows: python -m geo batches rejected {summary.batch_id} --out rejected.csv")
-
+        echo(f"  rejected rows: python -m geo batches rejected {summary.batch_id} --out rejected.csv")
 
 
 @cli.group("batches", invoke_without_command=True)
@@ -187,14 +184,14 @@ def batches(ctx: click.Context, as_json: bool) -> None:
         return
     for b in store_of(ctx).batches():
         if as_json:
-            click.echo(
+            echo(
                 json.dumps(
                     {**b.__dict__, "started_at": str(b.started_at), "finished_at": str(b.finished_at)},
                     ensure_ascii=False,
                 )
             )
         else:
-            click.echo(
+            echo(
                 f"{b.batch_id:>5}  {b.status:<9} {b.started_at:%Y-%m-%d %H:%M}  {b.user_name:<10} "
                 f"{b.file_name}  read {b.rows_read} accepted {b.accepted} rejected {b.rejected} "
                 f"duplicate {b.duplicate}"
@@ -210,7 +207,7 @@ def batches_delete(ctx: click.Context, batch_id: int) -> None:
     from geo.services.ingest import delete_batch
 
     removed = delete_batch(store_of(ctx), batch_id, actor=OPERATOR)
-    click.echo(f"batch {batch_id}: deleted, {removed} incidents removed")
+    echo(f"batch {batch_id}: deleted, {removed} incidents removed")
 
 
 @batches.command("rejected")
@@ -226,8 +223,7 @@ def batches_rejected(ctx: click.Context, batch_id: int, out: str) -> None:
     store.batch(batch_id)
     rows = store.rejected_rows(batch_id)
     write_csv(rows, out)
-    click.echo(f"{out}: {len(rows)} rejected rows of batch {batch_id}")
-
+    echo(f"{out}: {len(rows)} rejected rows of batch {batch_id}")
 
 
 @cli.command("reclassify")
@@ -240,7 +236,7 @@ def reclassify_cmd(ctx: click.Context) -> None:
 
     with progress_bar("reclassifying") as progress:
         result = reclassify(store_of(ctx), actor=OPERATOR, progress=progress)
-    click.echo(f"{result.total} incidents reclassified, {result.changed} verdicts changed")
+    echo(f"{result.total} incidents reclassified, {result.changed} verdicts changed")
 
 
 @cli.command("export")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from geo.cli._common import OPERATOR, one_line_errors, store_of
+from geo.cli._common import OPERATOR, echo, one_line_errors, store_of
 from geo.cli._group import cli
 
 
@@ -35,11 +35,11 @@ def evidence_add(ctx: click.Context, incident_id: int, file: str, note: str) -> 
         raise InputError(msg) from err
     done = add_evidence(store_of(ctx), incident_id, data, file_name=path.name, actor=OPERATOR, note=note)
     how = "stored" if done.stored else "already stored"
-    click.echo(
+    echo(
         f"{done.sha256} {done.media_type} {done.size:,} bytes: attached to incident {incident_id} ({how})"
     )
     for flag in done.flags:
-        click.echo(f"{file}: flagged: {flag}", err=True)
+        echo(f"{file}: flagged: {flag}", err=True)
 
 
 @evidence.command("list")
@@ -54,11 +54,11 @@ def evidence_list(ctx: click.Context, incident_id: int, as_json: bool) -> None:
     found = list_evidence(store_of(ctx), incident_id, actor=OPERATOR)
     if as_json:
         rows = found.astype(object).where(found.notna(), None).to_dict(orient="records")
-        click.echo(json.dumps(rows, default=str, ensure_ascii=False))
+        echo(json.dumps(rows, default=str, ensure_ascii=False))
         return
     for row in found.itertuples():
         flags = f" FLAGGED: {row.flags}" if row.flags else ""
-        click.echo(
+        echo(
             f"{row.sha256} {row.media_type} {row.size:,} bytes {row.file_name} "
             f"({row.added_by}, {row.added_at:%Y-%m-%d %H:%M} UTC){flags}"
         )
@@ -79,4 +79,4 @@ def evidence_get(ctx: click.Context, sha256: str, out: str, strip: bool) -> None
     store = store_of(ctx)
     data, media_type = (shareable_copy if strip else get_evidence)(store, sha256, actor=OPERATOR)
     Path(out).write_bytes(data)
-    click.echo(f"{out}: {media_type}, {len(data):,} bytes" + (" (EXIF removed)" if strip else ""))
+    echo(f"{out}: {media_type}, {len(data):,} bytes" + (" (EXIF removed)" if strip else ""))

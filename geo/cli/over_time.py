@@ -11,6 +11,7 @@ import click
 from geo.cli._common import (
     OPERATOR,
     UTC_DATE,
+    echo,
     filter_options,
     filters_from,
     one_line_errors,
@@ -62,32 +63,30 @@ def compare_cmd(
     comparison = result.comparison
     if as_json:
         for record in comparison.records():
-            click.echo(json.dumps({"at": f"{comparison.at:%Y-%m-%d}", **record}, ensure_ascii=False))
+            echo(json.dumps({"at": f"{comparison.at:%Y-%m-%d}", **record}, ensure_ascii=False))
         for note in result.notes:
-            click.echo(note, err=True)
+            echo(note, err=True)
         return
     rows = display_rows(comparison, result.scenario, nonempty=not all_rows)[list(HEADERS)]
     rows.columns = headers()
-    click.echo(heading(comparison))
+    echo(heading(comparison))
     if rows.empty:
-        click.echo(_("No incident in these weeks."))
+        echo(_("No incident in these weeks."))
     else:
         widths = {c: max(len(str(c)), *(len(str(v)) for v in rows[c])) for c in rows.columns}
-        click.echo("  ".join(str(c).ljust(widths[c]) for c in rows.columns).rstrip())
+        echo("  ".join(str(c).ljust(widths[c]) for c in rows.columns).rstrip())
         for row in rows.itertuples(index=False):
-            click.echo(
-                "  ".join(str(v).ljust(widths[c]) for c, v in zip(rows.columns, row, strict=True)).rstrip()
-            )
+            echo("  ".join(str(v).ljust(widths[c]) for c, v in zip(rows.columns, row, strict=True)).rstrip())
     empty = int(((comparison.table["before"] + comparison.table["after"]) == 0).sum())
     if empty and not all_rows:
-        click.echo(
+        echo(
             _("{count} zone × party pairs with no incident on either side are not listed.").format(
                 count=empty
             )
         )
     for note in result.notes:
-        click.echo(_("Note: {note}").format(note=note))
-    click.echo(_(METHOD))
+        echo(_("Note: {note}").format(note=note))
+    echo(_(METHOD))
 
 
 @cli.command("playback")
@@ -164,7 +163,7 @@ def playback_cmd(
         )
     Path(out).write_bytes(result.data)
     dates = read_info(result.data).dates
-    click.echo(
+    echo(
         _("{out}: {frames} frames, {first} to {last}, {rows} incidents, {size} bytes").format(
             out=out,
             frames=len(dates),

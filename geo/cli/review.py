@@ -6,7 +6,7 @@ import json
 
 import click
 
-from geo.cli._common import OPERATOR, one_line_errors, store_of
+from geo.cli._common import OPERATOR, echo, one_line_errors, store_of
 from geo.cli._group import cli
 
 _STATUSES = ("pending", "confirmed", "rejected")
@@ -39,7 +39,7 @@ def links_list(
     )
     if as_json:
         pairs = found.pairs.astype(object).where(found.pairs.notna(), None)
-        click.echo(
+        echo(
             json.dumps(
                 {
                     "status": found.status,
@@ -55,10 +55,10 @@ def links_list(
         )
         return
     counts = ", ".join(f"{n:,} {name}" for name, n in found.counts.items())
-    click.echo(f"{found.total:,} {found.status} pair(s), page {found.page} of {found.pages} ({counts})")
+    echo(f"{found.total:,} {found.status} pair(s), page {found.page} of {found.pages} ({counts})")
     for pair in found.pairs.itertuples():
         gap = "times overlap" if not pair.gap_s else f"{pair.gap_s / 60:,.0f} min apart"
-        click.echo(
+        echo(
             f"{pair.earlier_incident_id} ({pair.earlier_source} {pair.earlier_source_event_id}, "
             f"{pair.earlier_occurred_at:%Y-%m-%d %H:%M}) ~ {pair.later_incident_id} ({pair.later_source} "
             f"{pair.later_source_event_id}, {pair.later_occurred_at:%Y-%m-%d %H:%M}): {pair.kind}, "
@@ -72,7 +72,7 @@ def _decide(ctx: click.Context, first: int, second: int, decision: str, note: st
 
     decide(store_of(ctx), first, second, decision, actor=OPERATOR, note=note)
     what = "the same event" if decision == "same" else "different events"
-    click.echo(f"incidents {min(first, second)} and {max(first, second)}: {what}")
+    echo(f"incidents {min(first, second)} and {max(first, second)}: {what}")
 
 
 @links.command("confirm")
@@ -107,4 +107,4 @@ def links_undo(ctx: click.Context, first: int, second: int) -> None:
     from geo.services.review import undo
 
     restored = undo(store_of(ctx), first, second, actor=OPERATOR)
-    click.echo(f"incidents {min(first, second)} and {max(first, second)}: back to {restored}")
+    echo(f"incidents {min(first, second)} and {max(first, second)}: back to {restored}")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from geo.cli._common import (
+    echo,
     one_line_errors,
     progress_bar,
     scenario_option,
@@ -38,10 +39,10 @@ def scenario_validate(path: str) -> None:
     )
     problems = validate_pack(target if target.is_dir() else path) if is_pack else validate_manifest(path)
     for line in problems:
-        click.echo(line)
+        echo(line)
     if problems:
         sys.exit(1)
-    click.echo(f"{path}: ok")
+    echo(f"{path}: ok")
 
 
 @scenario.command("load")
@@ -57,13 +58,13 @@ def scenario_load(ctx: click.Context, path: str, repair: bool) -> None:
 
     scen = load_scenario(path, repair=repair)
     for line in scen.repairs:
-        click.echo(f"repaired: {line}", err=True)
+        echo(f"repaired: {line}", err=True)
     store = store_of(ctx, create=True)
     if not ctx.find_root().obj.get("scenario") and not store.scenario_ids():
         store = store.using(_id_from(Path(path)))  # the first scenario of a store: named after its file
     with progress_bar("reclassifying") as progress:
         result = load_scenario_into_store(store, scen, manifest=str(Path(path).resolve()), progress=progress)
-    click.echo(
+    echo(
         f"loaded {scen.name!r} as scenario {store.scenario_id!r}: {len(scen.zones)} zones, "
         f"{len(scen.rules)} rules; "
         f"{result.total} incidents reclassified, {result.changed} verdicts changed"
@@ -94,13 +95,13 @@ def scenario_list(ctx: click.Context, as_json: bool) -> None:
         rows.append({"id": sid, "default": sid == default, "incidents": scoped.count(), "data": kind,
                      "name": meta.get("name", "")})
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False))
+        echo(json.dumps(rows, ensure_ascii=False))
         return
     if not rows:
-        click.echo("no scenario loaded (python -m geo demo, or python -m geo scenario load PATH)")
+        echo("no scenario loaded (python -m geo demo, or python -m geo scenario load PATH)")
     for r in rows:
         mark = "*" if r["default"] else " "
-        click.echo(f"{mark} {r['id']:<16} {r['incidents']:>9,} incidents  {r['data']:<9}  {r['name']}")
+        echo(f"{mark} {r['id']:<16} {r['incidents']:>9,} incidents  {r['data']:<9}  {r['name']}")
 
 
 @scenario.command("show")
@@ -112,13 +113,13 @@ def scenario_show(ctx: click.Context) -> None:
     scen = store_of(ctx).scenario()
     if scen is None:
         raise click.ClickException("no scenario loaded")
-    click.echo(f"{scen.name}{' (synthetic data)' if scen.synthetic else ''}")
+    echo(f"{scen.name}{' (synthetic data)' if scen.synthetic else ''}")
     for p in scen.parties:
-        click.echo(f"  party {p.id}: {p.name}")
+        echo(f"  party {p.id}: {p.name}")
     for ln in scen.lines:
-        click.echo(f"  line {ln.id}: {ln.name} (left: {ln.left_party}, right: {ln.right_party})")
+        echo(f"  line {ln.id}: {ln.name} (left: {ln.left_party}, right: {ln.right_party})")
     for z in scen.zones:
         how = f"{z.width_m:g} m {z.side} of {z.line}" if z.derived else f"drawn ({z.source})"
-        click.echo(f"  zone {z.id}: {z.name} [{z.kind}] {how}")
+        echo(f"  zone {z.id}: {z.name} [{z.kind}] {how}")
     for r in scen.rules:
-        click.echo(f"  rule {r.id} in {r.zone}: {', '.join(r.prohibits)} for {', '.join(r.parties)}")
+        echo(f"  rule {r.id} in {r.zone}: {', '.join(r.prohibits)} for {', '.join(r.parties)}")

@@ -19,7 +19,10 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import CRS, Geod, Transformer
 
+from geo import _offline
 from geo.core._antimeridian import wrap
+
+_offline.apply()
 
 WGS84 = Geod(ellps="WGS84")
 EARTH_RADIUS_M = 6_371_008.8

@@ -244,7 +244,14 @@ def _check_ids(kind: str, entries: list[Table], problems: _Problems) -> None:
 
 
 def read_geometry(
-    file: Path, *, key: str, kind: str, layer: str | None = None, crs: str | None = None, repair: bool = False
+    file: Path,
+    *,
+    key: str,
+    kind: str,
+    layer: str | None = None,
+    crs: str | None = None,
+    repair: bool = False,
+    name: str | None = None,
 ) -> tuple[shapely.Geometry, list[str]]:
     """
     Read a line (``kind="line"``) or zone (``kind="zone"``) geometry file, checked.
@@ -262,6 +269,8 @@ def read_geometry(
         As in :func:`geo.core._geomfiles.read_geometry_file`.
     repair
         Repair invalid geometries with ``make_valid`` instead of failing.
+    name
+        The file's name in messages (an uploaded file's own name); default: ``file``.
 
     Returns
     -------
@@ -275,18 +284,19 @@ def read_geometry(
     """
     wanted: tuple[type, ...] = (LineString, MultiLineString) if kind == "line" else (Polygon, MultiPolygon)
     where = f"{key}.file"
-    frame = read_geometry_file(file, key=where, layer=layer, crs=crs)
+    label = str(file) if name is None else name
+    frame = read_geometry_file(file, key=where, layer=layer, crs=crs, name=label)
     geoms = [g for g in frame.geometry if g is not None and not g.is_empty]
     empty = len(frame) - len(geoms)
     if not geoms:
-        raise ManifestError(f"{file}: {where}: every geometry is empty")
+        raise ManifestError(f"{label}: {where}: every geometry is empty")
     if empty:
-        raise ManifestError(f"{file}: {where}: {empty} empty geometry(ies)")
+        raise ManifestError(f"{label}: {where}: {empty} empty geometry(ies)")
     bad = sorted({g.geom_type for g in geoms if not isinstance(g, wanted)})
     if bad:
         names = " or ".join(t.__name__ for t in wanted)
         raise ManifestError(
-            f"{file}: {where}: {file.name}: wrong geometry type {', '.join(bad)} (expected {names})"
+            f"{label}: {where}: {Path(label).name}: wrong geometry type {', '.join(bad)} (expected {names})"
         )
     repairs: list[str] = []
     invalid = [g for g in geoms if not g.is_valid]
@@ -294,22 +304,22 @@ def read_geometry(
         reason = explain_validity(invalid[0])
         if not repair:
             raise ManifestError(
-                f"{file}: {where}: invalid geometry: {reason} "
+                f"{label}: {where}: invalid geometry: {reason} "
                 "(fix the file, or set repair = true to apply make_valid)"
             )
         geoms = [g if g.is_valid else shapely.make_valid(g) for g in geoms]
-        repairs.append(f"{file}: {where}: repaired {len(invalid)} invalid geometry(ies) ({reason})")
+        repairs.append(f"{label}: {where}: repaired {len(invalid)} invalid geometry(ies) ({reason})")
     if kind == "line":
-        line = assemble(parts_of(geoms), where=f"{file}: {where}")
+        line = assemble(parts_of(geoms), where=f"{label}: {where}")
         first = parts_of(geoms[:1])[0].label
         repairs += [
-            f"{file}: {where}: {label} reversed to run the line's way (that of {first})"
+            f"{label}: {where}: {label} reversed to run the line's way (that of {first})"
             for label in line.reversed
         ]
         return lines_lonlat(line.pieces), repairs
     polys = [p for g in geoms for p in shapely.get_parts(g) if isinstance(p, Polygon)]
     if not polys:
-        raise ManifestError(f"{file}: {where}: repair left no polygon")
+        raise ManifestError(f"{label}: {where}: repair left no polygon")
     union = shapely.union_all(polys) if len(polys) > 1 else polys[0]
     union = union if isinstance(union, Polygon | MultiPolygon) else MultiPolygon(polys)
     return polygons_lonlat(union), repairs

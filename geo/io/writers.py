@@ -3,10 +3,11 @@
 Every format has the same columns in the same order (:func:`export_columns`). Times
 are ISO 8601 in UTC. See ``docs/exports.md`` for the layers and columns.
 
-CSV cells are safe to open in a spreadsheet: a *text* cell that starts with ``=``,
-``+``, ``-``, ``@``, a tab or a carriage return (or their full-width forms U+FF1D, U+FF0B,
-U+FF0D, U+FF20) gets a
-leading single quote, the OWASP recommendation, so it is shown, not evaluated. Numeric
+CSV cells are safe to open in a spreadsheet: a *text* cell whose first non-blank
+character is ``=``, ``+``, ``-`` or ``@`` (or their full-width forms U+FF1D, U+FF0B,
+U+FF0D, U+FF20), or that starts with a tab, a carriage return or a NUL, gets a leading
+single quote, the OWASP recommendation, so it is shown, not evaluated. Blank means
+whitespace, control characters and zero-width characters, which spreadsheets skip. Numeric
 columns (``lon``, ``lat``, ``distance_m``, ``fatalities``, ids) are written as plain
 numbers and never prefixed: a negative distance stays a number. Only columns whose
 dtype is numeric count as numeric, so a text column holding "-2+3" is neutralised.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Literal
@@ -56,8 +58,12 @@ LEADING_COLUMNS: tuple[str, ...] = (
 the rest follow in schema order. ``party`` is the party involved (reported, else inferred:
 see ``attribution``); ``reported_party`` is the party as the source gave it."""
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\x00", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 """Leading characters a spreadsheet may read as the start of a formula (with full-width forms)."""
+
+_BLANK = r"\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2060\ufeff"
+_RISKY = re.compile(rf"^(?:[\t\r\x00]|[{_BLANK}]*[=+\-@\uff1d\uff0b\uff0d\uff20])")
+"""A cell starting with a tab, CR or NUL, or whose first non-blank character is a trigger."""
 
 GPKG_LAYERS = ("incidents", "lines", "zones", "parties", "rules", "provenance")
 
@@ -158,10 +164,12 @@ def neutralise(values: pd.Series) -> pd.Series:
     Returns
     -------
     pandas.Series
-        The cells, those starting with one of :data:`FORMULA_TRIGGERS` prefixed with ``'``.
+        The cells, those starting with a tab, a carriage return or a NUL, or whose first
+        non-blank character (past whitespace, control and zero-width characters) is one
+        of ``= + - @`` or their full-width forms, prefixed with ``'``.
     """
     text = values.astype(object).where(values.notna(), "").astype(str)
-    risky = text.str.startswith(FORMULA_TRIGGERS)
+    risky = text.str.match(_RISKY).fillna(False).astype(bool)
     return text.where(~risky, "'" + text)
 
 

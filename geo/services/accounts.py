@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from geo import clock
 from geo._errors import AuthenticationError, InputError, PermissionDeniedError
 from geo.core.auth import OPERATOR, ROLES, Principal, Role, require
+from geo.core.names import USER_NAME, check_user_name
 from geo.services import sessions
 from geo.store import Store
 
@@ -195,7 +196,9 @@ def authenticate(
         or too many recent failures.
     """
     now = now or clock.now()
-    name = name[:MAX_NAME]  # no account has a longer name: a longer one is only recorded shortened
+    if not USER_NAME.fullmatch(name):  # no account has such a name: nothing to check, nothing to store
+        msg = "wrong user name or password, or the account is disabled"
+        raise AuthenticationError(msg)
     attempt = secrets.token_hex(12)
     with store.write() as tx:
         store.lock_for_accounts(tx)
@@ -270,10 +273,7 @@ def _check_account(name: str, role: str, password: str) -> None:
     if role not in ROLES:
         msg = f"role: must be one of {', '.join(ROLES)}, got {role!r}"
         raise InputError(msg)
-    plain = name.replace("_", "").replace(".", "").replace("-", "")
-    if not name or len(name) > MAX_NAME or not plain.isalnum() or not plain.isascii():
-        msg = f"user name {name!r}: use 1-64 ASCII letters, digits, '.', '_' or '-'"
-        raise InputError(msg)
+    check_user_name(name)
     if len(password) < MIN_PASSWORD:
         msg = f"password: at least {MIN_PASSWORD} characters"
         raise InputError(msg)

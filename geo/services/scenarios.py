@@ -37,8 +37,8 @@ def _read_upload(
     with tempfile.TemporaryDirectory(prefix="truceline-upload-") as folder:
         path = Path(folder) / f"upload{suffix}"  # never the uploaded name: it may hold a path
         path.write_bytes(data)
-        geom, repairs = read_geometry(path, key=key, kind=kind, repair=repair)
-    return geom, [r.replace(str(path), file_name) for r in repairs]
+        geom, repairs = read_geometry(path, key=key, kind=kind, repair=repair, name=file_name)
+    return geom, repairs
 
 
 def add_drawn_zone(

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from geo.core.auth import OPERATOR, Principal, require
+from geo.core.names import check_name
 from geo.store import Store
 
 
@@ -35,6 +36,7 @@ def saved_mappings(store: Store) -> dict[str, dict[str, Any]]:
 def save_mapping(store: Store, name: str, mapping: dict[str, Any], *, actor: Principal) -> None:
     """Save a column mapping under ``name`` (analysts and admins); audited."""
     require(actor, "upload")
+    check_name("mapping name", name)
     with store.write() as tx:
         tx.meta_set(f"mapping:{name}", json.dumps(mapping))
         tx.audit(actor, "mapping_saved", name, {}, {"columns": mapping.get("columns", {})})

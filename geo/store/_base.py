@@ -189,8 +189,9 @@ class Store(ABC):
         conn = self._conn()
         self._begin(conn)
         cur = conn.cursor()
+        tx = Tx(self, cur)
         try:
-            yield Tx(self, cur)
+            yield tx
         except BaseException:
             conn.rollback() if self.dialect == "postgis" else cur.execute("ROLLBACK")
             raise
@@ -198,6 +199,8 @@ class Store(ABC):
             conn.commit() if self.dialect == "postgis" else cur.execute("COMMIT")
         finally:
             cur.close()
+        for action in tx.committed:
+            action()
 
     def frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         """Run a read query into a frame."""

@@ -14,7 +14,9 @@ import numpy as np
 from geo._paths import DATA
 from geo.core.duplicates import content_hash, hash_event_ids
 from geo.core.filters import SEARCHED, fold
+from geo.store._audit import rechain
 from geo.store._columns import FOLDED_COLUMNS
+from geo.store._schema import AUDIT_TRIGGERS, statements
 from geo.store._tx import Tx
 
 _CHUNK = 100_000
@@ -119,9 +121,18 @@ def scenarios_side_by_side(tx: Tx) -> None:
     tx.meta_set("default_scenario", scenario_id)
 
 
+def chain_the_audit_log(tx: Tx) -> None:
+    """Version 9: hash-chain the audit entries already there, then create the triggers refusing rewrites."""
+    rechain(tx)
+    for stmt in statements(AUDIT_TRIGGERS[tx.store.dialect]):
+        tx.execute(stmt)
+
+
+
 DATA_STEPS: dict[int, Callable[[Tx], None]] = {
     4: rehash_and_fold,
     5: name_the_store,
     8: scenarios_side_by_side,
+    9: chain_the_audit_log,
 }
 """``DATA_STEPS[v]`` runs after the SQL of migration ``v``."""

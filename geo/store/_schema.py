@@ -364,6 +364,59 @@ CREATE INDEX incidents_scenario ON incidents (scenario_id, occurred_at);
 """
 )
 
+# v9: the audit log becomes a hash chain (geo.store._audit): each entry keeps the SHA-256 of
+# the entry before it and its own. The rewrite triggers are dropped here, the hashes of the
+# entries already there computed (geo.store._migrate), and the triggers of AUDIT_TRIGGERS
+# created, stronger: an insert must extend the chain, so INSERT OR REPLACE (which deletes
+# without firing DELETE triggers unless recursive_triggers is on) is refused too.
+_V9_SQLITE = """
+ALTER TABLE audit_log ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN entry_hash TEXT NOT NULL DEFAULT '';
+DROP TRIGGER IF EXISTS audit_log_no_update;
+DROP TRIGGER IF EXISTS audit_log_no_delete;
+"""
+
+_V9_POSTGIS = """
+ALTER TABLE audit_log ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN entry_hash TEXT NOT NULL DEFAULT '';
+DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log;
+"""
+
+_GENESIS = "0" * 64
+
+AUDIT_TRIGGERS = {
+    "sqlite": f"""
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_append_only_insert BEFORE INSERT ON audit_log
+    WHEN NEW.entry_id IS NOT (SELECT COALESCE(MAX(entry_id), 0) + 1 FROM audit_log)
+      OR NEW.prev_hash IS NOT COALESCE((SELECT entry_hash FROM audit_log ORDER BY entry_id DESC LIMIT 1),
+                                       '{_GENESIS}')
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: an entry must extend the chain'); END;
+""",
+    "postgis": f"""
+CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+CREATE OR REPLACE FUNCTION audit_log_extends_chain() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE last_id BIGINT; last_hash TEXT;
+BEGIN
+    SELECT entry_id, entry_hash INTO last_id, last_hash FROM audit_log ORDER BY entry_id DESC LIMIT 1;
+    IF NEW.entry_id IS DISTINCT FROM COALESCE(last_id, 0) + 1
+       OR NEW.prev_hash IS DISTINCT FROM COALESCE(last_hash, '{_GENESIS}') THEN
+        RAISE EXCEPTION 'the audit log is append-only: an entry must extend the chain';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER audit_log_append_only_insert BEFORE INSERT ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_extends_chain();
+""",
+}
+"""The triggers that refuse any rewrite of the audit log (created by migration 9's data step)."""
+
 DIALECT_WORDS = {
     "sqlite": {"TS": "INTEGER", "GEOM": "BLOB", "BLOB": "BLOB", "REAL": "REAL"},
     "postgis": {
@@ -375,7 +428,17 @@ DIALECT_WORDS = {
 }
 
 MIGRATIONS: dict[str, list[str]] = {
-    "sqlite": [_V1 + _V1_SQLITE, _V2 + _V2_SQLITE, _V3_SQLITE, _V4_SQLITE, _V5, _V6, _V7, _V8_SQLITE],
+    "sqlite": [
+        _V1 + _V1_SQLITE,
+        _V2 + _V2_SQLITE,
+        _V3_SQLITE,
+        _V4_SQLITE,
+        _V5,
+        _V6,
+        _V7,
+        _V8_SQLITE,
+        _V9_SQLITE,
+    ],
     "postgis": [
         _POSTGIS_EXTENSION + _V1 + _V1_POSTGIS,
         _V2 + _V2_POSTGIS,
@@ -385,11 +448,12 @@ MIGRATIONS: dict[str, list[str]] = {
         _V6,
         _V7,
         _V8_POSTGIS,
+        _V9_POSTGIS,
     ],
 }
 """``MIGRATIONS[dialect][v - 1]`` brings a store from version ``v - 1`` to ``v``."""
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def migration_sql(dialect: str, version: int) -> str:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from geo import clock
 from geo.core.auth import Principal
+from geo.core.names import MAX_AUDIT_FIELD, clip
+from geo.store import _audit
 
 if TYPE_CHECKING:
     from geo.store._base import Store
@@ -30,6 +32,12 @@ class Tx:
     def __init__(self, store: Store, cursor: Any) -> None:
         self.store = store
         self.cur = cursor
+        self.committed: list[Callable[[], None]] = []
+        """What to run once the transaction has committed (never when it rolls back)."""
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once this transaction has committed."""
+        self.committed.append(action)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run one statement with ``?`` placeholders."""
@@ -67,12 +75,6 @@ class Tx:
             (key, value),
         )
 
-    def _next_audit_id(self) -> int:
-        # Serialise audited writes so two transactions never take the same id (PostGIS:
-        # an advisory lock, re-entrant within the transaction; SQLite: already one writer).
-        self.store.lock_for_ingest(self)
-        return self.next_id("audit_log", "entry_id")
-
     def audit(
         self,
         actor: Principal,
@@ -84,27 +86,25 @@ class Tx:
         store_wide: bool = False,
     ) -> None:
         """
-        Append an entry to the audit log, inside this transaction.
+        Append an entry to the audit log, inside this transaction, extending its hash chain.
 
         The entry belongs to the store's current scenario, unless ``store_wide`` (accounts,
-        settings): those show in every scenario's audit.
+        settings): those show in every scenario's audit. The user name and target are
+        clipped to :data:`geo.core.names.MAX_AUDIT_FIELD` characters (a sign-in form accepts
+        anything as a name).
         """
-        self.bulk_insert(
-            "audit_log",
-            pd.DataFrame(
-                [
-                    {
-                        "entry_id": self._next_audit_id(),
-                        "at": clock.now(),
-                        "user_name": actor.name,
-                        "action": action,
-                        "target": target,
-                        "before": json.dumps(before, sort_keys=True, default=str, ensure_ascii=False),
-                        "after": json.dumps(after, sort_keys=True, default=str, ensure_ascii=False),
-                        "scenario_id": "" if store_wide else self.store.scenario_id,
-                    }
-                ]
-            ),
+        self.store.lock_for_ingest(self)  # one appender at a time: the chain has one head
+        _audit.append(
+            self,
+            {
+                "at": clock.now(),
+                "user_name": clip(str(actor.name), MAX_AUDIT_FIELD),
+                "action": action,
+                "target": clip(str(target), MAX_AUDIT_FIELD),
+                "before": json.dumps(before, sort_keys=True, default=str, ensure_ascii=False),
+                "after": json.dumps(after, sort_keys=True, default=str, ensure_ascii=False),
+                "scenario_id": "" if store_wide else self.store.scenario_id,
+            },
         )
 
     def touch(self, *, rewrite: bool) -> None:

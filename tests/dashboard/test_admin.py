@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from tests.dashboard.support import ADMIN, ANALYST, BOTH_STORES, all_text, app, query, scalar, signed_in
+from tests.dashboard.support import (
+    ADMIN,
+    ANALYST,
+    BOTH_STORES,
+    all_text,
+    app,
+    plain,
+    query,
+    scalar,
+    signed_in,
+)
 
 
 def test_admin_sees_accounts_and_the_audit_log(db: str) -> None:
@@ -103,3 +113,36 @@ def test_admin_sees_live_sessions_and_signs_an_account_out_everywhere(db: str) -
         assert "An administrator signed you out" in all_text(tab)
     assert signed_in(at) is not None  # the admin's own session is untouched
     assert scalar(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'sessions_end' AND target = 'ana'") == 1
+
+
+def test_admin_page_shows_the_audit_chain_check(db: str) -> None:
+    import sqlite3
+
+    at = app(ADMIN, page="admin")
+    assert not at.exception
+    entries = int(scalar(db, "SELECT COUNT(*) FROM audit_log"))
+    assert any(f"Hash chain intact: {entries:,} entries" in s.value for s in at.success)
+    conn = sqlite3.connect(db.removeprefix("sqlite:///"))
+    with conn:  # someone with the database file drops the trigger, then deletes an entry
+        conn.execute("DROP TRIGGER audit_log_no_delete")
+        conn.execute("DELETE FROM audit_log WHERE entry_id = 3")
+    conn.close()
+    at = app(ADMIN, page="admin")
+    assert not at.exception
+    errors = [plain(e.value) for e in at.error]
+    assert errors[0] == "Audit log broken: entry 3: missing (removed from the log)"
+    assert any("missing: audit_log_no_delete" in e for e in errors)
+
+
+def test_audit_table_shows_control_characters_as_escapes(db: str) -> None:
+    from geo.core.auth import Principal
+    from geo.services.settings import set_setting
+    from geo.store import open_store
+
+    store = open_store(db)
+    set_setting(store, "refresh_seconds", 30, actor=Principal("x\x1b[2J\u202eevil", "admin"))
+    store.close()
+    at = app(ADMIN, page="admin")
+    names = at.dataframe[-1].value["user_name"].tolist()
+    assert "x\\x1b[2J\\u202eevil" in names
+    assert not any("\x1b" in n or "\u202e" in n for n in names)

@@ -135,3 +135,55 @@ def test_no_match_says_so(trend_db: str) -> None:
     at.sidebar.multiselect(key="f_verdict").set_value(["no_breach"]).run()
     assert not at.exception
     assert "No incidents match these filters." in all_text(at)
+
+
+HOSTILE = "$x^2$ {{7*7}} <b>b</b> ${alert(1)} datum.x"
+
+
+@pytest.fixture
+def hostile_trend_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The trend rows, the parties and zones named with markup, template and mathtext payloads."""
+    import dataclasses
+
+    from geo.services.accounts import add_user
+    from geo.services.ingest import ingest_frame, load_scenario_into_store
+    from geo.store import open_store
+    from tests.dashboard.support import PASSWORD, USERS
+
+    scen = demo_scenario()
+    scen = dataclasses.replace(
+        scen,
+        parties=tuple(
+            dataclasses.replace(p, name=f"{p.name} {HOSTILE}", short_name="") for p in scen.parties
+        ),
+        zones=tuple(dataclasses.replace(z, name=f"{z.name} {HOSTILE}") for z in scen.zones),
+    )
+    url = f"sqlite:///{tmp_path / 'hostile.db'}"
+    store = open_store(url)
+    load_scenario_into_store(store, scen)
+    ingest_frame(store, trend_rows(pd.Timestamp(clock.now())), name="seed.csv")
+    for user in USERS:
+        add_user(store, user.name, user.role, PASSWORD)
+    store.close()
+    monkeypatch.setenv("TRUCELINE_DB", url)
+    return url
+
+
+def test_names_are_chart_data_never_spec(hostile_trend_db: str) -> None:
+    """Vega-Lite gets names as data values only: no title, expression or field holds them."""
+    import pyarrow as pa
+
+    at = app(VIEWER, page="trends")
+    at.sidebar.radio(key="f_window").set_value("all").run()
+    assert not at.exception
+    chart = at.get("vega_lite_chart")[0].proto
+    assert HOSTILE not in chart.spec
+    assert "7*7" not in chart.spec and "alert" not in chart.spec
+    values = []
+    for dataset in [chart.data, *chart.datasets]:
+        raw = getattr(dataset, "data", dataset)
+        data = getattr(raw, "data", b"")
+        if data:
+            table = pa.ipc.open_stream(data).read_all()
+            values += [str(v) for col in table.columns for v in col.to_pylist()]
+    assert any(HOSTILE in v for v in values)

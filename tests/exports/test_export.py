@@ -43,12 +43,19 @@ PAYLOADS = [
     "\uff20SUM(1)",  # full-width at
     "-",
     "=",
+    " =1+1",  # first non-blank character is a trigger
+    "\n=1+1",
+    "  \t+SUM(1)",
+    "\u00a0@SUM(1)",  # no-break space
+    "\u200b=1+1",  # zero-width space
+    "\u3000\uff1d1",  # ideographic space, full-width equals
 ]
 SAFE = [
     "Panmunjom",
     "2+3",
     "a=b",
-    " =1 (leading space: shown as text)",
+    " 1 = 1 (leading space, no trigger)",
+    "\n text",
     "판문점",
     "القنيطرة",
     "Дебальцево",
@@ -102,6 +109,8 @@ def test_csv_cells_never_start_with_a_trigger(hostile):
         for col, value in row.items():
             if col not in numeric:
                 assert not value.startswith(triggers), (col, value)
+                blank = " \n\t\r\u00a0\u200b\u3000\x00"
+                assert not value.lstrip(blank).startswith(triggers), (col, value)
 
 
 def test_csv_numbers_stay_numbers(hostile):
@@ -126,6 +135,20 @@ def test_write_csv_keeps_any_frame_in_its_order(tmp_path):
     assert [r["reason"] for r in rows] == ["'=1+1", "ok"]
     assert [r["line_no"] for r in rows] == ["-3", "4"]
     assert [r["event_id"] for r in rows] == ["'@x", "'+y"]
+
+
+def test_neutralise_looks_past_blanks_and_catches_nul():
+    cells = pd.Series(["\x00abc", "\x01\x02=1", "\ufeff+1", "\r\n-1", " \u2060@a", " 2+3", "a -1", "\n"])
+    assert neutralise(cells).tolist() == [
+        "'\x00abc",
+        "'\x01\x02=1",
+        "'\ufeff+1",
+        "'\r\n-1",
+        "' \u2060@a",
+        " 2+3",
+        "a -1",
+        "\n",
+    ]
 
 
 def test_neutralise_handles_categoricals_and_missing():

@@ -87,6 +87,7 @@ def draw_basemap(
                 va="center",
                 zorder=Z_BASE,
                 alpha=0.9,
+                parse_math=False,
             )
     return borders
 
@@ -198,4 +199,5 @@ def _graticule_line(
             fontproperties=font(6.5),
             zorder=Z_DECOR,
             path_effects=halo,
+            parse_math=False,
         )

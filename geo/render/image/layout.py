@@ -89,6 +89,7 @@ def synthetic_tag(ax: Axes, text: str = SYNTHETIC_BANNER) -> None:
         fontproperties=font(9, weight="bold"),
         zorder=Z_DECOR + 1,
         bbox={"boxstyle": "square,pad=0.35", "facecolor": SYNTHETIC_COLOUR, "edgecolor": "none"},
+        parse_math=False,
     )
 
 
@@ -137,6 +138,7 @@ def draw_frame(
             va="center",
             color="white",
             fontproperties=font(12, weight="bold"),
+            parse_math=False,
         )
     x, y, w, h = rects["title"]
     fig.text(
@@ -147,6 +149,7 @@ def draw_frame(
         va="top",
         fontproperties=font(16, weight="bold"),
         color="#1b2631",
+        parse_math=False,
     )
     shown = sum(counts.values())
     summary = (
@@ -164,6 +167,7 @@ def draw_frame(
         va="center",
         fontproperties=font(9.5, weight="bold"),
         color="#1b2631",
+        parse_math=False,
     )
     fig.text(
         x,
@@ -173,6 +177,7 @@ def draw_frame(
         va="center",
         fontproperties=font(9),
         color="#34495e",
+        parse_math=False,
     )
     x, y, w, h = rects["footer"]
     agreements = "; ".join(dict.fromkeys(ln.agreement for ln in scenario.lines if ln.agreement))
@@ -187,7 +192,24 @@ def draw_frame(
         f"{txt.deg(projection.lat0, 'N', 'S')}, {txt.lon_deg(projection.lon0)}; the scale bar is true "
         f"at the map centre.  Made with Truceline."
     )
-    fig.text(x, y + h * 0.7, first, ha="left", va="center", fontproperties=font(7), color="#555555")
     fig.text(
-        x, y + h * 0.25, second, ha="left", va="center", fontproperties=font(7), color="#555555", wrap=True
+        x,
+        y + h * 0.7,
+        first,
+        ha="left",
+        va="center",
+        fontproperties=font(7),
+        color="#555555",
+        parse_math=False,
+    )
+    fig.text(
+        x,
+        y + h * 0.25,
+        second,
+        ha="left",
+        va="center",
+        fontproperties=font(7),
+        color="#555555",
+        parse_math=False,
+        wrap=True,
     )

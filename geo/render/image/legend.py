@@ -57,6 +57,7 @@ class _Cursor:
             color="#2c3e50",
             va="center",
             transform=self.ax.transAxes,
+            parse_math=False,
         )
         self.gap(_HEADER_IN / 2)
 
@@ -71,6 +72,7 @@ class _Cursor:
             va="top",
             transform=self.ax.transAxes,
             linespacing=1.15,
+            parse_math=False,
         )
         self.y -= (0.05 + len(lines) * 0.15) * self.unit
         return 0.06, centre - 0.06 * self.unit
@@ -86,6 +88,7 @@ class _Cursor:
             va="top",
             transform=self.ax.transAxes,
             linespacing=1.2,
+            parse_math=False,
         )
 
 

@@ -202,6 +202,7 @@ def render_map_image(
             fontproperties=font(7.5, weight="bold"),
             zorder=Z_DECOR,
             bbox={"boxstyle": "square,pad=0.3", "facecolor": "white", "edgecolor": "#999999", "alpha": 0.9},
+            parse_math=False,
         )
     panel = fig.add_axes(rects["panel"])
     swatches = draw_legend(panel, scenario, drawn.counts, drawn.lines, drawn.zones)

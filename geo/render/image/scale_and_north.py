@@ -71,6 +71,7 @@ def draw_scale_bar(ax: Axes, extent: Bbox) -> tuple[float, list[Any]]:
             va="top",
             fontproperties=label_font,
             zorder=Z_DECOR + 0.2,
+            parse_math=False,
         )
     ax.text(
         x0 + km * 1000.0,
@@ -80,6 +81,7 @@ def draw_scale_bar(ax: Axes, extent: Bbox) -> tuple[float, list[Any]]:
         va="top",
         fontproperties=label_font,
         zorder=Z_DECOR + 0.2,
+        parse_math=False,
     )
     return km, bars
 
@@ -105,6 +107,7 @@ def draw_north_arrow(ax: Axes, projection: LocalProjection, extent: Bbox) -> Tex
             "shrinkA": 0,
             "shrinkB": 0,
         },
+        parse_math=False,
     )
     gap = 0.02 * (ymax - ymin)
     return ax.text(
@@ -116,4 +119,5 @@ def draw_north_arrow(ax: Axes, projection: LocalProjection, extent: Bbox) -> Tex
         fontproperties=font(11, weight="bold"),
         zorder=Z_DECOR,
         path_effects=[patheffects.withStroke(linewidth=3, foreground="white")],
+        parse_math=False,
     )

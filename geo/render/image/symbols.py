@@ -205,6 +205,7 @@ def _label_line(ax: Axes, xy: np.ndarray, line: Line, scenario: Scenario, extent
         fontproperties=font(8, style="italic"),
         zorder=Z_LABEL,
         path_effects=halo,
+        parse_math=False,
     )
     point, angle = _along(xy, 0.6)
     for side, sign in (("left", 1.0), ("right", -1.0)):
@@ -221,6 +222,7 @@ def _label_line(ax: Axes, xy: np.ndarray, line: Line, scenario: Scenario, extent
                 fontproperties=font(10, weight="bold"),
                 zorder=Z_LABEL,
                 path_effects=halo,
+                parse_math=False,
             )
 
 

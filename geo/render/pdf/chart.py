@@ -49,7 +49,7 @@ def trend_png(history: pd.DataFrame, scenario: Scenario, period: Period, dpi: in
             )
     ax.set_xlim(start, period.end)
     ax.set_ylim(bottom=0)
-    ax.set_ylabel(f"incidents per {freq}", fontproperties=font(8))
+    ax.set_ylabel(f"incidents per {freq}", fontproperties=font(8), parse_math=False)
     dates = mdates.ConciseDateFormatter(  # type: ignore[no-untyped-call]
         ax.xaxis.get_major_locator(), show_offset=False
     )
@@ -62,8 +62,11 @@ def trend_png(history: pd.DataFrame, scenario: Scenario, period: Period, dpi: in
         f"Breaches (solid) and possible breaches (dashed) per {freq}, by attributed party",
         loc="left",
         fontproperties=font(9, weight="bold"),
+        parse_math=False,
     )
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, prop=font(7.5))
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, prop=font(7.5))
+    for label in legend.get_texts():
+        label.set_parse_math(False)  # party names are text, never mathtext
     return png_bytes(fig)
 
 

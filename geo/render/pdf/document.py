@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
-from typing import cast
+from typing import Any, cast
 
 import pandas as pd
 from fpdf import FPDF
@@ -27,6 +27,9 @@ _ZEBRA = (246, 247, 249)
 _PAD_X, _PAD_Y = 1.2, 0.8
 _MARK = 2.6
 """Side of a colour mark in a table row (mm)."""
+
+_NB = "{nb}"
+"""fpdf2's alias of the page count, on only while the footer's own text is written."""
 
 Mark = tuple[str, str]
 """A colour mark: fill and edge colours (``#rrggbb``)."""
@@ -54,6 +57,13 @@ class BriefingDocument(FPDF):
         self.set_author("Truceline")
         if scenario.synthetic:
             self.set_keywords("synthetic demo data")
+        # fpdf2 replaces "{nb}" in any text with the page count; only the footer means it.
+        self.alias_nb_pages(None)  # type: ignore[arg-type]  # fpdf2 accepts None: no alias
+
+    def output(self, *args: Any, **kwargs: Any) -> bytearray:  # type: ignore[override]
+        """The document, the page count put in the footers' page numbers (see ``FPDF.output``)."""
+        self.alias_nb_pages(_NB)
+        return cast("bytearray", super().output(*args, **kwargs))
 
     # Header and footer are called by fpdf2 on every page.
     def header(self) -> None:
@@ -91,7 +101,10 @@ class BriefingDocument(FPDF):
         text = textwrap.shorten("Window and filters: " + self.filters.describe(), 230, placeholder=" \u2026")
         self.multi_cell(BODY_W - 30, 3.6, text, new_x=XPos.RIGHT, new_y=YPos.TOP)
         self.set_xy(PAGE_W - MARGIN - 30, -13.0)
-        self.cell(30, 3.6, f"Page {self.page_no()} of {{nb}}", align="R")
+        alias = self.str_alias_nb_pages
+        self.alias_nb_pages(_NB)
+        self.cell(30, 3.6, f"Page {self.page_no()} of {_NB}", align="R")
+        self.alias_nb_pages(alias)
 
     def h1(self, text: str) -> None:
         """A page heading."""

@@ -13,6 +13,7 @@ import shapely
 
 from geo.core.auth import OPERATOR, Principal, require
 from geo.core.model import Scenario
+from geo.core.names import MAX_NAME, check_name, clip, printable
 from geo.io import readers
 from geo.services.ingest._common import Progress, Upload, UploadSummary, no_progress, require_scenario
 from geo.services.ingest._hashing import file_digest, frame_digest
@@ -69,6 +70,9 @@ def ingest_file(
     """
     require(actor, "upload")
     name = file_name or (Path(source).name if not isinstance(source, bytes) else "upload.csv")
+    name = clip(printable(name), MAX_NAME)  # recorded and shown: one line, bounded
+    if source_name is not None:
+        check_name("source", source_name, limit=64)
     scenario = require_scenario(store)
     digest = file_digest(source)
     key = upload_key(

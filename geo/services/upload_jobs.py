@@ -1,0 +1,267 @@
+"""Upload work in a separate process: checking a file (detect, read, validate) and committing it.
+
+The dashboard's server process must stay small and responsive while an analyst uploads
+a large file: a 150 MB CSV parsed in the server took it to 2.75 GB and delayed other
+users' pages by a minute. So the page saves the upload to a private folder and starts a
+worker (``python -m geo.services._upload_worker FOLDER``); the worker reads the file in
+chunks, writes its progress to ``progress.json`` and its result to ``result.pickle``,
+and the page polls :meth:`UploadJob.status` and can :meth:`UploadJob.cancel` it. A commit
+is one transaction: a cancelled or killed worker leaves the store unchanged.
+
+A check's result (:class:`CheckResult`) holds only what the page shows: counts, the
+first rows, the actors, the first rejected rows and warnings; the full rejected rows are
+written to ``rejected.csv`` in the job's folder.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import pickle
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import pandas as pd
+
+import geo
+from geo.core.auth import Principal, require
+from geo.io.readers import ColumnMapping
+
+State = Literal["running", "done", "failed", "cancelled"]
+PREVIEW_ROWS = 20
+SHOWN_REJECTED = 500
+SHOWN_WARNINGS = 1000
+_REPO = Path(geo.__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What a dry run of an upload found (nothing stored)."""
+
+    format: str
+    layout: str
+    encoding: str
+    delimiter: str
+    has_header: bool
+    dayfirst: bool | None
+    dates: str
+    detect_warnings: list[str]
+    rows_read: int
+    valid: int
+    rejected: int
+    preview: pd.DataFrame
+    actors: pd.DataFrame
+    rejected_rows: pd.DataFrame
+    warnings: list[str]
+    warning_count: int
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """
+    Where a job is.
+
+    ``kind`` of a failure says what the page should do: ``layout`` (the format was not
+    recognised: ask for a column mapping), ``date_order`` (ask for the day/month order),
+    ``error`` (anything else).
+    """
+
+    state: State
+    done: int = 0
+    total: int | None = None
+    stage: str = ""
+    message: str = ""
+    kind: str = ""
+    result: Any = None
+
+
+@dataclass
+class UploadJob:
+    """A worker process checking or committing one uploaded file (see the module docstring)."""
+
+    folder: Path
+    process: subprocess.Popen[bytes]
+    name: str
+    cancelled: bool = False
+    _final: JobStatus | None = field(default=None, repr=False)
+
+    def status(self) -> JobStatus:
+        """The job's state, progress, and its result or error once it has ended."""
+        if self._final is not None:
+            return self._final
+        if self.cancelled:
+            return JobStatus("cancelled", message=f"{self.name}: cancelled: nothing was stored")
+        code = self.process.poll()
+        result = self.folder / "result.pickle"
+        if code is None or (code == 0 and not result.exists()):
+            return JobStatus("running", **_progress(self.folder))
+        if result.exists():
+            with result.open("rb") as src:
+                outcome: dict[str, Any] = pickle.load(src)  # noqa: S301 - written by our worker, in our folder
+            self._final = JobStatus(**outcome)
+        else:
+            msg = (
+                f"{self.name}: the upload worker stopped unexpectedly (exit code {code}): nothing was stored"
+            )
+            self._final = JobStatus("failed", message=msg, kind="error")
+        return self._final
+
+    def cancel(self) -> None:
+        """Stop the worker (a commit in progress is rolled back: nothing is stored)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.cancelled = True
+
+    def rejected_csv(self) -> Path | None:
+        """The full rejected rows of a check, as formula-safe CSV, if any."""
+        path = self.folder / "rejected.csv"
+        return path if path.exists() else None
+
+    def close(self) -> None:
+        """Stop the worker if it runs, and remove the job's folder."""
+        self.cancel()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def save_upload(stream: IO[bytes], name: str, *, chunk: int = 8 << 20) -> Path:
+    """
+    Copy an upload into a new private folder, in chunks (no second copy in memory).
+
+    Returns
+    -------
+    pathlib.Path
+        The saved file, named ``upload`` plus the upload's suffix (never its name).
+    """
+    sweep()
+    folder = Path(tempfile.mkdtemp(prefix="truceline-upload-"))
+    suffix = "".join(ch for ch in Path(name).suffix.lower()[:8] if ch.isalnum() or ch == ".")
+    path = folder / f"upload{suffix}"
+    with path.open("wb") as out:
+        shutil.copyfileobj(stream, out, chunk)
+    _release_memory()
+    return path
+
+
+STALE_AFTER_S = 24 * 3600
+"""Upload and job folders older than this are removed (a session that ended left them behind)."""
+
+
+def sweep(*, older_than_s: float = STALE_AFTER_S) -> int:
+    """
+    Remove upload and job folders not touched for ``older_than_s`` seconds; return how many.
+
+    A browser closed in the middle of an upload leaves its folder (the saved file can be
+    hundreds of MB); each new upload sweeps them.
+    """
+    removed = 0
+    cutoff = time.time() - older_than_s
+    for prefix in ("truceline-upload-", "truceline-check-", "truceline-commit-"):
+        for folder in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
+            try:
+                stale = folder.is_dir() and folder.stat().st_mtime < cutoff
+            except OSError:
+                continue
+            if stale:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+    return removed
+
+
+def _release_memory() -> None:
+    """Hand freed heap pages back to the system (glibc keeps them otherwise): the server stays small."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.malloc_trim(0)
+
+
+def start_check(
+    path: Path,
+    *,
+    name: str,
+    store_url: str,
+    actor: Principal,
+    format: str = "auto",
+    mapping: ColumnMapping | None = None,
+    encoding: str | None = None,
+    dayfirst: bool | None = None,
+) -> UploadJob:
+    """Start a worker that detects the file's format and reads every row, storing nothing."""
+    require(actor, "upload")
+    return _start(
+        "check",
+        path,
+        name=name,
+        store_url=store_url,
+        actor=actor,
+        format=format,
+        mapping=mapping,
+        encoding=encoding,
+        dayfirst=dayfirst,
+    )
+
+
+def start_commit(
+    path: Path,
+    *,
+    name: str,
+    store_url: str,
+    actor: Principal,
+    format: str,
+    mapping: ColumnMapping | None = None,
+    encoding: str | None = None,
+    dayfirst: bool | None = None,
+) -> UploadJob:
+    """Start a worker that uploads the file as one batch (see :func:`geo.services.ingest.ingest_file`)."""
+    require(actor, "upload")
+    return _start(
+        "commit",
+        path,
+        name=name,
+        store_url=store_url,
+        actor=actor,
+        format=format,
+        mapping=mapping,
+        encoding=encoding,
+        dayfirst=dayfirst,
+    )
+
+
+def _start(task: str, path: Path, **request: Any) -> UploadJob:
+    folder = Path(tempfile.mkdtemp(prefix=f"truceline-{task}-"))
+    with (folder / "request.pickle").open("wb") as out:
+        pickle.dump({"task": task, "path": str(path), **request}, out)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_REPO), env.get("PYTHONPATH", "")) if p)
+    with (folder / "worker.log").open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own module, with our interpreter
+            [sys.executable, "-m", "geo.services._upload_worker", str(folder)],
+            env=env,
+            cwd=str(_REPO),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    return UploadJob(folder, process, str(request["name"]))
+
+
+def _progress(folder: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((folder / "progress.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"stage": "starting"}
+    return {"done": int(data.get("done", 0)), "total": data.get("total"), "stage": str(data.get("stage", ""))}

@@ -1,0 +1,144 @@
+"""Upload jobs: the check and the commit run in a worker process, report progress, and can be cancelled."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geo._errors import PermissionDeniedError
+from geo.core.auth import Principal
+from geo.io import readers
+from geo.services.ingest import scenario_bounds
+from geo.services.upload_jobs import CheckResult, JobStatus, UploadJob, save_upload, start_check, start_commit
+from geo.store import open_store
+from tests.ingest.helpers import store_state, write_incidents_csv
+
+ANALYST = Principal("ana", "analyst")
+VIEWER = Principal("vic", "viewer")
+
+
+def wait(job: UploadJob, timeout: float = 240) -> JobStatus:
+    deadline = time.monotonic() + timeout
+    while (status := job.status()).state == "running":
+        assert time.monotonic() < deadline, f"job still running after {timeout} s: {status}"
+        time.sleep(0.1)
+    return status
+
+
+@pytest.fixture
+def upload_file(tmp_path: Path) -> Path:
+    """A saved upload with valid rows and rows the reader rejects."""
+    path = write_incidents_csv(tmp_path / "src.csv", 300, seed=4)
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[5] = text[5].replace(",", ",not-a-number,", 1)  # shifts the columns: a rejected row
+    text.append("X-1,not a date,nan,nan,artillery_fire")
+    with io.BytesIO("\n".join(text).encode()) as stream:
+        return save_upload(stream, "../../evil name.csv")
+
+
+def test_save_upload_uses_its_own_name_in_a_private_folder(upload_file: Path) -> None:
+    assert upload_file.name == "upload.csv"
+    assert upload_file.parent.name.startswith("truceline-upload-")
+    assert oct(upload_file.parent.stat().st_mode & 0o777) == "0o700"
+
+
+def test_a_check_runs_in_another_process_and_finds_what_a_direct_read_finds(loaded_url, upload_file) -> None:
+    job = start_check(upload_file, name="mine.csv", store_url=loaded_url, actor=ANALYST)
+    assert job.process.pid != os.getpid()
+    status = wait(job)
+    assert status.state == "done", status.message
+    result: CheckResult = status.result
+    scenario = open_store(loaded_url).scenario()
+    chunks = list(
+        readers.read_incidents(
+            upload_file,
+            name="mine.csv",
+            party_mapping=scenario.party_mapping,
+            parties={p.id for p in scenario.parties},
+            bbox=scenario_bounds(scenario),
+        )
+    )
+    rejected = pd.concat([c.rejected for c in chunks], ignore_index=True)
+    assert result.rows_read == sum(c.rows_read for c in chunks)
+    assert result.valid == sum(len(c.frame) for c in chunks)
+    assert result.rejected == len(rejected) >= 2
+    assert result.valid + result.rejected == result.rows_read
+    assert len(result.preview) == 20
+    assert int(result.actors["rows"].sum()) == result.valid
+    csv_back = pd.read_csv(job.rejected_csv(), dtype=str, keep_default_na=False)
+    assert len(csv_back) == result.rejected
+    assert store_state(loaded_url).counts["incidents"] == 0  # a check stores nothing
+    job.close()
+    assert not job.folder.exists()
+
+
+def test_a_bad_file_fails_with_one_line_naming_the_upload(loaded_url, tmp_path) -> None:
+    with io.BytesIO(b"PK\x03\x04" + os.urandom(2000)) as stream:
+        path = save_upload(stream, "sheet.csv")
+    status = wait(start_check(path, name="sheet.csv", store_url=loaded_url, actor=ANALYST))
+    assert status.state == "failed"
+    assert status.message.startswith("sheet.csv: not a CSV text file")
+    assert str(path) not in status.message and "\n" not in status.message
+
+
+def test_an_unknown_layout_asks_for_a_mapping(loaded_url) -> None:
+    with io.BytesIO(b"foo,bar\n1,2\n") as stream:
+        path = save_upload(stream, "odd.csv")
+    status = wait(start_check(path, name="odd.csv", store_url=loaded_url, actor=ANALYST))
+    assert (status.state, status.kind) == ("failed", "layout")
+
+
+def test_a_commit_stores_the_batch_with_progress(loaded_url, upload_file) -> None:
+    check = wait(start_check(upload_file, name="mine.csv", store_url=loaded_url, actor=ANALYST)).result
+    job = start_commit(upload_file, name="mine.csv", store_url=loaded_url, actor=ANALYST, format=check.format)
+    status = wait(job)
+    assert status.state == "done", status.message
+    summary = status.result
+    assert (summary.rows_read, summary.accepted + summary.rejected + summary.duplicate) == (
+        check.rows_read,
+        check.rows_read,
+    )
+    assert summary.file_name == "mine.csv"
+    assert store_state(loaded_url).counts["incidents"] == summary.accepted
+    assert (job.folder / "progress.json").exists()
+
+
+def test_a_cancelled_commit_stores_nothing(loaded_url, tmp_path) -> None:
+    big = write_incidents_csv(tmp_path / "big.csv", 150_000, seed=9)
+    before = store_state(loaded_url)
+    job = start_commit(big, name="big.csv", store_url=loaded_url, actor=ANALYST, format="template")
+    deadline = time.monotonic() + 120
+    while job.status().done == 0:  # cancel while rows are being written
+        assert job.status().state == "running", job.status().message
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    job.cancel()
+    assert job.status().state == "cancelled"
+    assert job.process.returncode is not None
+    assert store_state(loaded_url) == before
+
+
+def test_viewers_cannot_start_upload_jobs(loaded_url, upload_file) -> None:
+    with pytest.raises(PermissionDeniedError):
+        start_check(upload_file, name="x.csv", store_url=loaded_url, actor=VIEWER)
+    with pytest.raises(PermissionDeniedError):
+        start_commit(upload_file, name="x.csv", store_url=loaded_url, actor=VIEWER, format="auto")
+
+
+def test_stale_upload_folders_are_swept(tmp_path, monkeypatch) -> None:
+    from geo.services.upload_jobs import sweep
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    old, fresh, other = tmp_path / "truceline-upload-old", tmp_path / "truceline-check-new", tmp_path / "keep"
+    for folder in (old, fresh, other):
+        folder.mkdir()
+    os.utime(old, (time.time() - 2 * 86400, time.time() - 2 * 86400))
+    os.utime(other, (time.time() - 2 * 86400, time.time() - 2 * 86400))
+    assert sweep() == 1
+    assert not old.exists() and fresh.exists() and other.exists()
