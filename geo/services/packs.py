@@ -412,6 +412,8 @@ def generate_pack_incidents(
             "fatalities": 0,
             "description": "[SYNTHETIC] " + labels + " near " + place_names + " by " + actor_names + ".",
             "verification": pick(config.verification),
+            "source_reliability": "",  # generated reports are not graded
+            "info_credibility": "",
         }
     )
     return frame.astype(INCIDENT_COLUMNS).sort_values("occurred_at", kind="stable").reset_index(drop=True)
