@@ -30,8 +30,6 @@ CLIENT_FREE_FAILURES = 5
 """Failed sign-ins (any accounts) a client may make before each next attempt must wait."""
 MAX_DELAY = timedelta(minutes=5)
 """The longest wait a client is made to keep between attempts."""
-MAX_NAME = 64
-"""The longest user name."""
 SETUP_TOKEN_MINUTES = 60
 """How long a first-run setup token stays valid."""
 MIN_PASSWORD = 10
