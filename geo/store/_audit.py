@@ -130,17 +130,7 @@ def rechain(tx: Tx) -> None:
     prev, last = GENESIS, 0
     for chunk in _chunks(tx.frame):
         for row in chunk.itertuples(index=False):
-            digest = entry_hash(
-                row.entry_id,
-                row.at,
-                row.user_name,
-                row.action,
-                row.target,
-                row.before,
-                row.after,
-                row.scenario_id,
-                prev,
-            )
+            digest = _row_hash(row, prev)
             tx.execute(
                 "UPDATE audit_log SET prev_hash = ?, entry_hash = ? WHERE entry_id = ?",
                 (prev, digest, int(row.entry_id)),
@@ -148,6 +138,12 @@ def rechain(tx: Tx) -> None:
             prev, last = digest, int(row.entry_id)
     if last:
         tx.meta_set("audit_head", f"{last}:{prev}")
+
+
+def _row_hash(row: Any, prev: str) -> str:
+    """:func:`entry_hash` of a stored entry (a row of :func:`_chunks`) after ``prev``."""
+    fields = (row.at, row.user_name, row.action, row.target, row.before, row.after, row.scenario_id)
+    return entry_hash(int(row.entry_id), *fields, prev)
 
 
 def _chunks(read: Any) -> Iterator[pd.DataFrame]:
@@ -213,17 +209,7 @@ def verify(store: Store) -> AuditCheck:
                 elif str(row.prev_hash) != prev:
                     broken = entry_id
                     problems.append(f"entry {entry_id}: does not follow entry {entry_id - 1} (prev_hash)")
-                elif str(row.entry_hash) != entry_hash(
-                    entry_id,
-                    row.at,
-                    row.user_name,
-                    row.action,
-                    row.target,
-                    row.before,
-                    row.after,
-                    row.scenario_id,
-                    prev,
-                ):
+                elif str(row.entry_hash) != _row_hash(row, prev):
                     broken = entry_id
                     problems.append(f"entry {entry_id}: changed after it was written (hash differs)")
             prev = str(row.entry_hash)
