@@ -154,6 +154,7 @@ def test_analyst_uploads_a_csv_and_sees_it_on_the_map(
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Live map").click()
     frame = map_frame(page)
     wait_for_text(page, "1 new since the last refresh")
+    wait_for_text(page, f"{before + 1:,} incidents match")  # the caption of this run, not a stale one
     assert caption_count(page) == before + 1
     halo = frame.locator("path.tl-new-halo")
     halo.first.wait_for()
