@@ -368,7 +368,12 @@ def get_evidence(store: Store, sha256: str, *, actor: Principal, audit: bool = T
     """
     _may_see(store, actor)
     sha256 = str(sha256).strip().lower()
-    media_type = store.scalar("SELECT media_type FROM evidence WHERE sha256 = ?", (sha256,))
+    media_type = store.scalar(  # only evidence attached in the scenario shown: ceasefires stay apart
+        "SELECT e.media_type FROM evidence e WHERE e.sha256 = ? AND EXISTS (SELECT 1 "
+        "FROM incident_evidence a JOIN incidents i ON i.incident_id = a.incident_id "
+        "WHERE a.sha256 = e.sha256 AND i.scenario_id = ?)",
+        (sha256, store.scenario_id),
+    )
     if media_type is None:
         msg = f"evidence {sha256}: not found"
         raise NotFoundError(msg)

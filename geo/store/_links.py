@@ -54,7 +54,9 @@ def links(
 
 def link_counts(store: Store, *, kind: str | None = None) -> dict[str, int]:
     """How many links have each review status (see :meth:`geo.store.Store.link_counts`)."""
-    where, params = ("WHERE kind = ?", [kind]) if kind is not None else ("", [])
+    where, params = f"WHERE incident_id IN ({_MINE})", [store.scenario_id]
+    if kind is not None:
+        where, params = f"{where} AND kind = ?", [*params, kind]
     found = store.frame(f"SELECT status, COUNT(*) AS n FROM incident_links {where} GROUP BY status", params)
     return {str(s): int(n) for s, n in zip(found["status"], found["n"], strict=True)}
 

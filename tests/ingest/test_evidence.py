@@ -160,3 +160,16 @@ def test_the_command_line_adds_lists_and_gets(incident, loaded_url, tmp_path):
     assert refused.exit_code == 1 and refused.output.count("\n") == 1
     assert refused.output.startswith("Error: junk.bin: refused type")
     assert pd.Timestamp(listed[0]["added_at"]).year == 2026
+
+
+def test_another_ceasefire_cannot_read_this_ones_evidence(incident):
+    from geo.services.packs import load_pack
+
+    store, iid = incident
+    photo = jpeg(38.3001, 127.0502, "2026:06:28 08:10:00")
+    digest = add_evidence(store, iid, photo, file_name="shell.jpg", actor=ANA).sha256
+    load_pack(store, "lebanon-2024", n=10)
+    other = store.using("lebanon-2024")
+    with pytest.raises(NotFoundError, match="not found"):
+        get_evidence(other, digest, actor=ANA)
+    assert get_evidence(store, digest, actor=ANA)[0] == photo

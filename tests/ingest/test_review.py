@@ -215,3 +215,17 @@ def test_the_command_line_lists_confirms_rejects_and_undoes(paired, loaded_url):
     result = CliRunner().invoke(cli, ["--db", loaded_url, "links", "confirm", str(a), str(ids["T-2"])])
     assert result.exit_code == 1
     assert result.output.strip() == f"Error: incidents {a} and {ids['T-2']}: not linked"
+
+
+
+def test_link_counts_stay_within_their_ceasefire(loaded, tmp_path):
+    from geo.services.packs import load_pack
+
+    path = tmp_path / "pairs.csv"
+    path.write_text(template_text(lookalike_records(3))[0], encoding="utf-8")
+    ingest_file(loaded, path, now=NOW)
+    load_pack(loaded, "lebanon-2024", n=10)
+    for store in (loaded, loaded.using("lebanon-2024")):
+        own = store.links()["status"].value_counts().to_dict()
+        assert store.link_counts() == {str(k): int(v) for k, v in own.items()}
+    assert sum(loaded.link_counts().values()) >= 3
