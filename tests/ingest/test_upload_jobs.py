@@ -138,7 +138,8 @@ def test_stale_upload_folders_are_swept(tmp_path, monkeypatch) -> None:
     old, fresh, other = tmp_path / "truceline-upload-old", tmp_path / "truceline-check-new", tmp_path / "keep"
     for folder in (old, fresh, other):
         folder.mkdir()
-    os.utime(old, (time.time() - 2 * 86400, time.time() - 2 * 86400))
-    os.utime(other, (time.time() - 2 * 86400, time.time() - 2 * 86400))
+    now = time.time()  # every time set here, not left to the file system's own clock
+    for folder, age in ((old, 2 * 86400), (fresh, 60), (other, 2 * 86400)):
+        os.utime(folder, (now - age, now - age))
     assert sweep() == 1
     assert not old.exists() and fresh.exists() and other.exists()
