@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -117,15 +118,31 @@ def test_party_filter_changes_the_kpis_the_count_and_the_url(server: Server, new
     other_watch.assert_clean()
 
 
-def upload_file(folder: Path) -> Path:
-    """One artillery incident on the Demarcation Line two hours ago: a breach by the north."""
+def upload_file(folder: Path, db: Path) -> Path:
+    """
+    One artillery incident on the Demarcation Line two hours ago: a breach by the north.
+
+    It is put where no stored incident lies within 3 km and 6 hours, so it is never linked
+    to a generated report of the same event (that would count it once, not as one more).
+    """
     line = load_scenario(DEMO_MANIFEST).lines[0].geometry
-    lon, lat = shapely.get_coordinates(line.interpolate(0.4, normalized=True))[0]
-    when = (pd.Timestamp(clock.now()) - pd.Timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = pd.Timestamp(clock.now())
+    at = now - pd.Timedelta(hours=2)
+    stored = open_store(db).query(columns=["lon", "lat", "occurred_at"])
+    near = stored[(stored["occurred_at"] - at).abs() < pd.Timedelta(hours=6)]
+    for fraction in np.linspace(0.1, 0.9, 33):
+        lon, lat = shapely.get_coordinates(line.interpolate(fraction, normalized=True))[0]
+        east = (near["lon"] - lon) * 111_320 * np.cos(np.radians(lat))
+        north = (near["lat"] - lat) * 110_574
+        if not (np.hypot(east, north) < 3_000).any():
+            break
+    else:
+        pytest.fail("no place on the line is clear of the demo's incidents")
     path = folder / "e2e-upload.csv"
     path.write_text(
         "event_id,occurred_at,lat,lon,category,party,location_precision,description\n"
-        f"E2E-1,{when},{lat:.5f},{lon:.5f},artillery_fire,north,exact,Uploaded through the browser\n",
+        f"E2E-1,{at:%Y-%m-%dT%H:%M:%SZ},{lat:.5f},{lon:.5f},"
+        "artillery_fire,north,exact,Uploaded through the browser\n",
         encoding="utf-8",
     )
     return path
@@ -145,7 +162,7 @@ def test_analyst_uploads_a_csv_and_sees_it_on_the_map(
 
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Upload").click()
     chooser = page.locator('[data-testid="stFileUploader"] input[type="file"]')
-    chooser.set_input_files(str(upload_file(tmp_path)))
+    chooser.set_input_files(str(upload_file(tmp_path, server.db)))
     wait_for_text(page, "6. Commit")
     page.get_by_role("button", name=re.compile(r"^Commit e2e")).click()
     wait_for_text(page, "1 accepted, 0 rejected, 0 duplicates of 1 rows")
