@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import common
+from dashboard import common, filter_panel
 from geo import InputError, clock
 from geo.core.compare import DEFAULT_WEEKS, agreement_date, compare_rates
 from geo.core.filters import Filters
@@ -90,7 +90,7 @@ def show(scen: Scenario, snap: CachedIncidents, filters: Filters) -> None:
             _("The agreement date is {day} (the earliest start of the scenario's rules).").format(day=agreed)
         )
     counted = filters.with_(since=None, until=None, zones=(), verdicts=())
-    view = common.apply(counted, snap)
+    view = filter_panel.apply(counted, snap)
     try:
         result = compare_rates(view, scen, at=day, as_of=now, weeks=weeks)
     except InputError as err:

@@ -14,7 +14,7 @@ import folium
 import pandas as pd
 from streamlit_folium import st_folium
 
-from dashboard import common
+from dashboard import filter_panel
 from geo import clock
 from geo.core.duplicates import distinct_events
 from geo.core.filters import Filters
@@ -69,8 +69,8 @@ def compute(
     previous
         When the page last refreshed: incidents ingested since are highlighted.
     """
-    view = common.apply(filters, snap)
-    matching = common.apply(filters.with_(since=None, until=None), snap)
+    view = filter_panel.apply(filters, snap)
+    matching = filter_panel.apply(filters.with_(since=None, until=None), snap)
     breaches = distinct_events(matching[matching["verdict"] == "breach"])
     table = kpis(breaches, as_of=pd.Timestamp(clock.now()), by="party")
     new = 0 if previous is None else int((view["ingested_at"] > previous).sum())

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import common, live_view
+from dashboard import common, filter_panel, live_view
 from geo import InputError
 from geo.core.filters import Filters
 from geo.core.model import Scenario
@@ -121,7 +121,7 @@ def show(store: Store, scen: Scenario, filters: Filters) -> None:
     """The playback: its controls, the frame's caption and the map."""
     _load_url()
     snap = common.snapshot()
-    matching = common.apply(filters.with_(since=None, until=None), snap)
+    matching = filter_panel.apply(filters.with_(since=None, until=None), snap)
     c1, c2, c3, c4, c5 = st.columns([0.8, 1, 1, 1.2, 1], vertical_alignment="bottom")
     step = c2.selectbox(_("Step"), list(STEPS), format_func=lambda k: _(STEPS[k]), key="p_step")
     window = c3.selectbox(
@@ -202,7 +202,7 @@ def show(store: Store, scen: Scenario, filters: Filters) -> None:
         view = live_view.frame_view(matching, shown)
         _write_url({"frame": shown.key, "frame_step": step, "frame_window": str(window), "frame_show": mode})
         st.caption(
-            f"{_caption(frames, shown)} · {common.how_many(view, 'shown')} · {common.describe(filters)}"
+            f"{_caption(frames, shown)} · {common.how_many(view, 'shown')} · {filter_panel.describe(filters)}"
         )
         live_view.show_map(scen, live_view.frame_layers(store, view, scen, cells=cells))
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from geo.cli import cli
-from geo.core.manifest import _KEYS
+from geo.core._manifest_shape import KEYS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 README = DOCS.parent / "README.md"
@@ -118,7 +118,7 @@ def test_every_command_is_in_the_readme():
 
 def test_every_manifest_key_is_documented():
     text = (DOCS / "manifest.md").read_text(encoding="utf-8")
-    for table, keys in _KEYS.items():
+    for table, keys in KEYS.items():
         assert f"[{table}]" in text or f"[[{table}]]" in text, table
         for key in keys:
             assert f"`{key}`" in text, f"{table}.{key}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import common
+from dashboard import common, filter_panel
 from geo import PermissionDeniedError, StoreError, clock
 from geo.i18n import _
 from geo.services.exports import ANIMATION_TYPES, MEDIA_TYPES, export_animation, export_view, file_name
@@ -14,11 +14,11 @@ user = common.require_page("export")
 store = common.store()
 scen = common.loaded_scenario()
 snap = common.snapshot()
-filters = common.sidebar_filters(scen, snap, page="export")
-view = common.apply(filters, snap)
+filters = filter_panel.sidebar_filters(scen, snap, page="export")
+view = filter_panel.apply(filters, snap)
 matching = len(view)
 st.caption(
-    f"{common.how_many(view, 'in this view')} · {common.describe(filters)} · {common.data_as_of(snap)}"
+    f"{common.how_many(view, 'in this view')} · {filter_panel.describe(filters)} · {common.data_as_of(snap)}"
 )
 
 KINDS = {

@@ -22,6 +22,7 @@ from geo.core.grading import (
 from geo.core.model import VERIFICATION_STATUSES
 from geo.core.names import printable
 from geo.i18n import N_, _, ngettext
+from geo.render.palette import VERDICT_LABELS
 from geo.render.webmap import surroundings_map
 from geo.services.evidence import IMAGE_TYPES, add_evidence, list_evidence, record_download, shareable_copy
 from geo.services.ingest import set_grading, set_verification
@@ -61,7 +62,7 @@ except NotFoundError:
 rules = {r.id: r for r in scen.rules}
 zones = {z.id: z.name for z in scen.zones}
 parties = {p.id: p.name for p in scen.parties}
-verdict = verdict_text(common.VERDICT_LABELS.get(row["verdict"], row["verdict"]), row["verdict_note"])
+verdict = verdict_text(VERDICT_LABELS.get(row["verdict"], row["verdict"]), row["verdict_note"])
 st.subheader(f"{verdict}: {common.md(vocabulary().labels.get(row['category'], row['category']))}")
 left, right = st.columns(2)
 with left:
@@ -198,7 +199,7 @@ else:
                     _("Distance"): [f"{d / 1000:,.1f} km" for d in nearest["distance_from_m"]],
                     _("Category"): [labels.get(str(c), str(c)) for c in nearest["category"]],
                     _("Verdict"): [
-                        verdict_text(common.VERDICT_LABELS.get(str(v), str(v)), n)
+                        verdict_text(VERDICT_LABELS.get(str(v), str(v)), n)
                         for v, n in zip(
                             nearest["verdict"],
                             nearest.get("verdict_note", pd.Series("", index=nearest.index)),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import common, live_view, playback
+from dashboard import common, filter_panel, live_view, playback
 from geo.core.categories import vocabulary
 from geo.core.duplicates import distinct_events
 from geo.core.filters import Filters
@@ -26,7 +26,7 @@ scen = common.loaded_scenario(
 )
 store = common.store()
 snap = common.snapshot()
-filters = common.sidebar_filters(scen, snap, page="live_map")
+filters = filter_panel.sidebar_filters(scen, snap, page="live_map")
 
 MODES = {"live": N_("Live"), "playback": N_("Playback")}
 if playback.requested() and not playback.ours():
@@ -86,14 +86,14 @@ def live() -> None:
     current = common.snapshot()
     previous = st.session_state.get("m_last_refresh")
     st.session_state["m_last_refresh"] = current.refreshed_at
-    now_filters = common.slide_window(filters)
+    now_filters = filter_panel.slide_window(filters)
     refresh = live_view.compute(store, current, now_filters, scen, previous=previous)
     view, new = refresh.view, refresh.new
     kpi_strip(refresh.kpis, now_filters, scen)
     st.caption(
         f"{common.data_as_of(current)} · {common.how_many(view, 'match', bold=True)} · "
         + (f"**{new:,} new since the last refresh** (ringed in cyan)" if new else "no new incidents")
-        + f" · {common.describe(now_filters)}"
+        + f" · {filter_panel.describe(now_filters)}"
     )
     live_view.show_map(scen, refresh.layers)
     breaches = (

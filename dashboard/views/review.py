@@ -12,6 +12,7 @@ from geo.core.categories import vocabulary
 from geo.core.duplicates import CROSS_SOURCE, LOOKALIKE
 from geo.core.grading import grade_text, verdict_text
 from geo.i18n import _
+from geo.render.palette import VERDICT_LABELS
 from geo.render.webmap import pair_map
 from geo.services.review import REVIEW_STATUSES, decide, pair_history, review_queue, status_name, undo
 
@@ -190,7 +191,7 @@ for column, report, label in zip(st.columns(2), (earlier, later), ("A", "B"), st
             (
                 _("Verdict"),
                 verdict_text(
-                    common.VERDICT_LABELS.get(str(report["verdict"]), str(report["verdict"])),
+                    VERDICT_LABELS.get(str(report["verdict"]), str(report["verdict"])),
                     report["verdict_note"],
                 ),
             ),

@@ -6,11 +6,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import before_after, common
+from dashboard import before_after, common, filter_panel
 from geo import clock
 from geo.core.duplicates import distinct_events
 from geo.core.trends import NO_ZONE, UNATTRIBUTED, counts, spikes
-from geo.render.palette import VERDICT_COLOURS
+from geo.render.palette import VERDICT_COLOURS, VERDICT_LABELS
 
 TICKS = {"day": "%d %b", "week": "%d %b", "month": "%b %Y"}
 
@@ -20,14 +20,14 @@ scen = common.loaded_scenario(
     "No scenario is loaded yet. Run `python -m geo demo` or load a scenario on the Zones page."
 )
 snap = common.snapshot()
-filters = common.sidebar_filters(scen, snap, page="trends")
+filters = filter_panel.sidebar_filters(scen, snap, page="trends")
 # Linked reports of one event count once in every count on this page.
-view = distinct_events(common.apply(filters, snap))
+view = distinct_events(filter_panel.apply(filters, snap))
 as_of = pd.Timestamp(filters.until or clock.now())
 # Spikes compare the last 7 days with the 4 weeks before, whatever window is shown.
 since = (as_of - pd.Timedelta(days=35)).to_pydatetime()
-history = distinct_events(common.apply(filters.with_(since=since, until=None), snap))
-st.caption(f"{common.describe(filters)} · {common.data_as_of(snap)}")
+history = distinct_events(filter_panel.apply(filters.with_(since=since, until=None), snap))
+st.caption(f"{filter_panel.describe(filters)} · {common.data_as_of(snap)}")
 
 over_time, compared = st.tabs(["Over time", "Before / after"])
 with compared:
@@ -120,8 +120,8 @@ with over_time:
         by_verdict = (
             view["verdict"].astype(str).value_counts().rename_axis("verdict").reset_index(name="count")
         )
-        by_verdict["verdict"] = by_verdict["verdict"].map(common.VERDICT_LABELS)
-        labels = list(common.VERDICT_LABELS.values())
+        by_verdict["verdict"] = by_verdict["verdict"].map(VERDICT_LABELS)
+        labels = list(VERDICT_LABELS.values())
         st.altair_chart(
             alt.Chart(by_verdict)
             .mark_bar()
@@ -130,7 +130,7 @@ with over_time:
                 y=alt.Y("verdict:N", sort=labels, title=None, axis=alt.Axis(labelLimit=240)),
                 color=alt.Color(  # the map's colours: a breach is red everywhere
                     "verdict:N",
-                    scale=alt.Scale(domain=labels, range=[VERDICT_COLOURS[v] for v in common.VERDICT_LABELS]),
+                    scale=alt.Scale(domain=labels, range=[VERDICT_COLOURS[v] for v in VERDICT_LABELS]),
                     legend=None,
                 ),
                 tooltip=["verdict:N", "count:Q"],

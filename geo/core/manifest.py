@@ -7,11 +7,9 @@ Every problem is collected first and reported once, one line each, in the form
 from __future__ import annotations
 
 import csv
-import re
 import tomllib
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import shapely
 from shapely import LineString, MultiLineString, MultiPolygon, Polygon
@@ -21,226 +19,18 @@ from geo._errors import ManifestError
 from geo.core._antimeridian import lines_lonlat, polygons_lonlat
 from geo.core._geomfiles import read_geometry_file
 from geo.core._lineparts import assemble, parts_of
+from geo.core._manifest_shape import (
+    COLOUR_PATTERN,
+    MATCH_KINDS,
+    Problems,
+    Table,
+    check_entries,
+    parse_date,
+    table_key,
+)
 from geo.core.categories import vocabulary
 from geo.core.model import DATA_KINDS, SEVERITIES, ZONE_KINDS, Line, Party, Rule, Scenario, Zone
 from geo.core.zones import derive_zone_geometry, derived_validity, scenario_projection
-
-_KEYS = {
-    "scenario": {"name", "description", "synthetic", "party_mapping", "data", "attribution", "caveats"},
-    "party": {"id", "name", "short_name", "colour"},
-    "line": {
-        "id",
-        "name",
-        "file",
-        "layer",
-        "crs",
-        "left_party",
-        "right_party",
-        "agreement",
-        "valid_from",
-        "valid_to",
-        "repair",
-    },
-    "zone": {
-        "id",
-        "name",
-        "kind",
-        "file",
-        "layer",
-        "crs",
-        "line",
-        "width_m",
-        "side",
-        "valid_from",
-        "valid_to",
-        "repair",
-    },
-    "rule": {
-        "id",
-        "zone",
-        "prohibits",
-        "parties",
-        "severity",
-        "text",
-        "valid_from",
-        "valid_to",
-        "weapon_classes",
-        "deadline",
-    },
-}
-_REQUIRED = {
-    "scenario": ("name",),
-    "party": ("id", "name", "colour"),
-    "line": ("id", "name", "file"),
-    "zone": ("id", "name", "kind"),
-    "rule": ("id", "zone", "prohibits", "parties", "severity", "text"),
-}
-_TEXT = (
-    "id",
-    "name",
-    "file",
-    "layer",
-    "crs",
-    "left_party",
-    "right_party",
-    "agreement",
-    "kind",
-    "line",
-    "side",
-    "zone",
-    "severity",
-    "text",
-    "colour",
-    "short_name",
-    "description",
-    "party_mapping",
-    "data",
-    "attribution",
-)
-_TRANSLATABLE = {
-    "scenario": ("name", "description"),
-    "party": ("name", "short_name"),
-    "line": ("name",),
-    "zone": ("name",),
-    "rule": ("text",),
-}
-"""Texts that may be a plain string or a table of translations: ``name = { en = "…", ar = "…" }``."""
-_LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
-_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
-    **dict.fromkeys(_TEXT, ((str,), "text")),
-    "synthetic": ((bool,), "true or false"),
-    "repair": ((bool,), "true or false"),
-    "width_m": ((int, float), "a number"),
-    "prohibits": ((list,), "a list of text"),
-    "parties": ((list,), "a list of text"),
-    "weapon_classes": ((list,), "a list of text"),
-    "caveats": ((list,), "a list of text"),
-    "deadline": ((date, str), "a date"),
-    "valid_from": ((date, str), "a date"),
-    "valid_to": ((date, str), "a date"),
-}
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-MATCH_KINDS = ("exact", "iexact", "icontains")
-
-
-Table = dict[str, Any]
-"""A TOML table as ``tomllib`` gives it."""
-
-
-class _Problems:
-    """Collects ``file: key: problem`` lines (and the translations met on the way)."""
-
-    def __init__(self, file: Path) -> None:
-        self.file = file
-        self.lines: list[str] = []
-        self.translations: dict[str, dict[str, str]] = {}
-
-    def add(self, key: str, problem: str) -> None:
-        self.lines.append(f"{self.file}: {key}: {problem}")
-
-
-def _date(value: Any, key: str, problems: _Problems) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        problems.add(key, f"not a date: {value!r} (use YYYY-MM-DD)")
-        return None
-
-
-def _table_key(kind: str, index: int, entry: Table) -> str:
-    ident = entry.get("id")
-    # An id that is not one printable line would break the one-line message: use the index.
-    readable = isinstance(ident, str) and ident and ident.isprintable()
-    return f"{kind}[{ident}]" if readable else f"{kind}[{index}]"
-
-
-def _check_entries(raw: Table, problems: _Problems) -> None:
-    for kind, allowed in _KEYS.items():
-        for i, entry in enumerate(_tables(raw, kind, problems)):
-            key = kind if kind == "scenario" else _table_key(kind, i, entry)
-            _translations(kind, key, entry, problems)
-            _check_types(key, entry, problems)
-            for unknown in sorted(set(entry) - allowed):
-                problems.add(
-                    f"{key}.{unknown}", f"unknown key (expected one of {', '.join(sorted(allowed))})"
-                )
-            for need in _REQUIRED.get(kind, ()):
-                if entry.get(need) in (None, "", []):
-                    problems.add(f"{key}.{need}", "missing")
-        _check_ids(kind, (raw.get(kind) or []) if kind != "scenario" else [], problems)
-    for unknown in sorted(set(raw) - set(_KEYS)):
-        problems.add(unknown, "unknown table (expected scenario, party, line, zone, rule)")
-
-
-def _translations(kind: str, key: str, entry: Table, problems: _Problems) -> None:
-    """Turn each translated text into its plain form (English, else the first) and keep the table."""
-    for name in _TRANSLATABLE.get(kind, ()):
-        value = entry.get(name)
-        if not isinstance(value, dict):
-            continue
-        where = f"{key}.{name}"
-        bad = [lang for lang in value if not _LANG.match(str(lang))]
-        if bad:
-            problems.add(where, f"not a language code: {', '.join(map(repr, bad))} (use en, ar, fr, fr-CH)")
-        empty = [lang for lang, text in value.items() if not isinstance(text, str) or not text.strip()]
-        if empty:
-            problems.add(where, f"translation must be non-empty text: {', '.join(map(repr, empty))}")
-        if not value:
-            problems.add(where, "empty table: give the text, or a table of languages")
-        if bad or empty or not value:
-            del entry[name]
-            continue
-        entry[name] = value.get("en") or next(iter(value.values()))
-        problems.translations[where] = {str(k): str(v) for k, v in value.items()}
-
-
-def _tables(raw: Table, kind: str, problems: _Problems) -> list[Table]:
-    """The entries of a table kind, each a dict; a wrong shape is a problem (and dropped)."""
-    entries = raw.get(kind, {} if kind == "scenario" else [])
-    if kind == "scenario":
-        if not isinstance(entries, dict):
-            problems.add(kind, "must be a table ([scenario])")
-            raw[kind] = entries = {}
-        return [entries]
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        problems.add(kind, f"must be an array of tables ([[{kind}]])")
-        raw[kind] = []
-        return []
-    return entries
-
-
-def _check_types(key: str, entry: Table, problems: _Problems) -> None:
-    """Report (and drop) values of the wrong type, so later checks see only sound values."""
-    for name in sorted(set(entry) & set(_TYPES)):
-        types, what = _TYPES[name]
-        value = entry[name]
-        wrong = not isinstance(value, types) or (name == "width_m" and isinstance(value, bool))
-        if not wrong and isinstance(value, list):
-            wrong = not all(isinstance(v, str) for v in value)
-        if wrong:
-            problems.add(f"{key}.{name}", f"must be {what}, got {value!r}")
-            del entry[name]
-
-
-def _check_ids(kind: str, entries: list[Table], problems: _Problems) -> None:
-    seen: set[str] = set()
-    for i, entry in enumerate(entries):
-        ident = entry.get("id")
-        if ident is None:
-            continue
-        key = _table_key(kind, i, entry)
-        if not _ID.match(ident):
-            problems.add(f"{key}.id", "must be letters, digits, '_', '.', '-' (at most 64)")
-        elif ident in seen:
-            problems.add(f"{key}.id", "duplicate id")
-        seen.add(ident)
 
 
 def read_geometry(
@@ -326,7 +116,7 @@ def read_geometry(
 
 
 def _geometry(
-    base: Path, entry: Table, key: str, kind: str, problems: _Problems, repairs: list[str], repair_all: bool
+    base: Path, entry: Table, key: str, kind: str, problems: Problems, repairs: list[str], repair_all: bool
 ) -> shapely.Geometry | None:
     try:
         geom, fixed = read_geometry(
@@ -344,7 +134,7 @@ def _geometry(
     return geom
 
 
-def _party_mapping(file: Path, party_ids: set[str], problems: _Problems) -> list[tuple[str, str, str]]:
+def _party_mapping(file: Path, party_ids: set[str], problems: Problems) -> list[tuple[str, str, str]]:
     key = "scenario.party_mapping"
     if not file.is_file():
         problems.add(key, f"{file}: file not found")
@@ -370,11 +160,11 @@ def _party_mapping(file: Path, party_ids: set[str], problems: _Problems) -> list
     return out
 
 
-def _parties(raw: Table, problems: _Problems) -> list[Party]:
+def _parties(raw: Table, problems: Problems) -> list[Party]:
     parties = []
     for i, p in enumerate(raw.get("party", [])):
-        key = _table_key("party", i, p)
-        if p.get("colour") and not _COLOUR.match(str(p["colour"])):
+        key = table_key("party", i, p)
+        if p.get("colour") and not COLOUR_PATTERN.match(str(p["colour"])):
             problems.add(f"{key}.colour", f"not a #rrggbb colour: {p['colour']!r}")
         parties.append(
             Party(
@@ -388,19 +178,19 @@ def _parties(raw: Table, problems: _Problems) -> list[Party]:
 
 
 def _lines(
-    raw: Table, base: Path, party_ids: set[str], problems: _Problems, repairs: list[str], repair: bool
+    raw: Table, base: Path, party_ids: set[str], problems: Problems, repairs: list[str], repair: bool
 ) -> list[Line]:
     lines = []
     for i, ln in enumerate(raw.get("line", [])):
-        key = _table_key("line", i, ln)
+        key = table_key("line", i, ln)
         sides = {}
         for side in ("left_party", "right_party"):
             value = ln.get(side)
             if value is not None and value not in party_ids:
                 problems.add(f"{key}.{side}", f"unknown party {value!r}")
             sides[side] = None if value is None else str(value)
-        valid_from = _date(ln.get("valid_from"), f"{key}.valid_from", problems)
-        valid_to = _date(ln.get("valid_to"), f"{key}.valid_to", problems)
+        valid_from = parse_date(ln.get("valid_from"), f"{key}.valid_from", problems)
+        valid_to = parse_date(ln.get("valid_to"), f"{key}.valid_to", problems)
         check_dates(key, valid_from, valid_to, problems)
         geom = _geometry(base, ln, key, "line", problems, repairs, repair) if ln.get("file") else None
         if geom is not None:
@@ -419,7 +209,7 @@ def _lines(
     return lines
 
 
-def check_zone_spec(key: str, z: Table, line_ids: set[str], problems: _Problems) -> None:
+def check_zone_spec(key: str, z: Table, line_ids: set[str], problems: Problems) -> None:
     """Check a zone entry's kind and, for a derived zone, its line, width and side."""
     if z.get("kind") and z["kind"] not in ZONE_KINDS:
         problems.add(f"{key}.kind", f"unknown kind {z['kind']!r} (expected one of {', '.join(ZONE_KINDS)})")
@@ -440,7 +230,7 @@ def check_zone_spec(key: str, z: Table, line_ids: set[str], problems: _Problems)
         problems.add(f"{key}.side", f"must be both, left or right, got {z.get('side')!r}")
 
 
-def check_rule(key: str, r: Table, zone_ids: set[str], party_ids: set[str], problems: _Problems) -> Rule:
+def check_rule(key: str, r: Table, zone_ids: set[str], party_ids: set[str], problems: Problems) -> Rule:
     """Check a rule entry against the zones, parties and vocabulary; return the rule."""
     vocab = vocabulary()
     if r.get("zone") is not None and r["zone"] not in zone_ids:
@@ -461,9 +251,9 @@ def check_rule(key: str, r: Table, zone_ids: set[str], party_ids: set[str], prob
             problems.add(f"{key}.parties", f"unknown party {pid!r}")
     if r.get("severity") and r["severity"] not in SEVERITIES:
         problems.add(f"{key}.severity", f"must be one of {', '.join(SEVERITIES)}")
-    valid_from = _date(r.get("valid_from"), f"{key}.valid_from", problems)
-    valid_to = _date(r.get("valid_to"), f"{key}.valid_to", problems)
-    deadline = _date(r.get("deadline"), f"{key}.deadline", problems)
+    valid_from = parse_date(r.get("valid_from"), f"{key}.valid_from", problems)
+    valid_to = parse_date(r.get("valid_to"), f"{key}.valid_to", problems)
+    deadline = parse_date(r.get("deadline"), f"{key}.deadline", problems)
     if deadline is not None:
         if valid_from is not None and valid_from <= deadline:
             problems.add(
@@ -487,14 +277,14 @@ def check_rule(key: str, r: Table, zone_ids: set[str], party_ids: set[str], prob
     )
 
 
-def check_dates(key: str, valid_from: date | None, valid_to: date | None, problems: _Problems) -> None:
+def check_dates(key: str, valid_from: date | None, valid_to: date | None, problems: Problems) -> None:
     """Report a ``valid_to`` before ``valid_from``."""
     if valid_from and valid_to and valid_to < valid_from:
         problems.add(f"{key}.valid_to", f"{valid_to} is before valid_from ({valid_from})")
 
 
 def zone_dates(
-    key: str, z: Table, lines: dict[str, Line], problems: _Problems
+    key: str, z: Table, lines: dict[str, Line], problems: Problems
 ) -> tuple[date | None, date | None]:
     """
     The dates a zone entry is in force, checked.
@@ -502,8 +292,8 @@ def zone_dates(
     A derived zone takes its line's validity where it gives no date of its own, and its
     own dates may only narrow the line's (see :func:`geo.core.zones.derived_validity`).
     """
-    valid_from = _date(z.get("valid_from"), f"{key}.valid_from", problems)
-    valid_to = _date(z.get("valid_to"), f"{key}.valid_to", problems)
+    valid_from = parse_date(z.get("valid_from"), f"{key}.valid_from", problems)
+    valid_to = parse_date(z.get("valid_to"), f"{key}.valid_to", problems)
     check_dates(key, valid_from, valid_to, problems)
     line = lines.get(str(z.get("line"))) if z.get("line") is not None else None
     if line is None:
@@ -515,7 +305,7 @@ def _zones(
     specs: list[tuple[str, Table, tuple[date | None, date | None]]],
     drawn: dict[str, shapely.Geometry],
     lines: list[Line],
-    problems: _Problems,
+    problems: Problems,
 ) -> list[Zone]:
     projection = scenario_projection([ln.geometry for ln in lines], list(drawn.values()))
     line_map = {ln.id: ln for ln in lines}
@@ -570,14 +360,14 @@ def load_scenario(path: str | Path, *, repair: bool = False) -> Scenario:
         With one line per problem, each naming the file and the key.
     """
     file = Path(path)
-    problems = _Problems(file)
+    problems = Problems(file)
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
         raise ManifestError(f"{file}: manifest: file not found") from err
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise ManifestError(f"{file}: manifest: cannot parse TOML: {err}") from err
-    _check_entries(raw, problems)
+    check_entries(raw, problems)
     meta = raw.get("scenario", {})
     base = file.parent
     repairs: list[str] = []
@@ -585,7 +375,7 @@ def load_scenario(path: str | Path, *, repair: bool = False) -> Scenario:
     party_ids = {p.id for p in parties}
     lines = _lines(raw, base, party_ids, problems, repairs, repair)
     line_ids = {str(ln.get("id")) for ln in raw.get("line", [])}
-    keyed = [(_table_key("zone", i, z), z) for i, z in enumerate(raw.get("zone", []))]
+    keyed = [(table_key("zone", i, z), z) for i, z in enumerate(raw.get("zone", []))]
     drawn: dict[str, shapely.Geometry] = {}
     line_map = {ln.id: ln for ln in lines}
     specs = []
@@ -598,7 +388,7 @@ def load_scenario(path: str | Path, *, repair: bool = False) -> Scenario:
                 drawn[str(z.get("id"))] = geom
     zone_ids = {str(z.get("id")) for _, z in keyed}
     rules = [
-        check_rule(_table_key("rule", i, r), r, zone_ids, party_ids, problems)
+        check_rule(table_key("rule", i, r), r, zone_ids, party_ids, problems)
         for i, r in enumerate(raw.get("rule", []))
     ]
     if meta.get("data") is not None and meta["data"] not in DATA_KINDS:

@@ -16,15 +16,16 @@ from pathlib import Path
 import shapely
 
 from geo._errors import ManifestError
-from geo.core.manifest import _ID, _Problems, check_dates, check_rule, check_zone_spec, read_geometry
+from geo.core._manifest_shape import ID_PATTERN, Problems
+from geo.core.manifest import check_dates, check_rule, check_zone_spec, read_geometry
 from geo.core.model import Line, Rule, Scenario, Side, Zone
 from geo.core.zones import derive_zone_geometry, derived_validity, scenario_projection
 
 _WHERE = Path("dashboard")
 
 
-def _check_id(scenario: Scenario, kind: str, ident: str, existing: set[str], problems: _Problems) -> None:
-    if not _ID.match(ident):
+def _check_id(scenario: Scenario, kind: str, ident: str, existing: set[str], problems: Problems) -> None:
+    if not ID_PATTERN.match(ident):
         problems.add(f"{kind}[{ident}].id", "must be letters, digits, '_', '.', '-' (at most 64)")
     elif ident in existing:
         problems.add(f"{kind}[{ident}].id", f"a {kind} with this id exists in {scenario.name!r}")
@@ -54,7 +55,7 @@ def add_drawn_zone(
     repair: bool = False,
 ) -> Scenario:
     """Add a zone drawn in an uploaded geometry file (GeoJSON, GPKG, zipped SHP, KML)."""
-    problems = _Problems(_WHERE / file_name)
+    problems = Problems(_WHERE / file_name)
     key = f"zone[{zone_id}]"
     _check_id(scenario, "zone", zone_id, {z.id for z in scenario.zones}, problems)
     check_zone_spec(key, {"kind": kind, "file": file_name}, set(), problems)
@@ -80,7 +81,7 @@ def add_line(
     valid_to: date | None = None,
 ) -> Scenario:
     """Add a demarcation line from an uploaded geometry file."""
-    problems = _Problems(_WHERE / file_name)
+    problems = Problems(_WHERE / file_name)
     key = f"line[{line_id}]"
     _check_id(scenario, "line", line_id, {ln.id for ln in scenario.lines}, problems)
     parties = {p.id for p in scenario.parties}
@@ -115,7 +116,7 @@ def derive_zone(
     The zone is in force while its line is; ``valid_from``/``valid_to`` may narrow that,
     never widen it. An unknown line id is an error.
     """
-    problems = _Problems(_WHERE / "zone editor")
+    problems = Problems(_WHERE / "zone editor")
     key = f"zone[{zone_id}]"
     _check_id(scenario, "zone", zone_id, {z.id for z in scenario.zones}, problems)
     lines = {ln.id: ln for ln in scenario.lines}
@@ -135,9 +136,9 @@ def derive_zone(
 
 def upsert_rule(scenario: Scenario, rule: Rule) -> Scenario:
     """Add a rule, or replace the rule with the same id."""
-    problems = _Problems(_WHERE / "rule editor")
+    problems = Problems(_WHERE / "rule editor")
     key = f"rule[{rule.id}]"
-    if not _ID.match(rule.id):
+    if not ID_PATTERN.match(rule.id):
         problems.add(f"{key}.id", "must be letters, digits, '_', '.', '-' (at most 64)")
     if not rule.text.strip():
         problems.add(f"{key}.text", "missing (quote the agreement)")
