@@ -125,3 +125,16 @@ def browser():
         )
         yield chromium
         chromium.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """
+    Keep the browser tests on one worker when the run is spread (``-n``, ``--dist loadgroup``).
+
+    Each starts a dashboard and Chromium: two at once on a two-core machine would race
+    their own timeouts, while the other worker runs everything else.
+    """
+    del config
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
