@@ -19,6 +19,18 @@ DATA = Path(__file__).resolve().parent / "data"
 PINNED_NOW = "2026-07-01T03:30:00Z"
 
 
+STORES = ("sqlite", "postgis")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--stores``: the store backends the dashboard tests run on (each test on each)."""
+    parser.addoption(
+        "--stores",
+        default=",".join(STORES),
+        help="comma-separated store backends for the dashboard tests: sqlite, postgis (default: both)",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Set the clock before any test module is imported."""
     from geo.clock import running_from

@@ -65,6 +65,26 @@ def seeded_pg(postgis_server_url: str) -> str:
 _copies = itertools.count()
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """
+    Run every dashboard test that takes ``db`` on each backend of ``--stores``.
+
+    Tests that choose their backends themselves (``support.BOTH_STORES``) keep their choice.
+    """
+    if "db" not in metafunc.fixturenames:
+        return
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0].split(",") if isinstance(mark.args[0], str) else mark.args[0]
+        if "db" in [n.strip() for n in names]:
+            return
+    wanted = [s.strip() for s in metafunc.config.getoption("stores").split(",") if s.strip()]
+    unknown = sorted(set(wanted) - {"sqlite", "postgis"})
+    if unknown:
+        raise pytest.UsageError(f"--stores: unknown backend(s) {', '.join(unknown)} (use sqlite, postgis)")
+    params = [pytest.param(s, marks=pytest.mark.postgis) if s == "postgis" else s for s in wanted]
+    metafunc.parametrize("db", params, indirect=True)
+
+
 @pytest.fixture
 def db(
     request: pytest.FixtureRequest, seeded_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

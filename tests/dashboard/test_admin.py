@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from tests.dashboard.support import (
     ADMIN,
     ANALYST,
@@ -115,23 +117,37 @@ def test_admin_sees_live_sessions_and_signs_an_account_out_everywhere(db: str) -
     assert scalar(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'sessions_end' AND target = 'ana'") == 1
 
 
-def test_admin_page_shows_the_audit_chain_check(db: str) -> None:
-    import sqlite3
+def tamper_with_audit_log(db: str) -> str:
+    """Drop the trigger that refuses deletions, then delete entry 3, as someone holding the database would.
 
+    Returns the dropped trigger's name.
+    """
+    if db.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(db) as pg:
+            pg.execute("DROP TRIGGER audit_log_no_change ON audit_log")
+            pg.execute("DELETE FROM audit_log WHERE entry_id = 3")
+        return "audit_log_no_change"
+    conn = sqlite3.connect(db.removeprefix("sqlite:///"))
+    with conn:
+        conn.execute("DROP TRIGGER audit_log_no_delete")
+        conn.execute("DELETE FROM audit_log WHERE entry_id = 3")
+    conn.close()
+    return "audit_log_no_delete"
+
+
+def test_admin_page_shows_the_audit_chain_check(db: str) -> None:
     at = app(ADMIN, page="admin")
     assert not at.exception
     entries = int(scalar(db, "SELECT COUNT(*) FROM audit_log"))
     assert any(f"Hash chain intact: {entries:,} entries" in s.value for s in at.success)
-    conn = sqlite3.connect(db.removeprefix("sqlite:///"))
-    with conn:  # someone with the database file drops the trigger, then deletes an entry
-        conn.execute("DROP TRIGGER audit_log_no_delete")
-        conn.execute("DELETE FROM audit_log WHERE entry_id = 3")
-    conn.close()
+    dropped = tamper_with_audit_log(db)
     at = app(ADMIN, page="admin")
     assert not at.exception
     errors = [plain(e.value) for e in at.error]
     assert errors[0] == "Audit log broken: entry 3: missing (removed from the log)"
-    assert any("missing: audit_log_no_delete" in e for e in errors)
+    assert any(f"missing: {dropped}" in e for e in errors)
 
 
 def test_audit_table_shows_control_characters_as_escapes(db: str) -> None:
