@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tomllib
 import unicodedata
 import zipfile
 from datetime import UTC, datetime
@@ -118,8 +119,17 @@ def local_name(city: dict[str, Any], overrides: dict[int, str]) -> str:
     return min(found, key=lambda n: (len(n), found.index(n))) if found else ""
 
 
+def key_places(folder: Path) -> set[str]:
+    """The place names the pack's synthetic generator reports from (``[[synthetic.place]]``)."""
+    path = folder / "synthetic.toml"
+    if not path.is_file():
+        return set()
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {str(p["name"]) for p in data.get("synthetic", {}).get("place", [])}
+
+
 def places(
-    cities: list[dict[str, Any]], region: tuple[float, float, float, float], pack: str
+    cities: list[dict[str, Any]], region: tuple[float, float, float, float], pack: str, key: set[str]
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """GeoNames places inside ``region``, biggest first, as GeoJSON point features."""
     west, south, east, north = region
@@ -135,6 +145,8 @@ def places(
         if local and local != latin:
             props["local"] = local
         props["cc"] = str(c["countrycode"])
+        if latin in key:
+            props["key"] = 1
         features.append(
             {
                 "type": "Feature",
@@ -252,6 +264,8 @@ Attribution shown on the map and in every export: "{attribution}".
   has none. Overrides: {local_overrides}.
 - Population 0 means GeoNames has no figure (many villages): such places show only
   when zoomed in.
+- `key: 1` marks the {n_key} places the pack's reports name (its `synthetic.toml` places):
+  maps rank them as towns of at least 50,000, so they are labelled before villages.
 
 ## What is not here
 
@@ -303,6 +317,7 @@ def provenance(pack: str, built: str, region: tuple[float, float, float, float],
         n_places=facts["n_places"],
         n_rivers=facts["n_rivers"],
         n_ascii=facts["n_ascii"],
+        n_key=facts["n_key"],
     )
 
 
@@ -323,11 +338,12 @@ def main(argv: list[str] | None = None) -> int:
         region = pack_region(folder)
         out = folder / "basemap"
         out.mkdir(exist_ok=True)
-        feats, how = places(cities, region, folder.name)
+        feats, how = places(cities, region, folder.name, key_places(folder))
         size_p = _write(out / "places.geojson", feats)
         lines, note = rivers(segments, region, folder.name)
         size_r = _write(out / "rivers.geojson", lines)
         facts = {"n_places": len(feats), "n_rivers": len(lines), "n_ascii": how.get("ascii", 0), "note": note}
+        facts["n_key"] = sum(1 for f in feats if f["properties"].get("key"))
         text = provenance(folder.name, args.built, region, **facts)
         (out / "PROVENANCE.md").write_text(text, encoding="utf-8")
         print(

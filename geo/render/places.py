@@ -34,6 +34,7 @@ ZOOM_STEPS: tuple[tuple[int, int], ...] = (
     (1_000, 10),
 )
 """(population at least, Leaflet zoom from which the place may be labelled), biggest first."""
+KEY_RANK = 50_000
 VILLAGE_ZOOM = 11
 """Zoom from which places below the last step (or of unknown population) may be labelled."""
 
@@ -49,11 +50,18 @@ class Place:
     lon: float
     lat: float
     country: str
+    key: bool = False
+    """Named by the pack's reports: ranked as a town of at least :data:`KEY_RANK` inhabitants."""
+
+    @property
+    def rank(self) -> int:
+        """The population the place is ranked by (labels of higher ranks win)."""
+        return max(self.population, KEY_RANK) if self.key else self.population
 
     @property
     def min_zoom(self) -> int:
         """The Leaflet zoom from which this place may be labelled."""
-        return min_zoom(self.population)
+        return min_zoom(self.rank)
 
 
 def min_zoom(population: int) -> int:
@@ -94,6 +102,7 @@ def layers(root: Path = PACKS_DIR) -> Layers:
                     lon=float(lon),
                     lat=float(lat),
                     country=str(props.get("cc", "")),
+                    key=bool(props.get("key", 0)),
                 )
                 seen.setdefault(place.id, place)
         rivers_file = folder / "basemap" / "rivers.geojson"
@@ -101,12 +110,12 @@ def layers(root: Path = PACKS_DIR) -> Layers:
             for feat in json.loads(rivers_file.read_text(encoding="utf-8"))["features"]:
                 rivers.append(shapely.geometry.shape(feat["geometry"]))
                 osm.append(feat["properties"].get("source") == "osm")
-    ordered = sorted(seen.values(), key=lambda p: (-p.population, p.id))
+    ordered = sorted(seen.values(), key=lambda p: (-p.rank, p.id))
     return Layers(tuple(ordered), tuple(rivers), tuple(osm))
 
 
 def places_in(box: tuple[float, float, float, float], *, root: Path = PACKS_DIR) -> list[Place]:
-    """The places inside ``box`` (west, south, east, north; longitudes may run past ±180), biggest first."""
+    """The places inside ``box`` (west, south, east, north; longitudes may run past ±180), by rank."""
     west, south, east, north = box
     found = layers(root).places
     if not found:
@@ -117,11 +126,11 @@ def places_in(box: tuple[float, float, float, float], *, root: Path = PACKS_DIR)
     for shift in (-360.0, 0.0, 360.0):
         inside = (lon + shift >= west) & (lon + shift <= east) & (lat >= south) & (lat <= north)
         out += [
-            Place(p.id, p.name, p.local, p.population, p.lon + shift, p.lat, p.country)
+            Place(p.id, p.name, p.local, p.population, p.lon + shift, p.lat, p.country, p.key)
             for p, ok in zip(found, inside, strict=True)
             if ok
         ]
-    return sorted(out, key=lambda p: (-p.population, p.id))
+    return sorted(out, key=lambda p: (-p.rank, p.id))
 
 
 def rivers_in(

@@ -96,7 +96,7 @@ def _labels(ax: Axes, projection: LocalProjection, extent: Bbox, found: list[Pla
         text = place.name
         if place.local and not needs_shaping([place.local]):
             text += "\n" + place.local
-        big = place.population >= 100_000
+        big = place.rank >= 100_000
         artist = ax.annotate(
             text,
             (px, py),
