@@ -43,6 +43,7 @@ def test_the_briefing_prints_chosen_images_with_their_hash_and_no_exif(incident,
     assert f"Incident {iid} · crater.jpg · crater north of the post" in text
     assert "Printed without its EXIF metadata (location privacy); SHA-256 of this copy:" in text
     assert f"EXIF check: incident {iid}: taken 40.0 km from the incident's location" in text
+    assert "Place names © GeoNames (CC BY 4.0)" in text  # the map page credits the places it shows
     # the embedded image: pdfimages writes JPEGs as they are stored in the PDF
     folder = tmp_path / "img"
     folder.mkdir()

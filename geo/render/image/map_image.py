@@ -97,6 +97,8 @@ class MapImage:
     projection: LocalProjection = field(repr=False, compare=False)
     place_labels: tuple[PlaceLabel, ...] = ()
     """The place names drawn (:mod:`geo.render.image.places`), biggest place first."""
+    places_credit: str = ""
+    """The credit line of the places and rivers drawn (empty when none were)."""
 
     def pixel(self, lon: float, lat: float) -> tuple[float, float]:
         """
@@ -256,6 +258,7 @@ def render_map_image(
         outside_extent=drawn.outside,
         projection=projection,
         place_labels=tuple(drawn.places),
+        places_credit=drawn.credit,
     )
 
 
@@ -272,6 +275,7 @@ class _Drawn:
     scale_artists: list[Any]
     arrow: Text
     places: list[PlaceLabel]
+    credit: str
 
 
 def _draw_map(
@@ -300,7 +304,7 @@ def _draw_map(
     arrow = draw_north_arrow(ax, projection, extent)
     if scenario.synthetic:
         synthetic_tag(ax, (provenance_banner(scenario) or ("",))[0])
-    return _Drawn(lines, zones, counts, outside, borders, scale_km, scale_artists, arrow, labels)
+    return _Drawn(lines, zones, counts, outside, borders, scale_km, scale_artists, arrow, labels, credit)
 
 
 # --- checks and geometry of the view -------------------------------------------------
