@@ -288,14 +288,16 @@ def provenance(pack: str, built: str, region: tuple[float, float, float, float],
     """The PROVENANCE.md of one pack's basemap folder."""
     west, south, east, north = region
     source, licence = WDB_SOURCE, WDB_LICENCE
-    attribution = "Places © GeoNames (CC BY 4.0); rivers: World Data Bank II"
+    attribution = "Place names © GeoNames (CC BY 4.0)"
+    if facts["n_rivers"]:
+        attribution += "; Rivers: World Data Bank II"
     if facts.get("note"):
         source += (
             f"; the Litani from OpenStreetMap relation 384062 (the pack's `{LITANI_OSM.split('/')[1]}`): "
         )
         source += str(facts["note"])
         licence += "; the Litani **ODbL 1.0, © OpenStreetMap contributors**"
-        attribution += ", © OpenStreetMap contributors (ODbL)"
+        attribution += "; © OpenStreetMap contributors (ODbL)"
     if not facts["n_rivers"]:
         source += " (none in this region)"
     over = OVERRIDES.get(pack, {})
