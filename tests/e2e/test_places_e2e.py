@@ -52,6 +52,10 @@ def test_place_labels_appear_as_the_live_map_is_zoomed_in(server: Server, new_pa
     near = labels(frame)
     assert len(near) > len(far_central), (far_central, near)
     assert set(near) - set(far), "zooming in labels places that were not labelled from afar"
+    # local names are drawn in the shipped Hangul font (subset into the page), not as missing glyphs
+    local = frame.locator(".tl-place-local").first.text_content()
+    script = "([name]) => document.fonts.load('11px \"TL Hangul\"', name).then(f => f.length)"
+    assert frame.locator(".leaflet-container").evaluate(f"(el, args) => ({script})(args)", [local]) == 1
     # every label is in the place pane, above the background and under the incidents
     assert frame.locator(".leaflet-tlPlaces-pane .tl-place").count() == frame.locator(".tl-place").count()
     watch.assert_clean()

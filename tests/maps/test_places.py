@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -198,3 +199,17 @@ def test_png_labels_never_overlap(korea: Scenario) -> None:
 def test_places_in_takes_longitudes_past_180() -> None:
     found = places_in((-234.4, 37.0, -230.6, 39.5))  # the Korean places, one turn west
     assert any(p.name == "Kaesong" and p.lon < -180 for p in found)
+
+
+def test_local_names_are_drawn_in_shipped_fonts_subset_to_them(korea: Scenario, lebanon: Scenario) -> None:
+    from fontTools.ttLib import TTFont
+
+    for scenario, family, name in ((korea, "TL Hangul", "개성"), (lebanon, "TL Arabic", "صور")):
+        html = export_html(base_map(scenario))
+        rule = r'@font-face \{ font-family: "' + family + r'"; src: url\(data:font/\w+;base64,([^)]+)\)'
+        found = re.search(rule, html)
+        assert found, family
+        font = TTFont(io.BytesIO(base64.b64decode(found.group(1))))
+        cmap = font.getBestCmap()
+        assert all(ord(c) in cmap for c in name)
+        assert len(cmap) < 2_000  # a subset, not the whole font

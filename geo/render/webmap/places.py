@@ -9,6 +9,10 @@ attribution control.
 
 from __future__ import annotations
 
+import base64
+import io
+from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 import folium
@@ -16,6 +20,7 @@ from branca.element import MacroElement
 
 from geo.i18n import _
 from geo.render.around import lon_window
+from geo.render.fonts import font_path
 from geo.render.places import attribution, places_in, rivers_in
 from geo.render.webmap.basemap import PANE as BACKGROUND_PANE
 from geo.render.webmap.escape import html_text, script_json
@@ -26,6 +31,13 @@ PLACES_PANE = "tlPlaces"
 """Place labels go above the background and zones, under the incidents."""
 RIVER_COLOUR = "#6a9fd4"
 MIN_MARGIN_DEG = 1.0
+SCRIPT_FONTS: tuple[tuple[str, str, str], ...] = (
+    ("korean", "TL Hangul", "U+1100-11FF, U+3130-318F, U+AC00-D7AF"),
+    ("arabic", "TL Arabic", "U+0600-06FF, U+0750-077F, U+08A0-08FF, U+FB50-FDFF, U+FE70-FEFF"),
+)
+"""(shipped font, CSS family, unicode-range): local-script names are drawn in the shipped
+Noto fonts, subset to the characters of the names on the map, so a browser without
+Hangul or Arabic fonts still draws them (and the browser shapes Arabic with the font)."""
 
 
 class PlaceLabels(MacroElement):
@@ -38,6 +50,63 @@ class PlaceLabels(MacroElement):
         self._name = "PlaceLabels"
         self.data = payload
         self.payload = script_json(payload)
+
+
+class PlaceFonts(MacroElement):
+    """The ``@font-face`` rules of the shipped fonts, subset to the local names, in the page header."""
+
+    _template = template("place_fonts.html.j2")
+
+    def __init__(self, css: str) -> None:
+        super().__init__()
+        self._name = "PlaceFonts"
+        self.css = css
+
+
+@cache
+def _cmap(key: str) -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(font_path(key)), lazy=True) as found:
+        return frozenset(found.getBestCmap())
+
+
+@cache
+def _subset(key: str, chars: str) -> bytes:
+    from fontTools import subset
+
+    options = subset.Options()
+    options.layout_features = ["*"]  # Arabic joins and ligatures are the font's GSUB features
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    font = subset.load_font(str(font_path(key)), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=chars)
+    subsetter.subset(font)
+    out = io.BytesIO()
+    subset.save_font(font, out, options)
+    return out.getvalue()
+
+
+def local_fonts_css(names: Iterable[str]) -> str:
+    """CSS declaring the shipped script fonts (subset to ``names``' characters) for ``.tl-place-local``."""
+    chars = {c for name in names for c in name}
+    rules, families = [], []
+    for key, family, ranges in SCRIPT_FONTS:
+        covered = "".join(sorted(c for c in chars if ord(c) in _cmap(key) and ord(c) > 0x7F))
+        if not covered:
+            continue
+        data = base64.b64encode(_subset(key, covered)).decode("ascii")
+        kind = "opentype" if font_path(key).suffix == ".otf" else "truetype"
+        mime = "font/otf" if kind == "opentype" else "font/ttf"
+        rules.append(
+            f'@font-face {{ font-family: "{family}"; src: url(data:{mime};base64,{data}) format("{kind}"); '
+            f"unicode-range: {ranges}; }}"
+        )
+        families.append(f'"{family}"')
+    if not rules:
+        return ""
+    return "\n".join([*rules, f".tl-place-local {{ font-family: {', '.join(families)}, sans-serif; }}"])
 
 
 def places_payload(box: tuple[float, float, float, float], credit: str) -> dict[str, Any]:
@@ -76,5 +145,9 @@ def add_places_and_rivers(m: folium.Map, bounds: tuple[float, float, float, floa
     if found:
         folium.map.CustomPane(PLACES_PANE, z_index=390, pointer_events=False).add_to(m)
         group = folium.FeatureGroup(name=html_text(_("Places")), show=True)
-        group.add_child(PlaceLabels(places_payload(box, credit)))
+        payload = places_payload(box, credit)
+        group.add_child(PlaceLabels(payload))
         group.add_to(m)
+        css = local_fonts_css(payload["local"])
+        if css:
+            m.add_child(PlaceFonts(css))
