@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import common, filter_panel
-from geo import PermissionDeniedError, StoreError, clock
+from geo import NotFoundError, PermissionDeniedError, StoreError, clock
 from geo.i18n import _
+from geo.services.evidence import images_of
 from geo.services.exports import ANIMATION_TYPES, MEDIA_TYPES, export_animation, export_view, file_name
 
 st.title("Export")
@@ -73,6 +74,32 @@ if animated:
     )
 
 view_key = repr(sorted(st.session_state.get("f_synced", {}).items()))
+chosen: list[str] = []
+if kind == "pdf" and "incident_id" in view:
+    listed = st.session_state.get("e_evidence")
+    if listed is None or listed[0] != view_key:  # listed (and audited) once per view
+        try:
+            found = images_of(store, view["incident_id"].tolist(), actor=user)
+        except PermissionDeniedError:
+            found = None  # this account may not see evidence here: nothing to choose
+        st.session_state["e_evidence"] = listed = (view_key, found)
+    found = listed[1]
+    if found is not None and len(found):
+        labels = {
+            row.sha256: _("{name} · incident {incident} · SHA-256 {short}…").format(
+                name=row.file_name, incident=row.incident_id, short=row.sha256[:12]
+            )
+            for row in found.drop_duplicates("sha256").itertuples()
+        }
+        chosen = st.multiselect(
+            _("Evidence images to print (each with its SHA-256, without EXIF)"),
+            list(labels),
+            format_func=labels.get,
+            key="e_evidence_pick",
+        )
+    elif found is not None:
+        st.caption(_("No evidence images are attached to the incidents of this view."))
+view_key += repr(chosen)
 if animated:  # a file made with other frames is not this one either
     view_key += repr((step, window, cumulative))
 if st.button("Prepare the file", type="primary", key="e_go"):
@@ -104,9 +131,17 @@ if st.button("Prepare the file", type="primary", key="e_go"):
                 )
             else:
                 result = export_view(
-                    store, kind, filters, actor=user, as_of=as_of, size=size, dpi=int(dpi), title=title
+                    store,
+                    kind,
+                    filters,
+                    actor=user,
+                    as_of=as_of,
+                    size=size,
+                    dpi=int(dpi),
+                    title=title,
+                    evidence=chosen,
                 )
-        except (PermissionDeniedError, StoreError, ValueError) as err:
+        except (PermissionDeniedError, StoreError, ValueError, NotFoundError) as err:
             status.update(label=f"Failed: {common.md(err)}", state="error")
         else:
             data = result.data

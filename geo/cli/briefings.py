@@ -50,12 +50,25 @@ def snapshot_cmd(
     type=UTC_DATE,
     help="Date of the before/after table (default: the agreement date; see compare).",
 )
+@click.option(
+    "--evidence",
+    "evidence",
+    multiple=True,
+    metavar="SHA256",
+    help="An evidence image to print with its SHA-256, without EXIF (repeatable; see evidence list).",
+)
 @filter_options
 @scenario_option
 @click.pass_context
 @one_line_errors
 def brief_cmd(
-    ctx: click.Context, /, out: str, title: str | None, compare_at: datetime | None, **kw: Any
+    ctx: click.Context,
+    /,
+    out: str,
+    title: str | None,
+    compare_at: datetime | None,
+    evidence: tuple[str, ...],
+    **kw: Any,
 ) -> None:
     """Write a PDF briefing: map, KPIs, trend, spike alerts, before/after the agreement, table of breaches."""
-    write_export(ctx, "pdf", out, filters_from(**kw), title=title, compare_at=compare_at)
+    write_export(ctx, "pdf", out, filters_from(**kw), title=title, compare_at=compare_at, evidence=evidence)

@@ -15,6 +15,8 @@
 - **Copies that leave the system** (:func:`shareable_copy`, the dashboard's download)
   have their EXIF removed, for location privacy; :func:`get_evidence` gives the exact
   file (its SHA-256 checked), for the record.
+- **Briefings** (:func:`briefing_images`) print chosen images, without EXIF, each with
+  its SHA-256.
 - **Access.** Analysts and admins attach and see evidence; viewers see it only when the
   store's setting ``evidence_viewers`` allows it. Every attach, view and download is in the
   audit log (``evidence_add``, ``evidence_view``, ``evidence_get``).
@@ -26,7 +28,7 @@ import hashlib
 import io
 import os
 import struct
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ from geo import clock
 from geo._errors import InputError, NotFoundError, PermissionDeniedError, StoreError
 from geo._paths import VAR
 from geo.core.auth import Principal, require
+from geo.render.pdf.evidence import EvidenceImage
 from geo.services.settings import get_setting
 from geo.store import Store
 
@@ -410,3 +413,84 @@ def record_download(store: Store, sha256: str, *, actor: Principal) -> None:
     _may_see(store, actor)
     with store.write() as tx:
         tx.audit(actor, "evidence_get", f"evidence {sha256}", {}, {"copy": "without EXIF"})
+
+
+def briefing_images(store: Store, sha256s: Sequence[str], *, actor: Principal) -> list[EvidenceImage]:
+    """
+    The evidence images chosen for a briefing: copies without EXIF, with their SHA-256 and attachments.
+
+    Only evidence attached to an incident of the scenario shown, and only for those who may
+    see evidence (:func:`get_evidence`). Every image is checked before any is audited:
+    one ``evidence_get`` entry per image (``{"copy": "without EXIF", "in": "briefing"}``).
+
+    Raises
+    ------
+    InputError
+        A SHA-256 that is not 64 hexadecimal digits, or evidence that is not an image.
+    NotFoundError
+        No such evidence in this scenario.
+    """
+    _may_see(store, actor)
+    chosen = list(dict.fromkeys(str(s).strip().lower() for s in sha256s))
+    bad = [s for s in chosen if len(s) != 64 or any(c not in "0123456789abcdef" for c in s)]
+    if bad:
+        msg = f"evidence {bad[0]}: not a SHA-256 (64 hexadecimal digits)"
+        raise InputError(msg)
+    out = []
+    for sha in chosen:
+        data, media_type = get_evidence(store, sha, actor=actor, audit=False)
+        if media_type not in IMAGE_TYPES:
+            msg = f"evidence {sha}: {media_type} is not an image (a briefing prints images only)"
+            raise InputError(msg)
+        found = store.frame(
+            "SELECT a.incident_id, a.file_name, a.note, e.exif_time, e.exif_lon, e.exif_lat "
+            "FROM incident_evidence a JOIN incidents i ON i.incident_id = a.incident_id "
+            "JOIN evidence e ON e.sha256 = a.sha256 "
+            "WHERE a.sha256 = ? AND i.scenario_id = ? ORDER BY a.added_at, a.incident_id",
+            (sha, store.scenario_id),
+        )
+        flags: list[str] = []
+        for row in found.itertuples():
+            when = None if pd.isna(row.exif_time) else pd.Timestamp(row.exif_time)
+            iid = int(row.incident_id)
+            found_flags = mismatch_flags(store.incident(iid), when, row.exif_lon, row.exif_lat)
+            flags += [f"incident {iid}: {flag}" for flag in found_flags]
+        first = found.iloc[0]
+        out.append(
+            EvidenceImage(
+                sha256=sha,
+                media_type=media_type,
+                data=strip_exif(data, media_type),
+                file_name=str(first["file_name"]),
+                note=str(first["note"] or ""),
+                incidents=tuple(dict.fromkeys(int(i) for i in found["incident_id"])),
+                flags=tuple(flags),
+            )
+        )
+    with store.write() as tx:
+        for item in out:
+            what = {"copy": "without EXIF", "in": "briefing"}
+            tx.audit(actor, "evidence_get", f"evidence {item.sha256}", {}, what)
+    return out
+
+
+def images_of(store: Store, incident_ids: Sequence[int], *, actor: Principal) -> pd.DataFrame:
+    """
+    The evidence images attached to ``incident_ids`` (of the scenario shown), to choose from for a briefing.
+
+    Columns ``sha256``, ``file_name``, ``note`` and ``incident_id``, one row per attachment,
+    oldest first. Audited (``evidence_view``, the number of files listed).
+    """
+    _may_see(store, actor)
+    ids = sorted({int(i) for i in incident_ids})
+    found = store.frame(
+        "SELECT a.sha256, a.file_name, a.note, a.incident_id, e.media_type FROM incident_evidence a "
+        "JOIN incidents i ON i.incident_id = a.incident_id JOIN evidence e ON e.sha256 = a.sha256 "
+        "WHERE i.scenario_id = ? ORDER BY a.added_at, a.sha256",
+        (store.scenario_id,),
+    )
+    found = found[found["incident_id"].astype(int).isin(ids) & found["media_type"].isin(IMAGE_TYPES)]
+    found = found.drop(columns="media_type").reset_index(drop=True)
+    with store.write() as tx:
+        tx.audit(actor, "evidence_view", "briefing evidence", {}, {"files": int(found["sha256"].nunique())})
+    return found

@@ -7,6 +7,7 @@ and the ``snapshot``, ``brief``, ``export`` and ``playback`` commands all come t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -27,6 +28,7 @@ from geo.render.image import render_map_png
 from geo.render.pdf import history_since, render_briefing_pdf
 from geo.render.webmap import build_map, export_html
 from geo.services.comparison import compare_store
+from geo.services.evidence import briefing_images
 from geo.store import Store
 
 Kind = Literal["png", "pdf", "html", "csv", "geojson", "gpkg"]
@@ -88,6 +90,7 @@ def export_view(
     bbox: tuple[float, float, float, float] | None = None,
     title: str | None = None,
     compare_at: datetime | None = None,
+    evidence: Sequence[str] = (),
 ) -> ExportedFile:
     """
     Render one export of the incidents that pass ``filters``.
@@ -110,6 +113,10 @@ def export_view(
     compare_at
         For the PDF: the date of its before/after table (default: the scenario's
         agreement date).
+    evidence
+        For the PDF: the SHA-256 of evidence images to print, each with its hash and
+        without EXIF (:func:`geo.services.evidence.briefing_images`: only for those who may
+        see evidence, and audited).
 
     Returns
     -------
@@ -117,8 +124,12 @@ def export_view(
         The file and its incident count.
     """
     require(actor, "export")
+    if evidence and kind != "pdf":
+        msg = f"evidence: only a PDF briefing prints evidence images, not {kind}"
+        raise InputError(msg)
     scenario = _scenario(store)
     when = pd.Timestamp(as_of or clock.now())
+    images = briefing_images(store, evidence, actor=actor) if evidence else []
     view = store.query(filters)
     if kind == "png":
         data = render_map_png(
@@ -137,6 +148,7 @@ def export_view(
             dpi=dpi,
             before_after=comparison,
             before_after_notes=notes,
+            evidence=images,
         )
     elif kind == "html":
         m = build_map(

@@ -166,6 +166,9 @@ def test_each_frame_shows_its_legend_counts_scale_bar_and_only_the_zones_in_forc
     legend = [t.get_text() for t in stage.panel.texts]
     assert "Breach (0)" in legend and "Joint Security Area, Panmunjom" in legend
     assert any(t.get_text() == "10 km" or t.get_text().endswith(" km") for t in stage.ax.texts)
+    names = {label.text.split("\n")[0] for label in stage.place_labels}  # drawn once, under every frame
+    assert {"Kaesong", "Cheorwon"} <= names
+    assert any(t.get_text().startswith("Place names © GeoNames") for t in stage.ax.texts)
     store.close()
 
 

@@ -84,6 +84,8 @@ def test_base_map_draws_zones_by_kind_lines_labels_legend(scenario: Scenario) ->
         "Zones: Demilitarized zone",
         "Zones: Joint security area",
         "Demarcation lines",
+        "Rivers",
+        "Places",
     }
     zone_layers = [
         g for name, grp in groups.items() if name.startswith("Zones:") for g in of_type(grp, folium.GeoJson)

@@ -145,3 +145,15 @@ def test_an_exact_location_has_no_disk_and_a_map_across_the_antimeridian_keeps_i
     line_lons = shapely.get_coordinates(shapely.geometry.shape(data["geometry"]))[:, 0]
     assert line_lons.min() < ring.location[1] < line_lons.max()
     assert line_lons.max() - line_lons.min() < 2.0
+
+
+def test_the_small_map_names_the_places_around_the_incident(scenario: Scenario, view: pd.DataFrame) -> None:
+    from geo.render.webmap.places import PlaceLabels
+
+    row = view.iloc[0]
+    m = surroundings_map(place(row, view, scenario, radius_m=10_000.0), scenario)
+    (labels,) = of_type(m, PlaceLabels)
+    lon = np.array(labels.data["lon"])
+    lat = np.array(labels.data["lat"])
+    near = distances(float(row["lon"]), float(row["lat"]), np.column_stack([lon, lat])) <= 30_000.0
+    assert near.sum() >= 3  # the towns and villages within 30 km are there to be labelled

@@ -28,6 +28,7 @@ from geo.render.image.basemap import draw_basemap, draw_graticule, setup_map
 from geo.render.image.layout import Z_DECOR, Bbox, Rect, draw_frame, layout, synthetic_tag
 from geo.render.image.legend import draw_legend
 from geo.render.image.map_image import extent_lonlat, fit_extent
+from geo.render.image.places import draw_credit, draw_places
 from geo.render.image.scale_and_north import draw_north_arrow, draw_scale_bar
 from geo.render.image.symbols import draw_incidents, draw_lines, draw_zones, in_force, metric_of_line
 from geo.render.palette import provenance_banner
@@ -120,6 +121,8 @@ class Stage:
         avoid = [metric_of_line(self.projection, ln, self.extent) for ln in scenario.lines]
         self.borders = draw_basemap(ax, self.projection, area, self.extent, avoid=avoid)
         draw_graticule(ax, self.projection, area, self.extent)
+        self.place_labels, credit = draw_places(ax, self.projection, self.extent)
+        draw_credit(ax, credit)
         self.zones = [
             self._layer(z, partial(draw_zones, ax, self.projection, [z], self.extent)) for z in scenario.zones
         ]

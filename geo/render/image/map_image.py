@@ -45,6 +45,7 @@ from geo.render.image.layout import (
     union_box,
 )
 from geo.render.image.legend import draw_legend
+from geo.render.image.places import PlaceLabel, draw_credit, draw_places
 from geo.render.image.scale_and_north import draw_north_arrow, draw_scale_bar
 from geo.render.image.symbols import (
     draw_incidents,
@@ -94,6 +95,10 @@ class MapImage:
     """Incidents drawn per verdict (those inside the extent)."""
     outside_extent: int
     projection: LocalProjection = field(repr=False, compare=False)
+    place_labels: tuple[PlaceLabel, ...] = ()
+    """The place names drawn (:mod:`geo.render.image.places`), biggest place first."""
+    places_credit: str = ""
+    """The credit line of the places and rivers drawn (empty when none were)."""
 
     def pixel(self, lon: float, lat: float) -> tuple[float, float]:
         """
@@ -150,6 +155,7 @@ def render_map_image(
     dpi: int = 200,
     title: str | None = None,
     frame: bool = True,
+    places: bool = True,
 ) -> MapImage:
     """
     Render the map image of an incident view, with its layout.
@@ -190,7 +196,9 @@ def render_map_image(
     rects = layout(width_in, height_in, frame=frame, synthetic=scenario.synthetic)
     ax = fig.add_axes(rects["map"])
     extent = fit_extent(area, projection, rects["map"][2] * width_in / (rects["map"][3] * height_in))
-    drawn = _draw_map(ax, view, scenario, projection, area, extent, filter_window(filters, as_of_ts))
+    drawn = _draw_map(
+        ax, view, scenario, projection, area, extent, filter_window(filters, as_of_ts), places=places
+    )
     if not frame:  # the image may be copied out of the PDF: it keeps its date
         ax.text(
             0.99,
@@ -249,6 +257,8 @@ def render_map_image(
         counts=drawn.counts,
         outside_extent=drawn.outside,
         projection=projection,
+        place_labels=tuple(drawn.places),
+        places_credit=drawn.credit,
     )
 
 
@@ -264,6 +274,8 @@ class _Drawn:
     scale_km: float
     scale_artists: list[Any]
     arrow: Text
+    places: list[PlaceLabel]
+    credit: str
 
 
 def _draw_map(
@@ -274,6 +286,8 @@ def _draw_map(
     area: Bbox,
     extent: Bbox,
     window: tuple[int, int],
+    *,
+    places: bool,
 ) -> _Drawn:
     setup_map(ax, extent)
     zones = [z for z in scenario.zones if in_force(z, window)]
@@ -281,6 +295,8 @@ def _draw_map(
     avoid = [metric_of_line(projection, ln, extent) for ln in lines]
     borders = draw_basemap(ax, projection, area, extent, avoid=avoid)
     draw_graticule(ax, projection, area, extent)
+    labels, credit = draw_places(ax, projection, extent) if places else ([], "")
+    draw_credit(ax, credit)
     draw_zones(ax, projection, zones, extent)
     counts, outside = draw_incidents(ax, view, scenario, projection, extent)
     draw_lines(ax, projection, lines, scenario, extent)
@@ -288,7 +304,7 @@ def _draw_map(
     arrow = draw_north_arrow(ax, projection, extent)
     if scenario.synthetic:
         synthetic_tag(ax, (provenance_banner(scenario) or ("",))[0])
-    return _Drawn(lines, zones, counts, outside, borders, scale_km, scale_artists, arrow)
+    return _Drawn(lines, zones, counts, outside, borders, scale_km, scale_artists, arrow, labels, credit)
 
 
 # --- checks and geometry of the view -------------------------------------------------

@@ -37,6 +37,7 @@ from geo.render.fonts import needs_shaping
 from geo.render.pdf.before_after import before_after_page
 from geo.render.pdf.breaches import breach_rows
 from geo.render.pdf.document import BriefingDocument
+from geo.render.pdf.evidence import EvidenceImage, caption_lines, evidence_pages
 from geo.render.pdf.pages import breaches_pages, figures_page, map_page
 from geo.render.pdf.period import key_period
 from geo.render.text import utc
@@ -57,6 +58,7 @@ def render_briefing_pdf(
     dpi: int = 200,
     before_after: Comparison | None = None,
     before_after_notes: Sequence[str] = (),
+    evidence: Sequence[EvidenceImage] = (),
 ) -> bytes:
     """
     Render the PDF briefing of an incident view.
@@ -87,6 +89,9 @@ def render_briefing_pdf(
         alone (no comparison), the page says why there is none; with neither, no page.
     before_after_notes
         Caveats of the comparison, or the reason there is none, one sentence each.
+    evidence
+        Evidence images to print after the breaches, each with its SHA-256 (already
+        without EXIF: :func:`geo.services.evidence.briefing_images`).
 
     Returns
     -------
@@ -103,13 +108,15 @@ def render_briefing_pdf(
     hist = distinct_events(history if history is not None else view)
     doc = BriefingDocument(scenario, filters, as_of_ts, title or f"Briefing: {scenario.name}")
     breaches = breach_rows(events, scenario, max_rows)
-    if needs_shaping(_all_text(view, scenario, filters, breaches)):
+    captions = [line for item in evidence for line in caption_lines(item)]
+    if needs_shaping([*_all_text(view, scenario, filters, breaches), *captions]):
         doc.set_text_shaping(use_shaping_engine=True, direction="ltr")
     map_page(doc, view, dpi)
     figures_page(doc, hist, period, covered=covered, dpi=dpi)
     if before_after is not None or before_after_notes:
         before_after_page(doc, before_after, before_after_notes)
     breaches_pages(doc, breaches, total=int((events["verdict"].astype(object) == "breach").sum()))
+    evidence_pages(doc, evidence)
     return bytes(doc.output())
 
 

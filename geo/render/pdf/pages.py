@@ -66,7 +66,8 @@ def map_page(doc: BriefingDocument, view: pd.DataFrame, dpi: int) -> None:
     src = ", ".join(f"{k or 'unknown'} ({n:,})" for k, n in sources.items())
     agreements = "; ".join(dict.fromkeys(ln.agreement for ln in doc.scenario.lines if ln.agreement))
     doc.para(
-        f"{BASEMAP_ATTRIBUTION}. Lines and zones: {doc.scenario.name}"
+        f"{BASEMAP_ATTRIBUTION}{f'. {snap.places_credit}' if snap.places_credit else ''}. "
+        f"Lines and zones: {doc.scenario.name}"
         f"{f' ({agreements})' if agreements else ''}. Incidents: {src or 'none'}. "
         f"Azimuthal equidistant projection centred on the map; scale bar true at its centre."
         + "".join(f" {line}." for line in pal.provenance_lines(doc.scenario)),

@@ -13,6 +13,7 @@ from geo.render.webmap.basemap import BASEMAP_PATH, add_countries
 from geo.render.webmap.elements import BindPopup, Legend, ScriptLibrary, Stylesheet
 from geo.render.webmap.escape import css_colour, html_text, template_html
 from geo.render.webmap.legend import legend_html
+from geo.render.webmap.places import add_places_and_rivers
 from geo.render.webmap.popups import line_popup, party_name, zone_popup
 from geo.render.webmap.shapes import shapes
 
@@ -36,6 +37,7 @@ def base_map(
     basemap: str | Path | None = BASEMAP_PATH,
     layer_control: bool = True,
     static_url: str = STATIC_URL,
+    places: bool = True,
 ) -> folium.Map:
     """
     Build the stable part of a map: background, zones, lines, legend.
@@ -57,6 +59,9 @@ def base_map(
         the end).
     static_url
         Where the vendored assets are served.
+    places
+        Draw the shipped rivers and place labels of the scenario's region
+        (:mod:`geo.render.webmap.places`).
 
     Returns
     -------
@@ -80,6 +85,8 @@ def base_map(
         ).add_to(m)
     if basemap is not None:
         add_countries(m, basemap, found.bounds, show=tiles is None)
+    if places:
+        add_places_and_rivers(m, found.bounds)
 
     for kind in dict.fromkeys(z.kind for z, _ in found.zones):
         group = folium.FeatureGroup(name=html_text(f"Zones: {zone_kind_label(kind)}"))

@@ -17,6 +17,7 @@ from geo.render.webmap.base import blank_map
 from geo.render.webmap.basemap import BASEMAP_PATH, add_countries
 from geo.render.webmap.escape import template_html
 from geo.render.webmap.layers import incident_layers
+from geo.render.webmap.places import add_places_and_rivers
 from geo.render.webmap.shapes import feature
 
 _MIN_SPAN_M = 1500.0
@@ -67,6 +68,7 @@ def pair_map(
     xmin, ymin, xmax, ymax = (float(v) for v in shapely.bounds(shapely.union_all(disks)))
     m = blank_map((ymin + ymax) / 2, (xmin + xmax) / 2, zoom=12, static_url=static_url)
     add_countries(m, BASEMAP_PATH, (xmin, ymin, xmax, ymax), show=True)
+    add_places_and_rivers(m, (xmin, ymin, xmax, ymax))
     view = shapely.box(xmin, ymin, xmax, ymax).buffer(max(xmax - xmin, ymax - ymin))
     for zone in sorted(scenario.zones, key=lambda z: -z.geometry.area):
         shape = gather(zone.geometry, lon0)

@@ -19,7 +19,7 @@ from importlib import resources
 from folium.template import Template
 
 TEMPLATES = resources.files(__package__) / "templates"
-SCRIPTS = ("control.js", "markers.js", "cells.js")
+SCRIPTS = ("control.js", "markers.js", "cells.js", "places.js")
 """The script files of :func:`script_library`, in load order."""
 
 

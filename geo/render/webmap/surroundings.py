@@ -26,6 +26,7 @@ from geo.render.webmap.elements import BindPopup, Legend
 from geo.render.webmap.escape import html_text, template_html
 from geo.render.webmap.layers import incident_layers
 from geo.render.webmap.legend import place_legend_html
+from geo.render.webmap.places import add_places_and_rivers
 from geo.render.webmap.popups import line_popup, zone_popup
 from geo.render.webmap.shapes import feature
 
@@ -94,6 +95,7 @@ def surroundings_map(place: Place, scenario: Scenario, *, static_url: str = STAT
     xmin, ymin, xmax, ymax = (float(v) for v in shapely.bounds(search))
     m = blank_map(lat, lon, zoom=11, static_url=static_url)
     add_countries(m, BASEMAP_PATH, (xmin, ymin, xmax, ymax), show=True)
+    add_places_and_rivers(m, (xmin, ymin, xmax, ymax))
     for zone in sorted(place.zones, key=lambda z: -z.geometry.area):
         options = zone_style(zone.kind).options()
         layer = folium.GeoJson(
