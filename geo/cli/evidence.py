@@ -35,9 +35,7 @@ def evidence_add(ctx: click.Context, incident_id: int, file: str, note: str) -> 
         raise InputError(msg) from err
     done = add_evidence(store_of(ctx), incident_id, data, file_name=path.name, actor=OPERATOR, note=note)
     how = "stored" if done.stored else "already stored"
-    echo(
-        f"{done.sha256} {done.media_type} {done.size:,} bytes: attached to incident {incident_id} ({how})"
-    )
+    echo(f"{done.sha256} {done.media_type} {done.size:,} bytes: attached to incident {incident_id} ({how})")
     for flag in done.flags:
         echo(f"{file}: flagged: {flag}", err=True)
 

@@ -20,11 +20,13 @@ from geo.core.compare import Comparison
 from geo.core.filters import Filters
 from geo.core.model import Scenario
 from geo.core.timeline import Timeline, last_steps, timeline
-from geo.i18n import _
+from geo.i18n import _, language, use_language
 from geo.io.writers import export_bytes
+from geo.localize import Digits, use_digits
 from geo.render.animation import DEFAULT_DPI, FORMATS, Progress, render_animation
 from geo.render.image import render_map_png
 from geo.render.pdf import history_since, render_briefing_pdf
+from geo.render.text import describe_filters, localized
 from geo.render.webmap import build_map, export_html
 from geo.services.comparison import compare_store
 from geo.store import Store
@@ -88,6 +90,8 @@ def export_view(
     bbox: tuple[float, float, float, float] | None = None,
     title: str | None = None,
     compare_at: datetime | None = None,
+    lang: str | None = None,
+    digits: Digits | None = None,
 ) -> ExportedFile:
     """
     Render one export of the incidents that pass ``filters``.
@@ -110,6 +114,14 @@ def export_view(
     compare_at
         For the PDF: the date of its before/after table (default: the scenario's
         agreement date).
+    lang
+        The language of the PNG, the PDF and the HTML page's text, and of the scenario's
+        names and rule quotes where its manifest translates them (``en``, ``ar``, ``fr``;
+        default: the language of the run). The data files and the audit entry are not
+        translated.
+    digits
+        ``latn`` (0-9) or ``arab`` (Eastern Arabic digits, in Arabic text only); default:
+        the run's choice, else ``latn``.
 
     Returns
     -------
@@ -120,6 +132,27 @@ def export_view(
     scenario = _scenario(store)
     when = pd.Timestamp(as_of or clock.now())
     view = store.query(filters)
+    with use_language(lang or language()), use_digits(digits):
+        data = _render(store, kind, view, scenario, filters, actor, when, size, dpi, bbox, title, compare_at)
+    _audit(store, actor, kind, filters, len(view), len(data))
+    return ExportedFile(data, len(view))
+
+
+def _render(
+    store: Store,
+    kind: Kind,
+    view: pd.DataFrame,
+    scenario: Scenario,
+    filters: Filters,
+    actor: Principal,
+    when: pd.Timestamp,
+    size: Literal["a4", "16:9"],
+    dpi: int,
+    bbox: tuple[float, float, float, float] | None,
+    title: str | None,
+    compare_at: datetime | None,
+) -> bytes:
+    """The file of one export, in the language of the run."""
     if kind == "png":
         data = render_map_png(
             view, scenario, filters=filters, as_of=when, bbox=bbox, size=size, dpi=dpi, title=title
@@ -139,13 +172,14 @@ def export_view(
             before_after_notes=notes,
         )
     elif kind == "html":
+        described = describe_filters(filters)
         m = build_map(
-            scenario,
+            localized(scenario),
             view,
             title=title,
             data_as_of=when,
-            time_window=filters.describe().split(";")[0],
-            filters={"Filters": filters.describe()},
+            time_window=described.split(_("; "))[0],
+            filters={_("Filters"): described},
         )
         data = export_html(m).encode("utf-8")
     elif kind in ("csv", "geojson", "gpkg"):
@@ -153,8 +187,7 @@ def export_view(
     else:
         msg = f"kind: must be one of {', '.join(MEDIA_TYPES)}, got {kind!r}"
         raise InputError(msg)
-    _audit(store, actor, kind, filters, len(view), len(data))
-    return ExportedFile(data, len(view))
+    return data
 
 
 def file_name(kind: str, filters: Filters, as_of: datetime | None = None) -> str:
