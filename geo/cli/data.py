@@ -54,8 +54,11 @@ def classify_cmd(
     from geo.core.classify import classify, prepare
     from geo.core.manifest import load_scenario
     from geo.core.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS
+    from geo.i18n import _, language
     from geo.io import readers
     from geo.io.writers import export_frame, write_csv
+    from geo.localize import number
+    from geo.render.palette import VERDICT_LABELS
 
     scen = load_scenario(manifest)
     prep = prepare(scen)
@@ -72,15 +75,31 @@ def classify_cmd(
         rows += chunk.rows_read
         rejected += len(chunk.rejected)
         for reason in chunk.rejected.itertuples():
-            echo(f"{input_file}: line {reason.line_no}: {reason.reason}", err=True)
+            echo(
+                _("{file}: line {line}: {reason}").format(
+                    file=input_file, line=reason.line_no, reason=reason.reason
+                ),
+                err=True,
+            )
         if len(chunk.frame):
             frames.append(chunk.frame.join(classify(chunk.frame, prep)))
     empty = pd.DataFrame(columns=[*INCIDENT_COLUMNS, *CLASSIFICATION_COLUMNS])
     view = pd.concat(frames, ignore_index=True) if frames else empty
     write_csv(export_frame(view.drop(columns="line_no", errors="ignore")), out)
     counts = view["verdict"].value_counts() if len(view) else pd.Series(dtype=int)
-    shown = ", ".join(f"{v} {int(counts.get(v, 0))}" for v in VERDICTS)
-    echo(f"{out}: {len(view)} classified ({shown}); {rejected} rejected of {rows} rows")
+    if language() == "en":  # the verdict ids, as scripts read them
+        shown = ", ".join(f"{v} {int(counts.get(v, 0))}" for v in VERDICTS)
+    else:
+        shown = _(", ").join(f"{_(VERDICT_LABELS[v])} {number(int(counts.get(v, 0)))}" for v in VERDICTS)
+    echo(
+        _("{out}: {classified} classified ({verdicts}); {rejected} rejected of {rows} rows").format(
+            out=out,
+            classified=number(len(view)),
+            verdicts=shown,
+            rejected=number(rejected),
+            rows=number(rows),
+        )
+    )
 
 
 def _mapping(path: str | None, pairs: tuple[str, ...]) -> Any:
@@ -216,10 +235,14 @@ def batches(ctx: click.Context, as_json: bool) -> None:
                 )
             )
         else:
+            from geo.i18n import _
+
+            counts = _("read {read} accepted {accepted} rejected {rejected} duplicate {duplicate}").format(
+                read=b.rows_read, accepted=b.accepted, rejected=b.rejected, duplicate=b.duplicate
+            )
             echo(
                 f"{b.batch_id:>5}  {b.status:<9} {b.started_at:%Y-%m-%d %H:%M}  {b.user_name:<10} "
-                f"{b.file_name}  read {b.rows_read} accepted {b.accepted} rejected {b.rejected} "
-                f"duplicate {b.duplicate}"
+                f"{b.file_name}  {counts}"
             )
 
 

@@ -137,7 +137,7 @@ def playback_cmd(
     """
     from pathlib import Path
 
-    from geo.i18n import _
+    from geo.i18n import _, language
     from geo.render.animation import read_info
     from geo.services.exports import ANIMATION_TYPES, export_animation
 
@@ -160,6 +160,7 @@ def playback_cmd(
             title=title,
             seconds=seconds,
             progress=lambda done, total: update(done, total, ""),
+            lang=language(),
         )
     Path(out).write_bytes(result.data)
     dates = read_info(result.data).dates

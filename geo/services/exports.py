@@ -255,6 +255,8 @@ def export_animation(
     title: str | None = None,
     seconds: float = 1.0,
     progress: Progress | None = None,
+    lang: str | None = None,
+    digits: Digits | None = None,
 ) -> ExportedFile:
     """
     Render an animation (GIF or MP4) of the incidents that pass ``filters``, frame by frame.
@@ -280,6 +282,8 @@ def export_animation(
         frame shows.
     progress
         Called after each frame with (frames done, frames in all).
+    lang, digits
+        The language of the frames' texts and their digits, as for :func:`export_view`.
 
     Returns
     -------
@@ -297,18 +301,19 @@ def export_animation(
     )
     shown = filters.with_(since=frames.since.to_pydatetime(), until=frames.until.to_pydatetime())
     view = store.query(shown)
-    data = render_animation(
-        view,
-        scenario,
-        frames,
-        fmt=fmt,
-        filters=shown,
-        as_of=when,
-        size=size,
-        dpi=dpi,
-        title=title,
-        seconds=seconds,
-        progress=progress,
-    )
+    with use_language(lang or language()), use_digits(digits):
+        data = render_animation(
+            view,
+            localized(scenario),
+            frames,
+            fmt=fmt,
+            filters=shown,
+            as_of=when,
+            size=size,
+            dpi=dpi,
+            title=title,
+            seconds=seconds,
+            progress=progress,
+        )
     _audit(store, actor, fmt, shown, len(view), len(data))
     return ExportedFile(data, len(view))

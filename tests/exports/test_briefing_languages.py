@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
@@ -130,3 +131,26 @@ def test_arabic_snapshot_differs_and_shapes(lebanon):
     unshaped = [face.get_char_index(ord(c)) for c in word]
     assert drawn == shaped
     assert drawn != unshaped and drawn != unshaped[::-1]
+
+
+def test_arabic_briefing_is_shaped(lebanon):
+    """
+    The Arabic font draws letters in their joined forms, not one isolated glyph per letter.
+
+    pdftotext reads letters back through the font's ToUnicode map, so it cannot tell shaped
+    from unshaped text. The map itself can: shaped, lam (U+0644) is drawn with several
+    glyphs (initial, medial, final, isolated), each mapped back to U+0644, and the lam-alef
+    ligature is one glyph for two letters.
+    """
+    from pypdf import PdfReader
+
+    pdf = PdfReader(io.BytesIO(brief(lebanon, "ar")))
+    cmap = ""
+    for font in pdf.pages[0]["/Resources"]["/Font"].values():
+        obj = font.get_object()
+        if "NotoSansArabic" in str(obj["/BaseFont"]):
+            cmap = obj["/ToUnicode"].get_object().get_data().decode()
+    pairs = re.findall(r"<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]+)>", cmap)
+    lam = {cid for cid, text in pairs if text.upper() == "0644"}
+    assert len(lam) >= 3, pairs
+    assert any(len(text) == 8 and "0644" in text.upper() for _cid, text in pairs), pairs  # a lam-alef ligature

@@ -21,7 +21,7 @@ from geo.core._metric import LocalProjection
 from geo.core.filters import Filters
 from geo.core.model import Line, Scenario, Zone
 from geo.core.timeline import STEPS, Frame, Timeline, shows
-from geo.i18n import _
+from geo.i18n import _, is_rtl
 from geo.render.figure import new_figure
 from geo.render.fonts import font
 from geo.render.image.basemap import draw_basemap, draw_graticule, setup_map
@@ -112,7 +112,7 @@ class Stage:
         area = extent_lonlat(view, scenario, bbox if bbox is not None else filters.bbox)
         self.projection = LocalProjection((area[0] + area[2]) / 2.0, (area[1] + area[3]) / 2.0)
         self.fig = new_figure(width_in, height_in, dpi)
-        self.rects = layout(width_in, height_in, frame=True, synthetic=scenario.synthetic)
+        self.rects = layout(width_in, height_in, frame=True, synthetic=scenario.synthetic, rtl=is_rtl())
         self.ax = ax = self.fig.add_axes(_rect(self.rects["map"]))
         map_rect = self.rects["map"]
         self.extent = fit_extent(area, self.projection, map_rect[2] * width_in / (map_rect[3] * height_in))
