@@ -94,9 +94,16 @@ def describe_filters(filters: Filters) -> str:
     """
     if language() == "en":
         return filters.describe()
-    since = fmt_time(filters.since) if filters.since else _("start")
-    until = fmt_time(filters.until) if filters.until else _("now")
-    parts = [_("{since} to {until}").format(since=since, until=until)]
+    since, until = fmt_time(filters.since), fmt_time(filters.until)
+    if since and until:
+        window = _("{since} to {until}").format(since=since, until=until)
+    elif since:
+        window = _("{since} to now").format(since=since)
+    elif until:
+        window = _("start to {until}").format(until=until)
+    else:
+        window = _("start to now")
+    parts = [window]
     for name, label in _FILTER_NAMES.items():
         values = getattr(filters, name)
         if values:
@@ -125,9 +132,13 @@ def text_column(view: pd.DataFrame, column: str) -> np.ndarray:
 
 def deg(value: float, pos: str, neg: str) -> str:
     """A coordinate with its hemisphere, to 0.01 degree: ``37.5°N``, ``126.95°E``."""
-    hemi = pos if value >= 0 else neg
+    hemi = _(pos if value >= 0 else neg)
     text = f"{abs(value):.2f}".rstrip("0").rstrip(".")
-    return f"{text}\u00b0{hemi}"
+    return f"{localize.number(float(text))}\u00b0{hemi}"
+
+
+HEMISPHERES = (N_("N"), N_("S"), N_("E"), N_("W"))
+"""The hemisphere letters of coordinates, marked for translation (``ش``, ``ج``, ``ق``, ``غ`` in Arabic)."""
 
 
 def lon_deg(value: float) -> str:

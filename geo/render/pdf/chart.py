@@ -60,7 +60,8 @@ def trend_png(history: pd.DataFrame, scenario: Scenario, period: Period, dpi: in
         )
         ax.xaxis.set_major_formatter(dates)
     else:  # the month named in the language of the run (Babel)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: month_day(mdates.num2date(x))))
+        day_of = mdates.num2date  # untyped in matplotlib
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: month_day(day_of(x))))  # type: ignore[no-untyped-call]
         ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: number(y) if y == int(y) else ""))
     ax.tick_params(labelsize=7.5, labelfontfamily=list(font_families()))
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)

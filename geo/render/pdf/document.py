@@ -10,6 +10,7 @@ from typing import Any, cast
 import pandas as pd
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
+from fpdf.fonts import TTFFont
 
 from geo.core.filters import Filters
 from geo.core.model import Scenario
@@ -50,7 +51,10 @@ def _logical_ligatures(document: FPDF, family: str) -> None:
     comes out as ``األعمال``. Stored reversed, the ligature reads back in logical order
     (checked with ``pdftotext`` in the tests).
     """
-    subset = document.fonts[family].subset
+    font = document.fonts[family]
+    if not isinstance(font, TTFFont):
+        return
+    subset = font.subset
     original = subset.get_glyph
 
     def get_glyph(
@@ -64,7 +68,7 @@ def _logical_ligatures(document: FPDF, family: str) -> None:
         return original(glyph=glyph, unicode=unicode, glyph_name=glyph_name, glyph_width=glyph_width)
 
     get_glyph.cache_clear = original.cache_clear  # type: ignore[attr-defined]  # fpdf2 clears it on output
-    subset.get_glyph = get_glyph
+    subset.get_glyph = get_glyph  # type: ignore[assignment]  # an instance's own method, cache kept
 
 
 class BriefingDocument(FPDF):
@@ -116,6 +120,29 @@ class BriefingDocument(FPDF):
         self.alias_nb_pages(_NB)
         return cast("bytearray", super().output(*args, **kwargs))
 
+    def cell(self, *args: Any, **kwargs: Any) -> bool:
+        """``FPDF.cell``, with the current font put on the page first (see :meth:`_pin_font`)."""
+        self._pin_font()
+        return super().cell(*args, **kwargs)
+
+    def multi_cell(self, *args: Any, **kwargs: Any) -> Any:
+        """``FPDF.multi_cell``, with the current font put on the page first (see :meth:`_pin_font`)."""
+        if not kwargs.get("dry_run"):
+            self._pin_font()
+        return super().multi_cell(*args, **kwargs)
+
+    def _pin_font(self) -> None:
+        """
+        Write the current font into the page before a text whose first letters may come from a fallback font.
+
+        fpdf2 2.8 puts a font on the page lazily, with the first fragment of the next text;
+        when that fragment is in a fallback font (an Arabic name starting a table row), it
+        takes the fallback for the document's current font, and the digits after it are
+        drawn with the Arabic font's glyph numbers (garbage on screen and in pdftotext).
+        """
+        if self.page and self.current_font is not None and not self.current_font_is_set_on_page:
+            self._out(self._set_font_for_page(self.current_font, self.font_size_pt))
+
     # Header and footer are called by fpdf2 on every page.
     def header(self) -> None:
         """The running header: banner for synthetic data, scenario, data as of."""
@@ -124,10 +151,15 @@ class BriefingDocument(FPDF):
             self.set_fill_color(*RED)
             self.rect(0, 0, PAGE_W, 9.0, style="F")
             self.set_xy(0, 1.5)
-            self.set_font("noto", "B", 10.5)
             self.set_text_color(255, 255, 255)
             banner, note = provenance_banner(self.scenario) or (SYNTHETIC_BANNER, SYNTHETIC_NOTE)
-            self.cell(PAGE_W, 6, f"{banner}  \u00b7  {note}", align="C")
+            text = f"{banner}  \u00b7  {note}"
+            size = 10.5
+            self.set_font("noto", "B", size)
+            while size > 6.0 and self.get_string_width(text) > PAGE_W - 2 * MARGIN:
+                size -= 0.5  # a longer translation is set smaller, never cut
+                self.set_font("noto", "B", size)
+            self.cell(PAGE_W, 6, text, align="C")
             y = 9.0
         brand_x, stamp_x = (MARGIN + BODY_W * 0.35, MARGIN) if self.rtl else (MARGIN, MARGIN + BODY_W * 0.65)
         self.set_xy(brand_x, y + 4.0)
@@ -187,6 +219,12 @@ class BriefingDocument(FPDF):
         self.set_font("noto", "B" if bold else "", size)
         self.set_text_color(*colour)
         self.multi_cell(BODY_W, size * 0.48, text, align=self.start, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def text_height(self, text: str, *, size: float = 8.5, bold: bool = False) -> float:
+        """The height (mm) :meth:`para` gives ``text`` across the body."""
+        self.set_font("noto", "B" if bold else "", size)
+        lines = self.multi_cell(BODY_W, size * 0.48, text, dry_run=True, output=MethodReturnValue.LINES)
+        return len(cast("list[str]", lines)) * size * 0.48
 
     def grid(
         self,

@@ -23,6 +23,8 @@ from geo.render.pdf.period import SPIKE_LOOKBACK, Period
 from geo.render.text import BASEMAP_ATTRIBUTION, count, describe_filters, fmt_time, party_names
 
 _KPI_WIDTHS = (83, 28, 28, 35, 32, 28, 35)
+_CAPTION = 6.5
+"""Type size of the map's caption (pt)."""
 _LEVELS = {"spike": N_("SPIKE"), "moderate": N_("MODERATE")}
 
 
@@ -59,8 +61,20 @@ def map_page(doc: BriefingDocument, view: pd.DataFrame, dpi: int) -> None:
         bold=True,
     )
     doc.key([(pal.VERDICT_COLOURS[v], _(pal.VERDICT_LABELS[v])) for v in VERDICTS])
+    sources = view["source"].astype(object).fillna("").value_counts().head(5) if "source" in view else {}
+    src = _(", ").join(f"{k or _('unknown')} ({number(n)})" for k, n in sources.items())
+    agreements = "; ".join(dict.fromkeys(ln.agreement for ln in doc.scenario.lines if ln.agreement))
+    lines_zones = doc.scenario.name + (f" ({agreements})" if agreements else "")
+    caption = _(
+        "{basemap}. Lines and zones: {lines_zones}. Incidents: {sources}. Azimuthal equidistant "
+        "projection centred on the map; scale bar true at its centre."
+    ).format(basemap=_(BASEMAP_ATTRIBUTION), lines_zones=lines_zones, sources=src or _("none")) + "".join(
+        f" {line}." for line in pal.provenance_lines(doc.scenario)
+    )
     top = doc.get_y() + 1.5
-    height = PAGE_H - 17.0 - 12.0 - top
+    # The caption under the map (and a line for incidents outside it) stays on the page,
+    # however long its translation.
+    height = PAGE_H - 17.0 - max(12.0, doc.text_height(caption, size=_CAPTION) + 4.5) - top
     snap = render_map_image(
         view,
         doc.scenario,
@@ -79,19 +93,7 @@ def map_page(doc: BriefingDocument, view: pd.DataFrame, dpi: int) -> None:
         alt_text=_("Map of the incidents in the window, by verdict and party"),
     )
     doc.set_y(top + height + 1.0)
-    sources = view["source"].astype(object).fillna("").value_counts().head(5) if "source" in view else {}
-    src = _(", ").join(f"{k or _('unknown')} ({number(n)})" for k, n in sources.items())
-    agreements = "; ".join(dict.fromkeys(ln.agreement for ln in doc.scenario.lines if ln.agreement))
-    lines_zones = doc.scenario.name + (f" ({agreements})" if agreements else "")
-    doc.para(
-        _(
-            "{basemap}. Lines and zones: {lines_zones}. Incidents: {sources}. Azimuthal equidistant "
-            "projection centred on the map; scale bar true at its centre."
-        ).format(basemap=_(BASEMAP_ATTRIBUTION), lines_zones=lines_zones, sources=src or _("none"))
-        + "".join(f" {line}." for line in pal.provenance_lines(doc.scenario)),
-        size=6.5,
-        colour=GREY,
-    )
+    doc.para(caption, size=_CAPTION, colour=GREY)
     if snap.outside_extent:
         doc.para(
             ngettext(
@@ -99,7 +101,7 @@ def map_page(doc: BriefingDocument, view: pd.DataFrame, dpi: int) -> None:
                 "{count} incidents of the view lie outside the map extent.",
                 snap.outside_extent,
             ).format(count=number(snap.outside_extent)),
-            size=6.5,
+            size=_CAPTION,
             colour=GREY,
         )
 
