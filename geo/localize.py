@@ -19,14 +19,16 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
 from babel import Locale
 from babel.dates import format_skeleton
 from babel.numbers import format_decimal, format_percent
 
 from geo.i18n import DEFAULT, LANGUAGES, language
+
+if TYPE_CHECKING:  # pandas is imported where a time is formatted: `--help` stays light
+    import pandas as pd
 
 Digits = Literal["latn", "arab"]
 DIGITS: tuple[Digits, ...] = ("latn", "arab")
@@ -102,6 +104,8 @@ def percent(value: float, *, signed_: bool = False) -> str:
 
 
 def _utc(ts: datetime | date | pd.Timestamp | str) -> pd.Timestamp:
+    import pandas as pd
+
     t = pd.Timestamp(ts)
     return t.tz_convert("UTC") if t.tzinfo else t.tz_localize("UTC")
 
@@ -113,6 +117,8 @@ def date_time(ts: datetime | pd.Timestamp | str | None) -> str:
     English keeps the unambiguous ``2025-01-26 14:05 UTC``; French and Arabic name the
     month: ``26 janv. 2025, 14:05 UTC``, ``26 يناير 2025، 14:05 UTC``.
     """
+    import pandas as pd
+
     if ts is None or pd.isna(ts):
         return ""
     t = _utc(ts)

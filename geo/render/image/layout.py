@@ -80,13 +80,13 @@ def point(ax: Axes, xy: tuple[float, float], height: int) -> tuple[float, float]
 
 
 def synthetic_tag(ax: Axes, text: str = SYNTHETIC_BANNER) -> None:
-    """The synthetic-data tag (or the mixed-data one) in the map's top left corner (top right, RTL)."""
+    """The synthetic-data tag (or the mixed-data one) in the map's top left corner, in every language."""
     ax.text(
-        0.988 if is_rtl() else 0.012,
+        0.012,
         0.985,
         text,
         transform=ax.transAxes,
-        ha="right" if is_rtl() else "left",
+        ha="left",
         va="top",
         color="white",
         fontproperties=font(9, weight="bold"),
@@ -107,6 +107,13 @@ def _sources_line(view: pd.DataFrame) -> str:
             "Incidents: {sources} and {count} more", "Incidents: {sources} and {count} more", more
         ).format(sources=shown, count=number(more))
     return _("Incidents: {sources}").format(sources=shown)
+
+
+def _footer_size(text: str, width_in: float, *, lines: int = 3, size: float = 7.0) -> float:
+    """The type size (pt) at which ``text`` fits ``lines`` lines of ``width_in``: 7, less when long."""
+    per_line = width_in * 72.0 / (size * 0.52)  # Noto Sans averages about half an em a character
+    needed = -(-len(text) // int(per_line))
+    return max(5.0, size * min(1.0, lines / needed)) if needed else size
 
 
 def draw_frame(
@@ -210,24 +217,18 @@ def draw_frame(
     ).format(
         sources=_sources_line(view), lat=txt.deg(projection.lat0, "N", "S"), lon=txt.lon_deg(projection.lon0)
     )
+    # One block, wrapped to the page's width: a long attribution (or its translation) flows
+    # onto the next line instead of running off the image or over the line below.
+    footer = f"{first}  {second}"
     fig.text(
         x,
-        y + h * 0.7,
-        first,
+        y + h,
+        footer,
         ha=ha,
-        va="center",
-        fontproperties=font(7),
-        color="#555555",
-        parse_math=False,
-    )
-    fig.text(
-        x,
-        y + h * 0.25,
-        second,
-        ha=ha,
-        va="center",
-        fontproperties=font(7),
+        va="top",
+        fontproperties=font(_footer_size(footer, w * fig.get_figwidth())),
         color="#555555",
         parse_math=False,
         wrap=True,
+        linespacing=1.3,
     )
