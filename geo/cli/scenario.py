@@ -156,7 +156,7 @@ def scenario_show(ctx: click.Context) -> None:
         echo(
             "  "
             + _("line {id}: {name} (left: {left}, right: {right})").format(
-                id=ln.id, name=ln.name, left=ln.left_party, right=ln.right_party
+                id=ln.id, name=ln.name, left=ln.left_party or "—", right=ln.right_party or "—"
             )
         )
     for z in scen.zones:

@@ -82,3 +82,24 @@ def test_french_snapshot_and_reclassify(demo_db, tmp_path):
     assert " incidents, " in said and " octets " in said
     said = run("--db", demo_db, "--lang", "fr", "reclassify")
     assert "incidents reclassés" in said and "verdicts modifiés" in said
+
+
+def test_html_export_text_in_french_audit_in_english(demo_db):
+    """The standalone map's surrounding text follows ``lang``; the audit log keeps its English record."""
+    from geo.core.auth import OPERATOR
+    from geo.core.filters import Filters
+    from geo.services.exports import export_view
+    from geo.store import open_store
+
+    store = open_store(demo_db)
+    try:
+        french = export_view(store, "html", Filters(), actor=OPERATOR, lang="fr").data.decode("utf-8")
+        english = export_view(store, "html", Filters(), actor=OPERATOR).data.decode("utf-8")
+        assert "Filtres" in french and "du début à maintenant" in french
+        assert "start to now" not in french
+        assert "start to now" in english
+        audit = store.frame("SELECT after FROM audit_log WHERE action = 'export' ORDER BY entry_id DESC LIMIT 2")
+        assert all("start to now" in str(a) for a in audit["after"]), audit
+    finally:
+        store.close()
+    assert language() == "en"
