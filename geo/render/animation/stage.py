@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.artist import Artist
 
+from geo import localize
 from geo.core._metric import LocalProjection
 from geo.core.filters import Filters
 from geo.core.model import Line, Scenario, Zone
@@ -193,14 +194,18 @@ class Stage:
         days = round(self.timeline.window.total_seconds() / 86400)
         if self.timeline.cumulative:
             note = _("Frame {number} of {count} · everything since {start}").format(
-                number=number, count=count, start=f"{self.timeline.start:%Y-%m-%d}"
+                number=localize.number(number),
+                count=localize.number(count),
+                start=localize.day(self.timeline.start),
             )
         elif self.timeline.window > STEPS[self.timeline.step]:
             note = _("Frame {number} of {count} · the {days} days ending with it").format(
-                number=number, count=count, days=days
+                number=localize.number(number), count=localize.number(count), days=localize.number(days)
             )
         else:
-            note = _("Frame {number} of {count}").format(number=number, count=count)
+            note = _("Frame {number} of {count}").format(
+                number=localize.number(number), count=localize.number(count)
+            )
         box = {"boxstyle": "round,pad=0.35", "facecolor": "white", "edgecolor": "#555555", "alpha": 0.92}
         for y, text, size, weight in ((0.085, frame.span, 16, "bold"), (0.03, note, 9, "normal")):
             self.ax.text(
