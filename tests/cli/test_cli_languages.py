@@ -98,7 +98,9 @@ def test_html_export_text_in_french_audit_in_english(demo_db):
         assert "Filtres" in french and "du début à maintenant" in french
         assert "start to now" not in french
         assert "start to now" in english
-        audit = store.frame("SELECT after FROM audit_log WHERE action = 'export' ORDER BY entry_id DESC LIMIT 2")
+        audit = store.frame(
+            "SELECT after FROM audit_log WHERE action = 'export' ORDER BY entry_id DESC LIMIT 2"
+        )
         assert all("start to now" in str(a) for a in audit["after"]), audit
     finally:
         store.close()
