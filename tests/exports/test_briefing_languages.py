@@ -67,7 +67,12 @@ def test_arabic_briefing_reads_back_as_logical_arabic(lebanon, tmp_path):
     # pdftotext moves the spaces at the edges of embedded left-to-right runs: compare without them.
     squashed = [re.sub(r"\s+", "", line) for line in lines]
     assert "إحاطة:لبنان:وقفالأعمالالعدائيةفي27تشرينالثاني/نوفمبر2024" in squashed, text[:2000]
-    for heading in ("الأرقام الرئيسية", "الخروقات في الفترة", "القواعد كما", "بحسب الطرف المنسوب إليه"):
+    for heading in (
+        "الأرقام الرئيسية",
+        "الخروقات في الفترة",
+        "القواعد كما نص عليها الاتفاق",
+        "بحسب الطرف المنسوب إليه",
+    ):
         assert heading in text, heading
     # A rule quote (the manifest's unofficial Arabic translation), lam-alef ligatures included.
     assert "القوات العسكرية والأمنية الرسمية اللبنانية هي وحدها المنتشرة مسلحة" in text

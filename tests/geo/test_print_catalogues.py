@@ -71,11 +71,11 @@ def test_arabic_has_six_plural_forms():
         1: "خرق واحد",
         2: "خرقان",
         3: "{count} خروقات",
-        11: "{count} خرقًا",
+        11: "{count} خرقا",
         100: "{count} خرق",
     }
     with use_language("ar"):
-        assert ngettext("{count} breach", "{count} breaches", 11).format(count=11) == "11 خرقًا"
+        assert ngettext("{count} breach", "{count} breaches", 11).format(count=11) == "11 خرقا"
 
 
 def test_numbers_per_locale_and_digits():

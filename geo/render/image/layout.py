@@ -8,6 +8,7 @@ stack the map's layers, bottom to top.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import pandas as pd
@@ -109,10 +110,14 @@ def _sources_line(view: pd.DataFrame) -> str:
     return _("Incidents: {sources}").format(sources=shown)
 
 
+def _chars_per_line(width_in: float, size: float) -> int:
+    """About how many characters of ``size`` pt fit ``width_in`` (Noto Sans: about half an em each)."""
+    return max(20, int(width_in * 72.0 / (size * 0.5)))
+
+
 def _footer_size(text: str, width_in: float, *, lines: int = 3, size: float = 7.0) -> float:
     """The type size (pt) at which ``text`` fits ``lines`` lines of ``width_in``: 7, less when long."""
-    per_line = width_in * 72.0 / (size * 0.52)  # Noto Sans averages about half an em a character
-    needed = -(-len(text) // int(per_line))
+    needed = len(textwrap.wrap(text, _chars_per_line(width_in, size)))
     return max(5.0, size * min(1.0, lines / needed)) if needed else size
 
 
@@ -220,15 +225,17 @@ def draw_frame(
     # One block, wrapped to the page's width: a long attribution (or its translation) flows
     # onto the next line instead of running off the image or over the line below.
     footer = f"{first}  {second}"
+    size = _footer_size(footer, w * fig.get_figwidth())
     fig.text(
         x,
         y + h,
-        footer,
+        # Wrapped here: matplotlib's own wrapping measures text as mathtext whatever parse_math says.
+        textwrap.fill(footer, _chars_per_line(w * fig.get_figwidth(), size)),
         ha=ha,
         va="top",
-        fontproperties=font(_footer_size(footer, w * fig.get_figwidth())),
+        multialignment=ha,
+        fontproperties=font(size),
         color="#555555",
         parse_math=False,
-        wrap=True,
         linespacing=1.3,
     )
