@@ -16,7 +16,7 @@ import pandas as pd
 from geo import localize
 from geo.core.filters import Filters
 from geo.core.model import Scenario
-from geo.i18n import N_, _, language, ngettext
+from geo.i18n import N_, _, language
 from geo.render.around import near_lon
 from geo.render.palette import UNATTRIBUTED_LABEL
 
@@ -30,17 +30,6 @@ def utc(ts: datetime | pd.Timestamp | str) -> pd.Timestamp:
 def fmt_time(ts: datetime | pd.Timestamp | str | None) -> str:
     """A time in UTC as the language writes it (``YYYY-MM-DD HH:MM UTC`` in English), or ``""``."""
     return localize.date_time(ts)
-
-
-def count(n: int, singular: str, plural: str) -> str:
-    """
-    A count with its noun, in the plural form the language needs for ``n`` (Arabic has six).
-
-    ``singular`` and ``plural`` are the English msgids, with a ``{count}`` placeholder::
-
-        count(n, N_("{count} breach"), N_("{count} breaches"))
-    """
-    return ngettext(singular, plural, n).format(count=localize.number(n))
 
 
 def party_names(scenario: Scenario) -> dict[str, str]:

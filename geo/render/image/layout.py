@@ -19,7 +19,7 @@ from matplotlib.patches import Rectangle
 from geo.core._metric import LocalProjection
 from geo.core.filters import Filters
 from geo.core.model import Scenario
-from geo.i18n import N_, _, is_rtl, ngettext
+from geo.i18n import _, is_rtl, ngettext
 from geo.localize import number
 from geo.render import text as txt
 from geo.render.fonts import font
@@ -176,11 +176,13 @@ def draw_frame(
     shown = sum(counts.values())
     summary = _("Data as of {time}   \u00b7   {incidents} shown: {breaches}, {possible}").format(
         time=txt.fmt_time(as_of),
-        incidents=txt.count(shown, N_("{count} incident"), N_("{count} incidents")),
-        breaches=txt.count(counts["breach"], N_("{count} breach"), N_("{count} breaches")),
-        possible=txt.count(
-            counts["possible_breach"], N_("{count} possible breach"), N_("{count} possible breaches")
+        incidents=ngettext("{count} incident", "{count} incidents", shown).format(count=number(shown)),
+        breaches=ngettext("{count} breach", "{count} breaches", counts["breach"]).format(
+            count=number(counts["breach"])
         ),
+        possible=ngettext(
+            "{count} possible breach", "{count} possible breaches", counts["possible_breach"]
+        ).format(count=number(counts["possible_breach"])),
     )
     if outside:
         summary += "   \u00b7   " + ngettext(

@@ -20,7 +20,7 @@ from geo.render.pdf.chart import CHART_IN, trend_png
 from geo.render.pdf.document import BODY_W, GREY, MARGIN, PAGE_H, RED, BriefingDocument, Mark
 from geo.render.pdf.kpi import duration, kpi_cells, kpi_table, total_row
 from geo.render.pdf.period import SPIKE_LOOKBACK, Period
-from geo.render.text import BASEMAP_ATTRIBUTION, count, describe_filters, fmt_time, party_names
+from geo.render.text import BASEMAP_ATTRIBUTION, describe_filters, fmt_time, party_names
 
 _KPI_WIDTHS = (83, 28, 28, 35, 32, 28, 35)
 _CAPTION = 6.5
@@ -49,7 +49,7 @@ def map_page(doc: BriefingDocument, view: pd.DataFrame, dpi: int) -> None:
                 "({count} of the breaches from unconfirmed sources only)",
                 weak,
             ).format(count=number(weak))
-    total = count(len(events), N_("{count} incident"), N_("{count} incidents"))
+    total = ngettext("{count} incident", "{count} incidents", len(events)).format(count=number(len(events)))
     if len(events) != len(view):
         total += " " + _("({count} reports: linked reports of one event count once)").format(
             count=number(len(view))
