@@ -42,12 +42,11 @@ def test_every_printed_string_is_translated(lang):
     with (LOCALE_DIR / lang / "LC_MESSAGES" / "truceline.po").open("rb") as fh:
         catalog = read_po(fh, locale=lang)
     problems = []
-    # A plural form marked on its own (geo.render.text.count takes both forms) is the plural of an entry.
-    plurals = {m.id[1] for m in catalog if isinstance(m.id, tuple)}
     for msgid, ids in extracted().items():
-        if msgid in plurals and len(ids) == 1:
-            continue
         message = catalog.get(msgid)
+        if message is not None and len(ids) > 1 and not isinstance(message.id, tuple):
+            problems.append(f"not a plural entry: {msgid!r}")
+            continue
         if message is None or message.fuzzy:
             problems.append(f"missing: {msgid!r}")
             continue
