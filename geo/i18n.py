@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextvars
 import gettext
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -31,8 +32,31 @@ _current: contextvars.ContextVar[str] = contextvars.ContextVar("truceline_langua
 
 @cache
 def translations(language: str) -> gettext.NullTranslations:
-    """The compiled catalogue of ``language``, or no translation (English) when there is none."""
+    """
+    The catalogue of ``language``, or no translation (English) when there is none.
+
+    The compiled ``.mo`` is used when it is at least as new as its ``.po``; otherwise the
+    ``.po`` itself is read (:func:`_po_translations`), so a checkout works before
+    ``pybabel compile`` has run.
+    """
+    po = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    mo = po.with_suffix(".mo")
+    if po.is_file() and (not mo.is_file() or mo.stat().st_mtime < po.stat().st_mtime):
+        return _po_translations(po, language)
     return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[language], fallback=True)
+
+
+def _po_translations(po: Path, language: str) -> gettext.NullTranslations:
+    """A catalogue read from its ``.po`` source (fuzzy entries left out, as ``pybabel compile`` does)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=language, domain=DOMAIN)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return gettext.GNUTranslations(buf)
 
 
 def language() -> str:

@@ -266,8 +266,24 @@ def write_export(ctx: click.Context, kind: str, out: str, filters: Filters, **op
     """Render one export of the filtered view (through the export service) and write it to ``out``."""
     from pathlib import Path
 
+    from geo.i18n import language, ngettext
+    from geo.localize import number
+    from geo.render.text import describe_filters
     from geo.services.exports import export_view
 
+    if kind in ("png", "pdf", "html"):  # the briefings speak the language of the run
+        options["lang"] = language()
     result = export_view(store_of(ctx), kind, filters, actor=OPERATOR, **options)  # type: ignore[arg-type]
     Path(out).write_bytes(result.data)
-    echo(f"{out}: {result.rows} incidents, {len(result.data):,} bytes ({filters.describe()})")
+    echo(
+        ngettext(
+            "{out}: {count} incident, {size} bytes ({filters})",
+            "{out}: {count} incidents, {size} bytes ({filters})",
+            result.rows,
+        ).format(
+            out=out,
+            count=number(result.rows),
+            size=number(len(result.data)),
+            filters=describe_filters(filters),
+        )
+    )

@@ -61,6 +61,8 @@ def demo_cmd(
     private: bool,
 ) -> None:
     """Load a shipped scenario pack (or all of them) with its incidents into the store."""
+    from geo.i18n import _, language
+    from geo.localize import number
     from geo.services.packs import load_pack, pack_ids
 
     if all_packs and (pack_id or live):
@@ -74,18 +76,35 @@ def demo_cmd(
                 store, pack, actor=OPERATOR, seed=seed, n=count, days=days, end=last_day, progress=progress
             )
         if loaded.scenario_loaded:
-            echo(f"scenario loaded: {pack}: {loaded.scenario.name}")
-        for line in loaded.lines():
-            echo(f"demo: {pack}: {line}")
-        echo(f"demo: {pack}: {store.using(pack).count()} incidents in the scenario at {store.url}")
+            name = loaded.scenario.text("scenario.name", language(), loaded.scenario.name)
+            echo(_("scenario loaded: {pack}: {name}").format(pack=pack, name=name))
+        for label, s in loaded.uploads:
+            echo(
+                _(
+                    "demo: {pack}: {upload}: {added} added ({duplicate} already there, {rejected} rejected)"
+                ).format(
+                    pack=pack,
+                    upload=label,
+                    added=number(s.accepted),
+                    duplicate=number(s.duplicate),
+                    rejected=number(s.rejected),
+                )
+            )
+        echo(
+            _("demo: {pack}: {count} incidents in the scenario at {url}").format(
+                pack=pack, count=number(store.using(pack).count()), url=store.url
+            )
+        )
     if not private:
         from geo.services.settings import get_setting, set_setting
 
         if not get_setting(store, "public_read", default=False):
             set_setting(store, "public_read", True, actor=OPERATOR)
         echo(
-            "demo: public read-only viewing is ON: anyone who can reach the dashboard sees this data "
-            "(turn it off under Users & audit, or run the demo with --private)"
+            _(
+                "demo: public read-only viewing is ON: anyone who can reach the dashboard sees this data "
+                "(turn it off under Users & audit, or run the demo with --private)"
+            )
         )
     if live:
         scoped = store.using(wanted[0])
@@ -102,7 +121,13 @@ def _live(store: Any, scen: Any, pack: str, interval: float, max_ticks: int | No
 
     rng = np.random.default_rng()
     tick = 0
-    echo(f"live: adding synthetic incidents about every {interval:g} s (Ctrl-C to stop)")
+    from geo.i18n import _
+
+    echo(
+        _("live: adding synthetic incidents about every {seconds} s (Ctrl-C to stop)").format(
+            seconds=f"{interval:g}"
+        )
+    )
     try:
         while max_ticks is None or tick < max_ticks:
             time.sleep(float(rng.exponential(interval)) if max_ticks is None else 0.0)
@@ -114,9 +139,13 @@ def _live(store: Any, scen: Any, pack: str, interval: float, max_ticks: int | No
             fresh["source_event_id"] = [f"LIVE-{seed}-{i}" for i in range(len(fresh))]
             summary = ingest_frame(store, fresh, name="synthetic live feed")
             tick += 1
-            echo(f"live: +{summary.accepted} at {now:%H:%M:%S} UTC ({summary.new_breaches} breaches)")
+            echo(
+                _("live: +{count} at {time} UTC ({breaches} breaches)").format(
+                    count=summary.accepted, time=f"{now:%H:%M:%S}", breaches=summary.new_breaches
+                )
+            )
     except KeyboardInterrupt:
-        echo("live: stopped")
+        echo(_("live: stopped"))
 
 
 @cli.group()
@@ -132,10 +161,11 @@ def users() -> None:
 @one_line_errors
 def users_add(ctx: click.Context, name: str, role: str, password: str) -> None:
     """Create or update a local account."""
+    from geo.i18n import _
     from geo.services.accounts import add_user
 
     add_user(store_of(ctx), name, role, password, actor=OPERATOR)
-    echo(f"user {name}: {role}")
+    echo(_("user {name}: {role}").format(name=name, role=role))
 
 
 @users.command("list")
@@ -143,13 +173,18 @@ def users_add(ctx: click.Context, name: str, role: str, password: str) -> None:
 @one_line_errors
 def users_list(ctx: click.Context) -> None:
     """List local accounts."""
+    from geo.i18n import _
     from geo.services.accounts import list_users, scenario_roles
 
     store = store_of(ctx)
     for user in list_users(store, actor=OPERATOR):
         bound = scenario_roles(store, user["name"])
-        where = ", ".join(f"{r} in {s}" for s, r in bound.items()) if bound else "all scenarios"
-        state = "disabled" if user["disabled"] else "active"
+        where = (
+            _(", ").join(_("{role} in {scenario}").format(role=r, scenario=s) for s, r in bound.items())
+            if bound
+            else _("all scenarios")
+        )
+        state = _("disabled") if user["disabled"] else _("active")
         echo(f"{user['name']:<20} {user['role']:<8} {state:<8} {where}")
 
 
@@ -161,10 +196,11 @@ def users_list(ctx: click.Context) -> None:
 @one_line_errors
 def users_grant(ctx: click.Context, name: str, scenario_id: str, role: str) -> None:
     """Bind an account to a scenario with a role there: it then sees only the scenarios it is bound to."""
+    from geo.i18n import _
     from geo.services.accounts import grant_scenario
 
     grant_scenario(store_of(ctx), name, scenario_id, role, actor=OPERATOR)  # type: ignore[arg-type]
-    echo(f"user {name}: {role} in {scenario_id}")
+    echo(_("user {name}: {role} in {scenario}").format(name=name, role=role, scenario=scenario_id))
 
 
 @users.command("revoke")
@@ -174,10 +210,11 @@ def users_grant(ctx: click.Context, name: str, scenario_id: str, role: str) -> N
 @one_line_errors
 def users_revoke(ctx: click.Context, name: str, scenario_id: str) -> None:
     """Remove an account's binding to a scenario (bound to none, it has its role everywhere)."""
+    from geo.i18n import _
     from geo.services.accounts import revoke_scenario
 
     revoke_scenario(store_of(ctx), name, scenario_id, actor=OPERATOR)
-    echo(f"user {name}: no longer bound to {scenario_id}")
+    echo(_("user {name}: no longer bound to {scenario}").format(name=name, scenario=scenario_id))
 
 
 @cli.group("audit", invoke_without_command=True)
@@ -211,14 +248,24 @@ def audit_verify(ctx: click.Context) -> None:
 
     Exits 1 naming the first broken entry when anything was changed, removed or slipped in.
     """
+    from geo.i18n import _
+    from geo.localize import number
     from geo.services.audit import verify_audit
 
     check = verify_audit(store_of(ctx), actor=OPERATOR)
     if check.ok:
-        head = f"entry {check.head_id} ({check.head_hash[:16]})" if check.head_id else "empty"
-        where = f"; head file {check.head_file} agrees" if check.head_file else ""
-        echo(f"audit log intact: {check.entries:,} entries, head {head}{where}")
+        head = (
+            _("entry {id} ({hash})").format(id=check.head_id, hash=check.head_hash[:16])
+            if check.head_id
+            else _("empty")
+        )
+        where = _("; head file {file} agrees").format(file=check.head_file) if check.head_file else ""
+        echo(
+            _("audit log intact: {entries} entries, head {head}{where}").format(
+                entries=number(check.entries), head=head, where=where
+            )
+        )
         return
     for problem in check.problems[1:]:
         echo(problem, err=True)
-    raise click.ClickException(f"audit log broken: {check.problems[0]}")
+    raise click.ClickException(_("audit log broken: {problem}").format(problem=check.problems[0]))

@@ -54,8 +54,11 @@ def classify_cmd(
     from geo.core.classify import classify, prepare
     from geo.core.manifest import load_scenario
     from geo.core.model import CLASSIFICATION_COLUMNS, INCIDENT_COLUMNS
+    from geo.i18n import _, language
     from geo.io import readers
     from geo.io.writers import export_frame, write_csv
+    from geo.localize import number
+    from geo.render.palette import VERDICT_LABELS
 
     scen = load_scenario(manifest)
     prep = prepare(scen)
@@ -72,15 +75,31 @@ def classify_cmd(
         rows += chunk.rows_read
         rejected += len(chunk.rejected)
         for reason in chunk.rejected.itertuples():
-            echo(f"{input_file}: line {reason.line_no}: {reason.reason}", err=True)
+            echo(
+                _("{file}: line {line}: {reason}").format(
+                    file=input_file, line=reason.line_no, reason=reason.reason
+                ),
+                err=True,
+            )
         if len(chunk.frame):
             frames.append(chunk.frame.join(classify(chunk.frame, prep)))
     empty = pd.DataFrame(columns=[*INCIDENT_COLUMNS, *CLASSIFICATION_COLUMNS])
     view = pd.concat(frames, ignore_index=True) if frames else empty
     write_csv(export_frame(view.drop(columns="line_no", errors="ignore")), out)
     counts = view["verdict"].value_counts() if len(view) else pd.Series(dtype=int)
-    shown = ", ".join(f"{v} {int(counts.get(v, 0))}" for v in VERDICTS)
-    echo(f"{out}: {len(view)} classified ({shown}); {rejected} rejected of {rows} rows")
+    if language() == "en":  # the verdict ids, as scripts read them
+        shown = ", ".join(f"{v} {int(counts.get(v, 0))}" for v in VERDICTS)
+    else:
+        shown = _(", ").join(f"{_(VERDICT_LABELS[v])} {number(int(counts.get(v, 0)))}" for v in VERDICTS)
+    echo(
+        _("{out}: {classified} classified ({verdicts}); {rejected} rejected of {rows} rows").format(
+            out=out,
+            classified=number(len(view)),
+            verdicts=shown,
+            rejected=number(rejected),
+            rows=number(rows),
+        )
+    )
 
 
 def _mapping(path: str | None, pairs: tuple[str, ...]) -> Any:
@@ -159,18 +178,43 @@ def ingest_cmd(
             )
         )
         return
-    echo(f"batch {summary.batch_id}: {summary.file_name} ({summary.format}, {summary.encoding or 'n/a'})")
+    from geo.i18n import _
+    from geo.localize import number
+
     echo(
-        f"  rows read {summary.rows_read}: accepted {summary.accepted}, rejected {summary.rejected}, "
-        f"duplicate {summary.duplicate}"
+        _("batch {batch}: {file} ({format}, {encoding})").format(
+            batch=summary.batch_id,
+            file=summary.file_name,
+            format=summary.format,
+            encoding=summary.encoding or _("n/a"),
+        )
     )
-    echo(f"  new breaches {summary.new_breaches}; near-duplicates flagged {summary.near_duplicates}")
+    echo(
+        "  "
+        + _("rows read {read}: accepted {accepted}, rejected {rejected}, duplicate {duplicate}").format(
+            read=number(summary.rows_read),
+            accepted=number(summary.accepted),
+            rejected=number(summary.rejected),
+            duplicate=number(summary.duplicate),
+        )
+    )
+    echo(
+        "  "
+        + _("new breaches {breaches}; near-duplicates flagged {near}").format(
+            breaches=number(summary.new_breaches), near=number(summary.near_duplicates)
+        )
+    )
     for line in summary.warnings[:20]:
-        echo(f"  warning: {line}")
+        echo("  " + _("warning: {warning}").format(warning=line))
     if len(summary.warnings) > 20:
-        echo(f"  … {len(summary.warnings) - 20} more warnings")
+        echo("  " + _("… {count} more warnings").format(count=number(len(summary.warnings) - 20)))
     if summary.rejected:
-        echo(f"  rejected rows: python -m geo batches rejected {summary.batch_id} --out rejected.csv")
+        echo(
+            "  "
+            + _("rejected rows: {command}").format(
+                command=f"python -m geo batches rejected {summary.batch_id} --out rejected.csv"
+            )
+        )
 
 
 @cli.group("batches", invoke_without_command=True)
@@ -191,10 +235,14 @@ def batches(ctx: click.Context, as_json: bool) -> None:
                 )
             )
         else:
+            from geo.i18n import _
+
+            counts = _("read {read} accepted {accepted} rejected {rejected} duplicate {duplicate}").format(
+                read=b.rows_read, accepted=b.accepted, rejected=b.rejected, duplicate=b.duplicate
+            )
             echo(
                 f"{b.batch_id:>5}  {b.status:<9} {b.started_at:%Y-%m-%d %H:%M}  {b.user_name:<10} "
-                f"{b.file_name}  read {b.rows_read} accepted {b.accepted} rejected {b.rejected} "
-                f"duplicate {b.duplicate}"
+                f"{b.file_name}  {counts}"
             )
 
 
@@ -204,10 +252,18 @@ def batches(ctx: click.Context, as_json: bool) -> None:
 @one_line_errors
 def batches_delete(ctx: click.Context, batch_id: int) -> None:
     """Undo one upload: remove its incidents (the record stays, marked deleted)."""
+    from geo.i18n import ngettext
+    from geo.localize import number
     from geo.services.ingest import delete_batch
 
     removed = delete_batch(store_of(ctx), batch_id, actor=OPERATOR)
-    echo(f"batch {batch_id}: deleted, {removed} incidents removed")
+    echo(
+        ngettext(
+            "batch {batch}: deleted, {count} incident removed",
+            "batch {batch}: deleted, {count} incidents removed",
+            removed,
+        ).format(batch=batch_id, count=number(removed))
+    )
 
 
 @batches.command("rejected")
@@ -223,7 +279,16 @@ def batches_rejected(ctx: click.Context, batch_id: int, out: str) -> None:
     store.batch(batch_id)
     rows = store.rejected_rows(batch_id)
     write_csv(rows, out)
-    echo(f"{out}: {len(rows)} rejected rows of batch {batch_id}")
+    from geo.i18n import ngettext
+    from geo.localize import number
+
+    echo(
+        ngettext(
+            "{out}: {count} rejected row of batch {batch}",
+            "{out}: {count} rejected rows of batch {batch}",
+            len(rows),
+        ).format(out=out, count=number(len(rows)), batch=batch_id)
+    )
 
 
 @cli.command("reclassify")
@@ -236,7 +301,14 @@ def reclassify_cmd(ctx: click.Context) -> None:
 
     with progress_bar("reclassifying") as progress:
         result = reclassify(store_of(ctx), actor=OPERATOR, progress=progress)
-    echo(f"{result.total} incidents reclassified, {result.changed} verdicts changed")
+    from geo.i18n import _
+    from geo.localize import number
+
+    echo(
+        _("{total} incidents reclassified, {changed} verdicts changed").format(
+            total=number(result.total), changed=number(result.changed)
+        )
+    )
 
 
 @cli.command("export")

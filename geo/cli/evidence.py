@@ -33,13 +33,22 @@ def evidence_add(ctx: click.Context, incident_id: int, file: str, note: str) -> 
     except OSError as err:
         msg = f"{file}: cannot read: {err.strerror or err}"
         raise InputError(msg) from err
+    from geo.i18n import _
+    from geo.localize import number
+
     done = add_evidence(store_of(ctx), incident_id, data, file_name=path.name, actor=OPERATOR, note=note)
-    how = "stored" if done.stored else "already stored"
+    how = _("stored") if done.stored else _("already stored")
     echo(
-        f"{done.sha256} {done.media_type} {done.size:,} bytes: attached to incident {incident_id} ({how})"
+        _("{sha256} {media_type} {size} bytes: attached to incident {incident} ({how})").format(
+            sha256=done.sha256,
+            media_type=done.media_type,
+            size=number(done.size),
+            incident=incident_id,
+            how=how,
+        )
     )
     for flag in done.flags:
-        echo(f"{file}: flagged: {flag}", err=True)
+        echo(_("{file}: flagged: {flag}").format(file=file, flag=flag), err=True)
 
 
 @evidence.command("list")
@@ -56,11 +65,21 @@ def evidence_list(ctx: click.Context, incident_id: int, as_json: bool) -> None:
         rows = found.astype(object).where(found.notna(), None).to_dict(orient="records")
         echo(json.dumps(rows, default=str, ensure_ascii=False))
         return
+    from geo.i18n import _
+    from geo.localize import number
+
     for row in found.itertuples():
-        flags = f" FLAGGED: {row.flags}" if row.flags else ""
+        flags = " " + _("FLAGGED: {flags}").format(flags=row.flags) if row.flags else ""
         echo(
-            f"{row.sha256} {row.media_type} {row.size:,} bytes {row.file_name} "
-            f"({row.added_by}, {row.added_at:%Y-%m-%d %H:%M} UTC){flags}"
+            _("{sha256} {media_type} {size} bytes {name} ({user}, {time} UTC){flags}").format(
+                sha256=row.sha256,
+                media_type=row.media_type,
+                size=number(row.size),
+                name=row.file_name,
+                user=row.added_by,
+                time=f"{row.added_at:%Y-%m-%d %H:%M}",
+                flags=flags,
+            )
         )
 
 
@@ -79,4 +98,10 @@ def evidence_get(ctx: click.Context, sha256: str, out: str, strip: bool) -> None
     store = store_of(ctx)
     data, media_type = (shareable_copy if strip else get_evidence)(store, sha256, actor=OPERATOR)
     Path(out).write_bytes(data)
-    echo(f"{out}: {media_type}, {len(data):,} bytes" + (" (EXIF removed)" if strip else ""))
+    from geo.i18n import _
+    from geo.localize import number
+
+    echo(
+        _("{out}: {media_type}, {size} bytes").format(out=out, media_type=media_type, size=number(len(data)))
+        + (" " + _("(EXIF removed)") if strip else "")
+    )

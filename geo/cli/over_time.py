@@ -55,6 +55,7 @@ def compare_cmd(
     """
     from geo.i18n import _
     from geo.render.compare_table import HEADERS, METHOD, display_rows, headers, heading
+    from geo.render.text import localized
     from geo.services.comparison import compare_store
 
     result = compare_store(
@@ -67,7 +68,7 @@ def compare_cmd(
         for note in result.notes:
             echo(note, err=True)
         return
-    rows = display_rows(comparison, result.scenario, nonempty=not all_rows)[list(HEADERS)]
+    rows = display_rows(comparison, localized(result.scenario), nonempty=not all_rows)[list(HEADERS)]
     rows.columns = headers()
     echo(heading(comparison))
     if rows.empty:
@@ -137,7 +138,7 @@ def playback_cmd(
     """
     from pathlib import Path
 
-    from geo.i18n import _
+    from geo.i18n import _, language
     from geo.render.animation import read_info
     from geo.services.exports import ANIMATION_TYPES, export_animation
 
@@ -160,6 +161,7 @@ def playback_cmd(
             title=title,
             seconds=seconds,
             progress=lambda done, total: update(done, total, ""),
+            lang=language(),
         )
     Path(out).write_bytes(result.data)
     dates = read_info(result.data).dates

@@ -8,8 +8,11 @@ import click
 
 from geo.cli._common import OPERATOR, echo, one_line_errors, store_of
 from geo.cli._group import cli
+from geo.i18n import N_
 
 _STATUSES = ("pending", "confirmed", "rejected")
+_STATUS_WORDS = (N_("pending"), N_("confirmed"), N_("rejected"))
+"""The statuses marked for translation: the human output shows them with ``_``."""
 _KINDS = ("cross_source", "same_source_lookalike")
 
 
@@ -54,25 +57,49 @@ def links_list(
             )
         )
         return
-    counts = ", ".join(f"{n:,} {name}" for name, n in found.counts.items())
-    echo(f"{found.total:,} {found.status} pair(s), page {found.page} of {found.pages} ({counts})")
+    from geo.i18n import _
+    from geo.localize import number
+
+    counts = _(", ").join(f"{number(n)} {_(name)}" for name, n in found.counts.items())
+    echo(
+        _("{total} {status} pair(s), page {page} of {pages} ({counts})").format(
+            total=number(found.total),
+            status=_(found.status),
+            page=found.page,
+            pages=found.pages,
+            counts=counts,
+        )
+    )
     for pair in found.pairs.itertuples():
-        gap = "times overlap" if not pair.gap_s else f"{pair.gap_s / 60:,.0f} min apart"
+        gap = (
+            _("times overlap")
+            if not pair.gap_s
+            else _("{minutes} min apart").format(minutes=number(pair.gap_s / 60, decimals=0))
+        )
         echo(
             f"{pair.earlier_incident_id} ({pair.earlier_source} {pair.earlier_source_event_id}, "
             f"{pair.earlier_occurred_at:%Y-%m-%d %H:%M}) ~ {pair.later_incident_id} ({pair.later_source} "
             f"{pair.later_source_event_id}, {pair.later_occurred_at:%Y-%m-%d %H:%M}): {pair.kind}, "
-            f"{pair.distance_m:,.0f} m, {gap}"
-            + (f"; {pair.status} by {pair.reviewed_by}" if pair.reviewed_by else "")
+            f"{number(pair.distance_m, decimals=0)} m, {gap}"
+            + (
+                "; " + _("{status} by {user}").format(status=_(pair.status), user=pair.reviewed_by)
+                if pair.reviewed_by
+                else ""
+            )
         )
 
 
 def _decide(ctx: click.Context, first: int, second: int, decision: str, note: str) -> None:
+    from geo.i18n import _
     from geo.services.review import decide
 
     decide(store_of(ctx), first, second, decision, actor=OPERATOR, note=note)
-    what = "the same event" if decision == "same" else "different events"
-    echo(f"incidents {min(first, second)} and {max(first, second)}: {what}")
+    what = _("the same event") if decision == "same" else _("different events")
+    echo(
+        _("incidents {first} and {second}: {what}").format(
+            first=min(first, second), second=max(first, second), what=what
+        )
+    )
 
 
 @links.command("confirm")
@@ -104,7 +131,12 @@ def links_reject(ctx: click.Context, first: int, second: int, note: str) -> None
 @one_line_errors
 def links_undo(ctx: click.Context, first: int, second: int) -> None:
     """Undo the last decision on a pair: it gets back the status it had before."""
+    from geo.i18n import _
     from geo.services.review import undo
 
     restored = undo(store_of(ctx), first, second, actor=OPERATOR)
-    echo(f"incidents {min(first, second)} and {max(first, second)}: back to {restored}")
+    echo(
+        _("incidents {first} and {second}: back to {status}").format(
+            first=min(first, second), second=max(first, second), status=_(restored)
+        )
+    )

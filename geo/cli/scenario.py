@@ -42,7 +42,9 @@ def scenario_validate(path: str) -> None:
         echo(line)
     if problems:
         sys.exit(1)
-    echo(f"{path}: ok")
+    from geo.i18n import _
+
+    echo(_("{path}: ok").format(path=path))
 
 
 @scenario.command("load")
@@ -64,10 +66,22 @@ def scenario_load(ctx: click.Context, path: str, repair: bool) -> None:
         store = store.using(_id_from(Path(path)))  # the first scenario of a store: named after its file
     with progress_bar("reclassifying") as progress:
         result = load_scenario_into_store(store, scen, manifest=str(Path(path).resolve()), progress=progress)
+    from geo.i18n import _
+    from geo.localize import number
+    from geo.render.text import localized
+
     echo(
-        f"loaded {scen.name!r} as scenario {store.scenario_id!r}: {len(scen.zones)} zones, "
-        f"{len(scen.rules)} rules; "
-        f"{result.total} incidents reclassified, {result.changed} verdicts changed"
+        _(
+            "loaded {name} as scenario {id}: {zones} zones, {rules} rules; "
+            "{total} incidents reclassified, {changed} verdicts changed"
+        ).format(
+            name=repr(localized(scen).name),
+            id=repr(store.scenario_id),
+            zones=number(len(scen.zones)),
+            rules=number(len(scen.rules)),
+            total=number(result.total),
+            changed=number(result.changed),
+        )
     )
 
 
@@ -92,16 +106,33 @@ def scenario_list(ctx: click.Context, as_json: bool) -> None:
         scoped = store.using(sid)
         meta = scoped.scenario_meta()
         kind = meta.get("data") or ("synthetic" if meta.get("synthetic") else "real")
-        rows.append({"id": sid, "default": sid == default, "incidents": scoped.count(), "data": kind,
-                     "name": meta.get("name", "")})
+        rows.append(
+            {
+                "id": sid,
+                "default": sid == default,
+                "incidents": scoped.count(),
+                "data": kind,
+                "name": meta.get("name", ""),
+            }
+        )
     if as_json:
         echo(json.dumps(rows, ensure_ascii=False))
         return
+    from geo.i18n import N_, _, ngettext
+    from geo.localize import number
+
+    kinds = {"real": N_("real"), "synthetic": N_("synthetic"), "mixed": N_("mixed")}
     if not rows:
-        echo("no scenario loaded (python -m geo demo, or python -m geo scenario load PATH)")
+        echo(_("no scenario loaded (python -m geo demo, or python -m geo scenario load PATH)"))
     for r in rows:
         mark = "*" if r["default"] else " "
-        echo(f"{mark} {r['id']:<16} {r['incidents']:>9,} incidents  {r['data']:<9}  {r['name']}")
+        count = ngettext("{count} incident", "{count} incidents", r["incidents"]).format(
+            count=number(r["incidents"])
+        )
+        name = store.using(r["id"]).scenario()
+        shown = _localized_name(name, r["name"])
+        kind = _(kinds[r["data"]]) if r["data"] in kinds else r["data"]
+        echo(f"{mark} {r['id']:<16} {count:>18}  {kind:<9}  {shown}")
 
 
 @scenario.command("show")
@@ -110,16 +141,46 @@ def scenario_list(ctx: click.Context, as_json: bool) -> None:
 @one_line_errors
 def scenario_show(ctx: click.Context) -> None:
     """Print the stored scenario."""
-    scen = store_of(ctx).scenario()
-    if scen is None:
-        raise click.ClickException("no scenario loaded")
-    echo(f"{scen.name}{' (synthetic data)' if scen.synthetic else ''}")
+    from geo.i18n import _
+    from geo.localize import number
+    from geo.render.text import localized
+
+    stored = store_of(ctx).scenario()
+    if stored is None:
+        raise click.ClickException(_("no scenario loaded"))
+    scen = localized(stored)
+    echo(scen.name + (" " + _("(synthetic data)") if scen.synthetic else ""))
     for p in scen.parties:
-        echo(f"  party {p.id}: {p.name}")
+        echo("  " + _("party {id}: {name}").format(id=p.id, name=p.name))
     for ln in scen.lines:
-        echo(f"  line {ln.id}: {ln.name} (left: {ln.left_party}, right: {ln.right_party})")
+        echo(
+            "  "
+            + _("line {id}: {name} (left: {left}, right: {right})").format(
+                id=ln.id, name=ln.name, left=ln.left_party or "—", right=ln.right_party or "—"
+            )
+        )
     for z in scen.zones:
-        how = f"{z.width_m:g} m {z.side} of {z.line}" if z.derived else f"drawn ({z.source})"
-        echo(f"  zone {z.id}: {z.name} [{z.kind}] {how}")
+        how = (
+            _("{width} m {side} of {line}").format(width=number(z.width_m or 0), side=z.side, line=z.line)
+            if z.derived
+            else _("drawn ({source})").format(source=z.source)
+        )
+        echo("  " + _("zone {id}: {name} [{kind}] {how}").format(id=z.id, name=z.name, kind=z.kind, how=how))
     for r in scen.rules:
-        echo(f"  rule {r.id} in {r.zone}: {', '.join(r.prohibits)} for {', '.join(r.parties)}")
+        echo(
+            "  "
+            + _("rule {id} in {zone}: {prohibits} for {parties}").format(
+                id=r.id, zone=r.zone, prohibits=", ".join(r.prohibits), parties=", ".join(r.parties)
+            )
+        )
+        echo("    " + _("“{text}”").format(text=r.text))
+
+
+def _localized_name(scenario: object, plain: str) -> str:
+    """A stored scenario's name in the language of the run (its manifest's translation), else ``plain``."""
+    from geo.core.model import Scenario
+    from geo.i18n import language
+
+    if isinstance(scenario, Scenario):
+        return scenario.text("scenario.name", language(), plain)
+    return plain

@@ -14,6 +14,7 @@ from geo.core.compare import Comparison
 from geo.core.model import Scenario
 from geo.core.trends import NO_ZONE, UNATTRIBUTED
 from geo.i18n import N_, _
+from geo.localize import date_time, day, number
 
 SIGNIFICANCE = 0.05
 """Below this p-value a change is called a fall or a rise; above, no clear change."""
@@ -25,21 +26,21 @@ def ratio_text(value: float) -> str:
         return "—"
     if math.isinf(value):
         return _("none before")
-    return f"{value:.2f}"
+    return number(value, decimals=2)
 
 
 def interval_text(low: float, high: float) -> str:
     """A confidence interval: ``0.21–0.52``, ``0.92 or more``, ``1.09 or less``, or ``—`` (no data)."""
     if math.isinf(high):
-        return "—" if low <= 0 else _("{low} or more").format(low=f"{low:.2f}")
+        return "—" if low <= 0 else _("{low} or more").format(low=number(low, decimals=2))
     if low <= 0:
-        return _("{high} or less").format(high=f"{high:.2f}")
-    return f"{low:.2f}–{high:.2f}"
+        return _("{high} or less").format(high=number(high, decimals=2))
+    return f"{number(low, decimals=2)}–{number(high, decimals=2)}"
 
 
 def p_text(p: float) -> str:
     """A p-value: ``<0.001`` or three decimals."""
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    return "<" + number(0.001, decimals=3) if p < 0.001 else number(p, decimals=3)
 
 
 def reading(ratio: float, p: float) -> str:
@@ -101,8 +102,10 @@ def display_rows(comparison: Comparison, scenario: Scenario, *, nonempty: bool =
             "party": r.party,
             "zone_name": zones.get(r.zone, r.zone),
             "party_name": parties.get(r.party, r.party),
-            "before_text": per_week.format(rate=f"{r.before_per_week:.1f}", count=r.before),
-            "after_text": per_week.format(rate=f"{r.after_per_week:.1f}", count=r.after),
+            "before_text": per_week.format(
+                rate=number(r.before_per_week, decimals=1), count=number(r.before)
+            ),
+            "after_text": per_week.format(rate=number(r.after_per_week, decimals=1), count=number(r.after)),
             "ratio_text": ratio_text(r.rate_ratio),
             "ci_text": interval_text(r.ci_low, r.ci_high),
             "p_text": p_text(r.p_value),
@@ -133,15 +136,15 @@ def caveats(comparison: Comparison, *, data_since: pd.Timestamp | None, as_of: p
             _(
                 "Only {weeks} whole weeks follow {at} in the data (to {as_of}): "
                 "both sides are cut to {weeks} weeks."
-            ).format(weeks=c.weeks, at=f"{c.at:%Y-%m-%d}", as_of=f"{as_of:%Y-%m-%d %H:%M} UTC")
+            ).format(weeks=number(c.weeks), at=day(c.at), as_of=date_time(as_of))
         )
     if data_since is None or data_since > c.before_start:
-        first = "—" if data_since is None else f"{data_since:%Y-%m-%d}"
+        first = "—" if data_since is None else day(data_since)
         out.append(
             _(
                 "The data begin on {first}, after the weeks before start ({start}): "
                 "the counts before may be incomplete."
-            ).format(first=first, start=f"{c.before_start:%Y-%m-%d}")
+            ).format(first=first, start=day(c.before_start))
         )
     return out
 
@@ -152,10 +155,10 @@ def heading(comparison: Comparison) -> str:
     return _(
         "{weeks} weeks before {at} ({start} to {at}) against the {weeks} weeks from it (to {end})"
     ).format(
-        weeks=c.weeks,
-        at=f"{c.at:%Y-%m-%d}",
-        start=f"{c.before_start:%Y-%m-%d}",
-        end=f"{c.after_end - pd.Timedelta(days=1):%Y-%m-%d}",
+        weeks=number(c.weeks),
+        at=day(c.at),
+        start=day(c.before_start),
+        end=day(c.after_end - pd.Timedelta(days=1)),
     )
 
 

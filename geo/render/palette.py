@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from geo.i18n import N_, _
+
 if TYPE_CHECKING:
     from geo.core.model import Scenario
 
@@ -45,10 +47,10 @@ DEFAULT_PARTY_COLOURS: tuple[str, ...] = ("#1b7837", "#762a83", "#2166ac", "#8c5
 """For parties whose colour is missing or not a plain colour, by the party's position."""
 SYNTHETIC_COLOUR = "#b3001b"
 """The banner over synthetic demo data."""
-SYNTHETIC_BANNER = "SYNTHETIC DEMO DATA \u2014 NOT REAL EVENTS"
-SYNTHETIC_NOTE = "generated for demonstration and training; do not cite"
-MIXED_BANNER = "REAL AND SYNTHETIC DATA \u2014 SYNTHETIC RECORDS ARE MARKED [SYNTHETIC]"
-MIXED_NOTE = "synthetic records are generated for demonstration; never cite them as events"
+SYNTHETIC_BANNER = N_("SYNTHETIC DEMO DATA \u2014 NOT REAL EVENTS")
+SYNTHETIC_NOTE = N_("generated for demonstration and training; do not cite")
+MIXED_BANNER = N_("REAL AND SYNTHETIC DATA \u2014 SYNTHETIC RECORDS ARE MARKED [SYNTHETIC]")
+MIXED_NOTE = N_("synthetic records are generated for demonstration; never cite them as events")
 
 
 def provenance_banner(scenario: Scenario) -> tuple[str, str] | None:
@@ -56,20 +58,22 @@ def provenance_banner(scenario: Scenario) -> tuple[str, str] | None:
     The banner and its note over a scenario's data, or ``None`` when all of it is real.
 
     Synthetic data gets :data:`SYNTHETIC_BANNER`; real records mixed with synthetic ones
-    get :data:`MIXED_BANNER`.
+    get :data:`MIXED_BANNER`. Both in the language of the run.
     """
     kind = scenario.data_kind
     if kind == "mixed":
-        return MIXED_BANNER, MIXED_NOTE
+        return _(MIXED_BANNER), _(MIXED_NOTE)
     if kind == "synthetic" or scenario.synthetic:
-        return SYNTHETIC_BANNER, SYNTHETIC_NOTE
+        return _(SYNTHETIC_BANNER), _(SYNTHETIC_NOTE)
     return None
 
 
 def provenance_lines(scenario: Scenario) -> list[str]:
     """The scenario's attribution and caveats, one line each, for every map and export."""
-    out = [f"Sources: {scenario.attribution}"] if scenario.attribution else []
-    return out + [f"Caveat: {c}" for c in scenario.caveats]
+    out = [_("Sources: {sources}").format(sources=scenario.attribution)] if scenario.attribution else []
+    return out + [_("Caveat: {caveat}").format(caveat=c) for c in scenario.caveats]
+
+
 SEA, LAND, COUNTRY_BORDER = "#d9e6ef", "#f4f1ea", "#a39e93"
 """The basemap: sea (the map's background), land, and international boundaries."""
 DARK_TEXT, LIGHT_TEXT = "#111111", "#ffffff"
@@ -188,49 +192,65 @@ ATTRIBUTION_DASHES: dict[str, str] = {"reported": "", "inferred_from_side": "4 3
 # --------------------------------------------------------------------------- legend texts
 
 VERDICT_LABELS: dict[str, str] = {
-    "breach": "Breach",
-    "possible_breach": "Possible breach",
-    "no_breach": "No breach",
-    "outside_monitored_area": "Outside monitored area",
+    "breach": N_("Breach"),
+    "possible_breach": N_("Possible breach"),
+    "no_breach": N_("No breach"),
+    "outside_monitored_area": N_("Outside monitored area"),
 }
 VERDICT_PLURALS: dict[str, str] = {
-    "breach": "Breaches",
-    "possible_breach": "Possible breaches",
-    "no_breach": "No breach",
-    "outside_monitored_area": "Outside monitored area",
+    "breach": N_("Breaches"),
+    "possible_breach": N_("Possible breaches"),
+    "no_breach": N_("No breach"),
+    "outside_monitored_area": N_("Outside monitored area"),
 }
 """Headings and counts: "Breaches (12)"; lower-cased inside a sentence."""
 ATTRIBUTION_LABELS: dict[str, str] = {
-    "reported": "reported",
-    "inferred_from_side": "inferred from side",
-    "unattributed": "unattributed",
+    "reported": N_("reported"),
+    "inferred_from_side": N_("inferred from side"),
+    "unattributed": N_("unattributed"),
 }
 ATTRIBUTION_NOTES: dict[str, str] = {
-    "reported": "reported by the source",
-    "inferred_from_side": "INFERRED from the side of the line, not reported",
+    "reported": N_("reported by the source"),
+    "inferred_from_side": N_("INFERRED from the side of the line, not reported"),
 }
 """How an incident's popup qualifies its party."""
-UNATTRIBUTED_LABEL = "Unattributed"
-NEW_LABEL = "NEW"
+UNATTRIBUTED_LABEL = N_("Unattributed")
+NEW_LABEL = N_("NEW")
 
-LEGEND_TITLE = "Legend"
-LEGEND_VERDICT = "Verdict"
-LEGEND_VERDICT_WEB = "Verdict (marker fill)"
-LEGEND_PARTY_WEB = "Party (marker ring)"
-LEGEND_PARTY_PRINT = "Attributed party (marker)"
-LEGEND_PARTY_BASIS = "reported / inferred from side"
-LEGEND_NEW = "New since last refresh"
-LEGEND_CELLS = "Many incidents: hex cells, coloured by their most common verdict, darker when fuller"
-LEGEND_CELL_BREACHES = "Breaches in a cell (size: how many)"
-LEGEND_LINES_ZONES = "Lines and zones"
-LEGEND_LINE = "Demarcation line (labels: side each party holds)"
-LEGEND_NOTE_PRINT = (
+LEGEND_TITLE = N_("Legend")
+LEGEND_VERDICT = N_("Verdict")
+LEGEND_VERDICT_WEB = N_("Verdict (marker fill)")
+LEGEND_PARTY_WEB = N_("Party (marker ring)")
+LEGEND_PARTY_PRINT = N_("Attributed party (marker)")
+LEGEND_PARTY_BASIS = N_("reported / inferred from side")
+LEGEND_NEW = N_("New since last refresh")
+LEGEND_CELLS = N_("Many incidents: hex cells, coloured by their most common verdict, darker when fuller")
+LEGEND_CELL_BREACHES = N_("Breaches in a cell (size: how many)")
+LEGEND_LINES_ZONES = N_("Lines and zones")
+LEGEND_LINE = N_("Demarcation line (labels: side each party holds)")
+LEGEND_NOTE_PRINT = N_(
     "Colour: verdict. Shape and edge: attributed party, as reported or inferred from the side "
     "of the line. Possible breach: the evidence (location precision, party, date) cannot carry "
     "a breach."
 )
+"""The legend texts above are marked for translation (``N_``): translate with ``_`` where shown."""
 
 
 def zone_kind_label(kind: str) -> str:
-    """A zone kind as a legend label: ``no_fly_zone`` becomes ``No fly zone``."""
-    return kind.replace("_", " ").capitalize()
+    """A zone kind as a legend label: ``no_fly_zone`` becomes ``No fly zone`` (translated when known)."""
+    label = ZONE_KIND_LABELS.get(kind)
+    return _(label) if label else kind.replace("_", " ").capitalize()
+
+
+ZONE_KIND_LABELS: dict[str, str] = {
+    "demilitarized_zone": N_("Demilitarized zone"),
+    "buffer_zone": N_("Buffer zone"),
+    "area_of_separation": N_("Area of separation"),
+    "limitation_zone": N_("Limitation zone"),
+    "security_zone": N_("Security zone"),
+    "weapons_withdrawal_zone": N_("Weapons withdrawal zone"),
+    "restricted_area": N_("Restricted area"),
+    "no_fly_zone": N_("No fly zone"),
+    "joint_security_area": N_("Joint security area"),
+}
+"""The zone kinds the palette knows, as legend labels (translate with ``_`` where shown)."""

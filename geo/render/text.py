@@ -1,13 +1,22 @@
-"""Text the static outputs print: times in UTC, counts with their noun, party names, columns."""
+"""Text the static outputs print: times in UTC, counts with their noun, party names, columns.
+
+Everything here reads the language of the run (:mod:`geo.i18n`) and formats numbers and
+dates for it (:mod:`geo.localize`); :func:`localized` gives a scenario its names and rule
+quotes in that language, from the manifest's translations.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
+from geo import localize
+from geo.core.filters import Filters
 from geo.core.model import Scenario
+from geo.i18n import N_, _, language
 from geo.render.around import near_lon
 from geo.render.palette import UNATTRIBUTED_LABEL
 
@@ -19,22 +28,88 @@ def utc(ts: datetime | pd.Timestamp | str) -> pd.Timestamp:
 
 
 def fmt_time(ts: datetime | pd.Timestamp | str | None) -> str:
-    """``YYYY-MM-DD HH:MM UTC``, or an empty string."""
-    if ts is None or pd.isna(ts):
-        return ""
-    return str(utc(ts).strftime("%Y-%m-%d %H:%M UTC"))
-
-
-def plural(n: int, noun: str) -> str:
-    """``1 breach``, ``2 breaches``, ``1,234 incidents``."""
-    if n == 1:
-        return f"1 {noun}"
-    return f"{n:,} {noun}es" if noun.endswith(("ch", "sh", "s", "x")) else f"{n:,} {noun}s"
+    """A time in UTC as the language writes it (``YYYY-MM-DD HH:MM UTC`` in English), or ``""``."""
+    return localize.date_time(ts)
 
 
 def party_names(scenario: Scenario) -> dict[str, str]:
     """Party id to display name, with ``""`` for unattributed."""
-    return {"": UNATTRIBUTED_LABEL, **{p.id: p.name for p in scenario.parties}}
+    return {"": _(UNATTRIBUTED_LABEL), **{p.id: p.name for p in scenario.parties}}
+
+
+def localized(scenario: Scenario, lang: str | None = None) -> Scenario:
+    """
+    The scenario with its name, party, line and zone names and rule quotes in ``lang``.
+
+    Texts the manifest does not translate keep their plain form. ``lang`` defaults to the
+    language of the run.
+    """
+    code = lang or language()
+    t = scenario.text
+    return replace(
+        scenario,
+        name=t("scenario.name", code, scenario.name),
+        description=t("scenario.description", code, scenario.description),
+        parties=tuple(
+            replace(
+                p,
+                name=t(f"party[{p.id}].name", code, p.name),
+                short_name=t(f"party[{p.id}].short_name", code, p.short_name),
+            )
+            for p in scenario.parties
+        ),
+        lines=tuple(replace(ln, name=t(f"line[{ln.id}].name", code, ln.name)) for ln in scenario.lines),
+        zones=tuple(replace(z, name=t(f"zone[{z.id}].name", code, z.name)) for z in scenario.zones),
+        rules=tuple(replace(r, text=t(f"rule[{r.id}].text", code, r.text)) for r in scenario.rules),
+    )
+
+
+_FILTER_NAMES = {
+    "parties": N_("party"),
+    "zones": N_("zone"),
+    "verdicts": N_("verdict"),
+    "categories": N_("category"),
+    "verifications": N_("verification"),
+    "sources": N_("source"),
+}
+
+
+def describe_filters(filters: Filters) -> str:
+    """
+    The window and every active filter, in the language of the run, for a reader.
+
+    :meth:`Filters.describe` stays English (the audit log records it); this is its
+    translation: ``26 janv. 2025, 00:00 UTC au 2 févr. 2025, 00:00 UTC ; party : hezbollah``.
+    """
+    if language() == "en":
+        return filters.describe()
+    since, until = fmt_time(filters.since), fmt_time(filters.until)
+    if since and until:
+        window = _("{since} to {until}").format(since=since, until=until)
+    elif since:
+        window = _("{since} to now").format(since=since)
+    elif until:
+        window = _("start to {until}").format(until=until)
+    else:
+        window = _("start to now")
+    parts = [window]
+    for name, label in _FILTER_NAMES.items():
+        values = getattr(filters, name)
+        if values:
+            shown = ", ".join(v or _("(unattributed)") for v in values)
+            parts.append(_("{name}: {values}").format(name=_(label), values=shown))
+    if filters.bbox:
+        west, south, east, north = (localize.number(v, decimals=3) for v in filters.bbox)
+        parts.append(
+            _("area: {west}, {south} to {east}, {north}").format(
+                west=west, south=south, east=east, north=north
+            )
+        )
+    if filters.text:
+        parts.append(_("text: {text}").format(text=repr(filters.text)))
+    if filters.grade:
+        parts.append(_("graded at least {grade}").format(grade=filters.grade))
+    return _("; ").join(parts)
 
 
 def text_column(view: pd.DataFrame, column: str) -> np.ndarray:
@@ -46,9 +121,13 @@ def text_column(view: pd.DataFrame, column: str) -> np.ndarray:
 
 def deg(value: float, pos: str, neg: str) -> str:
     """A coordinate with its hemisphere, to 0.01 degree: ``37.5°N``, ``126.95°E``."""
-    hemi = pos if value >= 0 else neg
+    hemi = _(pos if value >= 0 else neg)
     text = f"{abs(value):.2f}".rstrip("0").rstrip(".")
-    return f"{text}\u00b0{hemi}"
+    return f"{localize.number(float(text))}\u00b0{hemi}"
+
+
+HEMISPHERES = (N_("N"), N_("S"), N_("E"), N_("W"))
+"""The hemisphere letters of coordinates, marked for translation (``ش``, ``ج``, ``ق``, ``غ`` in Arabic)."""
 
 
 def lon_deg(value: float) -> str:
@@ -63,4 +142,5 @@ def lon_deg(value: float) -> str:
     return deg(lon, "E", "W")
 
 
-BASEMAP_ATTRIBUTION = "Basemap: Natural Earth 1:110m countries (public domain)"
+BASEMAP_ATTRIBUTION = N_("Basemap: Natural Earth 1:110m countries (public domain)")
+"""Translate with ``_`` where shown."""

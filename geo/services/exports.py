@@ -21,11 +21,14 @@ from geo.core.compare import Comparison
 from geo.core.filters import Filters
 from geo.core.model import Scenario
 from geo.core.timeline import Timeline, last_steps, timeline
-from geo.i18n import _
+from geo.i18n import _, language, use_language
 from geo.io.writers import export_bytes
+from geo.localize import Digits, use_digits
 from geo.render.animation import DEFAULT_DPI, FORMATS, Progress, render_animation
 from geo.render.image import render_map_png
 from geo.render.pdf import history_since, render_briefing_pdf
+from geo.render.pdf.evidence import EvidenceImage
+from geo.render.text import describe_filters, localized
 from geo.render.webmap import build_map, export_html
 from geo.services.comparison import compare_store
 from geo.services.evidence import briefing_images
@@ -91,6 +94,8 @@ def export_view(
     title: str | None = None,
     compare_at: datetime | None = None,
     evidence: Sequence[str] = (),
+    lang: str | None = None,
+    digits: Digits | None = None,
 ) -> ExportedFile:
     """
     Render one export of the incidents that pass ``filters``.
@@ -117,6 +122,14 @@ def export_view(
         For the PDF: the SHA-256 of evidence images to print, each with its hash and
         without EXIF (:func:`geo.services.evidence.briefing_images`: only for those who may
         see evidence, and audited).
+    lang
+        The language of the PNG, the PDF and the HTML page's text, and of the scenario's
+        names and rule quotes where its manifest translates them (``en``, ``ar``, ``fr``;
+        default: the language of the run). The data files and the audit entry are not
+        translated.
+    digits
+        ``latn`` (0-9) or ``arab`` (Eastern Arabic digits, in Arabic text only); default:
+        the run's choice, else ``latn``.
 
     Returns
     -------
@@ -131,6 +144,30 @@ def export_view(
     when = pd.Timestamp(as_of or clock.now())
     images = briefing_images(store, evidence, actor=actor) if evidence else []
     view = store.query(filters)
+    with use_language(lang or language()), use_digits(digits):
+        data = _render(
+            store, kind, view, scenario, filters, actor, when, size, dpi, bbox, title, compare_at, images
+        )
+    _audit(store, actor, kind, filters, len(view), len(data))
+    return ExportedFile(data, len(view))
+
+
+def _render(
+    store: Store,
+    kind: Kind,
+    view: pd.DataFrame,
+    scenario: Scenario,
+    filters: Filters,
+    actor: Principal,
+    when: pd.Timestamp,
+    size: Literal["a4", "16:9"],
+    dpi: int,
+    bbox: tuple[float, float, float, float] | None,
+    title: str | None,
+    compare_at: datetime | None,
+    images: Sequence[EvidenceImage],
+) -> bytes:
+    """The file of one export, in the language of the run."""
     if kind == "png":
         data = render_map_png(
             view, scenario, filters=filters, as_of=when, bbox=bbox, size=size, dpi=dpi, title=title
@@ -151,13 +188,14 @@ def export_view(
             evidence=images,
         )
     elif kind == "html":
+        described = describe_filters(filters)
         m = build_map(
-            scenario,
+            localized(scenario),
             view,
             title=title,
             data_as_of=when,
-            time_window=filters.describe().split(";")[0],
-            filters={"Filters": filters.describe()},
+            time_window=described.split(_("; "))[0],
+            filters={_("Filters"): described},
         )
         data = export_html(m).encode("utf-8")
     elif kind in ("csv", "geojson", "gpkg"):
@@ -165,8 +203,7 @@ def export_view(
     else:
         msg = f"kind: must be one of {', '.join(MEDIA_TYPES)}, got {kind!r}"
         raise InputError(msg)
-    _audit(store, actor, kind, filters, len(view), len(data))
-    return ExportedFile(data, len(view))
+    return data
 
 
 def file_name(kind: str, filters: Filters, as_of: datetime | None = None) -> str:
@@ -234,6 +271,8 @@ def export_animation(
     title: str | None = None,
     seconds: float = 1.0,
     progress: Progress | None = None,
+    lang: str | None = None,
+    digits: Digits | None = None,
 ) -> ExportedFile:
     """
     Render an animation (GIF or MP4) of the incidents that pass ``filters``, frame by frame.
@@ -259,6 +298,8 @@ def export_animation(
         frame shows.
     progress
         Called after each frame with (frames done, frames in all).
+    lang, digits
+        The language of the frames' texts and their digits, as for :func:`export_view`.
 
     Returns
     -------
@@ -276,18 +317,19 @@ def export_animation(
     )
     shown = filters.with_(since=frames.since.to_pydatetime(), until=frames.until.to_pydatetime())
     view = store.query(shown)
-    data = render_animation(
-        view,
-        scenario,
-        frames,
-        fmt=fmt,
-        filters=shown,
-        as_of=when,
-        size=size,
-        dpi=dpi,
-        title=title,
-        seconds=seconds,
-        progress=progress,
-    )
+    with use_language(lang or language()), use_digits(digits):
+        data = render_animation(
+            view,
+            localized(scenario),
+            frames,
+            fmt=fmt,
+            filters=shown,
+            as_of=when,
+            size=size,
+            dpi=dpi,
+            title=title,
+            seconds=seconds,
+            progress=progress,
+        )
     _audit(store, actor, fmt, shown, len(view), len(data))
     return ExportedFile(data, len(view))

@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.artist import Artist
 
+from geo import localize
 from geo.core._metric import LocalProjection
 from geo.core.filters import Filters
 from geo.core.model import Line, Scenario, Zone
 from geo.core.timeline import STEPS, Frame, Timeline, shows
-from geo.i18n import _
+from geo.i18n import _, is_rtl
 from geo.render.figure import new_figure
 from geo.render.fonts import font
 from geo.render.image.basemap import draw_basemap, draw_graticule, setup_map
@@ -113,7 +114,7 @@ class Stage:
         area = extent_lonlat(view, scenario, bbox if bbox is not None else filters.bbox)
         self.projection = LocalProjection((area[0] + area[2]) / 2.0, (area[1] + area[3]) / 2.0)
         self.fig = new_figure(width_in, height_in, dpi)
-        self.rects = layout(width_in, height_in, frame=True, synthetic=scenario.synthetic)
+        self.rects = layout(width_in, height_in, frame=True, synthetic=scenario.synthetic, rtl=is_rtl())
         self.ax = ax = self.fig.add_axes(_rect(self.rects["map"]))
         map_rect = self.rects["map"]
         self.extent = fit_extent(area, self.projection, map_rect[2] * width_in / (map_rect[3] * height_in))
@@ -196,14 +197,18 @@ class Stage:
         days = round(self.timeline.window.total_seconds() / 86400)
         if self.timeline.cumulative:
             note = _("Frame {number} of {count} · everything since {start}").format(
-                number=number, count=count, start=f"{self.timeline.start:%Y-%m-%d}"
+                number=localize.number(number),
+                count=localize.number(count),
+                start=localize.day(self.timeline.start),
             )
         elif self.timeline.window > STEPS[self.timeline.step]:
             note = _("Frame {number} of {count} · the {days} days ending with it").format(
-                number=number, count=count, days=days
+                number=localize.number(number), count=localize.number(count), days=localize.number(days)
             )
         else:
-            note = _("Frame {number} of {count}").format(number=number, count=count)
+            note = _("Frame {number} of {count}").format(
+                number=localize.number(number), count=localize.number(count)
+            )
         box = {"boxstyle": "round,pad=0.35", "facecolor": "white", "edgecolor": "#555555", "alpha": 0.92}
         for y, text, size, weight in ((0.085, frame.span, 16, "bold"), (0.03, note, 9, "normal")):
             self.ax.text(

@@ -19,6 +19,7 @@ from matplotlib.patches import PathPatch
 
 from geo._paths import DATA
 from geo.core._metric import LocalProjection
+from geo.i18n import language
 from geo.render.around import clip_around, lon_window, near_lon
 from geo.render.figure import line_paths, polygon_path
 from geo.render.fonts import font
@@ -45,9 +46,28 @@ def setup_map(ax: Axes, extent: Bbox) -> None:
 
 
 @cache
-def _countries() -> tuple[np.ndarray, np.ndarray]:
-    frame = pyogrio.read_dataframe(BASEMAP, columns=["name"])
-    return np.asarray(frame.geometry.values, dtype=object), frame["name"].astype(str).to_numpy(dtype=object)
+def _countries() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    frame = pyogrio.read_dataframe(BASEMAP, columns=["name", "iso_a3"])
+    return (
+        np.asarray(frame.geometry.values, dtype=object),
+        frame["name"].astype(str).to_numpy(dtype=object),
+        frame["iso_a3"].astype(str).to_numpy(dtype=object),
+    )
+
+
+def country_name(name: str, iso_a3: str) -> str:
+    """
+    A basemap country's name in the language of the run: the CLDR name (Babel) of its ISO code.
+
+    English, and a country without an ISO code in the basemap, keep Natural Earth's name.
+    """
+    if language() == "en":
+        return name
+    from babel import Locale
+    from babel.core import get_global
+
+    alpha2 = (get_global("territory_aliases").get(iso_a3) or [""])[0]
+    return str(Locale.parse(language()).territories.get(alpha2, name))
 
 
 def draw_basemap(
@@ -59,7 +79,7 @@ def draw_basemap(
     International boundaries are drawn only on wide maps: at 1:110m they are kilometres
     off, and on a close-up they could be mistaken for an agreed line.
     """
-    geoms, names = _countries()
+    geoms, names, codes = _countries()
     index, clipped = clip_around(geoms, reach(projection, area, extent, max_lat=89.5))
     metric = [
         shapely.clip_by_rect(projection.to_metric(shapely.segmentize(g, 0.05)), *_padded(extent, 0.2))
@@ -73,14 +93,14 @@ def draw_basemap(
                 PathPatch(path, facecolor=LAND, edgecolor=COUNTRY_BORDER, linewidth=0.8, zorder=Z_BASE)
             )
     view_box = shapely.box(*extent)
-    for geom, name in zip(metric, names[index], strict=True):
+    for geom, name, code in zip(metric, names[index], codes[index], strict=True):
         shown = shapely.intersection(geom, view_box)
         if shown.area > 0.04 * view_box.area:
             x, y = _label_spot(shown, extent, avoid)
             ax.text(
                 x,
                 y,
-                str(name).upper(),
+                country_name(str(name), str(code)).upper(),
                 fontproperties=font(9, style="italic"),
                 color="#9a948a",
                 ha="center",

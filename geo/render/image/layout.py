@@ -8,6 +8,7 @@ stack the map's layers, bottom to top.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import pandas as pd
@@ -18,6 +19,8 @@ from matplotlib.patches import Rectangle
 from geo.core._metric import LocalProjection
 from geo.core.filters import Filters
 from geo.core.model import Scenario
+from geo.i18n import _, is_rtl, ngettext
+from geo.localize import number
 from geo.render import text as txt
 from geo.render.fonts import font
 from geo.render.palette import SYNTHETIC_BANNER, SYNTHETIC_COLOUR, provenance_banner, provenance_lines
@@ -37,9 +40,9 @@ Rect = tuple[float, float, float, float]
 
 
 def layout(
-    width: float, height: float, *, frame: bool, synthetic: bool
+    width: float, height: float, *, frame: bool, synthetic: bool, rtl: bool = False
 ) -> dict[str, Rect]:
-    """Axes rectangles in figure fractions: the map, the legend panel, and the frame bands."""
+    """Axes rectangles in figure fractions: the map, the legend panel (left of it, ``rtl``), the bands."""
     pad = 0.28
     banner = 0.42 if frame and synthetic else 0.0
     title = 0.95 if frame else 0.0
@@ -48,9 +51,10 @@ def layout(
     top = height - banner - title - (pad if not frame else 0.12)
     bottom = pad * 0.6 + footer
     map_w = width - 2 * pad - panel_w - 0.22
+    map_x, panel_x = (pad + panel_w + 0.22, pad) if rtl else (pad, pad + map_w + 0.22)
     return {
-        "map": (pad / width, bottom / height, map_w / width, (top - bottom) / height),
-        "panel": ((pad + map_w + 0.22) / width, bottom / height, panel_w / width, (top - bottom) / height),
+        "map": (map_x / width, bottom / height, map_w / width, (top - bottom) / height),
+        "panel": (panel_x / width, bottom / height, panel_w / width, (top - bottom) / height),
         "banner": (0.0, (height - banner) / height, 1.0, banner / height),
         "title": (pad / width, (height - banner - title) / height, 1 - 2 * pad / width, title / height),
         "footer": (pad / width, pad * 0.4 / height, 1 - 2 * pad / width, footer / height),
@@ -77,7 +81,7 @@ def point(ax: Axes, xy: tuple[float, float], height: int) -> tuple[float, float]
 
 
 def synthetic_tag(ax: Axes, text: str = SYNTHETIC_BANNER) -> None:
-    """The synthetic-data tag (or the mixed-data one) in the map's top left corner."""
+    """The synthetic-data tag (or the mixed-data one) in the map's top left corner, in every language."""
     ax.text(
         0.012,
         0.985,
@@ -95,11 +99,26 @@ def synthetic_tag(ax: Axes, text: str = SYNTHETIC_BANNER) -> None:
 
 def _sources_line(view: pd.DataFrame) -> str:
     if "source" not in view or not len(view):
-        return "Incidents: none in view"
+        return _("Incidents: none in view")
     top = view["source"].astype(object).fillna("").value_counts()
-    shown = [f"{name or 'unknown'} ({n:,})" for name, n in top.head(5).items()]
-    more = f" and {len(top) - 5} more" if len(top) > 5 else ""
-    return "Incidents: " + ", ".join(shown) + more
+    shown = _(", ").join(f"{name or _('unknown')} ({number(n)})" for name, n in top.head(5).items())
+    if len(top) > 5:
+        more = len(top) - 5
+        return ngettext(
+            "Incidents: {sources} and {count} more", "Incidents: {sources} and {count} more", more
+        ).format(sources=shown, count=number(more))
+    return _("Incidents: {sources}").format(sources=shown)
+
+
+def _chars_per_line(width_in: float, size: float) -> int:
+    """About how many characters of ``size`` pt fit ``width_in`` (Noto Sans: about half an em each)."""
+    return max(20, int(width_in * 72.0 / (size * 0.5)))
+
+
+def _footer_size(text: str, width_in: float, *, lines: int = 3, size: float = 7.0) -> float:
+    """The type size (pt) at which ``text`` fits ``lines`` lines of ``width_in``: 7, less when long."""
+    needed = len(textwrap.wrap(text, _chars_per_line(width_in, size)))
+    return max(5.0, size * min(1.0, lines / needed)) if needed else size
 
 
 def draw_frame(
@@ -133,7 +152,7 @@ def draw_frame(
         fig.text(
             0.5,
             y + h / 2,
-            "  \u00b7  ".join(provenance_banner(scenario) or (SYNTHETIC_BANNER,)),
+            "  \u00b7  ".join(provenance_banner(scenario) or (_(SYNTHETIC_BANNER),)),
             ha="center",
             va="center",
             color="white",
@@ -141,29 +160,39 @@ def draw_frame(
             parse_math=False,
         )
     x, y, w, h = rects["title"]
+    ha = "right" if is_rtl() else "left"
+    if is_rtl():  # every line of the frame starts at the right
+        x += w
     fig.text(
         x,
         y + h * 0.93,
         title or scenario.name,
-        ha="left",
+        ha=ha,
         va="top",
         fontproperties=font(16, weight="bold"),
         color="#1b2631",
         parse_math=False,
     )
     shown = sum(counts.values())
-    summary = (
-        f"Data as of {txt.fmt_time(as_of)}   \u00b7   {txt.plural(shown, 'incident')} shown: "
-        f"{txt.plural(counts['breach'], 'breach')}, "
-        f"{txt.plural(counts['possible_breach'], 'possible breach')}"
+    summary = _("Data as of {time}   \u00b7   {incidents} shown: {breaches}, {possible}").format(
+        time=txt.fmt_time(as_of),
+        incidents=ngettext("{count} incident", "{count} incidents", shown).format(count=number(shown)),
+        breaches=ngettext("{count} breach", "{count} breaches", counts["breach"]).format(
+            count=number(counts["breach"])
+        ),
+        possible=ngettext(
+            "{count} possible breach", "{count} possible breaches", counts["possible_breach"]
+        ).format(count=number(counts["possible_breach"])),
     )
     if outside:
-        summary += f"   \u00b7   {outside:,} more outside the map extent"
+        summary += "   \u00b7   " + ngettext(
+            "{count} more outside the map extent", "{count} more outside the map extent", outside
+        ).format(count=number(outside))
     fig.text(
         x,
         y + h * 0.5,
         summary,
-        ha="left",
+        ha=ha,
         va="center",
         fontproperties=font(9.5, weight="bold"),
         color="#1b2631",
@@ -172,44 +201,43 @@ def draw_frame(
     fig.text(
         x,
         y + h * 0.2,
-        "Window and filters: " + filters.describe(),
-        ha="left",
+        _("Window and filters: {filters}").format(filters=txt.describe_filters(filters)),
+        ha=ha,
         va="center",
         fontproperties=font(9),
         color="#34495e",
         parse_math=False,
     )
     x, y, w, h = rects["footer"]
+    if is_rtl():
+        x += w
     agreements = "; ".join(dict.fromkeys(ln.agreement for ln in scenario.lines if ln.agreement))
-    basemap = txt.BASEMAP_ATTRIBUTION
+    basemap = _(txt.BASEMAP_ATTRIBUTION)
     if not borders:
-        basemap += "; international boundaries not drawn at this scale"
-    first = f"{basemap}.  Lines and zones: {scenario.name}" + (f" ({agreements})." if agreements else ".")
+        basemap += _("; international boundaries not drawn at this scale")
+    lines_zones = scenario.name + (f" ({agreements})" if agreements else "")
+    first = _("{basemap}.  Lines and zones: {lines_zones}.").format(basemap=basemap, lines_zones=lines_zones)
     extra = ".  ".join(provenance_lines(scenario))
-    second = (
-        (f"{extra}.  " if extra else "")
-        + f"{_sources_line(view)}.  Projection: azimuthal equidistant (WGS84) centred on "
-        f"{txt.deg(projection.lat0, 'N', 'S')}, {txt.lon_deg(projection.lon0)}; the scale bar is true "
-        f"at the map centre.  Made with Truceline."
+    second = (f"{extra}.  " if extra else "") + _(
+        "{sources}.  Projection: azimuthal equidistant (WGS84) centred on {lat}, {lon}; the scale bar "
+        "is true at the map centre.  Made with Truceline."
+    ).format(
+        sources=_sources_line(view), lat=txt.deg(projection.lat0, "N", "S"), lon=txt.lon_deg(projection.lon0)
     )
+    # One block, wrapped to the page's width: a long attribution (or its translation) flows
+    # onto the next line instead of running off the image or over the line below.
+    footer = f"{first}  {second}"
+    size = _footer_size(footer, w * fig.get_figwidth())
     fig.text(
         x,
-        y + h * 0.7,
-        first,
-        ha="left",
-        va="center",
-        fontproperties=font(7),
+        y + h,
+        # Wrapped here: matplotlib's own wrapping measures text as mathtext whatever parse_math says.
+        textwrap.fill(footer, _chars_per_line(w * fig.get_figwidth(), size)),
+        ha=ha,
+        va="top",
+        multialignment=ha,
+        fontproperties=font(size),
         color="#555555",
         parse_math=False,
-    )
-    fig.text(
-        x,
-        y + h * 0.25,
-        second,
-        ha="left",
-        va="center",
-        fontproperties=font(7),
-        color="#555555",
-        parse_math=False,
-        wrap=True,
+        linespacing=1.3,
     )

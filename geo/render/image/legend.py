@@ -11,6 +11,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from geo.core.model import VERDICTS, Line, Scenario, Zone
+from geo.i18n import _, is_rtl
+from geo.localize import number
 from geo.render import palette as pal
 from geo.render.fonts import font
 from geo.render.image.symbols import SIZE, UNATTRIBUTED_MARKER, party_markers, zone_patch_kwargs
@@ -43,6 +45,16 @@ class _Cursor:
         self.y = 1.0
         self.scale = scale
         self.unit = scale / height_in  # axes units per inch of the full-size legend
+        self.rtl = is_rtl()
+        """Right to left: text aligned right, swatches at the right of their labels."""
+
+    def x(self, at: float) -> float:
+        """A position across the panel, mirrored right to left."""
+        return 1.0 - at if self.rtl else at
+
+    @property
+    def ha(self) -> str:
+        return "right" if self.rtl else "left"
 
     def gap(self, inches: float) -> None:
         self.y -= inches * self.unit
@@ -50,9 +62,10 @@ class _Cursor:
     def header(self, text: str) -> None:
         self.gap(_HEADER_IN / 2)
         self.ax.text(
-            0.0,
+            self.x(0.0),
             self.y,
             text.upper(),
+            ha=self.ha,
             fontproperties=font(8 * self.scale, weight="bold"),
             color="#2c3e50",
             va="center",
@@ -65,9 +78,11 @@ class _Cursor:
         lines = textwrap.wrap(label, 40) or [""]
         centre = self.y - (len(lines) - 1) * 0.075 * self.unit
         self.ax.text(
-            0.14,
+            self.x(0.14),
             self.y,
             "\n".join(lines),
+            ha=self.ha,
+            multialignment=self.ha,
             fontproperties=font(size * self.scale),
             va="top",
             transform=self.ax.transAxes,
@@ -75,14 +90,16 @@ class _Cursor:
             parse_math=False,
         )
         self.y -= (0.05 + len(lines) * 0.15) * self.unit
-        return 0.06, centre - 0.06 * self.unit
+        return self.x(0.06), centre - 0.06 * self.unit
 
     def note(self, text: str) -> None:
         self.gap(0.12)
         self.ax.text(
-            0.0,
+            self.x(0.0),
             self.y,
             textwrap.fill(text, _NOTE_WIDTH),
+            ha=self.ha,
+            multialignment=self.ha,
             fontproperties=font(6.5 * self.scale),
             color="#444444",
             va="top",
@@ -98,18 +115,20 @@ def draw_legend(
     """Draw the legend panel; return the centre of each swatch in axes coordinates, by key."""
     panel.set_axis_off()
     height_in = panel.get_position().height * cast("Figure", panel.figure).get_figheight()
+    verdicts = {v: f"{_(pal.VERDICT_LABELS[v])} ({number(counts[v])})" for v in VERDICTS}
     labels = [
-        *(f"{pal.VERDICT_LABELS[v]} ({counts[v]:,})" for v in VERDICTS),
+        *verdicts.values(),
         *(p.name for p in scenario.parties),
-        pal.UNATTRIBUTED_LABEL,
+        _(pal.UNATTRIBUTED_LABEL),
         *(ln.name for ln in lines),
         *(z.name for z in zones),
     ]
-    cur = _Cursor(panel, height_in, min(1.0, height_in / _needed_in(labels, 3, pal.LEGEND_NOTE_PRINT)))
+    note = _(pal.LEGEND_NOTE_PRINT)
+    cur = _Cursor(panel, height_in, min(1.0, height_in / _needed_in(labels, 3, note)))
     swatches: dict[str, tuple[float, float]] = {}
-    cur.header(pal.LEGEND_VERDICT)
+    cur.header(_(pal.LEGEND_VERDICT))
     for v in VERDICTS:
-        xy = cur.row(f"{pal.VERDICT_LABELS[v]} ({counts[v]:,})")
+        xy = cur.row(verdicts[v])
         panel.scatter(
             [xy[0]],
             [xy[1]],
@@ -120,7 +139,7 @@ def draw_legend(
             clip_on=False,
         )
         swatches[f"verdict:{v}"] = xy
-    cur.header(pal.LEGEND_PARTY_PRINT)
+    cur.header(_(pal.LEGEND_PARTY_PRINT))
     markers = party_markers(scenario)
     colours = pal.party_colours(scenario)
     for party in scenario.parties:
@@ -137,7 +156,7 @@ def draw_legend(
             clip_on=False,
         )
         swatches[f"party:{party.id}"] = xy
-    xy = cur.row(pal.UNATTRIBUTED_LABEL)
+    xy = cur.row(_(pal.UNATTRIBUTED_LABEL))
     panel.scatter(
         [xy[0]],
         [xy[1]],
@@ -150,12 +169,16 @@ def draw_legend(
         clip_on=False,
     )
     swatches["party:"] = xy
-    cur.header(pal.LEGEND_LINES_ZONES)
+    cur.header(_(pal.LEGEND_LINES_ZONES))
     for line in lines:
         xy = cur.row(line.name)
         panel.add_line(
             Line2D(
-                [0.0, 0.11], [xy[1], xy[1]], color=pal.LINE_COLOUR, linewidth=2.0, transform=panel.transAxes
+                [cur.x(0.0), cur.x(0.11)],
+                [xy[1], xy[1]],
+                color=pal.LINE_COLOUR,
+                linewidth=2.0,
+                transform=panel.transAxes,
             )
         )
         swatches[f"line:{line.id}"] = xy
@@ -163,7 +186,7 @@ def draw_legend(
         xy = cur.row(zone.name)
         panel.add_patch(
             Rectangle(
-                (0.0, xy[1] - 0.06 * cur.unit),
+                (cur.x(0.11) if cur.rtl else 0.0, xy[1] - 0.06 * cur.unit),
                 0.11,
                 0.12 * cur.unit,
                 transform=panel.transAxes,
@@ -171,5 +194,5 @@ def draw_legend(
             )
         )
         swatches[f"zone:{zone.id}"] = xy
-    cur.note(pal.LEGEND_NOTE_PRINT)
+    cur.note(note)
     return swatches

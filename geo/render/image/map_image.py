@@ -30,6 +30,8 @@ from matplotlib.text import Text
 from geo.core._metric import LocalProjection
 from geo.core.filters import Filters
 from geo.core.model import Line, Scenario, Zone
+from geo.i18n import _, is_rtl, language, use_language
+from geo.localize import Digits, use_digits
 from geo.render.around import centre_lon, gather, lon_window, near_lon, points_centre_lon
 from geo.render.figure import new_figure, png_bytes
 from geo.render.fonts import font
@@ -56,7 +58,7 @@ from geo.render.image.symbols import (
     metric_of_line,
 )
 from geo.render.palette import provenance_banner, provenance_lines
-from geo.render.text import fmt_time, utc
+from geo.render.text import fmt_time, localized, utc
 
 SIZES: dict[str, tuple[float, float]] = {"a4": (11.69, 8.27), "16:9": (13.333, 7.5)}
 """Named output sizes in inches: A4 landscape and 16:9 (a 13.33 x 7.5 in slide)."""
@@ -128,6 +130,8 @@ def render_map_png(
     size: Literal["a4", "16:9"] | tuple[float, float] = "a4",
     dpi: int = 200,
     title: str | None = None,
+    lang: str | None = None,
+    digits: Digits | None = None,
 ) -> bytes:
     """
     Render the map image of an incident view as PNG bytes.
@@ -140,7 +144,16 @@ def render_map_png(
         The PNG image.
     """
     return render_map_image(
-        view, scenario, filters=filters, as_of=as_of, bbox=bbox, size=size, dpi=dpi, title=title
+        view,
+        scenario,
+        filters=filters,
+        as_of=as_of,
+        bbox=bbox,
+        size=size,
+        dpi=dpi,
+        title=title,
+        lang=lang,
+        digits=digits,
     ).png
 
 
@@ -156,6 +169,8 @@ def render_map_image(
     title: str | None = None,
     frame: bool = True,
     places: bool = True,
+    lang: str | None = None,
+    digits: Digits | None = None,
 ) -> MapImage:
     """
     Render the map image of an incident view, with its layout.
@@ -183,17 +198,54 @@ def render_map_image(
     frame
         Draw the banner, title block and footer. The PDF briefing sets this to False
         and prints those as selectable text instead.
+    places
+        Draw the region's place names and rivers, when the scenario's pack ships them
+        (:mod:`geo.render.image.places`).
+    lang
+        The language of every text on the image, and of the scenario's names where the
+        manifest translates them (default: the language of the run). Arabic is shaped and
+        laid out right to left: the legend left of the map, text aligned right.
+    digits
+        ``latn`` or ``arab`` (Eastern Arabic digits, Arabic only); default: the run's.
 
     Returns
     -------
     MapImage
     """
     width_in, height_in = _check(view, size, dpi)
-    as_of_ts = utc(as_of)
+    with use_language(lang or language()), use_digits(digits):
+        return _render(
+            view,
+            localized(scenario),
+            filters,
+            utc(as_of),
+            bbox,
+            width_in,
+            height_in,
+            dpi,
+            title,
+            frame,
+            places,
+        )
+
+
+def _render(
+    view: pd.DataFrame,
+    scenario: Scenario,
+    filters: Filters,
+    as_of_ts: pd.Timestamp,
+    bbox: Bbox | None,
+    width_in: float,
+    height_in: float,
+    dpi: int,
+    title: str | None,
+    frame: bool,
+    places: bool,
+) -> MapImage:
     area = extent_lonlat(view, scenario, bbox if bbox is not None else filters.bbox)
     projection = LocalProjection((area[0] + area[2]) / 2.0, (area[1] + area[3]) / 2.0)
     fig = new_figure(width_in, height_in, dpi)
-    rects = layout(width_in, height_in, frame=frame, synthetic=scenario.synthetic)
+    rects = layout(width_in, height_in, frame=frame, synthetic=scenario.synthetic, rtl=is_rtl())
     ax = fig.add_axes(rects["map"])
     extent = fit_extent(area, projection, rects["map"][2] * width_in / (rects["map"][3] * height_in))
     drawn = _draw_map(
@@ -201,11 +253,11 @@ def render_map_image(
     )
     if not frame:  # the image may be copied out of the PDF: it keeps its date
         ax.text(
-            0.99,
+            0.01 if is_rtl() else 0.99,
             0.012,
-            f"Data as of {fmt_time(as_of_ts)}",
+            _("Data as of {time}").format(time=fmt_time(as_of_ts)),
             transform=ax.transAxes,
-            ha="right",
+            ha="left" if is_rtl() else "right",
             va="bottom",
             fontproperties=font(7.5, weight="bold"),
             zorder=Z_DECOR,
@@ -231,7 +283,7 @@ def render_map_image(
     metadata = {
         "Title": title or scenario.name,
         "Description": filters.describe(),
-        "Source": f"Data as of {fmt_time(as_of_ts)}",
+        "Source": _("Data as of {time}").format(time=fmt_time(as_of_ts)),
         "Software": "Truceline",
     }
     banner = provenance_banner(scenario)

@@ -11,6 +11,8 @@ from matplotlib.patches import FancyBboxPatch, Rectangle
 from matplotlib.text import Text
 
 from geo.core._metric import LocalProjection
+from geo.i18n import _
+from geo.localize import number
 from geo.render.fonts import font
 from geo.render.image.layout import Z_DECOR, Bbox
 
@@ -66,7 +68,7 @@ def draw_scale_bar(ax: Axes, extent: Bbox) -> tuple[float, list[Any]]:
         ax.text(
             x,
             y0 - 0.4 * bar_h,
-            f"{value:g}",
+            number(value),
             ha="center",
             va="top",
             fontproperties=label_font,
@@ -76,7 +78,7 @@ def draw_scale_bar(ax: Axes, extent: Bbox) -> tuple[float, list[Any]]:
     ax.text(
         x0 + km * 1000.0,
         y0 - 0.4 * bar_h,
-        f"{km:g} km",
+        _("{km} km").format(km=number(km)),
         ha="center",
         va="top",
         fontproperties=label_font,
@@ -113,7 +115,7 @@ def draw_north_arrow(ax: Axes, projection: LocalProjection, extent: Bbox) -> Tex
     return ax.text(
         tip[0] + np.sin(angle) * gap,
         tip[1] + np.cos(angle) * gap,
-        "N",
+        _("N"),
         ha="center",
         va="bottom",
         fontproperties=font(11, weight="bold"),

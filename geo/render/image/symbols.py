@@ -21,6 +21,7 @@ from geo.core._metric import LocalProjection, densify_lonlat
 from geo.core.filters import Filters
 from geo.core.model import VERDICTS, Line, Scenario, Zone
 from geo.core.zones import metric_line, validity_ns
+from geo.i18n import _
 from geo.render.around import gather
 from geo.render.figure import line_paths, polygon_path
 from geo.render.fonts import font
@@ -213,7 +214,7 @@ def _label_line(ax: Axes, xy: np.ndarray, line: Line, scenario: Scenario, extent
         if pid:
             ax.text(
                 *_offset(point, angle, sign * offset),
-                f"{names.get(pid, pid)} side",
+                _("{party} side").format(party=names.get(pid, pid)),
                 rotation=_upright(angle),
                 rotation_mode="anchor",
                 ha="center",

@@ -10,6 +10,16 @@ text in the shipped Noto fonts, so Arabic, Korean and Cyrillic names render and 
 copied; Arabic is shaped with HarfBuzz
 (``uharfbuzz``) when the document holds text that needs it.
 
+Languages
+---------
+``lang`` chooses the language of every word the briefing prints (the gettext catalogues
+of :mod:`geo.i18n`) and of the scenario's names and rule quotes (the manifest's
+translations, :func:`geo.render.text.localized`); numbers and dates are written for it
+(Babel, :mod:`geo.localize`), with Western or, in Arabic, Eastern Arabic ``digits``. An
+Arabic briefing is laid out right to left: headings and paragraphs aligned right, tables
+and the map's colour keys mirrored, every line shaped and ordered by the Unicode
+bidirectional algorithm, so Latin names and numbers inside Arabic text read correctly.
+
 The period and the history
 --------------------------
 The *period* is the filter window ``[since, until)``; ``until`` defaults to ``as_of``
@@ -33,14 +43,16 @@ from geo.core.compare import Comparison
 from geo.core.duplicates import distinct_events
 from geo.core.filters import Filters
 from geo.core.model import Scenario
+from geo.i18n import _, is_rtl, language, use_language
+from geo.localize import Digits, use_digits
 from geo.render.fonts import needs_shaping
 from geo.render.pdf.before_after import before_after_page
 from geo.render.pdf.breaches import breach_rows
 from geo.render.pdf.document import BriefingDocument
 from geo.render.pdf.evidence import EvidenceImage, caption_lines, evidence_pages
-from geo.render.pdf.pages import breaches_pages, figures_page, map_page
+from geo.render.pdf.pages import breaches_pages, figures_page, map_page, rules_section
 from geo.render.pdf.period import key_period
-from geo.render.text import utc
+from geo.render.text import localized, utc
 
 MAX_ROWS = 200
 """Breaches listed by default; the rest are counted and left to the data exports."""
@@ -59,6 +71,8 @@ def render_briefing_pdf(
     before_after: Comparison | None = None,
     before_after_notes: Sequence[str] = (),
     evidence: Sequence[EvidenceImage] = (),
+    lang: str | None = None,
+    digits: Digits | None = None,
 ) -> bytes:
     """
     Render the PDF briefing of an incident view.
@@ -88,10 +102,17 @@ def render_briefing_pdf(
         The comparison around the scenario's agreement date; with ``before_after_notes``
         alone (no comparison), the page says why there is none; with neither, no page.
     before_after_notes
-        Caveats of the comparison, or the reason there is none, one sentence each.
+        Caveats of the comparison, or the reason there is none, one sentence each
+        (already in the briefing's language).
     evidence
         Evidence images to print after the breaches, each with its SHA-256 (already
         without EXIF: :func:`geo.services.evidence.briefing_images`).
+    lang
+        The briefing's language (``en``, ``ar``, ``fr``, ...; default: the language of the
+        run). ``ar`` lays the document out right to left.
+    digits
+        ``latn`` (0-9) or ``arab`` (Eastern Arabic digits, Arabic only); default: the
+        run's choice (:func:`geo.localize.use_digits`), else ``latn``.
 
     Returns
     -------
@@ -99,6 +120,36 @@ def render_briefing_pdf(
         The PDF document.
     """
     _check(view, max_rows)
+    with use_language(lang or language()), use_digits(digits):
+        return _render(
+            view,
+            localized(scenario),
+            filters=filters,
+            as_of=as_of,
+            history=history,
+            title=title,
+            max_rows=max_rows,
+            dpi=dpi,
+            before_after=before_after,
+            before_after_notes=before_after_notes,
+            evidence=evidence,
+        )
+
+
+def _render(
+    view: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    filters: Filters,
+    as_of: datetime | pd.Timestamp,
+    history: pd.DataFrame | None,
+    title: str | None,
+    max_rows: int,
+    dpi: int,
+    before_after: Comparison | None,
+    before_after_notes: Sequence[str],
+    evidence: Sequence[EvidenceImage],
+) -> bytes:
     # The map shows every report; the counts, the trend and the breach table count linked
     # reports of one event once.
     events = distinct_events(view)
@@ -106,17 +157,20 @@ def render_briefing_pdf(
     period = key_period(filters, as_of_ts)
     covered = history is not None or filters.since is None
     hist = distinct_events(history if history is not None else view)
-    doc = BriefingDocument(scenario, filters, as_of_ts, title or f"Briefing: {scenario.name}")
+    heading = title or _("Briefing: {scenario}").format(scenario=scenario.name)
+    doc = BriefingDocument(scenario, filters, as_of_ts, heading, rtl=is_rtl(), lang=language())
     breaches = breach_rows(events, scenario, max_rows)
     captions = [line for item in evidence for line in caption_lines(item)]
-    if needs_shaping([*_all_text(view, scenario, filters, breaches), *captions]):
+    if not doc.rtl and needs_shaping([*_all_text(view, scenario, filters, breaches), *captions]):
         doc.set_text_shaping(use_shaping_engine=True, direction="ltr")
     map_page(doc, view, dpi)
     figures_page(doc, hist, period, covered=covered, dpi=dpi)
     if before_after is not None or before_after_notes:
         before_after_page(doc, before_after, before_after_notes)
-    breaches_pages(doc, breaches, total=int((events["verdict"].astype(object) == "breach").sum()))
+    breach_mask = (events["verdict"].astype(object) == "breach").to_numpy()
+    breaches_pages(doc, breaches, total=int(breach_mask.sum()))
     evidence_pages(doc, evidence)
+    rules_section(doc, events[breach_mask])
     return bytes(doc.output())
 
 
@@ -134,6 +188,7 @@ def _check(view: pd.DataFrame, max_rows: int) -> None:
 def _all_text(view: pd.DataFrame, scenario: Scenario, filters: Filters, rows: pd.DataFrame) -> list[str]:
     names = [
         scenario.name,
+        *(r.text for r in scenario.rules),
         filters.describe(),
         *(p.name for p in scenario.parties),
         *(z.name for z in scenario.zones),

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 from matplotlib import dates as mdates
+from matplotlib.ticker import FuncFormatter
 
 from geo.core import trends
 from geo.core.model import Scenario
+from geo.i18n import _, is_rtl, language
+from geo.localize import month_day, number
 from geo.render.figure import new_figure, png_bytes
 from geo.render.fonts import font, font_families
 from geo.render.palette import UNATTRIBUTED_COLOUR, UNATTRIBUTED_LABEL, VERDICT_PLURALS, party_colours
@@ -24,8 +27,8 @@ def trend_png(history: pd.DataFrame, scenario: Scenario, period: Period, dpi: in
     freq = "day" if period.end - start <= pd.Timedelta(days=92) else "week"
     fig = new_figure(*CHART_IN, dpi)
     ax = fig.add_axes((0.06, 0.17, 0.74, 0.70))
-    ax.axvspan(period.previous_start, period.start, color="#eef1f4", zorder=0, label="Previous period")
-    ax.axvspan(period.start, period.end, color="#fdf2d0", zorder=0, label="Period")
+    ax.axvspan(period.previous_start, period.start, color="#eef1f4", zorder=0, label=_("Previous period"))
+    ax.axvspan(period.start, period.end, color="#fdf2d0", zorder=0, label=_("Period"))
     colours = party_colours(scenario)
     names = {p.id: p.short_name or p.name for p in scenario.parties}
     for verdict, style in (("breach", "-"), ("possible_breach", "--")):
@@ -45,22 +48,33 @@ def trend_png(history: pd.DataFrame, scenario: Scenario, period: Period, dpi: in
                 linewidth=1.6 if style == "-" else 1.1,
                 color=colours.get(pid, UNATTRIBUTED_COLOUR),
                 drawstyle="steps-post",
-                label=f"{names.get(pid, UNATTRIBUTED_LABEL)}: {VERDICT_PLURALS[verdict].lower()}",
+                label=f"{names.get(pid, _(UNATTRIBUTED_LABEL))}: {_(VERDICT_PLURALS[verdict]).lower()}",
             )
     ax.set_xlim(start, period.end)
     ax.set_ylim(bottom=0)
-    ax.set_ylabel(f"incidents per {freq}", fontproperties=font(8), parse_math=False)
-    dates = mdates.ConciseDateFormatter(  # type: ignore[no-untyped-call]
-        ax.xaxis.get_major_locator(), show_offset=False
-    )
-    ax.xaxis.set_major_formatter(dates)
+    per = _("incidents per day") if freq == "day" else _("incidents per week")
+    ax.set_ylabel(per, fontproperties=font(8), parse_math=False)
+    if language() == "en":
+        dates = mdates.ConciseDateFormatter(  # type: ignore[no-untyped-call]
+            ax.xaxis.get_major_locator(), show_offset=False
+        )
+        ax.xaxis.set_major_formatter(dates)
+    else:  # the month named in the language of the run (Babel)
+        day_of = mdates.num2date  # untyped in matplotlib
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: month_day(day_of(x))))  # type: ignore[no-untyped-call]
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: number(y) if y == int(y) else ""))
     ax.tick_params(labelsize=7.5, labelfontfamily=list(font_families()))
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    title = (
+        _("Breaches (solid) and possible breaches (dashed) per day, by attributed party")
+        if freq == "day"
+        else _("Breaches (solid) and possible breaches (dashed) per week, by attributed party")
+    )
     ax.set_title(
-        f"Breaches (solid) and possible breaches (dashed) per {freq}, by attributed party",
-        loc="left",
+        title,
+        loc="right" if is_rtl() else "left",
         fontproperties=font(9, weight="bold"),
         parse_math=False,
     )

@@ -8,20 +8,24 @@ import pandas as pd
 
 from geo.core import trends
 from geo.core.model import Scenario
+from geo.i18n import N_, _, ngettext
+from geo.localize import number, percent, signed
 from geo.render.palette import UNATTRIBUTED_LABEL
 from geo.render.pdf.period import Period
 
-N_A = "n/a"
+N_A = N_("n/a")
 """Shown for a figure the data supplied cannot give (the previous period, without history)."""
 
 
 def _change(last: int, prev: int | None) -> str:
     if prev is None:
-        return N_A
+        return _(N_A)
     diff = last - prev
+    if not diff:
+        return number(0)
     if prev == 0:
-        return f"{diff:+d} (new)" if diff else "0"
-    return f"{diff:+d} ({diff / prev:+.0%})" if diff else "0"
+        return _("{change} (new)").format(change=signed(diff))
+    return f"{signed(diff)} ({percent(diff / prev, signed_=True)})"
 
 
 def kpi_table(
@@ -71,8 +75,8 @@ def kpi_table(
     index = [*names, *(e for e in extra if e not in names)]
     out = pd.DataFrame(index=pd.Index(index, name=by))
     fallback = {
-        trends.UNATTRIBUTED: UNATTRIBUTED_LABEL,
-        trends.NO_ZONE: "Outside every zone (location uncertain)",
+        trends.UNATTRIBUTED: _(UNATTRIBUTED_LABEL),
+        trends.NO_ZONE: _("Outside every zone (location uncertain)"),
     }
     out["name"] = [names.get(i, fallback.get(i, i)) for i in index]
     for verdict, found in frames.items():
@@ -92,7 +96,7 @@ def kpi_cells(row: pd.Series, *, name: str | None = None) -> list[str]:
     """A row of a key-figures table as text: name, then the counts and changes."""
 
     def num(v: Any) -> str:
-        return N_A if pd.isna(v) else f"{int(v):,}"
+        return _(N_A) if pd.isna(v) else number(int(v))
 
     return [
         name or str(row["name"]),
@@ -107,7 +111,7 @@ def kpi_cells(row: pd.Series, *, name: str | None = None) -> list[str]:
 
 def total_row(table: pd.DataFrame, covered: bool) -> pd.Series:
     """The sum of a key-figures table, as a row (previous figures only when covered)."""
-    out: dict[str, object] = {"name": "All parties"}
+    out: dict[str, object] = {"name": _("All parties")}
     for verdict in ("breach", "possible_breach"):
         last = int(table[verdict].sum())
         prev = int(table[f"{verdict}_prev"].sum()) if covered else None
@@ -118,8 +122,10 @@ def total_row(table: pd.DataFrame, covered: bool) -> pd.Series:
 
 
 def duration(delta: pd.Timedelta) -> str:
-    """A period's length as text: ``7 days``, ``1.5 days``, ``12.0 hours``."""
+    """A period's length as text: ``7 days``, ``1.5 days``, ``12.0 hours`` (in the language of the run)."""
     days = delta.total_seconds() / 86400.0
     if days >= 1.0:
-        return f"{days:.1f} days" if days % 1 else f"{int(days)} days"
-    return f"{delta.total_seconds() / 3600.0:.1f} hours"
+        if days % 1:
+            return _("{days} days").format(days=number(days, decimals=1))
+        return ngettext("{days} day", "{days} days", int(days)).format(days=number(int(days)))
+    return _("{hours} hours").format(hours=number(delta.total_seconds() / 3600.0, decimals=1))
