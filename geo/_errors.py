@@ -48,3 +48,12 @@ class PermissionDeniedError(TrucelineError, PermissionError):
 
 class AuthenticationError(TrucelineError, PermissionError):
     """A login failed, was rate-limited, or a session expired."""
+
+
+class BatchError(InputError):
+    """A posted batch has the wrong shape; nothing was stored. ``problems`` lists each problem."""
+
+    def __init__(self, problems: list[object]) -> None:
+        self.problems = list(problems)
+        more = f" ({len(self.problems)} problems in all)" if len(self.problems) > 1 else ""
+        super().__init__(f"{self.problems[0]}{more}")
