@@ -127,13 +127,18 @@ async def read_json(request: Request, limit: int) -> Any:
         msg = f"body: byte {err.start}: not UTF-8"
         raise ApiError(400, "malformed_json", msg) from err
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        payload = json.loads(text, parse_constant=_no_constant)
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")  # a lone surrogate (\ud800) is no text
     except json.JSONDecodeError as err:
         msg = f"body: line {err.lineno} column {err.colno}: {err.msg}"
+        raise ApiError(400, "malformed_json", msg) from err
+    except UnicodeEncodeError as err:
+        msg = "body: a string holds a lone surrogate escape (such as \\ud800): not Unicode text"
         raise ApiError(400, "malformed_json", msg) from err
     except (ValueError, RecursionError) as err:
         msg = f"body: {err}" if isinstance(err, ValueError) else "body: nested too deeply"
         raise ApiError(400, "malformed_json", msg) from err
+    return payload
 
 
 def _no_constant(name: str) -> Any:

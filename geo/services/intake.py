@@ -186,7 +186,8 @@ def _check_value(row: int, key: Any, value: Any) -> list[Problem]:  # noqa: PLR0
             return [Problem(row, key, "must be a finite number")]
         low, high = RANGES.get(key, (0.0, math.inf))
         if not low <= number <= high:
-            return [Problem(row, key, f"{number:g} is out of range [{low:g}, {high:g}]")]
+            bounds = f"[{low:g}, {high:g}]" if math.isfinite(high) else f"{low:g} or more"
+            return [Problem(row, key, f"{number:g} is out of range: {bounds}")]
         return []
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return [Problem(row, key, f"expected a string, got {_kind(value)}")]

@@ -104,7 +104,7 @@ def test_a_batch_with_one_bad_row_is_refused_whole_naming_row_and_field(client, 
     answer = client.post(URL, json=records, headers=bearer(tokens["analyst"]))
     assert answer.status_code == 422, answer.text
     error = answer.json()["error"]
-    assert error["problems"] == [{"row": 3, "field": "lat", "problem": "91.5 is out of range [-90, 90]"}]
+    assert error["problems"] == [{"row": 3, "field": "lat", "problem": "91.5 is out of range: [-90, 90]"}]
     assert "row 3: lat" in error["message"]
     assert stored(api_store.using("korea")) == 0
     assert not api_store.using("korea").batches()
