@@ -63,7 +63,7 @@ def test_token_commands_refuse_bad_input_in_one_line(api_store, args, message):
 
 def test_a_token_name_is_unique(api_store):
     assert run(api_store.dsn, "tokens", "add", "dup", "--role", "viewer")[0] == 0
-    code, out, err = run(api_store.dsn, "tokens", "add", "dup", "--role", "analyst")
+    code, _out, err = run(api_store.dsn, "tokens", "add", "dup", "--role", "analyst")
     assert code == 1 and "exists already" in err
 
 
