@@ -44,7 +44,7 @@ def payload(name: str) -> dict:
 
 
 @contextmanager
-def form_server(routes: dict[str, str], *, secret: str) -> Iterator[tuple[str, list[str]]]:
+def form_server(routes: dict[str, str], *, authorization: str) -> Iterator[tuple[str, list[str]]]:
     """
     Serve recorded answers on 127.0.0.1: ``routes`` maps a path with its query to a file.
 
@@ -56,7 +56,7 @@ def form_server(routes: dict[str, str], *, secret: str) -> Iterator[tuple[str, l
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             asked.append(self.path)
-            if self.headers.get("Authorization") != secret:
+            if self.headers.get("Authorization") != authorization:
                 self.send_response(401)
                 self.end_headers()
                 return
@@ -159,7 +159,7 @@ def test_pull_odk_reads_every_page_and_reconciles_an_edit(api_store):
     auth = "Basic bW9uaXRvckBleGFtcGxlLm9yZzpzM2NyZXQ="
     args = ("odk", "--project", "7", "--form", "ceasefire_report")
     routes = {listing: "odk_submissions_page1.json", page2: "odk_submissions_page2.json"}
-    with form_server(routes, secret=auth) as (base, asked):
+    with form_server(routes, authorization=auth) as (base, asked):
         first = _pull(api_store.dsn, *args, "--url", base, env=env)
     assert len(asked) == 2
     assert (first["read"], first["new"], first["edited"], first["upload"]["accepted"]) == (3, 3, 0, 3)
@@ -175,7 +175,7 @@ def test_pull_odk_reads_every_page_and_reconciles_an_edit(api_store):
     assert mine["location_uncertainty_m"] == pytest.approx(6.1)
     incident_id = int(mine["incident_id"])
 
-    with form_server({listing: "odk_submissions_edited.json"}, secret=auth) as (base, _):
+    with form_server({listing: "odk_submissions_edited.json"}, authorization=auth) as (base, _):
         second = _pull(api_store.dsn, *args, "--url", base, env=env)
         third = _pull(api_store.dsn, *args, "--url", base, env=env)
     assert (second["new"], second["edited"], second["unchanged"]) == (0, 1, 2)
@@ -204,11 +204,11 @@ def test_pull_kobo_reads_every_page_and_reconciles_an_edit(api_store):
         f"{data}?format=json&limit=1000&start=2": "kobo_data_page2.json",
     }
     args = ("kobo", "--form", KOBO_FORM)
-    with form_server(routes, secret="Token 0123abcd") as (base, _):
+    with form_server(routes, authorization="Token 0123abcd") as (base, _):
         first = _pull(api_store.dsn, *args, "--url", base, env=env)
     assert (first["read"], first["new"], first["upload"]["accepted"]) == (3, 3, 3)
     with form_server(
-        {f"{data}?format=json&limit=1000": "kobo_data_edited.json"}, secret="Token 0123abcd"
+        {f"{data}?format=json&limit=1000": "kobo_data_edited.json"}, authorization="Token 0123abcd"
     ) as (base, _):
         second = _pull(api_store.dsn, *args, "--url", base, env=env)
     assert (second["new"], second["edited"], second["unchanged"]) == (0, 1, 2)
@@ -224,7 +224,7 @@ def test_pull_kobo_reads_every_page_and_reconciles_an_edit(api_store):
 
 def test_a_pull_refused_by_the_server_fails_in_one_line(api_store):
     set_mapping(api_store.using("korea"), KOBO_MAPPING)
-    with form_server({}, secret="Token right") as (base, _):
+    with form_server({}, authorization="Token right") as (base, _):
         result = CliRunner(env={"TRUCELINE_KOBO_TOKEN": "wrong"}).invoke(
             cli, ["--db", api_store.dsn, "pull", "kobo", "--url", base, "--form", KOBO_FORM]
         )
