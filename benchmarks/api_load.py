@@ -49,7 +49,7 @@ SOURCE = "api-load"
 
 
 def make_batches(incidents: int, size: int, *, seed: int = 0) -> list[list[dict[str, Any]]]:
-    """``incidents`` synthetic template incidents near the demo line, each with its own event id, in batches."""
+    """``incidents`` synthetic template incidents near the demo line, each with its own event id, batched."""
     from geo import DEMO_MANIFEST, generate_incidents, load_scenario
 
     frame = generate_incidents(
@@ -145,7 +145,7 @@ def api_process(db: str, folder: Path) -> Iterator[str]:
     port = free_port()
     log = (folder / "api.log").open("wb")
     env = {**os.environ, "TRUCELINE_DB": db, "PYTHONPATH": str(REPO)}
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 - our own module
         [sys.executable, "-m", "geo", "api", "--port", str(port)], cwd=REPO, env=env, stdout=log, stderr=log
     )
     base = f"http://127.0.0.1:{port}"
@@ -255,6 +255,7 @@ def main() -> None:
         store.close()
 
     lat = outcome.latencies
+    mean = statistics.fmean(lat) if lat else float("nan")
     print(
         f"{args.clients} clients, {args.incidents:,} incidents in {len(batches)} batches of {args.batch}"
         f"{' with the dashboard open' if args.dashboard else ''}"
@@ -264,7 +265,7 @@ def main() -> None:
         print(f"  error: {line}")
     print(
         f"latency per batch: p50 {percentile(lat, 50):.2f} s, p95 {percentile(lat, 95):.2f} s, "
-        f"max {max(lat, default=float('nan')):.2f} s (mean {statistics.fmean(lat) if lat else float('nan'):.2f} s)"
+        f"max {max(lat, default=float('nan')):.2f} s (mean {mean:.2f} s)"
     )
     print(f"throughput: {outcome.accepted / outcome.wall_s:,.0f} incidents/s ({outcome.wall_s:.1f} s wall)")
     if dashboard is not None:
