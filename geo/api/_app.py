@@ -8,12 +8,16 @@ Every refusal is a JSON ``{"error": {"status", "code", "message", "problems"?}}`
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import pandas as pd
 from fastapi import FastAPI, Query, Request
@@ -40,6 +44,7 @@ from geo.services import tokens as token_service
 from geo.services.intake import MAX_PROBLEMS, Problem
 from geo.store import Store
 
+T = TypeVar("T")
 PREFIX = "/api/v1"
 DEFAULT_PAGE = 1000
 MAX_PAGE = 10_000
@@ -123,7 +128,22 @@ def create_app(store: Store, *, limits: Limits | None = None) -> FastAPI:  # noq
     """
     limits = limits or Limits.from_env()
     limiter = RateLimiter(limits.rate_per_minute)
+    # The store takes one writer at a time. Batches of this process queue here, first come
+    # first served, instead of polling the database's lock (unfair, and idle between polls);
+    # writers of other processes (the dashboard, the command line) still wait on the store.
+    writer = ThreadPoolExecutor(1, "truceline-api-writer")
+
+    async def write(job: Callable[[], T]) -> T:
+        return await asyncio.wrap_future(writer.submit(job))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        del app
+        yield
+        writer.shutdown(wait=True)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Truceline API",
         version=geo.__version__,
         description=(
@@ -264,7 +284,7 @@ def create_app(store: Store, *, limits: Limits | None = None) -> FastAPI:  # noq
         payload = await read_json(request, limits.max_body_bytes)
         from geo.services.intake import post_incidents as post
 
-        result = await run_in_threadpool(
+        result = await write(
             lambda: post(scoped, payload, actor=who.token.principal, name="api.json", source_name=source)
         )
         return JSONResponse(result.as_json())
@@ -286,7 +306,7 @@ def create_app(store: Store, *, limits: Limits | None = None) -> FastAPI:  # noq
         payload = await read_json(request, limits.max_body_bytes)
         from geo.services.forms import receive_kobo
 
-        result = await run_in_threadpool(lambda: receive_kobo(scoped, payload, actor=who.token.principal))
+        result = await write(lambda: receive_kobo(scoped, payload, actor=who.token.principal))
         return JSONResponse(result.as_json())
 
     app.openapi_schema = None
