@@ -195,7 +195,8 @@ def submission_record(server: str, submission: Any, mapping: FormMapping) -> tup
         sid, when = submission.get("_id"), submission.get("_submission_time")
         place = _lookup(submission, mapping.geopoint) if mapping.geopoint else submission.get("_geolocation")
     else:
-        system = submission.get("__system") if isinstance(submission.get("__system"), dict) else {}
+        found = submission.get("__system")
+        system: dict[str, Any] = found if isinstance(found, dict) else {}
         sid, when = submission.get("__id"), system.get("submissionDate")
         place = _lookup(submission, mapping.geopoint) if mapping.geopoint else _first_geopoint(submission)
     key = "_id" if server == "kobo" else "__id"

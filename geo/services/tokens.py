@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -154,10 +154,11 @@ def token_for(store: Store, secret: str) -> Token:
     return _token(frame.iloc[0].to_dict())
 
 
-def _time(value: object) -> datetime | None:
-    if value is None or pd.isna(value):  # type: ignore[arg-type]
+def _time(value: Any) -> datetime | None:
+    if value is None or pd.isna(value):
         return None
-    return pd.Timestamp(value).to_pydatetime()  # type: ignore[arg-type]
+    stamp: datetime = pd.Timestamp(value).to_pydatetime()
+    return stamp
 
 
 def _token(row: dict[str, object]) -> Token:
