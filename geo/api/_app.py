@@ -282,10 +282,12 @@ def create_app(store: Store, *, limits: Limits | None = None) -> FastAPI:  # noq
         who = await caller(request, "upload")
         scoped = who.store(store, scenario)
         payload = await read_json(request, limits.max_body_bytes)
+        from geo.services.intake import checked_batch
         from geo.services.intake import post_incidents as post
 
+        batch = await run_in_threadpool(checked_batch, payload)
         result = await write(
-            lambda: post(scoped, payload, actor=who.token.principal, name="api.json", source_name=source)
+            lambda: post(scoped, batch, actor=who.token.principal, name="api.json", source_name=source)
         )
         return JSONResponse(result.as_json())
 

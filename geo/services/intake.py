@@ -232,6 +232,33 @@ def _cell(value: Any) -> str:
     return str(value).replace("\x00", "\\x00")
 
 
+@dataclass(frozen=True)
+class Batch:
+    """A posted batch of the right shape, as a house-template file."""
+
+    data: bytes
+    """The UTF-8 template CSV."""
+    rows: dict[int, int]
+    """The line each record starts on -> its row in the posted batch."""
+
+
+def checked_batch(payload: Any) -> Batch:
+    """
+    A posted body, its shape checked, as a template file (no store work: run it before queueing to write).
+
+    Raises
+    ------
+    BatchError
+        When the batch has the wrong shape.
+    """
+    records = records_of(payload)
+    problems = check_records(records)
+    if problems:
+        raise BatchError(problems)
+    data, rows = template_csv(records)
+    return Batch(data, rows)
+
+
 def post_incidents(
     store: Store,
     payload: Any,
@@ -249,7 +276,7 @@ def post_incidents(
     store
         The store, on the scenario the batch belongs to.
     payload
-        The decoded JSON body.
+        The decoded JSON body, or a :class:`Batch` made of it by :func:`checked_batch`.
     actor
         Who posts (needs ``upload``): the token's principal.
     name
@@ -264,16 +291,12 @@ def post_incidents(
     BatchError
         When the batch has the wrong shape (nothing is stored).
     """
-    records = records_of(payload)
-    problems = check_records(records)
-    if problems:
-        raise BatchError(problems)
+    batch = payload if isinstance(payload, Batch) else checked_batch(payload)
     if source_name is not None:
         check_name("source", source_name, limit=64)
-    data, rows = template_csv(records)
     summary = ingest_file(
         store,
-        data,
+        batch.data,
         file_name=name,
         format="template",
         source_name=source_name,
@@ -286,7 +309,7 @@ def post_incidents(
         []
         if rejected is None
         else [
-            {"row": rows.get(int(r.line_no)), "line": int(r.line_no), "reason": str(r.reason)}
+            {"row": batch.rows.get(int(r.line_no)), "line": int(r.line_no), "reason": str(r.reason)}
             for r in rejected.itertuples()
         ]
     )
