@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -129,3 +130,64 @@ def test_the_interactive_docs_load_every_asset_from_the_api_itself(client, page)
 
 def test_health_answers_without_a_token(client):
     assert client.get("/api/v1/health").json()["status"] == "ok"
+
+
+def test_python_m_geo_api_serves_on_the_port_given(api_store, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from tests.api.support import free_port
+
+    port = free_port()
+    repo = Path(__file__).resolve().parents[2]
+    log = (tmp_path / "api.log").open("wb")
+    env = {**os.environ, "TRUCELINE_DB": api_store.dsn}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "geo", "api", "--port", str(port)], cwd=repo, env=env, stdout=log, stderr=log
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
+                break
+            except httpx.HTTPError:
+                assert process.poll() is None and time.monotonic() < deadline, (
+                    tmp_path / "api.log"
+                ).read_text()
+                time.sleep(0.2)
+        assert answer.json()["status"] == "ok"
+        assert (
+            httpx.get(f"http://127.0.0.1:{port}/api/v1/openapi.json").json()["info"]["title"]
+            == "Truceline API"
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def test_forms_map_stores_a_mapping_and_refuses_fields_the_template_lacks(api_store):
+    db = api_store.dsn
+    code, out, err = run(
+        db, "forms", "map", "aForm", "--map", "category=what", "--map", "actor=grp/who", "--geopoint", "gps"
+    )
+    assert code == 0, err
+    assert "aForm" in out
+    code, out, _ = run(db, "forms", "list")
+    assert json.loads(out) == {
+        "form": "aForm",
+        "fields": {"category": "what", "actor": "grp/who"},
+        "geopoint": "gps",
+        "time": "",
+        "source": "",
+    }
+    for bad, message in ((["--map", "colour=c"], "not a template field"), (["--map", "lat=y"], "lat")):
+        code, out, err = run(db, "forms", "map", "aForm", *bad)
+        assert code == 1 and message in err, err
+    code, _, err = run(db, "forms", "map", "bad form id", "--map", "category=what")
+    assert code == 1 and "form" in err
