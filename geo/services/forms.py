@@ -220,9 +220,15 @@ def submission_record(server: str, submission: Any, mapping: FormMapping) -> tup
     return str(sid), record
 
 
-def digest(submission: Any) -> str:
-    """The digest of a submission's content (to see an edit)."""
-    text = json.dumps(submission, sort_keys=True, ensure_ascii=False, default=str)
+def digest(record: dict[str, Any]) -> str:
+    """
+    The digest of what a submission says about its incident (its template record), to see an edit.
+
+    Only the mapped fields count: a review note or a validation status changed on the
+    server is not an edit of the incident, and the same submission pushed by Kobo's REST
+    service and read again by a pull has the same digest.
+    """
+    text = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -250,7 +256,7 @@ def receive_kobo(store: Store, payload: Any, *, actor: Principal) -> Intake:
         raise BatchError([Problem(None, "_xform_id_string", problem)])
     sid, record = submission_record("kobo", payload, mapping)
     result = post_incidents(store, [record], actor=actor, name=f"kobo:{form}")
-    _remember(store, "kobo", form, [(sid, digest(payload), record)])
+    _remember(store, "kobo", form, [(sid, digest(record), record)])
     return result
 
 
@@ -298,6 +304,25 @@ def _safe(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=parts.hostname or "", query=""))
 
 
+def _next(base: str, current: str, link: Any) -> str | None:
+    """
+    The next page's URL, which must be on the server asked (its credentials go with it).
+
+    Raises
+    ------
+    ReaderError
+        When the answer links to another server.
+    """
+    if not isinstance(link, str) or not link:
+        return None
+    target = urllib.parse.urljoin(current, link)
+    here, there = urllib.parse.urlsplit(base), urllib.parse.urlsplit(target)
+    if (here.scheme, here.netloc) != (there.scheme, there.netloc):
+        msg = f"{_safe(current)}: the next page is on another server ({_safe(target)}); not followed"
+        raise ReaderError(msg)
+    return target
+
+
 def odk_submissions(
     url: str, project: str, form: str, *, user: str = "", password: str = "", fetch: Fetch = http_fetch
 ) -> Iterator[dict[str, Any]]:
@@ -318,7 +343,7 @@ def odk_submissions(
             raise ReaderError(msg)
         yield from values
         link = page.get("@odata.nextLink")
-        next_url = urllib.parse.urljoin(next_url, link) if isinstance(link, str) and link else None
+        next_url = _next(base, next_url, link)
 
 
 def kobo_submissions(
@@ -338,7 +363,7 @@ def kobo_submissions(
             raise ReaderError(msg)
         yield from results
         link = page.get("next")
-        next_url = urllib.parse.urljoin(next_url, link) if isinstance(link, str) and link else None
+        next_url = _next(base, next_url, link)
 
 
 def pull(
@@ -375,7 +400,7 @@ def pull(
     for submission in submissions:
         summary.read += 1
         sid, record = submission_record(server, submission, mapping)
-        stamp = digest(submission)
+        stamp = digest(record)
         if sid not in seen:
             new.append((sid, stamp, record))
         elif seen[sid] != stamp:

@@ -230,3 +230,49 @@ def test_a_pull_refused_by_the_server_fails_in_one_line(api_store):
         )
     assert result.exit_code == 1
     assert "401" in result.output and "wrong" not in result.output and "Traceback" not in result.output
+
+
+def test_a_pushed_submission_pulled_later_is_unchanged_not_an_edit(client, tokens, api_store):
+    korea = api_store.using("korea")
+    set_mapping(korea, KOBO_MAPPING)
+    assert (
+        client.post(
+            "/api/v1/kobo", json=payload("kobo_rest_submission.json"), headers=bearer(tokens["analyst"])
+        ).json()["accepted"]
+        == 1
+    )
+    data = f"/api/v2/assets/{KOBO_FORM}/data/"
+    routes = {
+        f"{data}?format=json&limit=1000": "kobo_data_page1.json",
+        f"{data}?format=json&limit=1000&start=2": "kobo_data_page2.json",
+    }
+    with form_server(routes, authorization="Token t") as (base, _):
+        pulled = _pull(
+            api_store.dsn, "kobo", "--form", KOBO_FORM, "--url", base, env={"TRUCELINE_KOBO_TOKEN": "t"}
+        )
+    assert (pulled["new"], pulled["edited"], pulled["unchanged"]) == (2, 0, 1)
+    assert korea.count() == 3
+    assert korea.frame("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'incident_edit'")["n"].iloc[0] == 0
+
+
+def test_a_page_linking_to_another_server_is_not_followed():
+    from geo._errors import ReaderError
+    from geo.services.forms import kobo_submissions, odk_submissions
+
+    asked: list[tuple[str, dict[str, str]]] = []
+    key = "".join(["k", "1"])  # not a real credential
+
+    def fetch(url: str, headers: dict[str, str]) -> dict:
+        asked.append((url, headers))
+        return {
+            "results": [],
+            "next": "http://127.0.0.9:9/steal",
+            "value": [],
+            "@odata.nextLink": "https://elsewhere/x",
+        }
+
+    with pytest.raises(ReaderError, match="another server"):
+        list(kobo_submissions("http://127.0.0.1:8000", KOBO_FORM, token=key, fetch=fetch))
+    with pytest.raises(ReaderError, match="another server"):
+        list(odk_submissions("http://127.0.0.1:8000", "7", "f", user="u", password=key, fetch=fetch))
+    assert [url.split("/")[2] for url, _ in asked] == ["127.0.0.1:8000", "127.0.0.1:8000"]
