@@ -67,6 +67,102 @@ _BATCH_SCHEMA: dict[str, Any] = {
 }
 
 
+_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["status", "code", "message"],
+            "properties": {
+                "status": {"type": "integer"},
+                "code": {"type": "string"},
+                "message": {"type": "string", "description": "One line: where (row, field) and what"},
+                "problems": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "row": {
+                                "type": ["integer", "null"],
+                                "description": "0-based; null: the whole body",
+                            },
+                            "field": {"type": "string"},
+                            "problem": {"type": "string"},
+                        },
+                    },
+                },
+                "problem_count": {"type": "integer"},
+            },
+        }
+    },
+}
+_SUMMARY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "The batch's summary (as `python -m geo ingest --json`) and its rejected rows",
+    "properties": {
+        **{
+            key: {"type": "integer"}
+            for key in (
+                "batch_id",
+                "rows_read",
+                "accepted",
+                "rejected",
+                "duplicate",
+                "near_duplicates",
+                "new_breaches",
+            )
+        },
+        "format": {"type": "string"},
+        "encoding": {"type": "string"},
+        "warnings": {"type": "array", "items": {"type": "string"}},
+        "rejected_rows": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "row": {"type": "integer"},
+                    "line": {"type": "integer"},
+                    "reason": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+_GEOJSON = {
+    "application/geo+json": {"schema": {"type": "object", "description": "A GeoJSON FeatureCollection"}}
+}
+
+
+def _responses(ok: dict[str, Any], *errors: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answers of a route: ``ok`` as 200, and the JSON error of each status."""
+    described = {
+        400: "The body is not JSON",
+        401: "No token, or an unknown or revoked one",
+        403: "The token's role or scenario does not allow it",
+        404: "No such scenario",
+        413: "The body is too large",
+        415: "The body is not JSON",
+        422: "The batch or a query parameter is wrong: each problem named",
+        429: "The token's rate limit",
+    }
+    out: dict[int | str, dict[str, Any]] = {200: ok}
+    for status in errors:
+        out[status] = {
+            "description": described[status],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    return out
+
+
+_SUMMARY_OK = {
+    "description": "Stored as one batch",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchSummary"}}},
+}
+_WRITE_ERRORS = (400, 401, 403, 404, 413, 415, 422, 429)
+_READ_ERRORS = (401, 403, 404, 422, 429)
+
+
 def _incident_schema() -> dict[str, Any]:
     from geo.services.intake import FIELDS, NUMBER_FIELDS
 
@@ -197,6 +293,7 @@ def create_app(store: Store, *, limits: Limits | None = None) -> FastAPI:  # noq
         f"{PREFIX}/scenarios/{{scenario_id}}",
         tags=["scenarios"],
         summary="A scenario's lines and zones (GeoJSON), with its rules and parties",
+        responses=_responses({"description": "The scenario", "content": _GEOJSON}, *_READ_ERRORS),
     )
     async def scenario(request: Request, scenario_id: str) -> Response:
         who = await caller(request, "view")
@@ -214,6 +311,9 @@ def create_app(store: Store, *, limits: Limits | None = None) -> FastAPI:  # noq
         f"{PREFIX}/incidents",
         tags=["incidents"],
         summary="Incidents with their classification, filtered, as GeoJSON pages",
+        responses=_responses(
+            {"description": "One page; next_cursor for the next", "content": _GEOJSON}, *_READ_ERRORS
+        ),
     )
     async def incidents(
         request: Request,
@@ -267,6 +367,7 @@ def create_app(store: Store, *, limits: Limits | None = None) -> FastAPI:  # noq
         f"{PREFIX}/incidents",
         tags=["incidents"],
         summary="Upload incidents as one batch (validated, deduplicated, classified)",
+        responses=_responses(_SUMMARY_OK, *_WRITE_ERRORS),
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -295,6 +396,7 @@ def create_app(store: Store, *, limits: Limits | None = None) -> FastAPI:  # noq
         f"{PREFIX}/kobo",
         tags=["forms"],
         summary="Receive a KoboToolbox REST-service submission (JSON) through its form's stored mapping",
+        responses=_responses(_SUMMARY_OK, *_WRITE_ERRORS),
         openapi_extra={
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
         },
@@ -317,7 +419,10 @@ def create_app(store: Store, *, limits: Limits | None = None) -> FastAPI:  # noq
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             doc = base_openapi()
-            doc.setdefault("components", {}).setdefault("schemas", {})["Incident"] = _incident_schema()
+            schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+            schemas["Incident"] = _incident_schema()
+            schemas["BatchSummary"] = _SUMMARY_SCHEMA
+            schemas["Error"] = _ERROR_SCHEMA
             doc["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
             doc["security"] = [{"bearer": []}]
             app.openapi_schema = doc

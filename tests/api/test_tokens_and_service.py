@@ -113,6 +113,12 @@ def test_openapi_describes_the_routes_and_bearer_auth(client):
         "scenario",
     }
     assert names >= {"cursor", "limit"}
+    post = doc["paths"]["/api/v1/incidents"]["post"]
+    assert post["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/BatchSummary")
+    assert post["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
+    assert {"401", "403", "413", "429"} <= set(post["responses"])
+    refs = re.findall(r'"\$ref": "#/components/schemas/(\w+)"', json.dumps(doc))
+    assert set(refs) <= set(doc["components"]["schemas"])  # every reference resolves
 
 
 @pytest.mark.parametrize("page", ["/api/v1/docs", "/api/v1/redoc"])
