@@ -167,7 +167,9 @@ def _incident_schema() -> dict[str, Any]:
     from geo.services.intake import FIELDS, NUMBER_FIELDS
 
     props: dict[str, Any] = {
-        name: {"type": ["number", "string", "null"] if name in NUMBER_FIELDS else ["string", "null"]}
+        name: {"type": ["number", "string", "null"]}
+        if name in NUMBER_FIELDS
+        else {"type": ["string", "number", "null"]}
         for name in FIELDS
     }
     props["lat"]["minimum"], props["lat"]["maximum"] = -90, 90
@@ -254,6 +256,10 @@ def create_app(store: Store, *, limits: Limits | None = None) -> FastAPI:  # noq
     _mount_docs(app)
     _handlers(app)
 
+    def lookup(secret: str) -> tuple[token_service.Token, bool]:
+        token = token_service.token_for(store, secret)
+        return token, store.has_scenario(token.scenario_id)
+
     async def caller(request: Request, permission: str) -> Caller:
         header = request.headers.get("authorization", "")
         scheme, _, secret = header.partition(" ")
@@ -261,9 +267,12 @@ def create_app(store: Store, *, limits: Limits | None = None) -> FastAPI:  # noq
             msg = "Authorization: send 'Authorization: Bearer TOKEN'"
             raise ApiError(401, "unauthenticated", msg, headers={"WWW-Authenticate": "Bearer"})
         try:
-            token = await run_in_threadpool(token_service.token_for, store, secret.strip())
+            token, held = await run_in_threadpool(lookup, secret.strip())
         except AuthenticationError as err:
             raise ApiError(401, "unauthenticated", str(err), headers={"WWW-Authenticate": "Bearer"}) from err
+        if not held:
+            msg = f"scenario: {token.scenario_id!r} (of token {token.name!r}) is no longer in the store"
+            raise ApiError(404, "unknown_scenario", msg)
         wait = limiter.take(token.name)
         if wait:
             msg = f"token {token.name!r}: more than {limits.rate_per_minute:g} requests a minute; retry later"

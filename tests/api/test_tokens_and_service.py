@@ -197,3 +197,11 @@ def test_forms_map_stores_a_mapping_and_refuses_fields_the_template_lacks(api_st
         assert code == 1 and message in err, err
     code, _, err = run(db, "forms", "map", "bad form id", "--map", "category=what")
     assert code == 1 and "form" in err
+
+
+def test_a_token_whose_scenario_was_removed_gets_404_not_a_server_error(client, tokens, api_store):
+    with api_store.write() as tx:
+        tx.execute("DELETE FROM scenarios WHERE scenario_id = 'other'")
+    answer = client.post("/api/v1/incidents", json=[], headers=bearer(tokens["other"]))
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "unknown_scenario"
