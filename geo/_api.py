@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from geo._errors import (
         AuthenticationError,
+        BatchError,
         DateOrderError,
         GeometryFileError,
         InputError,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
 EXPORTS: dict[str, str] = {
     "AuthenticationError": "geo._errors",
+    "BatchError": "geo._errors",
     "CLASSIFICATION_COLUMNS": "geo.core.model",
     "classify": "geo.core.classify",
     "DateOrderError": "geo._errors",
@@ -86,6 +88,7 @@ __all__ = [
     "INCIDENT_COLUMNS",
     "VERDICTS",
     "AuthenticationError",
+    "BatchError",
     "DateOrderError",
     "Filters",
     "GeometryFileError",

@@ -5,6 +5,8 @@ Every message is one line in the form ``file: key/row: problem``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class TrucelineError(Exception):
     """Base class of every error Truceline raises on purpose."""
@@ -48,3 +50,12 @@ class PermissionDeniedError(TrucelineError, PermissionError):
 
 class AuthenticationError(TrucelineError, PermissionError):
     """A login failed, was rate-limited, or a session expired."""
+
+
+class BatchError(InputError):
+    """A posted batch has the wrong shape; nothing was stored. ``problems`` lists each problem."""
+
+    def __init__(self, problems: Sequence[object]) -> None:
+        self.problems = list(problems)
+        more = f" ({len(self.problems)} problems in all)" if len(self.problems) > 1 else ""
+        super().__init__(f"{self.problems[0]}{more}")

@@ -532,3 +532,30 @@ def export_view(
         return write_gpkg(view, scenario, out)
     out.write_bytes(to_csv(view, bom=bom) if kind == "csv" else to_geojson(view))
     return out
+
+
+def scenario_geojson(scenario: Scenario, *, scenario_id: str = "") -> dict[str, object]:
+    """
+    A scenario's lines and zones as one RFC 7946 FeatureCollection, for other GIS tools.
+
+    Each feature's ``layer`` property is ``line`` or ``zone`` (with the fields of the
+    GeoPackage export's layers); the collection also carries the scenario's ``rules``
+    and ``parties`` and its provenance (``truceline_provenance``).
+    """
+    features: list[dict[str, object]] = []
+    for layer, frame in (("line", _gpkg_lines(scenario)), ("zone", _gpkg_zones(scenario))):
+        if len(frame):
+            doc = json.loads(frame.to_json(na="null", drop_id=True))
+            for feature in doc["features"]:
+                feature["properties"] = {"layer": layer, **feature["properties"]}
+                features.append(feature)
+    tables = _tables(scenario)
+    return {
+        "type": "FeatureCollection",
+        "id": scenario_id,
+        "name": scenario.name,
+        "truceline_provenance": provenance(scenario),
+        "parties": json.loads(tables["parties"].to_json(orient="records", force_ascii=False)),
+        "rules": json.loads(tables["rules"].to_json(orient="records", force_ascii=False)),
+        "features": features,
+    }

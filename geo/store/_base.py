@@ -343,6 +343,7 @@ class Store(ABC):
         columns: Sequence[str] | None = None,
         limit: int | None = None,
         order: str = "occurred_at DESC, incident_id DESC",
+        after_id: int | None = None,
     ) -> pd.DataFrame:
         """
         Incidents with their classification, filtered.
@@ -357,13 +358,15 @@ class Store(ABC):
             Most rows to return.
         order
             ``ORDER BY`` clause, over stored column names.
+        after_id
+            Only incidents with a larger id (a page after the one ending at this id).
 
         Returns
         -------
         pandas.DataFrame
             An incident view.
         """
-        return _incidents.query(self, filters, columns=columns, limit=limit, order=order)
+        return _incidents.query(self, filters, columns=columns, limit=limit, order=order, after_id=after_id)
 
     def count(self, filters: Filters | None = None) -> int:
         """How many incidents pass ``filters``."""

@@ -32,6 +32,9 @@ TIME_COLUMNS = frozenset(
         "stored_at",
         "added_at",
         "exif_time",
+        "revoked_at",
+        "updated_at",
+        "seen_at",
     }
 )
 """Columns, in any table, that hold a time."""

@@ -101,9 +101,13 @@ def query(
     columns: Sequence[str] | None = None,
     limit: int | None = None,
     order: str = "occurred_at DESC, incident_id DESC",
+    after_id: int | None = None,
 ) -> pd.DataFrame:
     """Incidents with their classification, filtered (see :meth:`geo.store.Store.query`)."""
     clause, params = where(store, filters or Filters())
+    if after_id is not None:
+        clause += " AND incident_id > ?"
+        params.append(int(after_id))
     sql = f"SELECT {selected(columns or INCIDENT_COLUMNS_STORED)} FROM incidents{clause} ORDER BY {order}"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
@@ -122,8 +126,7 @@ def incidents_by_id(store: Store, ids: Sequence[int]) -> pd.DataFrame:
     if not ids:
         return query(store, limit=0)
     sql = (
-        f"SELECT {selected(INCIDENT_COLUMNS_STORED)} FROM incidents "
-        "WHERE scenario_id = ? AND incident_id IN "
+        f"SELECT {selected(INCIDENT_COLUMNS_STORED)} FROM incidents WHERE scenario_id = ? AND incident_id IN "
     )
     parts = [
         store.frame(sql + f"({', '.join('?' * len(chunk))})", [store.scenario_id, *chunk])

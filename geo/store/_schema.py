@@ -382,6 +382,21 @@ ALTER TABLE audit_log ADD COLUMN entry_hash TEXT NOT NULL DEFAULT '';
 DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log;
 """
 
+# v10: the HTTP API. Bearer tokens (only the SHA-256 of each is kept; a token belongs to one
+# scenario), the stored KoboToolbox/ODK column mappings per scenario and form, and the
+# submissions pulled or pushed from those servers (their id and content digest, to
+# reconcile edits with the incident each became).
+_V10 = """
+CREATE TABLE api_tokens (name TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
+    scenario_id TEXT NOT NULL, created_at {TS} NOT NULL, created_by TEXT NOT NULL,
+    revoked_at {TS});
+CREATE TABLE form_mappings (scenario_id TEXT NOT NULL, form TEXT NOT NULL, mapping TEXT NOT NULL,
+    updated_at {TS} NOT NULL, PRIMARY KEY (scenario_id, form));
+CREATE TABLE submissions (scenario_id TEXT NOT NULL, server TEXT NOT NULL, form TEXT NOT NULL,
+    submission_id TEXT NOT NULL, digest TEXT NOT NULL, source TEXT NOT NULL, event_id TEXT NOT NULL,
+    seen_at {TS} NOT NULL, PRIMARY KEY (scenario_id, server, form, submission_id));
+"""
+
 _GENESIS = "0" * 64
 
 AUDIT_TRIGGERS = {
@@ -438,6 +453,7 @@ MIGRATIONS: dict[str, list[str]] = {
         _V7,
         _V8_SQLITE,
         _V9_SQLITE,
+        _V10,
     ],
     "postgis": [
         _POSTGIS_EXTENSION + _V1 + _V1_POSTGIS,
@@ -449,11 +465,12 @@ MIGRATIONS: dict[str, list[str]] = {
         _V7,
         _V8_POSTGIS,
         _V9_POSTGIS,
+        _V10,
     ],
 }
 """``MIGRATIONS[dialect][v - 1]`` brings a store from version ``v - 1`` to ``v``."""
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 def migration_sql(dialect: str, version: int) -> str:

@@ -579,3 +579,30 @@ def test_a_v3_file_gets_its_audit_log_hash_chained(tmp_path):
             tx.execute("INSERT OR REPLACE INTO audit_log SELECT * FROM audit_log WHERE entry_id = 1")
     finally:
         store.close()
+
+
+def test_a_store_of_schema_5_gets_the_api_tables_and_its_incidents_stay_readable(tmp_path):
+    """Migration 10: API tokens, form mappings and seen submissions; nothing before them changes."""
+    from geo.services.forms import FormMapping, get_mapping, set_mapping
+    from geo.services.tokens import add_token, list_tokens, token_for
+
+    path = tmp_path / "v5.sqlite"
+    shutil.copyfile(V5_KOREA, path)
+    conn = sqlite3.connect(path)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        conn.close()
+    assert not tables & {"api_tokens", "form_mappings", "submissions"}
+    store = open_store(f"sqlite:///{path}")
+    try:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert store.count() == 40
+        assert list_tokens(store) == []
+        secret = add_token(store, "phone-1", "analyst")
+        assert token_for(store, secret).scenario_id == "korea"
+        set_mapping(store, FormMapping("form1", {"category": "what"}))
+        assert get_mapping(store, "form1") == FormMapping("form1", {"category": "what"})
+        assert store.frame("SELECT COUNT(*) AS n FROM submissions")["n"].iloc[0] == 0
+    finally:
+        store.close()
