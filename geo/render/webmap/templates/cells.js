@@ -21,22 +21,23 @@
         var total = 0, k;
         for (k = 0; k < nv; k++) { total += D.counts[i * nv + k]; }
         var head = document.createElement("strong");
-        head.textContent = total.toLocaleString("en") + (total === 1 ? " incident" : " incidents")
-            + (D.fresh[i] ? " (" + D.fresh[i] + " new)" : "");
+        var count = total.toLocaleString(D.locale);
+        head.textContent = (total === 1 ? D.texts.incident : D.texts.incidents).replace("{count}", count)
+            + (D.fresh[i] ? " " + D.texts.fresh.replace("{count}", D.fresh[i].toLocaleString(D.locale)) : "");
         div.appendChild(head);
         for (k = 0; k < nv; k++) {
             if (!D.counts[i * nv + k]) { continue; }
             var line = document.createElement("div");
-            line.textContent = D.verdictLabels[k] + ": " + D.counts[i * nv + k].toLocaleString("en");
+            line.textContent = D.verdictLabels[k] + ": " + D.counts[i * nv + k].toLocaleString(D.locale);
             div.appendChild(line);
         }
         var parts = [];
         for (k = 0; k < np; k++) {
             var c = D.parties[i * np + k];
-            if (c) { parts.push(D.partyNames[k] + " " + c.toLocaleString("en")); }
+            if (c) { parts.push(D.partyNames[k] + " " + c.toLocaleString(D.locale)); }
         }
         var by = document.createElement("div");
-        by.textContent = "By party: " + parts.join(", ");
+        by.textContent = D.texts.byParty.replace("{parties}", parts.join(", "));
         div.appendChild(by);
         return div;
     }
