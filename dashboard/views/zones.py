@@ -245,7 +245,8 @@ with tabs[2]:
         if line:
             for s in ("left", "right"):
                 holder = getattr(scen.line(line), f"{s}_party") or _("no party")
-                side_names[s] = _("{side} side ({party})").format(side=_side(s).capitalize(), party=holder)
+                worded = _("Left side ({party})") if s == "left" else _("Right side ({party})")
+                side_names[s] = worded.format(party=holder)
         side = c6.selectbox(_("Side"), list(side_names), format_func=side_names.get, key="bz_side")
         d1, d2 = st.columns(2)
         valid_from = d1.date_input(_("In force from"), value=None, key="bz_from", **DATES)
