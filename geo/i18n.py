@@ -125,7 +125,8 @@ def number(value: float, *, decimals: int | None = None) -> str:
 
     fmt = None if decimals is None else "#,##0" + ("." + "0" * decimals if decimals else "")
     system = digits() if language() == "ar" else "latn"
-    return str(format_decimal(value, format=fmt, locale=language(), numbering_system=system))
+    text = str(format_decimal(value, format=fmt, locale=language(), numbering_system=system))
+    return _in_digits(text)  # a pattern's digits stay Western in Babel: the separators alone follow it
 
 
 def when(value: datetime | date, *, style: str = "medium") -> str:
