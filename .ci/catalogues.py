@@ -65,18 +65,19 @@ def problems(language: str, wanted: set[str | tuple[str, ...]]) -> list[str]:
 
 
 def main() -> int:
+    """Print what is wrong (or that all is well); 1 when a catalogue is out of date."""
     wanted = extracted()
     found = [line for language in CHECKED for line in problems(language, wanted)]
     for line in found:
-        print(f"catalogues: {line}")
+        print(f"catalogues: {line}")  # noqa: T201 - a command-line check
     if found:
-        print(
+        print(  # noqa: T201
             "catalogues: out of date. Update with: pybabel extract -F babel.cfg --sort-output --no-location "
             "-k N_ -o geo/locale/truceline.pot . && pybabel update -i geo/locale/truceline.pot -d geo/locale "
             "-D truceline --no-fuzzy-matching; then translate (see docs/languages.md)."
         )
         return 1
-    print(f"catalogues: {', '.join(CHECKED)} complete ({len(wanted)} messages)")
+    print(f"catalogues: {', '.join(CHECKED)} complete ({len(wanted)} messages)")  # noqa: T201
     return 0
 
 

@@ -82,7 +82,7 @@ def incident_layers(
     if n <= max_markers:
         layers = [
             (
-                f"{_(VERDICT_PLURALS[VERDICTS[code]])} ({number(np.count_nonzero(verdict == code))})",
+                f"{_(VERDICT_PLURALS[VERDICTS[code]])} ({number(int(np.count_nonzero(verdict == code)))})",
                 np.flatnonzero(verdict == code),
             )
             for code in range(len(VERDICTS) - 1, -1, -1)
