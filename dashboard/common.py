@@ -21,7 +21,6 @@ from geo.i18n import N_, _, language, ngettext, when
 from geo.i18n import number as format_number
 from geo.io import readers
 from geo.labels import role
-from geo.render.palette import provenance_lines
 from geo.services import sessions
 from geo.services.accounts import role_for_identity, scoped_to, visible_scenarios
 from geo.services.cache import CachedIncidents, IncidentCache
@@ -450,8 +449,10 @@ def synthetic_banner(scen: Scenario | None) -> None:
             _("**Synthetic demo data.** Every incident shown here was generated; none is real."),
             icon=":material/warning:",
         )
-    notes = provenance_lines(scen)
-    if notes:
+    notes = ([_("Sources: {text}").format(text=scen.attribution)] if scen.attribution else []) + [
+        _("Caveat: {text}").format(text=c) for c in scen.caveats
+    ]
+    if notes:  # the same lines as geo.render.palette.provenance_lines, in the page's language
         st.caption("  \n".join(md(n) for n in notes))
 
 

@@ -19,13 +19,13 @@ from geo.store import Store
 # Russian is named in geo.i18n.LANGUAGES but has no catalogue yet: not offered.
 OFFERED = ("en", "ar", "fr")
 
-# The page mirrored for right-to-left languages: the sidebar moves to the right, text and
-# tables read from the right, the map's legend and controls swap sides. No user text here.
+# The page mirrored for right-to-left languages: with the app's container right to left, its
+# flex row puts the sidebar on the right; text and tables read from the right (the map's legend
+# and controls swap sides in geo.render.webmap). No user text here.
 RTL_CSS = """
 <style>
 .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"], [data-testid="stSidebar"],
 [data-testid="stDataFrame"], [data-testid="stTable"], table { direction: rtl; }
-[data-testid="stAppViewContainer"] { flex-direction: row-reverse; }
 [data-testid="stSidebar"] { left: auto; right: 0; border-left: none; }
 [data-testid="stMarkdownContainer"], [data-testid="stCaptionContainer"], h1, h2, h3, h4, p, li, label,
 th, td { text-align: right; }
@@ -77,14 +77,46 @@ def apply(user: Principal | None, store: Store | None) -> str:
     return chosen
 
 
+BUTTON = '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p'
+HINT = '[data-testid="stFileUploaderDropzoneInstructions"] span'
+HIDDEN = "font-size: 0; visibility: hidden;"
+
+
+def css_string(text: str) -> str:
+    """``text`` as a CSS string literal: quotes, backslashes, newlines and ``<`` escaped."""
+    escaped = "".join(c if c.isprintable() and c not in '\\"<>' else f"\\{ord(c):x} " for c in text)
+    return f'"{escaped}"'
+
+
+def widget_css() -> str:
+    """
+    Streamlit's own words on the file uploader, replaced by the page's language.
+
+    The uploader's button ("Upload") and its "200MB per file • CSV" line are drawn by
+    Streamlit's frontend, in English only; their text is hidden and ours shown in its place.
+    """
+    from dashboard.common import max_upload_mb
+
+    limit = _("{size} MB per file").format(size=f"{max_upload_mb():g}")
+    return (
+        "<style>"
+        f"{BUTTON} {{ {HIDDEN} }} {BUTTON}::after "
+        f"{{ content: {css_string(_('Browse files'))}; font-size: 0.875rem; visibility: visible; }}"
+        f"{HINT} {{ {HIDDEN} }} {HINT}::after "
+        f"{{ content: {css_string(limit)}; font-size: 0.75rem; visibility: visible; }}"
+        "</style>"
+    )
+
+
 def document(code: str) -> None:
-    """Set the document's ``lang`` and ``dir``, and mirror the layout for a right-to-left language."""
+    """Set the document's ``lang`` and ``dir``, mirror the layout for a right-to-left language."""
     direction = "rtl" if is_rtl(code) else "ltr"
     script = (
         "<script>document.documentElement.lang = " + json.dumps(code) + "; "
         "document.documentElement.dir = " + json.dumps(direction) + ";</script>"
     )
-    st.html(script + (RTL_CSS if direction == "rtl" else ""), unsafe_allow_javascript=True)
+    extra = (RTL_CSS if direction == "rtl" else "") + (widget_css() if code != "en" else "")
+    st.html(script + extra, unsafe_allow_javascript=True)
 
 
 def _picked_language() -> None:
