@@ -488,10 +488,10 @@ def how_many(view: pd.DataFrame, what: str, *, bold: bool = False) -> str:
 
 def data_as_of(snap: CachedIncidents) -> str:
     """The "data as of" line: when the store last changed and when this view caught up."""
-    changed = when(snap.changed_at) if snap.changed_at else _("never")
+    changed = when(snap.changed_at, style="iso-seconds") if snap.changed_at else _("never")
     stored = how_many(snap.frame, "stored")
     return _("Data as of {changed} · refreshed {refreshed} · {stored}").format(
-        changed=changed, refreshed=when(snap.refreshed_at), stored=stored
+        changed=changed, refreshed=when(snap.refreshed_at, style="time"), stored=stored
     )
 
 

@@ -138,7 +138,8 @@ def when(value: datetime | date, *, style: str = "medium") -> str:
     value
         A timezone-aware datetime (naive means UTC) or a date.
     style
-        Babel's ``short``, ``medium`` or ``long``; ``iso`` for ``2026-11-27 13:05`` in the
+        Babel's ``short``, ``medium`` or ``long``; ``iso`` for ``2026-11-27 13:05``,
+        ``iso-seconds`` for ``2026-11-27 13:05:09`` and ``time`` for ``13:05:09``, in the
         language's digits.
     """
     from babel.dates import format_date, format_datetime
@@ -147,8 +148,9 @@ def when(value: datetime | date, *, style: str = "medium") -> str:
         text = value.isoformat() if style == "iso" else str(format_date(value, style, locale=language()))
         return _in_digits(text)
     utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    if style == "iso":
-        text = f"{utc:%Y-%m-%d %H:%M}"
+    fixed = {"iso": "%Y-%m-%d %H:%M", "iso-seconds": "%Y-%m-%d %H:%M:%S", "time": "%H:%M:%S"}
+    if style in fixed:
+        text = utc.strftime(fixed[style])
     else:
         text = str(format_datetime(utc, style, tzinfo=UTC, locale=language()))
     return _in_digits(text) + " UTC"
