@@ -12,29 +12,31 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import common
+from dashboard import common, language
+from geo import TrucelineError
 from geo.core.auth import Principal
+from geo.i18n import N_, _
 
 ROOT = Path(__file__).resolve().parent.parent
 
 VIEWS = ROOT / "dashboard" / "views"
 PAGES = {
-    "Monitor": [
-        ("live_map.py", "Live map", ":material/map:", "view"),
-        ("trends.py", "Trends", ":material/trending_up:", "view"),
-        ("incident.py", "Incident", ":material/search:", "view"),
+    N_("Monitor"): [
+        ("live_map.py", N_("Live map"), ":material/map:", "view"),
+        ("trends.py", N_("Trends"), ":material/trending_up:", "view"),
+        ("incident.py", N_("Incident"), ":material/search:", "view"),
     ],
-    "Data": [
-        ("upload.py", "Upload", ":material/upload_file:", "upload"),
-        ("export.py", "Export", ":material/download:", "export"),
-        ("review.py", "Review", ":material/rule:", "verify"),
+    N_("Data"): [
+        ("upload.py", N_("Upload"), ":material/upload_file:", "upload"),
+        ("export.py", N_("Export"), ":material/download:", "export"),
+        ("review.py", N_("Review"), ":material/rule:", "verify"),
     ],
-    "Admin": [
-        ("zones.py", "Zones & rules", ":material/layers:", "edit_scenario"),
-        ("admin.py", "Users & audit", ":material/admin_panel_settings:", "manage_users"),
+    N_("Admin"): [
+        ("zones.py", N_("Zones & rules"), ":material/layers:", "edit_scenario"),
+        ("admin.py", N_("Users & audit"), ":material/admin_panel_settings:", "manage_users"),
     ],
 }
-LOGIN = ("login.py", "Sign in", ":material/login:")
+LOGIN = ("login.py", N_("Sign in"), ":material/login:")
 
 
 def pages_for(user: Principal) -> dict[str, list[st.Page]]:
@@ -54,18 +56,18 @@ def pages_for(user: Principal) -> dict[str, list[st.Page]]:
             if user.can(permission):
                 page = st.Page(
                     str(VIEWS / file),
-                    title=title,
+                    title=_(title),
                     icon=icon,
                     url_path=url_path,
                 )
             else:
                 page = st.Page(
-                    lambda title=title: refused(user, title),
-                    title="Not allowed",
+                    lambda title=title: refused(user, _(title)),
+                    title=_("Not allowed"),
                     url_path=url_path,
                     visibility="hidden",
                 )
-            sections.setdefault(section, []).append(page)
+            sections.setdefault(_(section), []).append(page)
     return sections
 
 
@@ -76,8 +78,13 @@ def to_live_map() -> None:
 
 def refused(user: Principal, title: str) -> None:
     """What a page the user's role does not allow shows instead of itself."""
-    st.title("Not allowed")
-    st.error(f"Your role ({user.role}) does not allow the {title} page.", icon=":material/block:")
+    st.title(_("Not allowed"))
+    st.error(
+        _("Your role ({role}) does not allow the {page} page.").format(
+            role=common.role_name(user.role), page=title
+        ),
+        icon=":material/block:",
+    )
 
 
 def login_page() -> None:
@@ -92,7 +99,7 @@ def login_page() -> None:
     pages = [
         st.Page(
             str(VIEWS / file),
-            title=title,
+            title=_(title),
             icon=icon,
             url_path=path or None,
             default=not path,
@@ -112,9 +119,18 @@ def main() -> None:
     )
     common.apply_upload_limit()  # server.maxUploadSize from TRUCELINE_MAX_UPLOAD_MB
     common.warm_cache()
+    try:
+        prefs_store = common.base_store()
+        prefs_user = common.session_principal()
+    except TrucelineError:  # a store that cannot be opened: the page that needs it says so
+        prefs_store, prefs_user = None, None
+    if common.is_anonymous(prefs_user):
+        prefs_user = None  # the public viewer has no saved preferences
+    language.apply(prefs_user, prefs_store)
     user = common.principal()
     common.cookie_script()
     if user is None:
+        language.picker(None, prefs_store)
         login_page()
         return
     anonymous = common.is_anonymous(user)
@@ -122,26 +138,31 @@ def main() -> None:
         login_page()
         return
     page = st.navigation(pages_for(user))  # the root page has no section: it is never listed
+    language.picker(None if anonymous else user, prefs_store)
     common.scenario_picker()
     with st.sidebar:
         if anonymous:
             st.info(
-                "**Public read-only viewing is on**: anyone who can reach this page sees the data.",
+                _("**Public read-only viewing is on**: anyone who can reach this page sees the data."),
                 icon=":material/public:",
             )
-            if st.button("Sign in", key="sign_in_anon"):
+            if st.button(_("Sign in"), key="sign_in_anon"):
                 st.session_state["want_login"] = True
                 st.rerun()
         else:
-            st.caption(f"Signed in as **{common.md(user.name)}** ({user.role})")
-            if st.button("Sign out", key="sign_out"):
+            st.caption(
+                _("Signed in as **{name}** ({role})").format(
+                    name=common.md(user.name), role=common.role_name(user.role)
+                )
+            )
+            if st.button(_("Sign out"), key="sign_out"):
                 oidc = st.session_state.get("session_kind") == "oidc"
                 common.sign_out()
                 if oidc:
                     st.logout()  # Streamlit's own identity cookie too, or the next run signs in again
                 st.rerun()
             if common.public_read():
-                st.caption("Public read-only viewing is on.")
+                st.caption(_("Public read-only viewing is on."))
     page.run()
 
 

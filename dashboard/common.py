@@ -14,10 +14,13 @@ import streamlit as st
 from geo import NotFoundError, PermissionDeniedError, TrucelineError
 from geo.core.auth import Principal
 from geo.core.duplicates import count_events
+from geo.core.localized import localized
 from geo.core.model import Scenario
 from geo.core.names import printable
+from geo.i18n import N_, _, language, ngettext, when
+from geo.i18n import number as format_number
 from geo.io import readers
-from geo.render.palette import provenance_lines
+from geo.labels import role
 from geo.services import sessions
 from geo.services.accounts import role_for_identity, scoped_to, visible_scenarios
 from geo.services.cache import CachedIncidents, IncidentCache
@@ -100,7 +103,7 @@ def scenario_picker() -> None:
     current = scenario_id()
     names = {sid: _scenario_name(sid) for sid in visible}
     picked = st.sidebar.selectbox(
-        "Ceasefire",
+        _("Ceasefire"),
         visible,
         index=visible.index(current) if current in visible else 0,
         format_func=lambda sid: names.get(sid, sid),
@@ -115,7 +118,28 @@ def scenario_picker() -> None:
 
 
 def _scenario_name(scenario_id: str) -> str:
-    return str(base_store().using(scenario_id).scenario_meta().get("name") or scenario_id)
+    meta = base_store().using(scenario_id).scenario_meta()
+    name = str(meta.get("name") or scenario_id)
+    with contextlib.suppress(TrucelineError):
+        scen = _scenario(
+            default_url(),
+            scenario_id,
+            base_store().using(scenario_id).generation(),
+            str(meta.get("loaded_at", "")),
+        )
+        if scen is not None:
+            name = scen.text("scenario.name", language(), scen.name)
+    return name
+
+
+def session_principal() -> Principal | None:
+    """The signed-in user (or the public viewer) before scoping to a scenario; no activity counted."""
+    return _session_principal()
+
+
+def role_name(value: str) -> str:
+    """A role as shown, in the current language."""
+    return role(value)
 
 
 def _session_principal() -> Principal | None:
@@ -132,11 +156,19 @@ def _scenario(url: str, scenario_id: str, generation: int, changed: str) -> Scen
     return get_store(url).using(scenario_id).scenario()
 
 
-def scenario() -> Scenario | None:
-    """The stored scenario (re-read when the store changes)."""
+def scenario(*, as_written: bool = False) -> Scenario | None:
+    """
+    The stored scenario (re-read when the store changes), its names in the page's language.
+
+    Parameters
+    ----------
+    as_written
+        The manifest's own texts, untranslated (for editing and saving the scenario).
+    """
     s = store()
     loaded = str(s.scenario_meta().get("loaded_at", ""))
-    return _scenario(default_url(), s.scenario_id, s.generation(), loaded)
+    scen = _scenario(default_url(), s.scenario_id, s.generation(), loaded)
+    return scen if scen is None or as_written else localized(scen, language())
 
 
 # -- who is signed in ---------------------------------------------------------------------------------
@@ -170,12 +202,12 @@ def client() -> str:
 
 
 _ENDED = {
-    "idle": "Your session timed out. Please sign in again.",
-    "lifetime": "Your session reached its time limit. Please sign in again.",
-    "signed out": "You signed out (in this or another tab). Please sign in again.",
-    "account disabled": "Your account was disabled or removed. Ask an administrator.",
-    "account changed": "Your account was changed by an administrator. Please sign in again.",
-    "signed out by an admin": "An administrator signed you out. Please sign in again.",
+    "idle": N_("Your session timed out. Please sign in again."),
+    "lifetime": N_("Your session reached its time limit. Please sign in again."),
+    "signed out": N_("You signed out (in this or another tab). Please sign in again."),
+    "account disabled": N_("Your account was disabled or removed. Ask an administrator."),
+    "account changed": N_("Your account was changed by an administrator. Please sign in again."),
+    "signed out by an admin": N_("An administrator signed you out. Please sign in again."),
 }
 
 
@@ -238,7 +270,7 @@ def cookie() -> str | None:
 def ended_message() -> str | None:
     """Why the last session ended, when it did not end by this tab's own sign-out."""
     reason = st.session_state.get("ended")
-    return _ENDED.get(reason, "Your session ended. Please sign in again.") if reason else None
+    return _(_ENDED.get(reason, N_("Your session ended. Please sign in again."))) if reason else None
 
 
 def _in_scenario(user: Principal) -> Principal:
@@ -258,19 +290,19 @@ def require_page(permission: str) -> Principal:
     """The user, if allowed ``permission``; otherwise say why on the page and stop it."""
     user = principal()
     if user is None:
-        st.error("Sign in to see this page.")
+        st.error(_("Sign in to see this page."))
         st.stop()
     if not user.can(permission):
-        st.error(f"Your role ({user.role}) does not allow this page.")
+        st.error(_("Your role ({role}) does not allow this page.").format(role=role_name(user.role)))
         st.stop()
     return user
 
 
-def loaded_scenario(missing: str = "No scenario is loaded yet.") -> Scenario:
+def loaded_scenario(missing: str | None = None, *, as_written: bool = False) -> Scenario:
     """The stored scenario, with the synthetic-data banner; without one, say ``missing`` and stop."""
-    scen = scenario()
+    scen = scenario(as_written=as_written)
     if scen is None:
-        st.info(missing)
+        st.info(missing or _("No scenario is loaded yet."))
         st.stop()
     synthetic_banner(scen)
     return scen
@@ -406,40 +438,61 @@ def synthetic_banner(scen: Scenario | None) -> None:
         return
     if scen.data_kind == "mixed":
         st.warning(
-            "**Real and synthetic data.** Some incidents shown here are real records; the others were "
-            "generated and are marked [SYNTHETIC] (source `synthetic…`). Never cite a synthetic record.",
+            _(
+                "**Real and synthetic data.** Some incidents shown here are real records; the others were "
+                "generated and are marked [SYNTHETIC] (source `synthetic…`). Never cite a synthetic record."
+            ),
             icon=":material/warning:",
         )
     elif scen.synthetic:
         st.warning(
-            "**Synthetic demo data.** Every incident shown here was generated; none is real.",
+            _("**Synthetic demo data.** Every incident shown here was generated; none is real."),
             icon=":material/warning:",
         )
-    notes = provenance_lines(scen)
-    if notes:
+    notes = ([_("Sources: {text}").format(text=scen.attribution)] if scen.attribution else []) + [
+        _("Caveat: {text}").format(text=c) for c in scen.caveats
+    ]
+    if notes:  # the same lines as geo.render.palette.provenance_lines, in the page's language
         st.caption("  \n".join(md(n) for n in notes))
+
+
+def _counted(what: str, n: int) -> str:
+    """The "{count} incidents stored" message and its kin, in the plural form ``n`` takes."""
+    if what == "stored":
+        return ngettext("{count} incident stored", "{count} incidents stored", n)
+    if what == "match":
+        return ngettext("{count} incident matches", "{count} incidents match", n)
+    if what == "shown":
+        return ngettext("{count} incident shown", "{count} incidents shown", n)
+    return ngettext("{count} incident in this view", "{count} incidents in this view", n)
 
 
 def how_many(view: pd.DataFrame, what: str, *, bold: bool = False) -> str:
     """
     "N incidents ``what``", counting linked reports of one event once, and the reports when that differs.
 
+    ``what`` is ``stored``, ``match``, ``shown`` or ``in this view``.
+
     See :func:`geo.core.duplicates.distinct_events` for what counts once.
     """
     events, reports = count_events(view), len(view)
-    text = f"{events:,} incidents {what}"
+    text = _counted(what, events).format(count=format_number(events))
     if bold:
         text = f"**{text}**"
     if events != reports:
-        text += f" ({reports:,} reports: linked reports of one event count once)"
+        text += " " + _("({count} reports: linked reports of one event count once)").format(
+            count=format_number(reports)
+        )
     return text
 
 
 def data_as_of(snap: CachedIncidents) -> str:
     """The "data as of" line: when the store last changed and when this view caught up."""
-    changed = f"{snap.changed_at:%Y-%m-%d %H:%M:%S} UTC" if snap.changed_at else "never"
+    changed = when(snap.changed_at, style="iso-seconds") if snap.changed_at else _("never")
     stored = how_many(snap.frame, "stored")
-    return f"Data as of {changed} · refreshed {snap.refreshed_at:%H:%M:%S} UTC · {stored}"
+    return _("Data as of {changed} · refreshed {refreshed} · {stored}").format(
+        changed=changed, refreshed=when(snap.refreshed_at, style="time"), stored=stored
+    )
 
 
 def flash(message: str | None = None) -> None:
@@ -473,7 +526,7 @@ def zero_filled(series: pd.DataFrame, freq: str) -> pd.DataFrame:
 
 
 # -- store reads the pages need that geo/ does not offer yet ---------------------------------------------
-@st.cache_data(show_spinner="Reading the file…", max_entries=2, ttl=900)
+@st.cache_data(show_spinner=False, max_entries=2, ttl=900)
 def dry_run(
     data: bytes,
     name: str,
@@ -520,3 +573,35 @@ def incident_id_param(default: int) -> int:
     except (TypeError, ValueError):
         return default
     return value if value >= 1 else default
+
+
+# -- tables ----------------------------------------------------------------------------------------------
+
+HEADINGS: dict[str, str] = {
+    "name": N_("Name"),
+    "role": N_("Role"),
+    "created_at": N_("Created"),
+    "disabled": N_("Disabled"),
+    "user_name": N_("User"),
+    "kind": N_("Kind"),
+    "client": N_("Client"),
+    "last_seen": N_("Last seen"),
+    "expires_at": N_("Expires"),
+    "scenario_id": N_("Ceasefire"),
+    "entry_id": N_("Entry"),
+    "at": N_("When"),
+    "action": N_("Action"),
+    "target": N_("Target"),
+    "before": N_("Before"),
+    "after": N_("After"),
+    "old": N_("From"),
+    "new": N_("To"),
+    "note": N_("Note"),
+}
+"""Column headings of the tables the pages show straight from the store, by column name."""
+
+
+def headed(frame: pd.DataFrame, extra: dict[str, str] | None = None) -> pd.DataFrame:
+    """``frame`` with its column names as headings in the page's language (others kept as they are)."""
+    names = HEADINGS | (extra or {})
+    return frame.rename(columns={c: _(names[c]) for c in frame.columns if c in names})

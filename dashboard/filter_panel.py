@@ -14,16 +14,18 @@ from geo.core.categories import vocabulary
 from geo.core.filters import Filters
 from geo.core.grading import CREDIBILITY, RELIABILITY
 from geo.core.model import VERIFICATION_STATUSES, Scenario
+from geo.i18n import N_, _, number, when
+from geo.labels import category, status, verdict
 from geo.render.palette import VERDICT_LABELS
 from geo.services.cache import CachedIncidents, window_start
 from geo.store import default_url
 
 WINDOWS = {
-    "24h": "Last 24 hours",
-    "7d": "Last 7 days",
-    "30d": "Last 30 days",
-    "all": "All time",
-    "custom": "Custom",
+    "24h": N_("Last 24 hours"),
+    "7d": N_("Last 7 days"),
+    "30d": N_("Last 30 days"),
+    "all": N_("All time"),
+    "custom": N_("Custom"),
 }
 FILTER_KEYS = frozenset({"window", *Filters.__dataclass_fields__})
 GRADE_THRESHOLDS = ["", *(r + c for r in RELIABILITY for c in CREDIBILITY)]
@@ -80,11 +82,11 @@ def sidebar_filters(scen: Scenario, snap: CachedIncidents, *, page: str) -> Filt
     labels = vocabulary().labels
     frame = snap.frame
     options: dict[str, dict[str, str]] = {
-        "parties": {p.id: p.short_name for p in scen.parties} | {"": "Unattributed"},
+        "parties": {p.id: p.short_name for p in scen.parties} | {"": _("Unattributed")},
         "zones": {z.id: z.name for z in scen.zones},
-        "verdicts": VERDICT_LABELS,
-        "categories": {c: labels.get(c, c) for c in _options(labels)},
-        "verifications": {v: v.capitalize() for v in VERIFICATION_STATUSES},
+        "verdicts": {v: verdict(v) for v in VERDICT_LABELS},
+        "categories": {c: category(c) for c in _options(labels)},
+        "verifications": {v: status(v) for v in VERIFICATION_STATUSES},
         "sources": {s: s for s in _options(frame["source"].cat.categories if len(frame) else [])},
     }
     now = clock.now()
@@ -95,14 +97,16 @@ def sidebar_filters(scen: Scenario, snap: CachedIncidents, *, page: str) -> Filt
     st.session_state["f_page"] = page
 
     sb = st.sidebar
-    sb.header("Filters")
-    window = sb.radio("Time window", list(WINDOWS), format_func=WINDOWS.get, horizontal=True, key="f_window")
+    sb.header(_("Filters"))
+    window = sb.radio(
+        _("Time window"), list(WINDOWS), format_func=lambda w: _(WINDOWS[w]), horizontal=True, key="f_window"
+    )
     since: datetime | None
     until: datetime | None = None
     if window == "custom":
         fallback = ((now - pd.Timedelta(days=30)).date(), now.date())
         picked = sb.date_input(
-            "From – to (UTC, inclusive)",
+            _("From – to (UTC, inclusive)"),
             value=st.session_state.get("f_dates_default", fallback),
             key="f_dates",
         )
@@ -111,7 +115,7 @@ def sidebar_filters(scen: Scenario, snap: CachedIncidents, *, page: str) -> Filt
             since = pd.Timestamp(picked[0], tz="UTC").to_pydatetime()
             until = (pd.Timestamp(picked[1], tz="UTC") + pd.Timedelta(days=1)).to_pydatetime()
         else:
-            sb.caption("Pick the last day too.")
+            sb.caption(_("Pick the last day too."))
             start = picked[0] if isinstance(picked, tuple | list) and picked else picked
             since = pd.Timestamp(start or now.date(), tz="UTC").to_pydatetime()
     else:
@@ -124,21 +128,23 @@ def sidebar_filters(scen: Scenario, snap: CachedIncidents, *, page: str) -> Filt
     result = Filters(
         since=since,
         until=until,
-        parties=multi("Party", "parties"),
-        zones=multi("Zone", "zones"),
-        verdicts=multi("Verdict", "verdicts"),
-        categories=multi("Category", "categories"),
-        verifications=multi("Verification", "verifications"),
-        sources=multi("Source", "sources"),
-        text=sb.text_input("Text in description or actor", key="f_text", max_chars=200).strip(),
+        parties=multi(_("Party"), "parties"),
+        zones=multi(_("Zone"), "zones"),
+        verdicts=multi(_("Verdict"), "verdicts"),
+        categories=multi(_("Category"), "categories"),
+        verifications=multi(_("Verification"), "verifications"),
+        sources=multi(_("Source"), "sources"),
+        text=sb.text_input(_("Text in description or actor"), key="f_text", max_chars=200).strip(),
         bbox=st.session_state.get("f_bbox"),
         grade=sb.selectbox(
-            "Source grade at least",
+            _("Source grade at least"),
             GRADE_THRESHOLDS,
-            format_func=lambda g: g or "Any (graded or not)",
+            format_func=lambda g: g or _("Any (graded or not)"),
             key="f_grade",
-            help="Admiralty grading: source reliability A (best) to F, information credibility 1 (best) "
-            "to 6. B2 keeps reports graded A or B and 1 or 2; ungraded reports never meet a threshold.",
+            help=_(
+                "Admiralty grading: source reliability A (best) to F, information credibility 1 (best) "
+                "to 6. B2 keeps reports graded A or B and 1 or 2; ungraded reports never meet a threshold."
+            ),
         )
         or "",
     )
@@ -183,6 +189,39 @@ def slide_window(filters: Filters) -> Filters:
     return filters.with_(since=window_start(clock.now(), window))
 
 
+FILTER_NAMES = {
+    "parties": N_("parties"),
+    "zones": N_("zones"),
+    "verdicts": N_("verdicts"),
+    "categories": N_("categories"),
+    "verifications": N_("verifications"),
+    "sources": N_("sources"),
+}
+
+
 def describe(filters: Filters) -> str:
-    """The filters in one line, safe for markdown (the text filter comes from the URL)."""
-    return md(filters.describe())
+    """The filters in one line, in the page's language and safe for markdown (the text comes from the URL)."""
+
+    def at(t: datetime | None, default: str) -> str:
+        return when(t, style="iso") if t else default
+
+    parts = [
+        _("{start} to {end}").format(start=at(filters.since, _("start")), end=at(filters.until, _("now")))
+    ]
+    for name, label in FILTER_NAMES.items():
+        values = getattr(filters, name)
+        if values:
+            shown = ", ".join(v or _("(unattributed)") for v in values)
+            parts.append(f"{_(label)}: {shown}")
+    if filters.bbox:
+        west, south, east, north = (number(v, decimals=3) for v in filters.bbox)
+        parts.append(
+            _("area: {west}, {south} to {east}, {north}").format(
+                west=west, south=south, east=east, north=north
+            )
+        )
+    if filters.text:
+        parts.append(_("text: {text}").format(text=repr(filters.text)))
+    if filters.grade:
+        parts.append(_("graded at least {grade}").format(grade=filters.grade))
+    return md("; ".join(parts))

@@ -21,7 +21,7 @@ from geo.core.filters import Filters
 from geo.core.model import Scenario
 from geo.core.timeline import Frame, Timeline, shows, timeline
 from geo.core.trends import kpis
-from geo.render.webmap import DEFAULT_MAX_MARKERS, base_map, incident_layers
+from geo.render.webmap import DEFAULT_MAX_MARKERS, base_map, incident_layers, layer_control_for
 from geo.services.cache import CachedIncidents
 from geo.store import Store
 
@@ -83,7 +83,7 @@ def show_map(scen: Scenario, layers: list[folium.FeatureGroup]) -> None:
     st_folium(
         base_map(scen, layer_control=False),
         feature_group_to_add=layers,
-        layer_control=folium.LayerControl(collapsed=True),
+        layer_control=layer_control_for(),
         returned_objects=[],
         key="live_map",
         height=620,

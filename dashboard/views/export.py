@@ -6,11 +6,11 @@ import streamlit as st
 
 from dashboard import common, filter_panel
 from geo import NotFoundError, PermissionDeniedError, StoreError, clock
-from geo.i18n import _
+from geo.i18n import N_, _, number
 from geo.services.evidence import images_of
 from geo.services.exports import ANIMATION_TYPES, MEDIA_TYPES, export_animation, export_view, file_name
 
-st.title("Export")
+st.title(_("Export"))
 user = common.require_page("export")
 store = common.store()
 scen = common.loaded_scenario()
@@ -23,32 +23,38 @@ st.caption(
 )
 
 KINDS = {
-    "pdf": "PDF briefing (map, KPIs, trend, spike alerts, breach table)",
-    "png": "Map snapshot (PNG)",
-    "html": "Interactive map, one offline HTML file",
-    "csv": "Incidents with classification (CSV, safe to open in a spreadsheet)",
-    "geojson": "Incidents (GeoJSON)",
-    "gpkg": "Incidents, lines and zones (GeoPackage)",
-    "gif": _("Animation over time (GIF), one map per day or week"),
-    "mp4": _("Animation over time (MP4 video), one map per day or week"),
+    "pdf": N_("PDF briefing (map, KPIs, trend, spike alerts, breach table)"),
+    "png": N_("Map snapshot (PNG)"),
+    "html": N_("Interactive map, one offline HTML file"),
+    "csv": N_("Incidents with classification (CSV, safe to open in a spreadsheet)"),
+    "geojson": N_("Incidents (GeoJSON)"),
+    "gpkg": N_("Incidents, lines and zones (GeoPackage)"),
+    "gif": N_("Animation over time (GIF), one map per day or week"),
+    "mp4": N_("Animation over time (MP4 video), one map per day or week"),
 }
-animated = st.radio("What", list(KINDS), format_func=KINDS.get, key="e_kind") in ANIMATION_TYPES
+animated = (
+    st.radio(_("What"), list(KINDS), format_func=lambda k: _(KINDS[k]), key="e_kind") in ANIMATION_TYPES
+)
 kind = st.session_state["e_kind"]
 c1, c2, c3 = st.columns(3)
 size = c1.selectbox(
-    "Page",
+    _("Page"),
     ["a4", "16:9"],
-    format_func={"a4": "A4 landscape", "16:9": "16:9 slide"}.get,
+    format_func={"a4": _("A4 landscape"), "16:9": _("16:9 slide")}.get,
     key="e_size",
     disabled=kind not in ("png", "pdf", *ANIMATION_TYPES),
 )
 if animated:
-    dpi = c2.select_slider("Resolution (dpi)", [100, 120, 150], value=120, key="e_anim_dpi")
+    dpi = c2.select_slider(_("Resolution (dpi)"), [100, 120, 150], value=120, key="e_anim_dpi")
 else:
     dpi = c2.select_slider(
-        "Resolution (dpi)", [150, 200, 250, 300], value=200, key="e_dpi", disabled=kind not in ("png", "pdf")
+        _("Resolution (dpi)"),
+        [150, 200, 250, 300],
+        value=200,
+        key="e_dpi",
+        disabled=kind not in ("png", "pdf"),
     )
-title = c3.text_input("Title", value="", placeholder=scen.name, key="e_title") or None
+title = c3.text_input(_("Title"), value="", placeholder=scen.name, key="e_title") or None
 if animated:
     a1, a2, a3, a4 = st.columns(4)
     step = a1.selectbox(
@@ -60,7 +66,9 @@ if animated:
     window = a2.selectbox(
         _("Each frame shows"),
         [0, 7, 30, 90],
-        format_func=lambda d: _("its own step") if d == 0 else _("the {days} days to its end").format(days=d),
+        format_func=lambda d: (
+            _("its own step") if d == 0 else _("the {days} days to its end").format(days=number(d))
+        ),
         key="e_window",
     )
     cumulative = a3.toggle(_("Cumulative (everything since the first frame)"), key="e_cumulative")
@@ -102,16 +110,19 @@ if kind == "pdf" and "incident_id" in view:
 view_key += repr(chosen)
 if animated:  # a file made with other frames is not this one either
     view_key += repr((step, window, cumulative))
-if st.button("Prepare the file", type="primary", key="e_go"):
+if st.button(_("Prepare the file"), type="primary", key="e_go"):
     as_of = clock.now()
     st.session_state.pop("e_file", None)
-    with st.status(f"Preparing {kind.upper()} of {matching:,} incidents…", expanded=animated) as status:
+    with st.status(
+        _("Preparing {kind} of {count} incidents…").format(kind=kind.upper(), count=number(matching)),
+        expanded=animated,
+    ) as status:
         try:
             if animated:
                 bar = st.progress(0.0, text=_("Drawing the frames…"))
 
                 def progress(done: int, total: int) -> None:
-                    text = _("Frame {done} of {total} drawn").format(done=done, total=total)
+                    text = _("Frame {done} of {total} drawn").format(done=number(done), total=number(total))
                     bar.progress(done / total, text=text)
 
                 result = export_animation(
@@ -142,11 +153,13 @@ if st.button("Prepare the file", type="primary", key="e_go"):
                     evidence=chosen,
                 )
         except (PermissionDeniedError, StoreError, ValueError, NotFoundError) as err:
-            status.update(label=f"Failed: {common.md(err)}", state="error")
+            status.update(label=_("Failed: {error}").format(error=common.md(err)), state="error")
         else:
             data = result.data
             st.session_state["e_file"] = (kind, file_name(kind, filters, as_of), data, view_key)
-            status.update(label=f"Ready: {len(data) / 1e6:.2f} MB", state="complete")
+            status.update(
+                label=_("Ready: {size} MB").format(size=number(len(data) / 1e6, decimals=2)), state="complete"
+            )
 ready = st.session_state.get("e_file")
 if ready is not None and ready[3] != view_key:
     st.session_state.pop("e_file")  # prepared for another view: never hand out a file for the wrong filters
@@ -154,7 +167,7 @@ if ready is not None and ready[3] != view_key:
 if ready is not None:
     kind_ready, name, data, _key = ready
     media = {**MEDIA_TYPES, **ANIMATION_TYPES}[kind_ready]
-    st.download_button(f"Download {name}", data, name, media, type="primary", key="e_dl")
+    st.download_button(_("Download {name}").format(name=name), data, name, media, type="primary", key="e_dl")
     if kind_ready in ("png", "gif"):
         st.image(data, caption=name)
     elif kind_ready == "mp4":

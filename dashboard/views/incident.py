@@ -17,12 +17,12 @@ from geo.core.grading import (
     RELIABILITY_NAMES,
     UNCONFIRMED,
     grade_text,
-    verdict_text,
 )
 from geo.core.model import VERIFICATION_STATUSES
 from geo.core.names import printable
-from geo.i18n import N_, _, ngettext
-from geo.render.palette import VERDICT_LABELS
+from geo.i18n import N_, _, ngettext, number, when
+from geo.labels import category as category_label
+from geo.labels import precision, severity, status, verdict_noted
 from geo.render.webmap import surroundings_map
 from geo.services.evidence import IMAGE_TYPES, add_evidence, list_evidence, record_download, shareable_copy
 from geo.services.ingest import set_grading, set_verification
@@ -37,7 +37,7 @@ SPANS = {
     0: N_("At any time"),
 }
 
-st.title("Incident")
+st.title(_("Incident"))
 user = common.require_page("view")
 store = common.store()
 scen = common.loaded_scenario()
@@ -49,42 +49,54 @@ box, _rest = st.columns([1, 3])
 if "i_id" not in st.session_state or (linked and linked != st.session_state.get("i_linked")):
     st.session_state["i_id"] = linked or max(store.max_incident_id(), 1)
 st.session_state["i_linked"] = linked
-incident_id = int(box.number_input("Incident id", min_value=1, step=1, key="i_id"))
+incident_id = int(box.number_input(_("Incident id"), min_value=1, step=1, key="i_id"))
 if str(incident_id) != st.query_params.get("id"):
     st.query_params["id"] = str(incident_id)
     st.session_state["i_linked"] = incident_id
 try:
     row = store.incident(incident_id)
 except NotFoundError:
-    st.warning(f"No incident {incident_id}.")
+    st.warning(_("No incident {incident_id}.").format(incident_id=incident_id))
     st.stop()
 
 rules = {r.id: r for r in scen.rules}
 zones = {z.id: z.name for z in scen.zones}
 parties = {p.id: p.name for p in scen.parties}
-verdict = verdict_text(VERDICT_LABELS.get(row["verdict"], row["verdict"]), row["verdict_note"])
-st.subheader(f"{verdict}: {common.md(vocabulary().labels.get(row['category'], row['category']))}")
+verdict = verdict_noted(row["verdict"], row["verdict_note"])
+st.subheader(f"{verdict}: {common.md(category_label(row['category']))}")
 left, right = st.columns(2)
 with left:
-    st.markdown(f"**When** {row['occurred_at']:%Y-%m-%d %H:%M} UTC ({common.md(row['date_precision'])})")
+    st.markdown(
+        _("**When** {time} ({precision})").format(
+            time=when(row["occurred_at"], style="iso"), precision=common.md(precision(row["date_precision"]))
+        )
+    )
     if row["occurred_from"] != row["occurred_to"]:
         st.markdown(
-            f"**Window** {row['occurred_from']:%Y-%m-%d %H:%M} to {row['occurred_to']:%Y-%m-%d %H:%M} UTC"
+            _("**Window** {start} to {end}").format(
+                start=when(row["occurred_from"], style="iso"), end=when(row["occurred_to"], style="iso")
+            )
         )
     radius = common.number(row["location_uncertainty_m"])
-    st.markdown(
-        f"**Where** {row['lat']:.5f}, {row['lon']:.5f} · {common.md(common.text(row['location_name']))} · "
-        f"precision {common.md(row['location_precision'])}" + (f" (±{radius:,.0f} m)" if radius else "")
+    where_text = _("**Where** {lat}, {lon} · {place} · precision {precision}").format(
+        lat=number(row["lat"], decimals=5),
+        lon=number(row["lon"], decimals=5),
+        place=common.md(common.text(row["location_name"])),
+        precision=common.md(precision(row["location_precision"])),
     )
-    attributed = parties.get(common.text(row["attributed_party"], ""), "unattributed")
+    if radius:
+        where_text += " " + _("(±{radius} m)").format(radius=number(radius, decimals=0))
+    st.markdown(where_text)
+    attributed = parties.get(common.text(row["attributed_party"], ""), _("unattributed"))
     basis = {
-        "reported": "reported by the source",
-        "inferred_from_side": "INFERRED from the side of the line",
-        "unattributed": "no party",
+        "reported": _("reported by the source"),
+        "inferred_from_side": _("INFERRED from the side of the line"),
+        "unattributed": _("no party"),
     }.get(row["attribution"], row["attribution"])
     st.markdown(
-        f"**Party** {common.md(attributed)} ({common.md(basis)}) · reported actor: "
-        f"{common.md(common.text(row['actor']))}"
+        _("**Party** {party} ({basis}) · reported actor: {actor}").format(
+            party=common.md(attributed), basis=common.md(basis), actor=common.md(common.text(row["actor"]))
+        )
     )
     distance = common.number(row["distance_m"])
     if distance is not None:
@@ -92,31 +104,46 @@ with left:
         line = common.text(row["nearest_line"])
         side = common.text(row["side"], "")
         holder = parties.get(common.text(row["side_party"], ""))
-        where = "on the line" if side == "on_line" else f"on its {common.md(side)} side"
+        sides = {"left": _("on its left side"), "right": _("on its right side"), "on_line": _("on the line")}
+        held = holder and side != "on_line"
+        line_text = (
+            _("**Line** {line}: {distance} m {where}, held by {party} (signed distance {signed} m)")
+            if held
+            else _("**Line** {line}: {distance} m {where} (signed distance {signed} m)")
+        )
         st.markdown(
-            f"**Line** {common.md(lines.get(line, line))}: {abs(distance):,.0f} m {where}"
-            + (f", held by {common.md(holder)}" if holder and side != "on_line" else "")
-            + f" (signed distance {distance:+,.0f} m)"
+            line_text.format(
+                line=common.md(lines.get(line, line)),
+                distance=number(abs(distance), decimals=0),
+                where=sides.get(side, common.md(side)),
+                party=common.md(holder),
+                signed=("+" if distance > 0 else "") + number(distance, decimals=0),
+            )
         )
     in_zones = [zones.get(z, z) for z in common.text(row["zones"], "").split(";") if z]
-    st.markdown(f"**Zones** {common.md(', '.join(in_zones) or 'none')}")
+    st.markdown(_("**Zones** {zones}").format(zones=common.md(", ".join(in_zones) or _("none"))))
 with right:
     st.markdown(
-        f"**Source** {common.md(common.text(row['source']))} · event "
-        f"{common.md(common.text(row['source_event_id']))} · batch {row['batch_id']}"
+        _("**Source** {source} · event {event} · batch {batch}").format(
+            source=common.md(common.text(row["source"])),
+            event=common.md(common.text(row["source_event_id"])),
+            batch=row["batch_id"],
+        )
     )
-    st.markdown(f"**Verification** {common.md(row['verification'])}")
+    st.markdown(_("**Verification** {status}").format(status=common.md(status(str(row["verification"])))))
     graded = grade_text(row["source_reliability"], row["info_credibility"])
     names = [
         n
         for n in (
-            RELIABILITY_NAMES.get(str(row["source_reliability"])),
-            CREDIBILITY_NAMES.get(str(row["info_credibility"])),
+            _(RELIABILITY_NAMES.get(str(row["source_reliability"]), "")),
+            _(CREDIBILITY_NAMES.get(str(row["info_credibility"]), "")),
         )
         if n
     ]
     st.markdown(
-        "**Source grade** " + (common.md(f"{graded} ({'; '.join(names)})") if graded else _("ungraded"))
+        _("**Source grade** {grade}").format(
+            grade=common.md(f"{graded} ({'; '.join(names)})") if graded else _("ungraded")
+        )
     )
     if common.text(row["verdict_note"], "") == UNCONFIRMED:
         st.warning(
@@ -128,19 +155,26 @@ with right:
             icon=":material/help:",
         )
     fatalities = common.number(row["fatalities"])
-    st.markdown(f"**Fatalities** {'—' if fatalities is None else f'{fatalities:,.0f}'}")
+    st.markdown(
+        _("**Fatalities** {value}").format(
+            value="—" if fatalities is None else number(fatalities, decimals=0)
+        )
+    )
     reason = common.text(row["verdict_reason"], "")
     if reason:
-        st.markdown(f"**Why not a definite breach** {common.md(reason)}")
-st.markdown("**Description**")
+        st.markdown(_("**Why not a definite breach** {reason}").format(reason=common.md(reason)))
+st.markdown(_("**Description**"))
 st.text(printable(common.text(row["description"]), keep_newlines=True))
 for rule_id in [r for r in common.text(row["rules"], "").split(";") if r]:
     rule = rules.get(rule_id)
     if rule:
         st.info(
-            f"Rule **{common.md(rule.id)}** ({rule.severity}) in "
-            f"{common.md(zones.get(rule.zone, rule.zone))}: "
-            f"{common.md(rule.text)}"
+            _("Rule **{rule}** ({severity}) in {zone}: {text}").format(
+                rule=common.md(rule.id),
+                severity=severity(rule.severity),
+                zone=common.md(zones.get(rule.zone, rule.zone)),
+                text=common.md(rule.text),
+            )
         )
 
 st.subheader(_("Where it happened"))
@@ -149,7 +183,7 @@ radius_km = c1.selectbox(
     _("Other incidents within"),
     RADII_KM,
     index=RADII_KM.index(10),
-    format_func=lambda km: f"{km} km",
+    format_func=lambda km: _("{km} km").format(km=number(km)),
     key="i_radius",
 )
 days = c2.selectbox(_("Of its time"), list(SPANS), index=2, format_func=lambda d: _(SPANS[d]), key="i_days")
@@ -178,9 +212,9 @@ else:
                 "({when}); zones that reach that far: {zones}.",
                 shown,
             ).format(
-                radius=f"{place.uncertainty_m:,.0f}",
-                count=f"{shown:,}",
-                km=radius_km,
+                radius=number(place.uncertainty_m, decimals=0),
+                count=number(shown),
+                km=number(radius_km),
                 when=_(SPANS[days]).lower(),
                 zones=", ".join(near) or _("none"),
             )
@@ -193,13 +227,17 @@ else:
             pd.DataFrame(
                 {
                     _("Incident"): nearest["incident_id"].astype("int64"),
-                    _("Time (UTC)"): pd.to_datetime(nearest["occurred_at"], utc=True).dt.strftime(
-                        "%Y-%m-%d %H:%M"
-                    ),
-                    _("Distance"): [f"{d / 1000:,.1f} km" for d in nearest["distance_from_m"]],
-                    _("Category"): [labels.get(str(c), str(c)) for c in nearest["category"]],
+                    _("Time (UTC)"): [
+                        when(t, style="iso").removesuffix(" UTC")
+                        for t in pd.to_datetime(nearest["occurred_at"], utc=True)
+                    ],
+                    _("Distance"): [
+                        _("{km} km").format(km=number(d / 1000, decimals=1))
+                        for d in nearest["distance_from_m"]
+                    ],
+                    _("Category"): [category_label(str(c)) for c in nearest["category"]],
                     _("Verdict"): [
-                        verdict_text(VERDICT_LABELS.get(str(v), str(v)), n)
+                        verdict_noted(str(v), n)
                         for v, n in zip(
                             nearest["verdict"],
                             nearest.get("verdict_note", pd.Series("", index=nearest.index)),
@@ -214,38 +252,59 @@ else:
 
 linked = store.linked(incident_id)
 if len(linked):
-    st.subheader("Possible duplicates")
+    st.subheader(_("Possible duplicates"))
     group = store.group_of(incident_id)
     if len(group) > 1:
         others = ", ".join(str(i) for i in group["incident_id"] if i != incident_id)
         events = count_events(group)
         st.caption(
-            f"Where pages count incidents, this report and incident(s) {others} count as {events:,} "
-            f"incident{'s' if events != 1 else ''}: linked reports of one event count once."
+            ngettext(
+                "Where pages count incidents, this report and incident(s) {others} count as {events} "
+                "incident: linked reports of one event count once.",
+                "Where pages count incidents, this report and incident(s) {others} count as {events} "
+                "incidents: linked reports of one event count once.",
+                events,
+            ).format(others=others, events=number(events))
         )
     labels = vocabulary().labels
     for link in linked.itertuples():
         if link.kind == CROSS_SOURCE:
             distance, gap = common.number(link.distance_m), common.number(link.gap_s)
-            how = "another source's report" + (f", {distance:,.0f} m away" if distance is not None else "")
+            how = _("another source's report")
+            if distance is not None:
+                how += _(", {distance} m away").format(distance=number(distance, decimals=0))
             if gap is not None:
-                how += ", times overlap" if gap == 0 else f", {gap / 60:,.0f} min apart"
+                how += (
+                    _(", times overlap")
+                    if gap == 0
+                    else _(", {minutes} min apart").format(minutes=number(gap / 60, decimals=0))
+                )
         else:
-            how = "the same source and content under another event id (a separate event unless confirmed)"
-        by = common.text(link.reviewed_by, "someone")
-        when = f" on {link.reviewed_at:%Y-%m-%d}" if not pd.isna(link.reviewed_at) else ""
+            how = _("the same source and content under another event id (a separate event unless confirmed)")
+        by = common.text(link.reviewed_by, _("someone"))
+        on = (
+            " " + _("on {date}").format(date=when(pd.Timestamp(link.reviewed_at).date()))
+            if not pd.isna(link.reviewed_at)
+            else ""
+        )
         review = {
-            UNREVIEWED: "not reviewed",
-            SAME_EVENT: f"confirmed the same event by {by}{when}",
-            DIFFERENT_EVENTS: f"found to be different events by {by}{when}",
+            UNREVIEWED: _("not reviewed"),
+            SAME_EVENT: _("confirmed the same event by {who}").format(who=by) + on,
+            DIFFERENT_EVENTS: _("found to be different events by {who}").format(who=by) + on,
         }.get(link.status, str(link.status))
-        category = labels.get(str(link.category), str(link.category))
+        category = category_label(str(link.category))
         st.page_link(
             "views/incident.py",
             label=(
-                f"Incident {link.other_id} · {common.md(link.source)} event "
-                f"{common.md(link.source_event_id)} · {link.occurred_at:%Y-%m-%d %H:%M} UTC · "
-                f"{common.md(category)} · {common.md(how)} · {common.md(review)}"
+                _("Incident {id} · {source} event {event} · {time} · {category} · {how} · {review}").format(
+                    id=link.other_id,
+                    source=common.md(link.source),
+                    event=common.md(link.source_event_id),
+                    time=when(link.occurred_at, style="iso"),
+                    category=common.md(category),
+                    how=common.md(how),
+                    review=common.md(review),
+                )
             ),
             icon=":material/content_copy:",
             query_params={"id": str(link.other_id)},
@@ -280,11 +339,15 @@ if files is not None:
         if kind in IMAGE_TYPES:
             left_col.image(data, width=160)
         right_col.markdown(
-            f"**{common.md(item.file_name)}** · {common.md(kind)} · {int(item.size):,} bytes · "
-            + common.md(
-                _("added by {who} on {when}").format(
-                    who=item.added_by, when=f"{item.added_at:%Y-%m-%d %H:%M} UTC"
-                )
+            _("**{name}** · {kind} · {size} bytes · {added}").format(
+                name=common.md(item.file_name),
+                kind=common.md(kind),
+                size=number(int(item.size)),
+                added=common.md(
+                    _("added by {who} on {when}").format(
+                        who=item.added_by, when=when(item.added_at, style="iso")
+                    )
+                ),
             )
         )
         right_col.caption(common.md(f"SHA-256 {item.sha256}" + (f" · {item.note}" if item.note else "")))
@@ -324,28 +387,33 @@ if files is not None:
                     common.flash(message)
                     st.rerun()
 
-st.subheader("Verification")
+st.subheader(_("Verification"))
 if user.can("verify"):
     with st.form(f"verify_{incident_id}"):
         current = str(row["verification"])
-        status = st.selectbox(
-            "Status",
+        picked = st.selectbox(
+            _("Status"),
             VERIFICATION_STATUSES,
+            format_func=status,
             index=VERIFICATION_STATUSES.index(current) if current in VERIFICATION_STATUSES else 0,
             key=f"i_status_{incident_id}",
         )
-        note = st.text_input("Note (why)", key=f"i_note_{incident_id}", max_chars=500)
-        if st.form_submit_button("Save"):
+        note = st.text_input(_("Note (why)"), key=f"i_note_{incident_id}", max_chars=500)
+        if st.form_submit_button(_("Save")):
             try:
-                set_verification(store, incident_id, status, actor=user, note=note)
+                set_verification(store, incident_id, picked, actor=user, note=note)
             except (PermissionDeniedError, ValueError, InputError, NotFoundError, StoreError) as err:
                 st.error(common.md(err))
             else:
                 common.invalidate()
-                common.flash(f"Verification of incident {incident_id} set to {status}.")
+                common.flash(
+                    _("Verification of incident {id} set to {status}.").format(
+                        id=incident_id, status=status(picked)
+                    )
+                )
                 st.rerun()
 else:
-    st.caption("Changing the verification status needs an analyst or admin account.")
+    st.caption(_("Changing the verification status needs an analyst or admin account."))
 st.subheader(_("Source grade"))
 if user.can("verify"):
     with st.form(f"grade_{incident_id}"):
@@ -356,14 +424,14 @@ if user.can("verify"):
             _("Source reliability"),
             ["", *RELIABILITY],
             index=["", *RELIABILITY].index(reliability_now) if reliability_now in RELIABILITY else 0,
-            format_func=lambda g: f"{g}: {RELIABILITY_NAMES[g]}" if g else _("ungraded"),
+            format_func=lambda g: f"{g}: {_(RELIABILITY_NAMES[g])}" if g else _("ungraded"),
             key=f"i_reliability_{incident_id}",
         )
         credibility = g2.selectbox(
             _("Information credibility"),
             ["", *CREDIBILITY],
             index=["", *CREDIBILITY].index(credibility_now) if credibility_now in CREDIBILITY else 0,
-            format_func=lambda g: f"{g}: {CREDIBILITY_NAMES[g]}" if g else _("ungraded"),
+            format_func=lambda g: f"{g}: {_(CREDIBILITY_NAMES[g])}" if g else _("ungraded"),
             key=f"i_credibility_{incident_id}",
         )
         grade_note = st.text_input(_("Note (why)"), key=f"i_grade_note_{incident_id}", max_chars=500)
@@ -384,6 +452,6 @@ else:
 
 history = store.verification_history(incident_id)
 if history.empty:
-    st.caption("No verification changes yet.")
+    st.caption(_("No verification changes yet."))
 else:
-    st.dataframe(history, hide_index=True, width="stretch")
+    st.dataframe(common.headed(history), hide_index=True, width="stretch")

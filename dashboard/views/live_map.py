@@ -11,18 +11,20 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import common, filter_panel, live_view, playback
-from geo.core.categories import vocabulary
 from geo.core.duplicates import distinct_events
 from geo.core.filters import Filters
 from geo.core.model import Scenario
-from geo.i18n import N_, _
+from geo.i18n import N_, _, number, when
+from geo.labels import category as category_label
 from geo.services.settings import get_setting
 
-st.title("Live map")
+st.title(_("Live map"))
 common.require_page("view")
 scen = common.loaded_scenario(
-    "No scenario is loaded yet. Run `python -m geo demo`, or load a scenario with "
-    "`python -m geo scenario load PATH`."
+    _(
+        "No scenario is loaded yet. Run `python -m geo demo`, or load a scenario with "
+        "`python -m geo scenario load PATH`."
+    )
 )
 store = common.store()
 snap = common.snapshot()
@@ -49,9 +51,15 @@ if mode == "playback":
     playback.show(store, scen, filters)
     st.stop()
 playback.forget_url()
-paused = st.sidebar.toggle("Pause live updates", key="m_paused")
+paused = st.sidebar.toggle(_("Pause live updates"), key="m_paused")
 every = max(int(get_setting(store, "refresh_seconds", default=60)), 5)
-st.sidebar.caption(f"The map refreshes every {every} s" + (" (paused)." if paused else "."))
+st.sidebar.caption(
+    (
+        _("The map refreshes every {seconds} s (paused).")
+        if paused
+        else _("The map refreshes every {seconds} s.")
+    ).format(seconds=number(every))
+)
 
 
 def kpi_strip(table: pd.DataFrame, view_filters: Filters, s: Scenario) -> None:
@@ -64,18 +72,25 @@ def kpi_strip(table: pd.DataFrame, view_filters: Filters, s: Scenario) -> None:
     for i, party in enumerate(s.parties):
         row = table.loc[party.id] if party.id in table.index else None
         for j, hours in enumerate((24, 168)):
-            span = "24 h" if hours == 24 else "7 days"
             last = int(row[f"last_{hours}h"]) if row is not None else 0
             change = int(row[f"change_{hours}h"]) if row is not None else 0
-            delta = f"{change:+,} vs previous {span}" if change else "no change"
+            signed = ("+" if change > 0 else "") + number(change)
+            if hours == 24:
+                label = _("{party}: breaches, last 24 h").format(party=common.md(party.short_name))
+                delta = _("{change} vs previous 24 h").format(change=signed) if change else _("no change")
+            else:
+                label = _("{party}: breaches, last 7 days").format(party=common.md(party.short_name))
+                delta = _("{change} vs previous 7 days").format(change=signed) if change else _("no change")
             cols[2 * i + j].metric(
-                f"{common.md(party.short_name)}: breaches, last {span}",
-                f"{last:,}",
+                label,
+                number(last),
                 delta,
                 delta_color="inverse" if change else "off",
             )
     if narrowed:
-        st.caption("These breach counts follow the filters in the sidebar (all of them but the time window).")
+        st.caption(
+            _("These breach counts follow the filters in the sidebar (all of them but the time window).")
+        )
 
 
 @st.fragment(run_every=None if paused else every)
@@ -92,7 +107,11 @@ def live() -> None:
     kpi_strip(refresh.kpis, now_filters, scen)
     st.caption(
         f"{common.data_as_of(current)} · {common.how_many(view, 'match', bold=True)} · "
-        + (f"**{new:,} new since the last refresh** (ringed in cyan)" if new else "no new incidents")
+        + (
+            _("**{count} new since the last refresh** (ringed in cyan)").format(count=number(new))
+            if new
+            else _("no new incidents")
+        )
         + f" · {filter_panel.describe(now_filters)}"
     )
     live_view.show_map(scen, refresh.layers)
@@ -102,27 +121,33 @@ def live() -> None:
         .head(10)
     )
     if len(breaches):
-        st.markdown("**Latest breaches** (open one for its full story)")
+        st.markdown(_("**Latest breaches** (open one for its full story)"))
         zones = {z.id: z.name for z in scen.zones}
         parties = {p.id: p.short_name for p in scen.parties}
-        labels = vocabulary().labels
-        basis = {"reported": "reported", "inferred_from_side": "inferred", "unattributed": ""}
+        basis = {"reported": _("reported"), "inferred_from_side": _("inferred"), "unattributed": ""}
         for row in breaches.itertuples():
             inside = [zones.get(z, z) for z in common.text(row.zones, "").split(";") if z]
             where = (
-                inside[0] + (f" (+{len(inside) - 1} more zones)" if len(inside) > 1 else "") if inside else ""
+                inside[0]
+                + (
+                    " " + _("(+{count} more zones)").format(count=number(len(inside) - 1))
+                    if len(inside) > 1
+                    else ""
+                )
+                if inside
+                else ""
             )
-            party = parties.get(common.text(row.attributed_party, ""), "unattributed")
+            party = parties.get(common.text(row.attributed_party, ""), _("unattributed"))
             how = basis.get(str(row.attribution), str(row.attribution))
-            category = labels.get(str(row.category), str(row.category))
+            category = category_label(str(row.category))
             note = common.text(getattr(row, "verdict_note", ""), "")
             st.page_link(
                 "views/incident.py",
                 label=(
-                    f"{row.occurred_at:%Y-%m-%d %H:%M} UTC · {common.md(category)} · {common.md(party)}"
+                    f"{when(row.occurred_at, style='iso')} · {common.md(category)} · {common.md(party)}"
                     + (f" ({common.md(how)})" if how else "")
                     + (f" · {common.md(where)}" if where else "")
-                    + (f" · breach ({common.md(note)})" if note else "")
+                    + (" · " + _("breach ({note})").format(note=common.md(_(note))) if note else "")
                 ),
                 icon=":material/error:",
                 query_params={"id": str(row.incident_id)},

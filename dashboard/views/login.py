@@ -6,10 +6,11 @@ import streamlit as st
 
 from dashboard import common
 from geo import AuthenticationError, InputError
+from geo.i18n import _
 from geo.services.accounts import authenticate, create_first_admin, has_users
 
-st.title("Truceline")
-st.caption("Ceasefire monitoring: incidents joined to the lines, zones and rules the parties agreed.")
+st.title(_("Truceline"))
+st.caption(_("Ceasefire monitoring: incidents joined to the lines, zones and rules the parties agreed."))
 store = common.store()
 ended = common.ended_message()
 if ended:
@@ -17,32 +18,36 @@ if ended:
 if (
     common.public_read()
     and st.session_state.get("want_login")
-    and st.button("← Back to the public map", key="login_back")
+    and st.button(_("← Back to the public map"), key="login_back")
 ):
     st.session_state.pop("want_login", None)
     st.rerun()
 
 if common.oidc_configured():
     if not getattr(st.user, "is_logged_in", False):
-        st.button("Sign in with your organisation", on_click=st.login, type="primary")
+        st.button(_("Sign in with your organisation"), on_click=st.login, type="primary")
     else:  # signed in with the provider, but common.principal() found no role for the identity
-        st.error("Your account has no Truceline role. Ask an administrator.")
+        st.error(_("Your account has no Truceline role. Ask an administrator."))
 
 if not has_users(store):
-    st.subheader("First-run setup")
+    st.subheader(_("First-run setup"))
     st.write(
-        "No account exists yet. Create the first administrator with the setup token the server "
-        "printed on its console when it started (or run `python -m geo users add NAME --role admin` "
-        "on the server)."
+        _(
+            "No account exists yet. Create the first administrator with the setup token the server "
+            "printed on its console when it started (or run `python -m geo users add NAME --role admin` "
+            "on the server)."
+        )
     )
     with st.form("setup"):
-        token = st.text_input("Setup token", type="password", key="setup_token")
-        name = st.text_input("User name", key="setup_name")
-        password = st.text_input("Password (at least 10 characters)", type="password", key="setup_password")
-        again = st.text_input("Password again", type="password", key="setup_again")
-        if st.form_submit_button("Create administrator", type="primary"):
+        token = st.text_input(_("Setup token"), type="password", key="setup_token")
+        name = st.text_input(_("User name"), key="setup_name")
+        password = st.text_input(
+            _("Password (at least 10 characters)"), type="password", key="setup_password"
+        )
+        again = st.text_input(_("Password again"), type="password", key="setup_again")
+        if st.form_submit_button(_("Create administrator"), type="primary"):
             if password != again:
-                st.error("The passwords differ.")
+                st.error(_("The passwords differ."))
             else:
                 try:
                     admin = create_first_admin(store, name.strip(), password, token=token.strip())
@@ -53,9 +58,9 @@ if not has_users(store):
                     st.rerun()
 else:
     with st.form("login"):
-        name = st.text_input("User name", key="login_name")
-        password = st.text_input("Password", type="password", key="login_password")
-        if st.form_submit_button("Sign in", type="primary"):
+        name = st.text_input(_("User name"), key="login_name")
+        password = st.text_input(_("Password"), type="password", key="login_password")
+        if st.form_submit_button(_("Sign in"), type="primary"):
             try:
                 common.sign_in(authenticate(store, name.strip(), password, client=common.client()))
             except AuthenticationError as err:

@@ -29,7 +29,7 @@ KIND_LABELS = {
 }
 ERRORS = (PermissionDeniedError, InputError, NotFoundError, StoreError)
 
-st.title("Review")
+st.title(_("Review"))
 user = common.require_page("verify")
 store = common.store()
 scen = common.loaded_scenario()
@@ -112,7 +112,7 @@ def _gap(seconds: object) -> str:
     value = common.number(seconds)
     if value is None:
         return "—"
-    return _("times overlap") if value == 0 else f"{value / 60:,.0f} min"
+    return _("times overlap") if value == 0 else _("{minutes} min").format(minutes=f"{value / 60:,.0f}")
 
 
 def _pair_name(i: int) -> str:

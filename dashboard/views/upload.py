@@ -18,6 +18,7 @@ import streamlit as st
 from dashboard import common
 from geo import InputError, NotFoundError, PermissionDeniedError, ReaderError, StoreError
 from geo.core.names import printable
+from geo.i18n import N_, _, number
 from geo.io import readers
 from geo.io.writers import csv_bytes
 from geo.services.ingest import delete_batch
@@ -33,30 +34,33 @@ from geo.services.upload_jobs import (
 
 MAX_UPLOAD_MB = common.max_upload_mb()
 POLL_S = 0.8  # how often a running upload job's progress is shown again
-DETECT = "Detect from the file"
+DETECT = N_("Detect from the file")
 ORDERS = {
-    "Decide from the file's dates": None,
-    "Day first: 09/05/2014 is 9 May": True,
-    "Month first: 09/05/2014 is 5 September": False,
+    N_("Decide from the file's dates"): None,
+    N_("Day first: 09/05/2014 is 9 May"): True,
+    N_("Month first: 09/05/2014 is 5 September"): False,
 }
+FROM_HEADER, NEW_MAPPING = N_("Detect from the header"), N_("New mapping…")
 ORDER_OF = {value: label for label, value in ORDERS.items()}
 
-st.title("Upload incidents")
+st.title(_("Upload incidents"))
 user = common.require_page("upload")
 store = common.store()
-scen = common.loaded_scenario("No scenario is loaded yet: load one before uploading incidents.")
+scen = common.loaded_scenario(_("No scenario is loaded yet: load one before uploading incidents."))
 flashed = st.session_state.get("flash")
 common.flash()
 saved = saved_mappings(store)
 
 # 1. The file -----------------------------------------------------------------------------------
-st.subheader("1. File")
+st.subheader(_("1. File"))
 st.caption(
-    "The house template, an ACLED export, a UCDP GED export (with or without header), or any CSV "
-    "through a column mapping. See docs/incident-formats.md."
+    _(
+        "The house template, an ACLED export, a UCDP GED export (with or without header), or any CSV "
+        "through a column mapping. See docs/incident-formats.md."
+    )
 )
 upload = st.file_uploader(
-    "Incident CSV", type=["csv", "txt", "tsv"], key="u_file", max_upload_size=max(1, int(MAX_UPLOAD_MB))
+    _("Incident CSV"), type=["csv", "txt", "tsv"], key="u_file", max_upload_size=max(1, int(MAX_UPLOAD_MB))
 )
 
 
@@ -86,10 +90,15 @@ def follow(job: UploadJob, label: str, rows: int | None, key: str) -> JobStatus:
     status = job.status()
     if status.state != "running":
         return status
-    done = f"{status.done:,} of {rows:,} rows" if rows else f"{status.done:,} rows"
+    done = (
+        _("{done} of {rows} rows").format(done=number(status.done), rows=number(rows))
+        if rows
+        else _("{done} rows").format(done=number(status.done))
+    )
     fraction = min(status.done / rows, 1.0) if rows else 0.0
-    st.progress(fraction, text=f"{label}: {common.md(status.stage or 'starting')}, {done}")
-    if st.button("Cancel", key=f"{key}_cancel"):
+    stage = common.md(status.stage or _("starting"))
+    st.progress(fraction, text=f"{common.md(label)}: {stage}, {done}")
+    if st.button(_("Cancel"), key=f"{key}_cancel"):
         job.cancel()
         return job.status()
     time.sleep(POLL_S)
@@ -108,17 +117,23 @@ if upload is None:
 else:
     if upload.size > MAX_UPLOAD_MB * 1024 * 1024:
         st.error(
-            f"{common.md(upload.name)}: {upload.size / 1e6:.1f} MB is over the {MAX_UPLOAD_MB:g} MB upload "
-            "limit (`TRUCELINE_MAX_UPLOAD_MB`)."
+            _("{name}: {size} MB is over the {limit} MB upload limit (`TRUCELINE_MAX_UPLOAD_MB`).").format(
+                name=common.md(upload.name),
+                size=number(upload.size / 1e6, decimals=1),
+                limit=f"{MAX_UPLOAD_MB:g}",
+            )
         )
         st.stop()
     path = saved_file()
 
     # 2. Detection and mapping -----------------------------------------------------------------
-    st.subheader("2. Format")
+    st.subheader(_("2. Format"))
     mapping = None
     choice = st.selectbox(
-        "Column mapping", ["Detect from the header", "New mapping…", *saved], key="u_mapping"
+        _("Column mapping"),
+        [FROM_HEADER, NEW_MAPPING, *saved],
+        format_func=lambda m: _(m) if m in (FROM_HEADER, NEW_MAPPING) else m,
+        key="u_mapping",
     )
     chosen = saved.get(choice, {})
     if st.session_state.get("u_order_loaded") != choice:
@@ -127,24 +142,26 @@ else:
         st.session_state["u_order_loaded"] = choice
     o1, o2 = st.columns(2)
     picked_encoding = o1.selectbox(
-        "Encoding",
+        _("Encoding"),
         [DETECT, *readers.ENCODINGS],
+        format_func=lambda e: _(e) if e == DETECT else e,
         key="u_encoding",
-        help="Detected from the file's text; choose one if the preview's text reads wrong.",
+        help=_("Detected from the file's text; choose one if the preview's text reads wrong."),
     )
     order = o2.selectbox(
-        "Day/month order",
+        _("Day/month order"),
         list(ORDERS),
+        format_func=_,
         key="u_order",
-        help="How dates like 09/05/2014 are read. Decided from the file's other dates when they tell.",
+        help=_("How dates like 09/05/2014 are read. Decided from the file's other dates when they tell."),
     )
     encoding = None if picked_encoding == DETECT else picked_encoding
     dayfirst = ORDERS[order]
     needs_mapping = st.session_state.get("u_needs_mapping")
-    if needs_mapping is not None and choice == "Detect from the header":
+    if needs_mapping is not None and choice == FROM_HEADER:
         st.warning(common.md(needs_mapping))
-        st.info("Map the file's columns below.")
-    if choice != "Detect from the header" or needs_mapping is not None:
+        st.info(_("Map the file's columns below."))
+    if choice != FROM_HEADER or needs_mapping is not None:
         try:
             header = readers.header(path, name=upload.name, encoding=encoding)  # the first record only
         except ReaderError as err:
@@ -160,7 +177,7 @@ else:
             st.session_state["u_datefmt"] = chosen.get("date_format") or ""
             st.session_state["u_source"] = chosen.get("source") or upload.name.rsplit(".", 1)[0]
             st.session_state["u_mapping_loaded"] = loaded
-        st.caption("For each Truceline field, the file's column that holds it (leave unmapped to skip).")
+        st.caption(_("For each Truceline field, the file's column that holds it (leave unmapped to skip)."))
         cols = st.columns(3)
         columns: dict[str, str] = {}
         for i, target in enumerate(readers.mapped.FIELDS):
@@ -172,8 +189,8 @@ else:
             if picked != "—":
                 columns[target] = picked
         c1, c3 = st.columns(2)
-        date_format = c1.text_input("Date format (strptime, optional)", key="u_datefmt") or None
-        source_default = c3.text_input("Source name", key="u_source")
+        date_format = c1.text_input(_("Date format (strptime, optional)"), key="u_datefmt") or None
+        source_default = c3.text_input(_("Source name"), key="u_source")
         mapping = readers.ColumnMapping(
             columns=columns,
             date_format=date_format,
@@ -182,8 +199,8 @@ else:
             origin="dashboard mapping",
         )
         m1, m2 = st.columns([2, 1])
-        mapping_name = m1.text_input("Save this mapping as", key="u_map_name")
-        if m2.button("Save mapping", disabled=not mapping_name.strip(), key="u_map_save"):
+        mapping_name = m1.text_input(_("Save this mapping as"), key="u_map_name")
+        if m2.button(_("Save mapping"), disabled=not mapping_name.strip(), key="u_map_save"):
             try:
                 save_mapping(
                     store,
@@ -199,10 +216,10 @@ else:
             except InputError as err:
                 st.error(common.md(err))
             else:
-                st.success(f"Mapping {common.md(mapping_name.strip())} saved.")
+                st.success(_("Mapping {md} saved.").format(md=common.md(mapping_name.strip())))
         missing = [f for f in readers.mapped.REQUIRED if f not in columns]
         if missing:
-            st.info(f"Map at least {', '.join(missing)} to go on.")
+            st.info(_("Map at least {join} to go on.").format(join=", ".join(missing)))
             st.stop()
 
     # 3. Dry run in the worker: preview, parties, validation ------------------------------------------
@@ -214,7 +231,7 @@ else:
         committing = None
     if committing is not None and committing[1].status().state == "running":
         # While the worker commits, this page only shows its progress: the server stays idle.
-        st.subheader("6. Commit")
+        st.subheader(_("6. Commit"))
         follow(committing[1], "Uploading", committing[2], "u_commit")
     check = st.session_state.get("u_check")
     if check is None or check[0] != key:
@@ -231,9 +248,13 @@ else:
         )
         check = st.session_state["u_check"] = (key, job)
     job = check[1]
-    status = follow(job, "Checking the file", None, "u_check")
+    status = follow(job, _("Checking the file"), None, "u_check")
     if status.state == "cancelled":
-        st.info(f"{common.md(upload.name)}: check cancelled. Change an option above to check it again.")
+        st.info(
+            _("{md}: check cancelled. Change an option above to check it again.").format(
+                md=common.md(upload.name)
+            )
+        )
         st.stop()
     if status.state == "failed":
         if status.kind == "layout" and mapping is None:
@@ -241,64 +262,89 @@ else:
             st.rerun()
         st.error(common.md(status.message))
         if status.kind == "date_order":
-            st.info("Choose the day/month order above.")
+            st.info(_("Choose the day/month order above."))
         st.stop()
     result: CheckResult = status.result
     st.markdown(
-        f"**Format** {result.format} ({result.layout}) · **encoding** "
-        f"{result.encoding} · **delimiter** {result.delimiter!r} · "
-        f"**header** {'yes' if result.has_header else 'no'}"
+        _(
+            "**Format** {format} ({layout}) · **encoding** {encoding} · "
+            "**delimiter** {delimiter} · **header** {header}"
+        ).format(
+            format=result.format,
+            layout=result.layout,
+            encoding=result.encoding,
+            delimiter=repr(result.delimiter),
+            header=_("yes") if result.has_header else _("no"),
+        )
     )
     if result.dates:
-        st.caption(f"Dates read {common.md(result.dates)}")
+        st.caption(_("Dates read {md}").format(md=common.md(result.dates)))
     for warning in result.detect_warnings:
         st.warning(common.md(warning))
     if result.rows_read == 0:
-        st.error(f"{common.md(upload.name)}: the file holds no rows (a header at most): nothing to store.")
+        st.error(
+            _("{md}: the file holds no rows (a header at most): nothing to store.").format(
+                md=common.md(upload.name)
+            )
+        )
         st.stop()
-    st.subheader("3. Preview")
+    st.subheader(_("3. Preview"))
     st.dataframe(result.preview, hide_index=True, width="stretch")
 
-    st.subheader("4. Parties")
+    st.subheader(_("4. Parties"))
     actors = result.actors.copy()
     names = {p.id: p.name for p in scen.parties}
-    actors["maps to"] = actors["party"].map(names).fillna("— (side of the line will be inferred)")
-    st.dataframe(actors.sort_values("rows", ascending=False).head(200), hide_index=True, width="stretch")
+    actors["maps to"] = actors["party"].map(names).fillna(_("— (side of the line will be inferred)"))
+    st.dataframe(
+        common.headed(
+            actors.sort_values("rows", ascending=False).head(200),
+            {"actor": N_("Actor"), "party": N_("Party"), "rows": N_("Rows"), "maps to": N_("Maps to")},
+        ),
+        hide_index=True,
+        width="stretch",
+    )
     unmapped = actors[actors["party"].fillna("") == ""]
     if len(unmapped):
         st.caption(
-            f"{len(unmapped)} actor name(s) map to no party; edit the scenario's party mapping to fix "
-            "that. Their party will be inferred from the side of the line, and shown as inferred."
+            _(
+                "{count} actor name(s) map to no party; edit the scenario's party mapping to fix that. "
+                "Their party will be inferred from the side of the line, and shown as inferred."
+            ).format(count=number(len(unmapped)))
         )
 
-    st.subheader("5. Validation")
+    st.subheader(_("5. Validation"))
     v1, v2, v3 = st.columns(3)
-    v1.metric("Rows read", f"{result.rows_read:,}")
-    v2.metric("Valid", f"{result.valid:,}")
-    v3.metric("Rejected", f"{result.rejected:,}")
+    v1.metric(_("Rows read"), number(result.rows_read))
+    v2.metric(_("Valid"), number(result.valid))
+    v3.metric(_("Rejected"), number(result.rejected))
     rejected_csv = job.rejected_csv()
     if result.rejected and rejected_csv is not None:
         st.dataframe(result.rejected_rows, hide_index=True, width="stretch")
         st.download_button(
-            "Download rejected rows (CSV)",
+            _("Download rejected rows (CSV)"),
             rejected_csv.read_bytes(),
             f"{upload.name.rsplit('.', 1)[0]}-rejected.csv",
             "text/csv",
             key="u_rej_pre",
         )
     if result.warnings:
-        with st.expander(f"{result.warning_count:,} warning(s)"):
+        with st.expander(_("{warning_count:,} warning(s)").format(warning_count=result.warning_count)):
             st.text("\n".join(printable(w) for w in result.warnings))
 
     # 6. Commit, in the worker ------------------------------------------------------------------------
-    st.subheader("6. Commit")
+    st.subheader(_("6. Commit"))
     if result.valid == 0:
         st.warning(
-            "No row of this file is valid, so there is nothing to store. Fix the rows listed above "
-            "(or the column mapping) and upload the file again."
+            _(
+                "No row of this file is valid, so there is nothing to store. Fix the rows listed above "
+                "(or the column mapping) and upload the file again."
+            )
         )
     if committing is None and st.button(
-        f"Commit {common.md(upload.name)}", type="primary", key="u_commit", disabled=result.valid == 0
+        _("Commit {md}").format(md=common.md(upload.name)),
+        type="primary",
+        key="u_commit",
+        disabled=result.valid == 0,
     ):
         st.session_state["u_commit_job"] = (
             key[:4],
@@ -319,9 +365,9 @@ else:
         status = committing[1].status()
         drop_jobs("u_commit_job")
         if status.state == "cancelled":
-            st.info(f"{common.md(upload.name)}: upload cancelled; nothing was stored.")
+            st.info(_("{md}: upload cancelled; nothing was stored.").format(md=common.md(upload.name)))
         elif status.state == "failed":
-            st.error(f"Nothing was stored: {common.md(status.message)}")
+            st.error(_("Nothing was stored: {md}").format(md=common.md(status.message)))
         else:
             st.session_state["u_summary"] = (upload.file_id, status.result)
             common.invalidate()
@@ -331,42 +377,67 @@ else:
     )  # this file's, not another's
     if summary is not None:
         st.success(
-            f"Batch {summary.batch_id}: {summary.accepted:,} accepted, {summary.rejected:,} rejected, "
-            f"{summary.duplicate:,} duplicates of {summary.rows_read:,} rows; "
-            f"{summary.new_breaches:,} new breaches. Read as {summary.encoding}."
+            _(
+                "Batch {batch}: {accepted} accepted, {rejected} rejected, "
+                "{duplicate} duplicates of {rows} rows; {breaches} new breaches. Read as {encoding}."
+            ).format(
+                batch=summary.batch_id,
+                accepted=number(summary.accepted),
+                rejected=number(summary.rejected),
+                duplicate=number(summary.duplicate),
+                rows=number(summary.rows_read),
+                breaches=number(summary.new_breaches),
+                encoding=summary.encoding,
+            )
         )
         s1, s2, s3, s4 = st.columns(4)
-        s1.metric("Accepted", f"{summary.accepted:,}")
-        s2.metric("Rejected", f"{summary.rejected:,}")
-        s3.metric("Duplicates", f"{summary.duplicate:,}")
-        s4.metric("New breaches", f"{summary.new_breaches:,}")
+        s1.metric(_("Accepted"), number(summary.accepted))
+        s2.metric(_("Rejected"), number(summary.rejected))
+        s3.metric(_("Duplicates"), number(summary.duplicate))
+        s4.metric(_("New breaches"), number(summary.new_breaches))
         if summary.near_duplicates:
             st.info(
-                f"{summary.near_duplicates} incident(s) flagged as possible duplicates of another source's."
+                _("{count} incident(s) flagged as possible duplicates of another source's.").format(
+                    count=number(summary.near_duplicates)
+                )
             )
 
 # History -------------------------------------------------------------------------------------------
-st.subheader("Upload history")
+st.subheader(_("Upload history"))
 history = pd.DataFrame([b.__dict__ for b in store.batches()])
 if history.empty:
-    st.caption("No uploads yet.")
+    st.caption(_("No uploads yet."))
 else:
     st.dataframe(
-        history[
-            [
-                "batch_id",
-                "status",
-                "started_at",
-                "user_name",
-                "file_name",
-                "format",
-                "rows_read",
-                "accepted",
-                "rejected",
-                "duplicate",
-                "new_breaches",
-            ]
-        ],
+        common.headed(
+            history[
+                [
+                    "batch_id",
+                    "status",
+                    "started_at",
+                    "user_name",
+                    "file_name",
+                    "format",
+                    "rows_read",
+                    "accepted",
+                    "rejected",
+                    "duplicate",
+                    "new_breaches",
+                ]
+            ],
+            {
+                "batch_id": N_("Batch"),
+                "status": N_("Status"),
+                "started_at": N_("Started"),
+                "file_name": N_("File"),
+                "format": N_("Format"),
+                "rows_read": N_("Rows read"),
+                "accepted": N_("Accepted"),
+                "rejected": N_("Rejected"),
+                "duplicate": N_("Duplicates"),
+                "new_breaches": N_("New breaches"),
+            },
+        ),
         hide_index=True,
         width="stretch",
     )
@@ -375,7 +446,7 @@ else:
     c1, c2, c3 = st.columns([2, 1, 1])
     pick = (
         c1.selectbox(
-            "Batch",
+            _("Batch"),
             mine["batch_id"].tolist(),
             format_func=lambda b: f"{b}: " + str(history.set_index("batch_id").loc[b, "file_name"]),
             key="u_batch",
@@ -386,14 +457,14 @@ else:
     if pick is not None:
         rej = store.rejected_rows(int(pick))
         c2.download_button(
-            "Rejected rows",
+            _("Rejected rows"),
             csv_bytes(rej),
             f"batch-{pick}-rejected.csv",
             "text/csv",
             disabled=rej.empty,
             key="u_rej_hist",
         )
-        if c3.button("Undo this upload", key="u_undo"):
+        if c3.button(_("Undo this upload"), key="u_undo"):
             try:
                 removed = delete_batch(store, int(pick), actor=user)
             except (PermissionDeniedError, NotFoundError, StoreError) as err:
@@ -403,5 +474,9 @@ else:
                 done = st.session_state.get("u_summary")
                 if done is not None and done[1].batch_id == int(pick):
                     st.session_state.pop("u_summary")
-                common.flash(f"Batch {pick} undone: {removed:,} incidents removed.")
+                common.flash(
+                    _("Batch {batch} undone: {count} incidents removed.").format(
+                        batch=pick, count=number(removed)
+                    )
+                )
                 st.rerun()

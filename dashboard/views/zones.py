@@ -18,6 +18,8 @@ from dashboard import common
 from geo import ManifestError, PermissionDeniedError, StoreError
 from geo.core.categories import vocabulary
 from geo.core.model import SEVERITIES, ZONE_KINDS, Rule, Scenario
+from geo.i18n import _, number
+from geo.labels import category, severity, zone_kind
 from geo.services.ingest import load_scenario_into_store
 from geo.services.scenarios import (
     add_drawn_zone,
@@ -32,20 +34,26 @@ from geo.services.scenarios import (
 # Agreements and their lines go back decades (Korea, 1953): no date picker stops ten years ago.
 DATES = {"min_value": date(1900, 1, 1), "max_value": date(2100, 12, 31)}
 
-st.title("Zones & rules")
+st.title(_("Zones & rules"))
 user = common.require_page("edit_scenario")
 store = common.store()
 scen = common.loaded_scenario(
-    "No scenario is loaded. Load one from the command line: `python -m geo scenario load PATH`."
+    _("No scenario is loaded. Load one from the command line: `python -m geo scenario load PATH`."),
+    as_written=True,  # edited and saved as the manifest writes it, not as translated
 )
 
 
 def save(new: Scenario, what: str) -> None:
     """Store the edited scenario and reclassify, with a progress bar."""
-    bar = st.progress(0.0, text="Reclassifying incidents…")
+    bar = st.progress(0.0, text=_("Reclassifying incidents…"))
 
     def progress(done: int, total: int | None, stage: str) -> None:
-        bar.progress(min(done / max(total or 1, 1), 1.0), text=f"{stage}: {done:,} of {total or 0:,}")
+        bar.progress(
+            min(done / max(total or 1, 1), 1.0),
+            text=_("{stage}: {done} of {total}").format(
+                stage=stage, done=number(done), total=number(total or 0)
+            ),
+        )
 
     try:
         result = load_scenario_into_store(
@@ -53,15 +61,41 @@ def save(new: Scenario, what: str) -> None:
         )
     except (ManifestError, PermissionDeniedError, StoreError) as err:
         bar.empty()
-        st.error(f"Nothing was saved: {common.md(err)}")
+        st.error(_("Nothing was saved: {md}").format(md=common.md(err)))
         return
     bar.empty()
     common.invalidate()
     common.flash(
-        f"{common.md(what)}: saved. {result.total:,} incidents reclassified, "
-        f"{result.changed:,} verdicts changed."
+        _("{what}: saved. {total} incidents reclassified, {changed} verdicts changed.").format(
+            what=common.md(what), total=number(result.total), changed=number(result.changed)
+        )
     )
     st.rerun()
+
+
+def headers() -> dict[str, str]:
+    """The tables' column headings in the page's language."""
+    return {
+        "id": _("Id"),
+        "name": _("Name"),
+        "colour": _("Colour"),
+        "left": _("Left"),
+        "right": _("Right"),
+        "valid_from": _("Valid from"),
+        "valid_to": _("Valid to"),
+        "agreement": _("Agreement"),
+        "kind": _("Kind"),
+        "shape": _("Shape"),
+        "zone": _("Zone"),
+        "prohibits": _("Prohibits"),
+        "parties": _("Parties"),
+        "severity": _("Severity"),
+        "text": _("Text"),
+    }
+
+
+def _side(side: str | None) -> str:
+    return {"left": _("left"), "right": _("right"), "both": _("both sides")}.get(str(side), str(side))
 
 
 def show_errors(err: ManifestError) -> None:
@@ -80,8 +114,8 @@ lines = pd.DataFrame(
             "name": ln.name,
             "left": ln.left_party,
             "right": ln.right_party,
-            "valid from": ln.valid_from,
-            "valid to": ln.valid_to,
+            "valid_from": ln.valid_from,
+            "valid_to": ln.valid_to,
             "agreement": ln.agreement,
         }
         for ln in scen.lines
@@ -92,10 +126,16 @@ zones = pd.DataFrame(
         {
             "id": z.id,
             "name": z.name,
-            "kind": z.kind,
-            "shape": f"{z.width_m:g} m {z.side} of {z.line}" if z.derived else f"drawn ({z.source})",
-            "valid from": z.valid_from,
-            "valid to": z.valid_to,
+            "kind": zone_kind(z.kind),
+            "shape": (
+                _("{width} m {side} of {line}").format(
+                    width=number(z.width_m or 0), side=_side(z.side), line=z.line
+                )
+                if z.derived
+                else _("drawn ({source})").format(source=z.source)
+            ),
+            "valid_from": z.valid_from,
+            "valid_to": z.valid_to,
         }
         for z in scen.zones
     ]
@@ -105,24 +145,25 @@ rules = pd.DataFrame(
         {
             "id": r.id,
             "zone": r.zone,
-            "prohibits": ", ".join(r.prohibits),
+            "prohibits": ", ".join(category(c) for c in r.prohibits),
             "parties": ", ".join(r.parties),
-            "severity": r.severity,
+            "severity": severity(r.severity),
             "text": r.text,
         }
         for r in scen.rules
     ]
 )
-tabs = st.tabs(["Scenario", "Add a zone", "Derive a buffer zone", "Add a line", "Rules"])
+tabs = st.tabs([_("Scenario"), _("Add a zone"), _("Derive a buffer zone"), _("Add a line"), _("Rules")])
 with tabs[0]:
-    st.subheader("Parties")
-    st.dataframe(parties, hide_index=True, width="stretch")
-    st.subheader("Lines")
-    st.dataframe(lines, hide_index=True, width="stretch")
-    st.subheader("Zones")
-    st.dataframe(zones, hide_index=True, width="stretch")
+    st.subheader(_("Parties"))
+    st.dataframe(parties.rename(columns=headers()), hide_index=True, width="stretch")
+    st.subheader(_("Lines"))
+    st.dataframe(lines.rename(columns=headers()), hide_index=True, width="stretch")
+    st.subheader(_("Zones"))
+    st.dataframe(zones.rename(columns=headers()), hide_index=True, width="stretch")
     if scen.repairs:
-        st.warning("Geometries repaired on load:\n\n" + "\n".join(f"- {common.md(r)}" for r in scen.repairs))
+        repaired = "\n".join(f"- {common.md(r)}" for r in scen.repairs)
+        st.warning(_("Geometries repaired on load:") + "\n\n" + repaired)
     with tempfile.TemporaryDirectory() as folder:
         write_manifest(scen, Path(folder))
         buffer = io.BytesIO()
@@ -130,34 +171,38 @@ with tabs[0]:
             for file in sorted(Path(folder).iterdir()):
                 archive.write(file, file.name)
     st.download_button(
-        "Download this scenario as a manifest (zip)",
+        _("Download this scenario as a manifest (zip)"),
         buffer.getvalue(),
         "scenario.zip",
         "application/zip",
         key="z_manifest",
     )
-    remove = st.selectbox("Remove a zone (and its rules)", ["—", *[z.id for z in scen.zones]], key="z_remove")
-    if remove != "—" and st.button(f"Remove zone {common.md(remove)}", type="secondary", key="z_remove_go"):
-        save(remove_zone(scen, remove), f"zone {remove} removed")
+    remove = st.selectbox(
+        _("Remove a zone (and its rules)"), ["—", *[z.id for z in scen.zones]], key="z_remove"
+    )
+    if remove != "—" and st.button(
+        _("Remove zone {md}").format(md=common.md(remove)), type="secondary", key="z_remove_go"
+    ):
+        save(remove_zone(scen, remove), _("zone {id} removed").format(id=remove))
 
 with tabs[1], st.form("drawn_zone"):
     upload = st.file_uploader(
-        "Zone geometry (GeoJSON, GeoPackage, zipped Shapefile, KML/KMZ)",
+        _("Zone geometry (GeoJSON, GeoPackage, zipped Shapefile, KML/KMZ)"),
         type=["geojson", "json", "gpkg", "zip", "kml", "kmz"],
         key="dz_file",
         max_upload_size=max(1, int(common.max_upload_mb())),
     )
     c1, c2, c3 = st.columns(3)
-    zone_id = c1.text_input("Id", key="dz_id")
-    name = c2.text_input("Name", key="dz_name")
-    kind = c3.selectbox("Kind", ZONE_KINDS, key="dz_kind")
+    zone_id = c1.text_input(_("Id"), key="dz_id")
+    name = c2.text_input(_("Name"), key="dz_name")
+    kind = c3.selectbox(_("Kind"), ZONE_KINDS, format_func=zone_kind, key="dz_kind")
     d1, d2, d3 = st.columns(3)
-    valid_from = d1.date_input("In force from", value=None, key="dz_from", **DATES)
-    valid_to = d2.date_input("In force until (last day)", value=None, key="dz_to", **DATES)
-    repair = d3.checkbox("Repair invalid geometry (make_valid) and report it", key="dz_repair")
-    if st.form_submit_button("Add zone and reclassify", type="primary"):
+    valid_from = d1.date_input(_("In force from"), value=None, key="dz_from", **DATES)
+    valid_to = d2.date_input(_("In force until (last day)"), value=None, key="dz_to", **DATES)
+    repair = d3.checkbox(_("Repair invalid geometry (make_valid) and report it"), key="dz_repair")
+    if st.form_submit_button(_("Add zone and reclassify"), type="primary"):
         if upload is None:
-            st.error("Choose a geometry file.")
+            st.error(_("Choose a geometry file."))
         else:
             try:
                 new = add_drawn_zone(
@@ -174,40 +219,39 @@ with tabs[1], st.form("drawn_zone"):
             except ManifestError as err:
                 show_errors(err)
             else:
-                save(new, f"zone {zone_id}")
+                save(new, _("zone {id}").format(id=zone_id))
 
 with tabs[2]:
     st.caption(
-        "A derived zone holds every point within its width of the line (round ends), on the side named. "
-        "Sides are relative to the line's direction. It is in force while its line is: dates given here "
-        "can narrow that, not widen it."
+        _(
+            "A derived zone holds every point within its width of the line (round ends), on the side named. "
+            "Sides are relative to the line's direction. It is in force while its line is: dates given here "
+            "can narrow that, not widen it."
+        )
     )
     if not scen.lines:
-        st.info("This scenario has no line yet: add one first (tab “Add a line”).")
+        st.info(_("This scenario has no line yet: add one first (tab “Add a line”)."))
     with st.form("derived_zone"):
         c1, c2, c3 = st.columns(3)
-        zone_id = c1.text_input("Id", key="bz_id")
-        name = c2.text_input("Name", key="bz_name")
-        kind = c3.selectbox("Kind", ZONE_KINDS, key="bz_kind")
+        zone_id = c1.text_input(_("Id"), key="bz_id")
+        name = c2.text_input(_("Name"), key="bz_name")
+        kind = c3.selectbox(_("Kind"), ZONE_KINDS, format_func=zone_kind, key="bz_kind")
         c4, c5, c6 = st.columns(3)
-        line = c4.selectbox("Line", [ln.id for ln in scen.lines], key="bz_line")
+        line = c4.selectbox(_("Line"), [ln.id for ln in scen.lines], key="bz_line")
         width_km = c5.number_input(
-            "Width (km) on each side named", min_value=0.0, value=5.0, step=0.5, key="bz_width"
+            _("Width (km) on each side named"), min_value=0.0, value=5.0, step=0.5, key="bz_width"
         )
-        side_names = (
-            {"both": "Both sides"}
-            | {
-                s: f"{s.capitalize()} side ({getattr(scen.line(line), f'{s}_party') or 'no party'})"
-                for s in ("left", "right")
-            }
-            if line
-            else {"both": "Both sides"}
-        )
-        side = c6.selectbox("Side", list(side_names), format_func=side_names.get, key="bz_side")
+        side_names = {"both": _("Both sides")}
+        if line:
+            for s in ("left", "right"):
+                holder = getattr(scen.line(line), f"{s}_party") or _("no party")
+                worded = _("Left side ({party})") if s == "left" else _("Right side ({party})")
+                side_names[s] = worded.format(party=holder)
+        side = c6.selectbox(_("Side"), list(side_names), format_func=side_names.get, key="bz_side")
         d1, d2 = st.columns(2)
-        valid_from = d1.date_input("In force from", value=None, key="bz_from", **DATES)
-        valid_to = d2.date_input("In force until (last day)", value=None, key="bz_to", **DATES)
-        if st.form_submit_button("Derive zone and reclassify", type="primary"):
+        valid_from = d1.date_input(_("In force from"), value=None, key="bz_from", **DATES)
+        valid_to = d2.date_input(_("In force until (last day)"), value=None, key="bz_to", **DATES)
+        if st.form_submit_button(_("Derive zone and reclassify"), type="primary"):
             try:
                 new = derive_zone(
                     scen,
@@ -223,33 +267,35 @@ with tabs[2]:
             except ManifestError as err:
                 show_errors(err)
             else:
-                save(new, f"zone {zone_id}")
+                save(new, _("zone {id}").format(id=zone_id))
 
 with tabs[3], st.form("line"):
     upload = st.file_uploader(
-        "Line geometry",
+        _("Line geometry"),
         type=["geojson", "json", "gpkg", "zip", "kml", "kmz"],
         key="l_file",
         max_upload_size=max(1, int(common.max_upload_mb())),
     )
     c1, c2, c3 = st.columns(3)
-    line_id = c1.text_input("Id", key="l_id")
-    name = c2.text_input("Name", key="l_name")
-    agreement = c3.text_input("Agreement", key="l_agreement")
+    line_id = c1.text_input(_("Id"), key="l_id")
+    name = c2.text_input(_("Name"), key="l_name")
+    agreement = c3.text_input(_("Agreement"), key="l_agreement")
     party_ids = ["", *[p.id for p in scen.parties]]
     c4, c5 = st.columns(2)
-    left = c4.selectbox("Party on the left of the line's direction", party_ids, key="l_left")
-    right = c5.selectbox("Party on the right", party_ids, key="l_right")
+    left = c4.selectbox(_("Party on the left of the line's direction"), party_ids, key="l_left")
+    right = c5.selectbox(_("Party on the right"), party_ids, key="l_right")
     d1, d2 = st.columns(2)
-    line_from = d1.date_input("In force from", value=None, key="l_from", **DATES)
-    line_to = d2.date_input("In force until (last day)", value=None, key="l_to", **DATES)
+    line_from = d1.date_input(_("In force from"), value=None, key="l_from", **DATES)
+    line_to = d2.date_input(_("In force until (last day)"), value=None, key="l_to", **DATES)
     st.caption(
-        "A line in several parts is joined into one, running the way its first part does; "
-        "parts drawn the other way are reversed and reported."
+        _(
+            "A line in several parts is joined into one, running the way its first part does; "
+            "parts drawn the other way are reversed and reported."
+        )
     )
-    if st.form_submit_button("Add line and reclassify", type="primary"):
+    if st.form_submit_button(_("Add line and reclassify"), type="primary"):
         if upload is None:
-            st.error("Choose a geometry file.")
+            st.error(_("Choose a geometry file."))
         else:
             try:
                 new = add_line(
@@ -267,58 +313,61 @@ with tabs[3], st.form("line"):
             except ManifestError as err:
                 show_errors(err)
             else:
-                save(new, f"line {line_id}")
+                save(new, _("line {id}").format(id=line_id))
 
 with tabs[4]:
-    st.dataframe(rules, hide_index=True, width="stretch")
+    st.dataframe(rules.rename(columns=headers()), hide_index=True, width="stretch")
     existing = {r.id: r for r in scen.rules}
-    pick = st.selectbox("Edit rule", ["(new rule)", *existing], key="r_pick")
+    pick = st.selectbox(
+        _("Edit rule"), ["", *existing], format_func=lambda r: r or _("(new rule)"), key="r_pick"
+    )
     base = existing.get(pick)
     labels = vocabulary().labels
     with st.form("rule"):
         c1, c2, c3 = st.columns(3)
         rule_id = c1.text_input(
-            "Id", value=base.id if base else "", disabled=base is not None, key=f"r_id_{pick}"
+            _("Id"), value=base.id if base else "", disabled=base is not None, key=f"r_id_{pick}"
         )
         zone = c2.selectbox(
-            "Zone",
+            _("Zone"),
             [z.id for z in scen.zones],
             index=[z.id for z in scen.zones].index(base.zone) if base else 0,
             key=f"r_zone_{pick}",
         )
         severity = c3.selectbox(
-            "Severity",
+            _("Severity"),
             SEVERITIES,
+            format_func=severity,
             index=SEVERITIES.index(base.severity) if base and base.severity in SEVERITIES else 2,
             key=f"r_sev_{pick}",
         )
         prohibits = st.multiselect(
-            "Prohibited categories",
+            _("Prohibited categories"),
             sorted(labels),
             default=list(base.prohibits) if base else [],
-            format_func=labels.get,
+            format_func=category,
             key=f"r_cats_{pick}",
         )
         everyone = st.checkbox(
-            "Binds every party", value=base.binds_all if base else True, key=f"r_all_{pick}"
+            _("Binds every party"), value=base.binds_all if base else True, key=f"r_all_{pick}"
         )
         bound = st.multiselect(
-            "Binds these parties",
+            _("Binds these parties"),
             [p.id for p in scen.parties],
             default=[p for p in base.parties if p != "*"] if base else [],
             key=f"r_parties_{pick}",
         )
-        text = st.text_area("Text of the agreement", value=base.text if base else "", key=f"r_text_{pick}")
+        text = st.text_area(_("Text of the agreement"), value=base.text if base else "", key=f"r_text_{pick}")
         d1, d2 = st.columns(2)
         valid_from = d1.date_input(
-            "In force from", value=base.valid_from if base else None, key=f"r_from_{pick}", **DATES
+            _("In force from"), value=base.valid_from if base else None, key=f"r_from_{pick}", **DATES
         )
         valid_to = d2.date_input(
-            "In force until", value=base.valid_to if base else None, key=f"r_to_{pick}", **DATES
+            _("In force until"), value=base.valid_to if base else None, key=f"r_to_{pick}", **DATES
         )
         b1, b2 = st.columns(2)
-        submitted = b1.form_submit_button("Save rule and reclassify", type="primary")
-        deleted = b2.form_submit_button("Delete this rule", disabled=base is None)
+        submitted = b1.form_submit_button(_("Save rule and reclassify"), type="primary")
+        deleted = b2.form_submit_button(_("Delete this rule"), disabled=base is None)
     if submitted:
         rule = Rule(
             rule_id.strip(),
@@ -336,6 +385,6 @@ with tabs[4]:
         except ManifestError as err:
             show_errors(err)
         else:
-            save(new, f"rule {rule.id}")
+            save(new, _("rule {id}").format(id=rule.id))
     if deleted and base is not None:
-        save(remove_rule(scen, base.id), f"rule {base.id} deleted")
+        save(remove_rule(scen, base.id), _("rule {id} deleted").format(id=base.id))

@@ -245,7 +245,7 @@ def plain(markdown: str) -> str:
 def match_count(at: AppTest) -> int:
     """The "N incidents match" figure of the live map's caption."""
     for caption in at.caption:
-        found = re.search(r"\*\*([\d,]+) incidents match\*\*", caption.value)
+        found = re.search(r"\*\*([\d,]+) incidents? match(?:es)?\*\*", caption.value)
         if found:
             return int(found.group(1).replace(",", ""))
     raise AssertionError("no 'incidents match' caption: " + all_text(at))

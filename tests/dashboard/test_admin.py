@@ -21,15 +21,15 @@ def test_admin_sees_accounts_and_the_audit_log(db: str) -> None:
     at = app(ADMIN, page="admin")
     assert not at.exception
     users = at.dataframe[0].value
-    assert sorted(users["name"]) == ["ada", "ana", "vic"]
+    assert sorted(users["Name"]) == ["ada", "ana", "vic"]
     assert "password_hash" not in users.columns
     log = at.dataframe[-1].value
     assert len(log) == int(scalar(db, "SELECT COUNT(*) FROM audit_log"))
-    assert {"user_set", "scenario_load"} <= set(log["action"])
-    assert list(log["entry_id"]) == sorted(log["entry_id"], reverse=True)  # newest first
+    assert {"user_set", "scenario_load"} <= set(log["Action"])
+    assert list(log["Entry"]) == sorted(log["Entry"], reverse=True)  # newest first
     at.text_input(key="a_action").set_value("user_set").run()
     filtered = at.dataframe[-1].value
-    assert sorted(filtered["target"]) == ["ada", "ana", "vic"]
+    assert sorted(filtered["Target"]) == ["ada", "ana", "vic"]
     at.text_input(key="a_user").set_value("nobody").run()
     assert at.dataframe[-1].value.empty
 
@@ -104,7 +104,7 @@ def test_admin_sees_live_sessions_and_signs_an_account_out_everywhere(db: str) -
     tabs = [app(ANALYST, page="upload") for _ in range(2)]
     at = app(ADMIN, page="admin")
     live = at.dataframe[1].value
-    assert sorted(live["user_name"]) == ["ada", "ana", "ana"]
+    assert sorted(live["User"]) == ["ada", "ana", "ana"]
     assert "session_hash" not in live.columns
     at.selectbox(key="a_sessions_of").set_value("ana")
     at.button(key="a_end_sessions").click().run()
@@ -159,6 +159,6 @@ def test_audit_table_shows_control_characters_as_escapes(db: str) -> None:
     set_setting(store, "refresh_seconds", 30, actor=Principal("x\x1b[2J\u202eevil", "admin"))
     store.close()
     at = app(ADMIN, page="admin")
-    names = at.dataframe[-1].value["user_name"].tolist()
+    names = at.dataframe[-1].value["User"].tolist()
     assert "x\\x1b[2J\\u202eevil" in names
     assert not any("\x1b" in n or "\u202e" in n for n in names)

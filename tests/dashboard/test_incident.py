@@ -31,19 +31,19 @@ def test_analyst_changes_verification_and_it_is_recorded_with_user_and_time(db: 
     at = app(ANALYST, page="incident", query_params={"id": str(incident)})
     assert not at.exception, all_text(at)
     assert at.number_input(key="i_id").value == incident
-    assert "Verification reported" in plain(all_text(at))
+    assert "Verification Reported" in plain(all_text(at))
     assert "No verification changes yet." in all_text(at)
     at.selectbox(key=f"i_status_{incident}").set_value("disputed")
     at.text_input(key=f"i_note_{incident}").set_value("two sources disagree")
     next(b for b in at.button if b.label == "Save").click().run()
     assert not at.exception, all_text(at)
-    assert f"Verification of incident {incident} set to disputed." in all_text(at)
-    assert "Verification disputed" in plain(all_text(at))
+    assert f"Verification of incident {incident} set to Disputed." in all_text(at)
+    assert "Verification Disputed" in plain(all_text(at))
     history = at.dataframe[-1].value
-    assert history[["old", "new", "user_name", "note"]].values.tolist() == [
+    assert history[["From", "To", "User", "Note"]].values.tolist() == [
         ["reported", "disputed", "ana", "two sources disagree"]
     ]
-    when = pd.Timestamp(history["at"].iloc[0])
+    when = pd.Timestamp(history["When"].iloc[0])
     assert abs(pd.Timestamp(clock.now()) - when.tz_convert("UTC")) < pd.Timedelta(minutes=2)
     stored = query(
         db, "SELECT old, new, user_name, note FROM verification_log WHERE incident_id = ?", (incident,)

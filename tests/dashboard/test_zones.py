@@ -98,9 +98,9 @@ def test_derive_buffer_zone_saves_reclassifies_and_counts_changes(db: str) -> No
     )
     # The new zone is listed on the page and offered as a map filter at once.
     again = app(ADMIN, page="zones")
-    listed = [d.value for d in again.dataframe if "kind" in d.value.columns and "shape" in d.value.columns]
-    assert "buffer-30" in listed[0]["id"].tolist()
-    assert "30000 m both of mdl" in listed[0]["shape"].tolist()
+    listed = [d.value for d in again.dataframe if "Kind" in d.value.columns and "Shape" in d.value.columns]
+    assert "buffer-30" in listed[0]["Id"].tolist()
+    assert "30,000 m both sides of mdl" in listed[0]["Shape"].tolist()
     live = app(ADMIN)
     assert "30 km monitoring belt" in live.sidebar.multiselect(key="f_zone").options
 

@@ -326,7 +326,7 @@ def test_popups_carry_every_field(scenario: Scenario, view_400: pd.DataFrame) ->
         assert fields["distance"][i].endswith(signed)
         assert f"{row['side']} of Military Demarcation Line" in fields["distance"][i]
         assert f"precision: {row['location_precision']}" in fields["location"][i]
-        assert fields["verification"][i] == row["verification"]
+        assert fields["verification"][i] == row["verification"].capitalize()  # as the status is shown
         assert fields["source"][i] == f"{row['source']}: {row['source_event_id']}"
         assert fields["description"][i] == row["description"]
         assert fields["id"][i] == str(row["incident_id"])

@@ -52,7 +52,7 @@ A briefing file::
 """
 
 from geo.render.webmap.assets import STATIC_URL
-from geo.render.webmap.base import base_map
+from geo.render.webmap.base import base_map, layer_control_for
 from geo.render.webmap.basemap import BASEMAP_PATH
 from geo.render.webmap.layers import DEFAULT_MAX_CELLS, DEFAULT_MAX_MARKERS, incident_layers
 from geo.render.webmap.markers import MAX_MARKER_BYTES
@@ -71,6 +71,7 @@ __all__ = [
     "check_offline",
     "export_html",
     "incident_layers",
+    "layer_control_for",
     "pair_map",
     "surroundings_map",
 ]

@@ -7,10 +7,11 @@ from pathlib import Path
 import folium
 
 from geo.core.model import Scenario
+from geo.i18n import _
 from geo.render.palette import LINE_COLOUR, party_colour, zone_kind_label, zone_style
 from geo.render.webmap.assets import STATIC_URL, use_local_assets
 from geo.render.webmap.basemap import BASEMAP_PATH, add_countries
-from geo.render.webmap.elements import BindPopup, Legend, ScriptLibrary, Stylesheet
+from geo.render.webmap.elements import BindPopup, Legend, ScriptLibrary, Stylesheet, corner
 from geo.render.webmap.escape import css_colour, html_text, template_html
 from geo.render.webmap.legend import legend_html
 from geo.render.webmap.places import add_places_and_rivers
@@ -21,7 +22,13 @@ from geo.render.webmap.shapes import shapes
 def blank_map(lat: float, lon: float, *, zoom: int, static_url: str = STATIC_URL) -> folium.Map:
     """An empty map with the vendored Leaflet, the map's stylesheet and scripts, and a scale."""
     m = folium.Map(
-        location=[lat, lon], zoom_start=zoom, tiles=None, control_scale=True, maxZoom=18, minZoom=2
+        location=[lat, lon],
+        zoom_start=zoom,
+        tiles=None,
+        control_scale=True,
+        zoom_control=corner("topleft"),
+        maxZoom=18,
+        minZoom=2,
     )
     use_local_assets(m, static_url)
     m.add_child(Stylesheet())
@@ -81,15 +88,15 @@ def base_map(
 
     if tiles is not None:
         folium.TileLayer(
-            tiles=tiles, attr=html_text(tiles_attribution), name="Web tiles", overlay=False, control=True
+            tiles=tiles, attr=html_text(tiles_attribution), name=_("Web tiles"), overlay=False, control=True
         ).add_to(m)
     if basemap is not None:
         add_countries(m, basemap, found.bounds, show=tiles is None)
     if places:
         add_places_and_rivers(m, found.bounds)
 
-    for kind in dict.fromkeys(z.kind for z, _ in found.zones):
-        group = folium.FeatureGroup(name=html_text(f"Zones: {zone_kind_label(kind)}"))
+    for kind in dict.fromkeys(z.kind for z, _feature in found.zones):
+        group = folium.FeatureGroup(name=html_text(_("Zones: {kind}").format(kind=_(zone_kind_label(kind)))))
         options = zone_style(kind).options()
         for zone, feature in found.zones:
             if zone.kind != kind:
@@ -104,14 +111,19 @@ def base_map(
     m.add_child(Legend(legend_html(scenario)))
     m.fit_bounds([[ymin, xmin], [ymax, xmax]], padding=(10, 10))
     if layer_control:
-        folium.LayerControl(collapsed=True).add_to(m)
+        layer_control_for().add_to(m)
     return m
+
+
+def layer_control_for(*, collapsed: bool = True) -> folium.LayerControl:
+    """The layer list, in the top corner away from the zoom buttons (mirrored for right to left)."""
+    return folium.LayerControl(collapsed=collapsed, position=corner("topright"))
 
 
 def _add_lines(m: folium.Map, scenario: Scenario) -> None:
     """The demarcation lines, with popups, and a label on each side naming the party holding it."""
     found = shapes(scenario)
-    lines = folium.FeatureGroup(name="Demarcation lines")
+    lines = folium.FeatureGroup(name=html_text(_("Demarcation lines")))
     for line, feature in found.lines:
         layer = folium.GeoJson(
             feature,
@@ -127,7 +139,9 @@ def _add_lines(m: folium.Map, scenario: Scenario) -> None:
         name = (party.short_name or party.name) if party else party_id
         colour = css_colour(party_colour(party.colour if party else None, index))
         icon = folium.DivIcon(
-            html=f'<span style="color:{colour};border-color:{colour}">{html_text(name)} side</span>',
+            html=f'<span style="color:{colour};border-color:{colour}">'
+            + html_text(_("{party} side").format(party=name))
+            + "</span>",
             class_name="tl-side-label",
             icon_size=(1, 1),
             icon_anchor=(0, 0),
@@ -135,6 +149,8 @@ def _add_lines(m: folium.Map, scenario: Scenario) -> None:
         folium.Marker(
             [lat, lon],
             icon=icon,
-            tooltip=folium.Tooltip(template_html(f"Held by {party_name(scenario, party_id)}")),
+            tooltip=folium.Tooltip(
+                template_html(_("Held by {party}").format(party=party_name(scenario, party_id)))
+            ),
         ).add_to(lines)
     lines.add_to(m)

@@ -14,8 +14,10 @@ import folium
 import shapely
 
 from geo._paths import DATA
+from geo.i18n import _
 from geo.render.around import clip_around, lon_window
 from geo.render.palette import COUNTRY_BORDER, LAND
+from geo.render.webmap.escape import html_text
 from geo.render.webmap.shapes import feature
 
 BASEMAP_PATH = DATA / "basemap" / "naturalearth_lowres.shp"
@@ -41,7 +43,7 @@ def add_countries(
     margin = max(15.0, 3.0 * max(xmax - xmin, ymax - ymin))
     west, east = lon_window(xmin - margin, xmax + margin)
     box = (west, max(ymin - margin, -90.0), east, min(ymax + margin, 90.0))
-    group = folium.FeatureGroup(name="Countries (Natural Earth)", show=show)
+    group = folium.FeatureGroup(name=html_text(_("Countries (Natural Earth)")), show=show)
     folium.map.CustomPane(PANE, z_index=250, pointer_events=False).add_to(m)
     folium.GeoJson(
         {"type": "FeatureCollection", "features": list(countries(Path(path), box))},

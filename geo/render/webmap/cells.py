@@ -20,6 +20,7 @@ import pandas as pd
 from geo.core._metric import LocalProjection
 from geo.core.classify import prepare
 from geo.core.model import VERDICTS, Scenario
+from geo.i18n import _
 from geo.render.around import near_lon, turns_to
 from geo.render.webmap.columns import codes
 from geo.render.webmap.escape import script_json
@@ -209,7 +210,7 @@ def cell_payload(
             "ringScale": scale,
             "counts": np.bincount(cell * nv + verdict, minlength=k * nv).tolist(),
             "parties": np.bincount(cell * npart + party, minlength=k * npart).tolist(),
-            "partyNames": [p.short_name or p.name for p in scenario.parties] + ["unattributed"],
+            "partyNames": [p.short_name or p.name for p in scenario.parties] + [_("unattributed")],
             "fresh": np.bincount(cell, weights=is_new, minlength=k).astype(np.int64).tolist(),
             "maxCount": int(np.bincount(cell).max(initial=1)),
         }

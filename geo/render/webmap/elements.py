@@ -6,6 +6,7 @@ from typing import Any
 
 from branca.element import MacroElement
 
+from geo.i18n import is_rtl
 from geo.render import palette
 from geo.render.webmap.escape import script_json
 from geo.render.webmap.resources import script_library, stylesheet, template
@@ -17,6 +18,20 @@ def palette_css() -> str:
     return ":root { " + " ".join(f"--tl-{k}: {v};" for k, v in colours.items()) + " }"
 
 
+RTL_CSS = (
+    ".tl-legend, .tl-info, .leaflet-popup-content, .leaflet-control-layers, .leaflet-tooltip "
+    "{ direction: rtl; text-align: right; }"
+)
+"""Right to left: the legend, the caption, popups, tooltips and the layer list read from the right."""
+
+
+def corner(position: str) -> str:
+    """A Leaflet control corner, mirrored (left and right swapped) for a right-to-left language."""
+    if not is_rtl():
+        return position
+    return position.replace("left", "\0").replace("right", "left").replace("\0", "right")
+
+
 class Stylesheet(MacroElement):
     """The map's stylesheet, in the page header (streamlit-folium keeps inline styles)."""
 
@@ -25,7 +40,7 @@ class Stylesheet(MacroElement):
     def __init__(self) -> None:
         super().__init__()
         self._name = "TrucelineCss"
-        self.css = palette_css() + "\n" + stylesheet()
+        self.css = palette_css() + "\n" + stylesheet() + ("\n" + RTL_CSS if is_rtl() else "")
 
 
 class ScriptLibrary(MacroElement):
@@ -59,7 +74,7 @@ class Legend(Control):
     _template = template("legend.html.j2")
 
     def __init__(self, content_html: str, *, wide_from: int = 700) -> None:
-        super().__init__(content_html, position="bottomright", css_class="tl-legend", name="Legend")
+        super().__init__(content_html, position=corner("bottomright"), css_class="tl-legend", name="Legend")
         self.wide_from = int(wide_from)
 
 

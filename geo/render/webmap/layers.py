@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from geo.core.model import VERDICTS, Scenario
+from geo.i18n import _, number
 from geo.render.palette import VERDICT_PLURALS
 from geo.render.webmap.cells import cell_payload
 from geo.render.webmap.columns import codes, new_mask
@@ -81,7 +82,7 @@ def incident_layers(
     if n <= max_markers:
         layers = [
             (
-                f"{VERDICT_PLURALS[VERDICTS[code]]} ({np.count_nonzero(verdict == code):,})",
+                f"{_(VERDICT_PLURALS[VERDICTS[code]])} ({number(int(np.count_nonzero(verdict == code)))})",
                 np.flatnonzero(verdict == code),
             )
             for code in range(len(VERDICTS) - 1, -1, -1)
@@ -92,14 +93,21 @@ def incident_layers(
 
     width = float(cell_m) if cell_m else shapes(scenario).cell_width_m
     payload, width = cell_payload(view, scenario, verdict, is_new, width, max_cells)
-    group = folium.FeatureGroup(name=html_text(f"Incidents: {n:,} in {_km(width)} hex cells"))
+    group = folium.FeatureGroup(
+        name=html_text(_("Incidents: {count} in {width} hex cells").format(count=number(n), width=_km(width)))
+    )
     group.add_child(HexCells(payload))
     groups = [group]
     fresh = np.flatnonzero(is_new)
     if 0 < fresh.size <= max_markers:
         groups += (
             marker_groups(
-                view, scenario, verdict, is_new, new_since, [(f"New incidents ({fresh.size:,})", fresh)]
+                view,
+                scenario,
+                verdict,
+                is_new,
+                new_since,
+                [(_("New incidents ({count})").format(count=number(fresh.size)), fresh)],
             )
             or []
         )

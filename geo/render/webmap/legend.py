@@ -39,41 +39,48 @@ def _symbols() -> list[str]:
     return [
         _ROW.format(
             f'{_SVG18}<circle cx="9" cy="9" r="7" fill="none" stroke="{new}" stroke-width="3"/></svg>',
-            pal.LEGEND_NEW,
+            html_text(_(pal.LEGEND_NEW)),
         ),
-        _ROW.format(f'{_SVG18}{hexagon} fill="{breach}" fill-opacity=".6"/></svg>', pal.LEGEND_CELLS),
+        _ROW.format(
+            f'{_SVG18}{hexagon} fill="{breach}" fill-opacity=".6"/></svg>', html_text(_(pal.LEGEND_CELLS))
+        ),
         _ROW.format(
             f'{_SVG18}<circle cx="9" cy="9" r="5" fill="{breach}" stroke="#fff"/></svg>',
-            pal.LEGEND_CELL_BREACHES,
+            html_text(_(pal.LEGEND_CELL_BREACHES)),
         ),
     ]
 
 
 def legend_html(scenario: Scenario) -> str:
     """The legend's HTML (every data text escaped), folded: the map opens it when there is room."""
-    parts = [f"<details><summary>{pal.LEGEND_TITLE}</summary>", f"<h4>{pal.LEGEND_VERDICT_WEB}</h4>"]
+    parts = [
+        f"<details><summary>{html_text(_(pal.LEGEND_TITLE))}</summary>",
+        f"<h4>{html_text(_(pal.LEGEND_VERDICT_WEB))}</h4>",
+    ]
     parts += [
-        _ROW.format(_swatch_circle(pal.VERDICT_COLOURS[v], "#666"), html_text(pal.VERDICT_LABELS[v]))
+        _ROW.format(_swatch_circle(pal.VERDICT_COLOURS[v], "#666"), html_text(_(pal.VERDICT_LABELS[v])))
         for v in VERDICTS
     ]
-    parts.append(f"<h4>{pal.LEGEND_PARTY_WEB}</h4>")
+    parts.append(f"<h4>{html_text(_(pal.LEGEND_PARTY_WEB))}</h4>")
     inferred = pal.ATTRIBUTION_DASHES["inferred_from_side"]
     for i, p in enumerate(scenario.parties):
         colour = pal.party_colour(p.colour, i)
         parts.append(
             _ROW.format(
                 _swatch_circle("#fff", colour) + _swatch_circle("#fff", colour, inferred),
-                html_text(f"{p.short_name or p.name}: {pal.LEGEND_PARTY_BASIS}"),
+                html_text(f"{p.short_name or p.name}: {_(pal.LEGEND_PARTY_BASIS)}"),
             )
         )
     unattributed = _swatch_circle("#fff", pal.UNATTRIBUTED_COLOUR, pal.ATTRIBUTION_DASHES["unattributed"])
-    parts.append(_ROW.format(unattributed, pal.UNATTRIBUTED_LABEL))
+    parts.append(_ROW.format(unattributed, html_text(_(pal.UNATTRIBUTED_LABEL))))
     parts += _symbols()
-    parts.append(f"<h4>{pal.LEGEND_LINES_ZONES}</h4>")
+    parts.append(f"<h4>{html_text(_(pal.LEGEND_LINES_ZONES))}</h4>")
     line = f'{_SVG26}<line x1="1" y1="8" x2="25" y2="8" stroke="{pal.LINE_COLOUR}" stroke-width="3.5"/></svg>'
-    parts.append(_ROW.format(line, pal.LEGEND_LINE))
+    parts.append(_ROW.format(line, html_text(_(pal.LEGEND_LINE))))
     kinds = list(dict.fromkeys(z.kind for z in scenario.zones))
-    parts += [_ROW.format(_swatch_zone(pal.zone_style(k)), html_text(pal.zone_kind_label(k))) for k in kinds]
+    parts += [
+        _ROW.format(_swatch_zone(pal.zone_style(k)), html_text(_(pal.zone_kind_label(k)))) for k in kinds
+    ]
     parts.append("</details>")
     return "".join(parts)
 
@@ -97,6 +104,8 @@ def place_legend_html(verdict: str, kinds: list[str], *, radius_text: str, uncer
         _ROW.format(search, html_text(radius_text)),
         _ROW.format(line, html_text(_("Nearest demarcation line; dashes: the distance to it"))),
     ]
-    parts += [_ROW.format(_swatch_zone(pal.zone_style(k)), html_text(pal.zone_kind_label(k))) for k in kinds]
+    parts += [
+        _ROW.format(_swatch_zone(pal.zone_style(k)), html_text(_(pal.zone_kind_label(k)))) for k in kinds
+    ]
     parts.append("</details>")
     return "".join(parts)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from geo.core.model import ATTRIBUTIONS, VERDICTS, Scenario
+from geo.i18n import _, language, plural_forms
 from geo.render.around import centre_lon, near_lon
 from geo.render.palette import (
     ATTRIBUTION_DASHES,
@@ -35,13 +36,19 @@ def style_payload(scenario: Scenario) -> dict[str, Any]:
     """The palette as the map scripts read it: verdict and party colours, labels, dashes."""
     return {
         "verdictIds": list(VERDICTS),
-        "verdictLabels": [VERDICT_LABELS[v] for v in VERDICTS],
+        "verdictLabels": [_(VERDICT_LABELS[v]) for v in VERDICTS],
         "verdictColours": [VERDICT_COLOURS[v] for v in VERDICTS],
         "verdictText": [text_on(VERDICT_COLOURS[v]) for v in VERDICTS],
         "partyColours": [party_colour(p.colour, i) for i, p in enumerate(scenario.parties)],
         "unattributedColour": UNATTRIBUTED_COLOUR,
         "newColour": NEW_COLOUR,
-        "newLabel": NEW_LABEL,
+        "newLabel": _(NEW_LABEL),
+        "locale": language(),
+        "texts": {
+            "incidentForms": plural_forms("{count} incident", "{count} incidents"),
+            "fresh": _("({count} new)"),
+            "byParty": _("By party: {parties}"),
+        },
         "attributions": list(ATTRIBUTIONS),
         "dashes": [ATTRIBUTION_DASHES[a] for a in ATTRIBUTIONS],
     }
@@ -75,7 +82,7 @@ def marker_payload(
         "p": party.tolist(),
         "a": np.where(attribution < 0, 2, attribution).tolist(),
         "isNew": is_new.astype(int).tolist(),
-        "fields": [list(f) for f in FIELDS],
+        "fields": [[key, _(label)] for key, label in FIELDS],
         "f": {k: encode(v) for k, v in fields.items()},
     }
 

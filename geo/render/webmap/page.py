@@ -13,10 +13,11 @@ from branca.element import Figure
 
 from geo.core.duplicates import count_events
 from geo.core.model import Scenario
+from geo.i18n import _, number, when
 from geo.render.palette import provenance_banner, provenance_lines
 from geo.render.webmap.assets import STATIC_URL, check_local, inline_assets
-from geo.render.webmap.base import base_map
-from geo.render.webmap.elements import Control
+from geo.render.webmap.base import base_map, layer_control_for
+from geo.render.webmap.elements import Control, corner
 from geo.render.webmap.escape import html_text
 from geo.render.webmap.layers import DEFAULT_MAX_CELLS, DEFAULT_MAX_MARKERS, incident_layers
 from geo.render.webmap.popups import rows_html
@@ -42,14 +43,16 @@ def _info_html(
         parts.append(f'<div class="tl-banner">{html_text(banner[0])}</div>')
     rows = []
     if data_as_of is not None:
-        rows.append(("Data as of", html_text(pd.Timestamp(data_as_of).strftime("%Y-%m-%d %H:%M %Z").strip())))
+        rows.append((_("Data as of"), html_text(when(pd.Timestamp(data_as_of).to_pydatetime(), style="iso"))))
     if time_window:
-        rows.append(("Time window", html_text(time_window)))
+        rows.append((_("Time window"), html_text(time_window)))
     rows += [(str(k), html_text(v)) for k, v in (filters or {}).items()]
-    shown = f"{count:,}"
+    shown = number(count)
     if reports is not None and reports != count:
-        shown += f" ({reports:,} reports: linked reports of one event count once)"
-    rows.append(("Incidents", html_text(shown)))
+        shown += " " + _("({count} reports: linked reports of one event count once)").format(
+            count=number(reports)
+        )
+    rows.append((_("Incidents"), html_text(shown)))
     parts.append(rows_html(rows))
     notes = provenance_lines(scenario)
     if notes:
@@ -113,8 +116,8 @@ def build_map(
         count=count_events(view),
         reports=len(view),
     )
-    m.add_child(Control(caption, position="topleft", css_class="tl-info", name="Caption"))
-    folium.LayerControl(collapsed=True).add_to(m)
+    m.add_child(Control(caption, position=corner("topleft"), css_class="tl-info", name="Caption"))
+    layer_control_for().add_to(m)
     cast("Figure", m.get_root()).title = html_text(title or scenario.name)
     return m
 

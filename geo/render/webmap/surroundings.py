@@ -20,7 +20,7 @@ from geo.i18n import _
 from geo.render.around import centre_lon, gather, near_lon
 from geo.render.palette import LINE_COLOUR, UNATTRIBUTED_COLOUR, VERDICT_COLOURS, zone_style
 from geo.render.webmap.assets import STATIC_URL
-from geo.render.webmap.base import blank_map
+from geo.render.webmap.base import blank_map, layer_control_for
 from geo.render.webmap.basemap import BASEMAP_PATH, add_countries
 from geo.render.webmap.elements import BindPopup, Legend
 from geo.render.webmap.escape import html_text, template_html
@@ -159,5 +159,5 @@ def surroundings_map(place: Place, scenario: Scenario, *, static_url: str = STAT
         )
     )
     m.fit_bounds([[ymin, xmin], [ymax, xmax]])
-    folium.LayerControl(collapsed=True).add_to(m)
+    layer_control_for().add_to(m)
     return m

@@ -21,22 +21,25 @@
         var total = 0, k;
         for (k = 0; k < nv; k++) { total += D.counts[i * nv + k]; }
         var head = document.createElement("strong");
-        head.textContent = total.toLocaleString("en") + (total === 1 ? " incident" : " incidents")
-            + (D.fresh[i] ? " (" + D.fresh[i] + " new)" : "");
+        var count = total.toLocaleString(D.locale);
+        var forms = D.texts.incidentForms;  // one per plural category of the language (CLDR)
+        var form = forms[new Intl.PluralRules(D.locale).select(total)] || forms.other;
+        head.textContent = form.replace("{count}", count)
+            + (D.fresh[i] ? " " + D.texts.fresh.replace("{count}", D.fresh[i].toLocaleString(D.locale)) : "");
         div.appendChild(head);
         for (k = 0; k < nv; k++) {
             if (!D.counts[i * nv + k]) { continue; }
             var line = document.createElement("div");
-            line.textContent = D.verdictLabels[k] + ": " + D.counts[i * nv + k].toLocaleString("en");
+            line.textContent = D.verdictLabels[k] + ": " + D.counts[i * nv + k].toLocaleString(D.locale);
             div.appendChild(line);
         }
         var parts = [];
         for (k = 0; k < np; k++) {
             var c = D.parties[i * np + k];
-            if (c) { parts.push(D.partyNames[k] + " " + c.toLocaleString("en")); }
+            if (c) { parts.push(D.partyNames[k] + " " + c.toLocaleString(D.locale)); }
         }
         var by = document.createElement("div");
-        by.textContent = "By party: " + parts.join(", ");
+        by.textContent = D.texts.byParty.replace("{parties}", parts.join(", "));
         div.appendChild(by);
         return div;
     }
