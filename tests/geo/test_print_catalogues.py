@@ -9,7 +9,7 @@ import pytest
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
-from geo.i18n import ngettext, translations, use_language
+from geo.i18n import LOCALE_DIR, ngettext, translations, use_language
 from geo.localize import language_from_environment, number, use_digits
 
 ROOT = Path(__file__).resolve().parents[2]
