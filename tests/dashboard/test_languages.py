@@ -52,8 +52,8 @@ def patterns(lang: str) -> tuple[tuple[str, re.Pattern[str], int], ...]:
         if catalogue.gettext(msgid) == msgid and catalogue.ngettext(msgid, msgid, 5) == msgid:
             continue  # the same word in both languages ("Format", "Truceline")
         literal = [plain(part) for part in _PLACEHOLDER.split(msgid)]
-        if len(re.findall(r"[^\W\d_]", "".join(literal))) < 4:
-            continue  # "{distance} to {line}": too little wording to tell from data
+        if len(re.findall(r"[^\W\d_]", "".join(literal))) < 5:
+            continue  # "{distance} to {line}", "{days} days": too little wording to tell from data
         pattern = re.compile(".+?".join(re.escape(part) for part in literal), re.DOTALL)
         out.append((msgid, pattern, len("".join(literal))))
     return tuple(out)
