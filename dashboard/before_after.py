@@ -48,7 +48,7 @@ def _chart(table: pd.DataFrame) -> alt.Chart:
     base = alt.Chart(shown).encode(y=alt.Y("row:N", title=None, sort=None, axis=alt.Axis(labelLimit=360)))
     scale = alt.Scale(type="log")
     bars = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X("low:Q", scale=scale, title=_("Rate ratio after / before (log scale), 95% interval")),
+        x=alt.X("low:Q", scale=scale, title=_("Rate ratio after / before (log scale), interval at 95%")),
         x2="high:Q",
     )
     labels = dict(zip(HEADERS, headers(), strict=True))
