@@ -32,6 +32,7 @@ PAGES = {
     "Admin": [
         ("zones.py", "Zones & rules", ":material/layers:", "edit_scenario"),
         ("admin.py", "Users & audit", ":material/admin_panel_settings:", "manage_users"),
+        ("alerts.py", "Alerts", ":material/notifications:", "manage_users"),
     ],
 }
 LOGIN = ("login.py", "Sign in", ":material/login:")
