@@ -26,6 +26,30 @@ def alert_url(tmp_path: Path, scenario_db: Path) -> str:
     return f"sqlite:///{path}"
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path, scenario_db: Path, demo_scenario) -> str:
+    """A store holding the demo scenario, on SQLite and on a real PostGIS server in turn."""
+    if request.param == "sqlite":
+        path = tmp_path / "alerts.db"
+        shutil.copyfile(scenario_db, path)
+        return f"sqlite:///{path}"
+    from geo.services.ingest import load_scenario_into_store
+
+    url = request.getfixturevalue("postgis_url")
+    store = open_store(url)
+    load_scenario_into_store(store, demo_scenario)
+    store.close()
+    return url
+
+
+@pytest.fixture
+def backend_store(backend_url: str):
+    """An open store on :func:`backend_url`."""
+    store = open_store(backend_url)
+    yield store
+    store.close()
+
+
 @pytest.fixture
 def alert_store(alert_url: str):
     """An open store on :func:`alert_url`."""

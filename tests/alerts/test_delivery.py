@@ -23,7 +23,8 @@ def _ids(bodies: list[dict], event: str = "incident") -> list[int]:
     return [b["incident"]["id"] for b in bodies if b["event"] == event]
 
 
-def test_a_zone_s_breach_subscription_gets_exactly_that_zone_s_breaches(alert_store, receiver, tmp_path):
+def test_a_zone_s_breach_subscription_gets_exactly_that_zone_s_breaches(backend_store, receiver, tmp_path):
+    alert_store = backend_store
     _hook(alert_store, receiver, "dmz", zones=("dmz",), verdicts=("breach",))
     _hook(alert_store, receiver, "south", parties=("south",))
     summary = ingest(alert_store, tmp_path / "a.csv", 1500)
@@ -88,7 +89,8 @@ def test_the_library_s_verify_accepts_its_signature_and_refuses_others():
     assert not alerts.verify("s3cret", b'{"a": 1}', header, now=later(3600))  # a replay, too late
 
 
-def test_alerts_stay_in_their_scenario(alert_store, receiver, tmp_path, demo_scenario):
+def test_alerts_stay_in_their_scenario(backend_store, receiver, tmp_path, demo_scenario):
+    alert_store = backend_store
     other = alert_store.using("other")
     load_scenario_into_store(other, demo_scenario)
     _hook(alert_store, receiver, "a-dmz", zones=("dmz",))
@@ -273,7 +275,8 @@ def test_subscriptions_are_checked_against_the_scenario(alert_store):
         alerts.remove_subscription(alert_store, "x")
 
 
-def test_claims_are_won_once(alert_store, receiver, tmp_path):
+def test_claims_are_won_once(backend_store, receiver, tmp_path):
+    alert_store = backend_store
     _hook(alert_store, receiver, "dmz", zones=("dmz",))
     ingest(alert_store, tmp_path / "a.csv", 300)
     now = later(1)

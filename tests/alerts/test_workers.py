@@ -39,7 +39,8 @@ def _statuses(store) -> Counter:
     return Counter(dict(zip(frame["status"], frame["n"].astype(int), strict=True)))
 
 
-def test_two_workers_deliver_each_alert_once(alert_store, alert_url, receiver: Receiver, tmp_path):
+def test_two_workers_deliver_each_alert_once(backend_store, backend_url, receiver: Receiver, tmp_path):
+    alert_store, alert_url = backend_store, backend_url
     sub = alerts.add_subscription(alert_store, "dmz", webhook=f"{receiver.base}/dmz", zones=("dmz",))
     receiver.secrets["/dmz"] = sub.secret
     workers = [_worker(alert_url), _worker(alert_url)]

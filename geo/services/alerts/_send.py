@@ -292,8 +292,9 @@ def email_message(
     cid = make_msgid(domain=domain) if image else None
     msg.add_alternative(html_body(payload, image_cid=cid), subtype="html")
     if image and cid:
-        html_part = msg.get_payload()[1]  # type: ignore[index]
-        html_part.add_related(image, maintype="image", subtype="png", cid=cid, filename="map.png")
+        html_part = msg.get_body(("html",))
+        if html_part is not None:
+            html_part.add_related(image, maintype="image", subtype="png", cid=cid, filename="map.png")
         msg.add_attachment(image, maintype="image", subtype="png", filename=f"incident-map-{delivery_id}.png")
     return msg  # fmt: skip
 

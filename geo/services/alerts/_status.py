@@ -86,16 +86,17 @@ def requeue(store: Store, delivery_ids: Sequence[int] | None = None, *, actor: P
     require(actor, "manage_users")
     now = micros(clock.now())
     where, params = "scenario_id = ? AND status = 'dead'", [store.scenario_id]
+    params_ids: list[int] = []
     if delivery_ids is not None:
         if not delivery_ids:
             return 0
         where += f" AND delivery_id IN ({', '.join('?' * len(delivery_ids))})"
-        params += [int(v) for v in delivery_ids]
+        params_ids = [int(v) for v in delivery_ids]
     with store.write() as tx:
         count = tx.execute(
             "UPDATE alert_deliveries SET status = 'pending', attempts = 0, next_us = ?, lease_us = 0 "
             f"WHERE {where}",
-            (now, *params),
+            (now, *params, *params_ids),
         ).rowcount
         tx.audit(actor, "alerts_requeued", "dead letters", {}, {"count": int(count or 0)})
     return int(count or 0)

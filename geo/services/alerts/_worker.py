@@ -9,6 +9,7 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from geo import clock
 from geo.services.alerts._queue import bundle_digests, claim, settle
@@ -128,7 +129,12 @@ def _deliver_one(
 
 
 def _send(
-    store: Store, sub: Subscription, delivery_id: int, kind: str, payload: dict, now: datetime | None
+    store: Store,
+    sub: Subscription,
+    delivery_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime | None,
 ) -> None:
     moment = now or clock.now()
     if sub.channel == "webhook":
