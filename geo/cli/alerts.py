@@ -293,10 +293,15 @@ def _print_round(done: Any, *, quiet: bool, err: bool = False) -> None:
         echo(f"  {line}", err=True)
 
 
+AFTER_INGEST_BUDGET_S = 30.0
+"""The longest an ingest command spends delivering; the worker sends whatever is left."""
+
+
 def deliver_after_ingest(store: Any) -> None:
-    """One round of deliveries after a command-line ingest (its alerts, and any others due)."""
+    """One round of deliveries after a command-line ingest (its alerts, and any others due), at most 30 s."""
     from geo.services.alerts import deliver_due
 
     if not store.scalar("SELECT COUNT(*) FROM alert_deliveries WHERE status IN ('pending', 'held')"):
         return
-    _print_round(deliver_due(store), quiet=True, err=True)  # stdout stays the ingest's (--json)
+    done = deliver_due(store, budget_s=AFTER_INGEST_BUDGET_S)
+    _print_round(done, quiet=True, err=True)  # on stderr: stdout stays the ingest's (--json)

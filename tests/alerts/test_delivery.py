@@ -292,3 +292,27 @@ def test_claims_are_won_once(backend_store, receiver, tmp_path):
         taken[got] += 1
     assert taken[first] == 1 and taken[second] == 1 and max(taken.values()) == 1
     assert alerts.settle(alert_store, first, "w1", error=None, now=later(41), sub=None) == "lost"
+
+
+def test_a_round_with_a_budget_claims_nothing_after_it(alert_store, receiver, tmp_path):
+    _hook(alert_store, receiver, "dmz", zones=("dmz",))
+    ingest(alert_store, tmp_path / "a.csv", 300)
+    pending = len(alerts.deliveries(alert_store, status="pending"))
+    assert alerts.deliver_due(alert_store, budget_s=0.0).sent <= 1
+    assert alerts.deliver_due(alert_store).sent >= pending - 1
+
+
+def test_every_upload_path_queues_alerts_an_already_normalised_frame_too(
+    alert_store, receiver, demo_scenario
+):
+    import pandas as pd
+
+    from geo.services.demo import generate_incidents
+    from geo.services.ingest import ingest_frame
+
+    _hook(alert_store, receiver, "dmz", zones=("dmz",), verdicts=("breach",))
+    frame = generate_incidents(demo_scenario, n=300, days=60, end=pd.Timestamp("2026-06-20").date(), seed=5)
+    summary = ingest_frame(alert_store, frame, name="generated")
+    alerts.deliver_due(alert_store)
+    expected = batch_ids(alert_store, summary.batch_id, zones=("dmz",), verdicts=("breach",))
+    assert expected and sorted(_ids(receiver.bodies("/dmz"))) == sorted(expected)

@@ -7,6 +7,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,6 +61,7 @@ def deliver_due(
     now: datetime | None = None,
     lease: timedelta = DEFAULT_LEASE,
     stop: threading.Event | None = None,
+    budget_s: float | None = None,
 ) -> DeliveryReport:
     """
     Bundle finished days into digests, then send every delivery that is due, across all scenarios.
@@ -76,12 +78,18 @@ def deliver_due(
         How long a claim holds.
     stop
         Stop between deliveries once set.
+    budget_s
+        Claim nothing more after this many seconds (of elapsed time, not of the clock):
+        a round run after an upload must not hold its command while receivers time out.
     """
     name = worker or worker_name()
     report = DeliveryReport()
     report.digests = bundle_digests(store, now=now or clock.now())
     subs = {s.subscription_id: s for s in subscriptions(store, all_scenarios=True)}
+    started = time.monotonic()
     while stop is None or not stop.is_set():
+        if budget_s is not None and time.monotonic() - started > budget_s:
+            break
         delivery_id = claim(store, name, now=now or clock.now(), lease=lease)
         if delivery_id is None:
             break
