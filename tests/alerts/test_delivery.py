@@ -316,3 +316,21 @@ def test_every_upload_path_queues_alerts_an_already_normalised_frame_too(
     alerts.deliver_due(alert_store)
     expected = batch_ids(alert_store, summary.batch_id, zones=("dmz",), verdicts=("breach",))
     assert expected and sorted(_ids(receiver.bodies("/dmz"))) == sorted(expected)
+
+
+def test_undoing_an_upload_drops_its_alerts_not_yet_sent(backend_store, receiver, tmp_path):
+    from geo.services.ingest import delete_batch
+
+    alert_store = backend_store
+    _hook(alert_store, receiver, "dmz", zones=("dmz",))
+    first = ingest(alert_store, tmp_path / "a.csv", 300)
+    alerts.deliver_due(alert_store)
+    sent = len(receiver.bodies("/dmz"))
+    second = ingest(alert_store, tmp_path / "b.csv", 300, seed=2)
+    queued = len(alerts.deliveries(alert_store, status="pending"))
+    assert sent > 0 and queued > 0
+    delete_batch(alert_store, second.batch_id)
+    assert alerts.deliveries(alert_store, status="pending") == []
+    assert alerts.deliver_due(alert_store).sent == 0
+    delete_batch(alert_store, first.batch_id)  # sent alerts stay on record
+    assert len(alerts.deliveries(alert_store, status="sent")) == sent

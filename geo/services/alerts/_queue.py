@@ -93,6 +93,22 @@ def queue_batch(tx: Tx, scenario: Scenario, batch_id: int) -> int:
     return _insert(tx, rows, now)
 
 
+def drop_batch_alerts(tx: Tx, batch_id: int) -> int:
+    """
+    Drop the alerts of an upload being undone in ``tx`` that have not gone out yet.
+
+    Incident alerts still queued or held for a digest go; one being sent, or sent, stays.
+    Returns how many were dropped.
+    """
+    cur = tx.execute(
+        "DELETE FROM alert_deliveries WHERE kind = 'incident' AND status IN ('pending', 'held') "
+        "AND scenario_id = ? AND event_key IN "
+        "(SELECT 'incident:' || CAST(incident_id AS TEXT) FROM incidents WHERE batch_id = ?)",
+        (tx.store.scenario_id, batch_id),
+    )
+    return int(cur.rowcount or 0)
+
+
 def incident_payload(row: dict[str, Any], scenario: Scenario, scenario_id: str, base: str) -> dict[str, Any]:
     """What an incident alert says: the incident, its verdict, the rules quoted, and its page."""
     zones = {z.id: z.name for z in scenario.zones}
