@@ -281,7 +281,7 @@ def alerts_run(ctx: click.Context, poll: float, lease: float, once: bool) -> Non
 
 def _print_round(done: Any, *, quiet: bool, err: bool = False) -> None:
     """One line for a round of deliveries (none when nothing happened and ``quiet``)."""
-    if quiet and not (done.sent or done.retrying or done.dead or done.digests):
+    if quiet and not (done.sent or done.retrying or done.dead or done.digests or done.errors):
         return
     echo(
         _("alerts: {sent} sent, {retrying} to retry, {dead} dead-lettered, {digests} digests made").format(

@@ -125,6 +125,8 @@ def _deliver_one(
             _send(store.using(str(scenario_id)), sub, delivery_id, str(kind), json.loads(raw), now)
         except DeliveryError as err:
             error = str(err)
+        except Exception as err:  # noqa: BLE001 - any failure of one alert is that alert's, retried
+            error = f"{type(err).__name__}: {err}"
     status = settle(store, delivery_id, worker, error=error, now=now or clock.now(), sub=sub)
     if status == "sent":
         report.sent += 1
@@ -149,7 +151,12 @@ def _send(
         post_webhook(sub, delivery_id, body_bytes(payload, delivery_id), kind, now=moment)
         return
     settings = smtp_settings(store)
-    image = incident_image(store, payload, now=moment) if kind == "incident" else None
+    image = None
+    if kind == "incident":
+        try:
+            image = incident_image(store, payload, now=moment)
+        except Exception:  # noqa: BLE001 - the alert goes out without its map rather than not at all
+            image = None
     send_email(email_message(sub, delivery_id, payload, settings, now=moment, image=image), settings)
 
 
@@ -170,7 +177,12 @@ def run_worker(
     name = worker_name()
     total = DeliveryReport()
     while not stop.is_set():
-        done = deliver_due(store, worker=name, lease=lease, stop=stop)
+        try:
+            done = deliver_due(store, worker=name, lease=lease, stop=stop)
+        except Exception as err:  # noqa: BLE001 - the store may be briefly away: try again next round
+            done = DeliveryReport(
+                errors=[f"round failed, retrying in {poll_s:g} s: {type(err).__name__}: {err}"]
+            )
         total.add(done)
         if callable(on_round):
             on_round(done)
