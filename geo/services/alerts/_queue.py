@@ -200,25 +200,28 @@ def _plain(value: Any) -> Any:
 
 
 def _insert(tx: Tx, rows: Iterable[tuple[Subscription, str, str, dict[str, Any]]], now: datetime) -> int:
-    """Insert queued alerts, leaving out any already queued for the same subscription and event."""
-    queued = 0
-    next_id = tx.next_id("alert_deliveries", "delivery_id")
+    """Insert queued alerts, leaving out any queued before for the same subscription and event."""
+    store = tx.store
+    first = tx.next_id("alert_deliveries", "delivery_id")
     stamp = micros(now)
-    for sub, key, kind, payload in rows:
-        status = "held" if sub.digest else "pending"
+    params = []
+    for position, (sub, key, kind, payload) in enumerate(rows):
         body = json.dumps({**payload, "subscription": sub.name}, ensure_ascii=False, sort_keys=True)
-        cur = tx.execute(
-            "INSERT INTO alert_deliveries (delivery_id, scenario_id, subscription_id, event_key, kind, "
-            "payload, "
-            "status, attempts, next_us, lease_us, worker, last_error, created_us) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, 0, '', '', ?) "
-            "ON CONFLICT (subscription_id, event_key) DO NOTHING",
-            (next_id, sub.scenario_id, sub.subscription_id, key, kind, body, status, stamp, stamp),
+        status = "held" if sub.digest else "pending"
+        params.append(
+            (first + position, sub.scenario_id, sub.subscription_id, key, kind, body, status, stamp, stamp)
         )
-        if cur.rowcount:
-            next_id += 1
-            queued += 1
-    return queued
+    if params:
+        tx.cur.executemany(
+            store.sql(
+                "INSERT INTO alert_deliveries (delivery_id, scenario_id, subscription_id, event_key, kind, "
+                "payload, status, attempts, next_us, lease_us, worker, last_error, created_us) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, 0, '', '', ?) "
+                "ON CONFLICT (subscription_id, event_key) DO NOTHING"
+            ),
+            params,
+        )
+    return int(tx.scalar("SELECT COUNT(*) FROM alert_deliveries WHERE delivery_id >= ?", (first,)))
 
 
 def queue_test(store: Store, sub: Subscription) -> int:
