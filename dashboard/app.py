@@ -34,6 +34,7 @@ PAGES = {
     N_("Admin"): [
         ("zones.py", N_("Zones & rules"), ":material/layers:", "edit_scenario"),
         ("admin.py", N_("Users & audit"), ":material/admin_panel_settings:", "manage_users"),
+        ("alerts.py", N_("Alerts"), ":material/notifications:", "manage_users"),
     ],
 }
 LOGIN = ("login.py", N_("Sign in"), ":material/login:")

@@ -9,12 +9,12 @@ commands that need them, so ``--help`` answers at once.
 
 from __future__ import annotations
 
-from geo.cli import admin, api, briefings, data, evidence, over_time, review, scenario
+from geo.cli import admin, alerts, api, briefings, data, evidence, over_time, review, scenario
 from geo.cli._group import cli
 
 __all__ = ["cli", "main"]
 # Imported for the commands they add to ``cli``.
-_COMMANDS = (admin, api, briefings, data, evidence, over_time, review, scenario)
+_COMMANDS = (admin, alerts, api, briefings, data, evidence, over_time, review, scenario)
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from geo.cli._common import (
     write_export,
 )
 from geo.cli._group import cli
+from geo.cli.alerts import deliver_after_ingest
 
 
 @cli.command("classify")
@@ -155,6 +156,11 @@ def ingest_cmd(
             encoding=encoding,
             dayfirst=dayfirst,
         )
+    _report_ingest(summary, as_json=as_json)
+    deliver_after_ingest(store)  # the batch's alerts go out now; the worker retries what fails
+
+
+def _report_ingest(summary: Any, *, as_json: bool) -> None:
     if as_json:
         data = summary.as_json()
         echo(

@@ -397,6 +397,26 @@ CREATE TABLE submissions (scenario_id TEXT NOT NULL, server TEXT NOT NULL, form 
     seen_at {TS} NOT NULL, PRIMARY KEY (scenario_id, server, form, submission_id));
 """
 
+# v11: alerts (geo.services.alerts). Subscriptions belong to one scenario; each delivery is
+# one alert for one subscription, unique by (subscription, event key), so an incident or a
+# spike is never queued twice for a subscription. Times of these tables are integer
+# microseconds since the epoch (UTC) in both dialects: the queue compares them, never
+# shows them raw.
+_V11 = """
+CREATE TABLE alert_subscriptions (subscription_id BIGINT PRIMARY KEY, scenario_id TEXT NOT NULL,
+    name TEXT NOT NULL, channel TEXT NOT NULL, target TEXT NOT NULL, secret TEXT NOT NULL,
+    zones TEXT NOT NULL, parties TEXT NOT NULL, verdicts TEXT NOT NULL, spikes INTEGER NOT NULL,
+    digest TEXT NOT NULL, retries INTEGER NOT NULL, backoff_s {REAL} NOT NULL,
+    created_by TEXT NOT NULL, created_us BIGINT NOT NULL, UNIQUE (scenario_id, name));
+CREATE TABLE alert_deliveries (delivery_id BIGINT PRIMARY KEY, scenario_id TEXT NOT NULL,
+    subscription_id BIGINT NOT NULL, event_key TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL,
+    status TEXT NOT NULL, attempts INTEGER NOT NULL, next_us BIGINT NOT NULL, lease_us BIGINT NOT NULL,
+    worker TEXT NOT NULL, last_error TEXT NOT NULL, created_us BIGINT NOT NULL, sent_us BIGINT,
+    digest_id BIGINT, UNIQUE (subscription_id, event_key));
+CREATE INDEX alert_deliveries_due ON alert_deliveries (status, next_us);
+CREATE INDEX alert_deliveries_scenario ON alert_deliveries (scenario_id, status);
+"""
+
 _GENESIS = "0" * 64
 
 AUDIT_TRIGGERS = {
@@ -454,6 +474,7 @@ MIGRATIONS: dict[str, list[str]] = {
         _V8_SQLITE,
         _V9_SQLITE,
         _V10,
+        _V11,
     ],
     "postgis": [
         _POSTGIS_EXTENSION + _V1 + _V1_POSTGIS,
@@ -466,11 +487,12 @@ MIGRATIONS: dict[str, list[str]] = {
         _V8_POSTGIS,
         _V9_POSTGIS,
         _V10,
+        _V11,
     ],
 }
 """``MIGRATIONS[dialect][v - 1]`` brings a store from version ``v - 1`` to ``v``."""
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 def migration_sql(dialect: str, version: int) -> str:

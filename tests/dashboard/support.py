@@ -33,7 +33,7 @@ ADMIN = Principal("ada", "admin")
 ANALYST = Principal("ana", "analyst")
 VIEWER = Principal("vic", "viewer")
 USERS = (ADMIN, ANALYST, VIEWER)
-PAGES = ("live_map", "trends", "incident", "upload", "export", "review", "zones", "admin")
+PAGES = ("live_map", "trends", "incident", "upload", "export", "review", "zones", "admin", "alerts")
 TITLES = {
     "live_map": "Live map",
     "trends": "Trends",
@@ -43,6 +43,7 @@ TITLES = {
     "review": "Review",
     "zones": "Zones & rules",
     "admin": "Users & audit",
+    "alerts": "Alerts",
     "login": "Truceline",
     "refused": "Not allowed",
 }

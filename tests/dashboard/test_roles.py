@@ -61,6 +61,7 @@ MENU = {
     "review": "Review",
     "zones": "Zones & rules",
     "admin": "Users & audit",
+    "alerts": "Alerts",
 }
 # What a forbidden page would show if it ran: none of it may appear.
 FORBIDDEN_MARKS = {
@@ -72,6 +73,7 @@ FORBIDDEN_MARKS = {
     "trends": lambda at: bool(at.get("vega_lite_chart")),
     "incident": lambda at: any(n.key == "i_id" for n in at.number_input),
     "review": lambda at: any(s.key == "r_status" for s in at.selectbox),
+    "alerts": lambda at: any(b.label == "Add subscription" for b in at.button),
 }
 
 

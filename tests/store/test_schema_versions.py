@@ -19,6 +19,10 @@ it is history. Its version-3 rows are copied into PostGIS for the same checks th
 ``tests/data/store/v5.sqlite`` is the v3 file as the last release of schema 5 (commit
 e0caf96) left it after opening it (migrations 4 and 5): it is history too. Schema 6 adds
 the reports' Admiralty grading; every report of an older store is ungraded.
+
+``tests/data/store/v9_korea.sqlite`` is ``v5_korea.sqlite`` as the last release of schema 9
+(commit 609130d) left it after opening it (migrations 6 to 9). Schema 10 adds the alert
+subscriptions and their delivery queue, empty in an older store.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from geo.services.ingest import delete_batch, ingest_file, reclassify
 from geo.services.packs import load_pack
 from geo.store import SCHEMA_VERSION, open_store
 from geo.store._schema import MIGRATIONS, migration_sql, statements
-from tests.ingest.helpers import NOW, template_text
+from tests.ingest.helpers import NOW, template_text, write_incidents_csv
 from tests.ingest.test_content_hash import reference
 
 STORE_DATA = Path(__file__).resolve().parents[1] / "data" / "store"
@@ -50,6 +54,7 @@ V1_FILE = STORE_DATA / "v1.sqlite"
 V3_FILE = STORE_DATA / "v3.sqlite"
 V5_FILE = STORE_DATA / "v5.sqlite"
 V5_KOREA = STORE_DATA / "v5_korea.sqlite"
+V9_KOREA = STORE_DATA / "v9_korea.sqlite"
 
 LINE = shapely.LineString([(126.8, 38.0), (127.6, 38.1)])
 DMZ = shapely.Polygon([(126.8, 37.97), (127.6, 37.97), (127.6, 38.13), (126.8, 38.13)])
@@ -604,5 +609,35 @@ def test_a_store_of_schema_5_gets_the_api_tables_and_its_incidents_stay_readable
         set_mapping(store, FormMapping("form1", {"category": "what"}))
         assert get_mapping(store, "form1") == FormMapping("form1", {"category": "what"})
         assert store.frame("SELECT COUNT(*) AS n FROM submissions")["n"].iloc[0] == 0
+    finally:
+        store.close()
+
+
+def test_a_schema_9_store_gets_empty_alert_tables_that_work(tmp_path):
+    """Migration 11 (and 10 on the way): alert subscriptions and deliveries, empty; an upload after it queues its alerts."""
+    from geo.services import alerts
+
+    path = tmp_path / "v9.sqlite"
+    shutil.copyfile(V9_KOREA, path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("9",)
+    conn.close()
+    store = open_store(f"sqlite:///{path}")
+    try:
+        assert store.schema_version() == SCHEMA_VERSION == 11
+        assert store.scalar("SELECT COUNT(*) FROM alert_subscriptions") == 0
+        assert store.scalar("SELECT COUNT(*) FROM alert_deliveries") == 0
+        assert store.count() == 40 and store.scenario_ids() == ["korea"]
+        alerts.add_subscription(store, "all", webhook="https://example.org/hook")
+        with pytest.raises(Exception, match="UNIQUE"), store.write() as tx:
+            tx.execute(
+                "INSERT INTO alert_subscriptions SELECT subscription_id + 1, scenario_id, name, channel, "
+                "target, secret, zones, parties, verdicts, spikes, digest, retries, backoff_s, created_by, "
+                "created_us FROM alert_subscriptions"
+            )
+        summary = ingest_file(store, write_incidents_csv(tmp_path / "new.csv", 200), now=NOW)
+        queued = store.scalar("SELECT COUNT(*) FROM alert_deliveries WHERE status = 'pending'")
+        found = store.query(Filters(verdicts=("breach", "possible_breach")), columns=["batch_id"])
+        assert queued == int((found["batch_id"] == summary.batch_id).sum()) > 0
     finally:
         store.close()

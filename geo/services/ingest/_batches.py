@@ -12,6 +12,7 @@ from geo.core.auth import OPERATOR, Principal, require
 from geo.core.duplicates import LINK_STATUSES, UNREVIEWED
 from geo.core.grading import CREDIBILITY, RELIABILITY
 from geo.core.model import VERIFICATION_STATUSES
+from geo.services.alerts._queue import drop_batch_alerts
 from geo.store import Store, Tx
 
 
@@ -42,6 +43,7 @@ def delete_batch(store: Store, batch_id: int, *, actor: Principal | None = OPERA
         ).rowcount
         if unlinked:
             store.regroup(tx)
+        drop_batch_alerts(tx, batch_id)  # an undone upload's alerts not yet sent never go out
         tx.execute("DELETE FROM incidents WHERE batch_id = ?", (batch_id,))
         tx.execute("UPDATE batches SET status = 'deleted' WHERE batch_id = ?", (batch_id,))
         tx.audit(

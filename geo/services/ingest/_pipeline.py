@@ -16,6 +16,7 @@ from geo.core.auth import Principal
 from geo.core.classify import PreparedScenario, classify, prepare
 from geo.core.duplicates import Reports
 from geo.core.model import Scenario
+from geo.services.alerts._queue import queue_batch
 from geo.services.ingest import _staging as staging
 from geo.services.ingest._common import Progress, Upload, UploadSummary, record_batch
 from geo.services.ingest._hashing import hashed
@@ -68,6 +69,8 @@ def run_upload(
             )
             raise StoreError(msg)
         record_batch(tx, summary, upload, actor=actor, started=started)
+        if summary.accepted:  # the batch's alerts commit with it, or not at all
+            queue_batch(tx, scenario, summary.batch_id)
         tx.touch(rewrite=False)
     return summary
 
