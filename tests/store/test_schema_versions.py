@@ -614,7 +614,7 @@ def test_a_store_of_schema_5_gets_the_api_tables_and_its_incidents_stay_readable
 
 
 def test_a_schema_9_store_gets_empty_alert_tables_that_work(tmp_path):
-    """Migration 11 (and 10 on the way): alert subscriptions and deliveries, empty; an upload after it queues its alerts."""
+    """Migration 11 (10 on the way): alert subscriptions and deliveries, empty; an upload queues alerts."""
     from geo.services import alerts
 
     path = tmp_path / "v9.sqlite"
