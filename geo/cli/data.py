@@ -162,27 +162,10 @@ def ingest_cmd(
 
 def _report_ingest(summary: Any, *, as_json: bool) -> None:
     if as_json:
+        from geo.services.intake import SUMMARY_KEYS
+
         data = summary.as_json()
-        echo(
-            json.dumps(
-                {
-                    k: data[k]
-                    for k in (
-                        "batch_id",
-                        "rows_read",
-                        "accepted",
-                        "rejected",
-                        "duplicate",
-                        "near_duplicates",
-                        "new_breaches",
-                        "format",
-                        "encoding",
-                        "warnings",
-                    )
-                },
-                ensure_ascii=False,
-            )
-        )
+        echo(json.dumps({k: data[k] for k in SUMMARY_KEYS}, ensure_ascii=False))
         return
     from geo.i18n import _
     from geo.localize import number

@@ -7,7 +7,6 @@ quotes in that language, from the manifest's translations.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
@@ -15,6 +14,7 @@ import pandas as pd
 
 from geo import localize
 from geo.core.filters import Filters
+from geo.core.localized import localized as localized_in
 from geo.core.model import Scenario
 from geo.i18n import N_, _, language
 from geo.render.around import near_lon
@@ -42,26 +42,9 @@ def localized(scenario: Scenario, lang: str | None = None) -> Scenario:
     The scenario with its name, party, line and zone names and rule quotes in ``lang``.
 
     Texts the manifest does not translate keep their plain form. ``lang`` defaults to the
-    language of the run.
+    language of the run (:func:`geo.core.localized.localized` does the work).
     """
-    code = lang or language()
-    t = scenario.text
-    return replace(
-        scenario,
-        name=t("scenario.name", code, scenario.name),
-        description=t("scenario.description", code, scenario.description),
-        parties=tuple(
-            replace(
-                p,
-                name=t(f"party[{p.id}].name", code, p.name),
-                short_name=t(f"party[{p.id}].short_name", code, p.short_name),
-            )
-            for p in scenario.parties
-        ),
-        lines=tuple(replace(ln, name=t(f"line[{ln.id}].name", code, ln.name)) for ln in scenario.lines),
-        zones=tuple(replace(z, name=t(f"zone[{z.id}].name", code, z.name)) for z in scenario.zones),
-        rules=tuple(replace(r, text=t(f"rule[{r.id}].text", code, r.text)) for r in scenario.rules),
-    )
+    return localized_in(scenario, lang or language())
 
 
 _FILTER_NAMES = {
