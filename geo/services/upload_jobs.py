@@ -24,7 +24,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -164,12 +163,15 @@ def sweep(*, older_than_s: float = STALE_AFTER_S) -> int:
     Remove upload and job folders not touched for ``older_than_s`` seconds; return how many.
 
     A browser closed in the middle of an upload leaves its folder (the saved file can be
-    hundreds of MB); each new upload sweeps them.
+    hundreds of MB); each new upload sweeps them. Age is read on the file system's own
+    clock, the one that stamped the folders: a process whose clock runs ahead of it (a
+    skewed host, a network temp folder) never takes another upload's live folder for stale.
     """
+    root = Path(tempfile.gettempdir())
     removed = 0
-    cutoff = time.time() - older_than_s
+    cutoff = _file_system_now(root) - older_than_s
     for prefix in ("truceline-upload-", "truceline-check-", "truceline-commit-"):
-        for folder in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
+        for folder in root.glob(f"{prefix}*"):
             try:
                 stale = folder.is_dir() and folder.stat().st_mtime < cutoff
             except OSError:
@@ -178,6 +180,12 @@ def sweep(*, older_than_s: float = STALE_AFTER_S) -> int:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed += 1
     return removed
+
+
+def _file_system_now(root: Path) -> float:
+    """The time as the file system holding ``root`` stamps a file written now."""
+    with tempfile.NamedTemporaryFile(dir=root, prefix="truceline-clock-") as probe:
+        return os.fstat(probe.fileno()).st_mtime
 
 
 def _release_memory() -> None:

@@ -131,6 +131,13 @@ def test_viewers_cannot_start_upload_jobs(loaded_url, upload_file) -> None:
         start_commit(upload_file, name="x.csv", store_url=loaded_url, actor=VIEWER, format="auto")
 
 
+def file_system_now(folder) -> float:
+    """The time as the file system stamps a file written now (its clock, not the process's)."""
+    probe = folder / "probe"
+    probe.write_bytes(b"")
+    return probe.stat().st_mtime
+
+
 def test_stale_upload_folders_are_swept(tmp_path, monkeypatch) -> None:
     from geo.services.upload_jobs import sweep
 
@@ -138,8 +145,21 @@ def test_stale_upload_folders_are_swept(tmp_path, monkeypatch) -> None:
     old, fresh, other = tmp_path / "truceline-upload-old", tmp_path / "truceline-check-new", tmp_path / "keep"
     for folder in (old, fresh, other):
         folder.mkdir()
-    now = time.time()  # every time set here, not left to the file system's own clock
+    now = file_system_now(tmp_path)
     for folder, age in ((old, 2 * 86400), (fresh, 60), (other, 2 * 86400)):
         os.utime(folder, (now - age, now - age))
     assert sweep() == 1
     assert not old.exists() and fresh.exists() and other.exists()
+
+
+def test_a_process_clock_ahead_of_the_file_system_sweeps_no_live_folder(tmp_path, monkeypatch) -> None:
+    """Another upload's folder, written just now, stays however far this process's clock runs ahead."""
+    from geo.services.upload_jobs import sweep
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    live = tmp_path / "truceline-commit-live"
+    live.mkdir()
+    ahead = time.time() + 3 * 86400
+    monkeypatch.setattr(time, "time", lambda: ahead)
+    assert sweep() == 0
+    assert live.exists()
