@@ -186,5 +186,20 @@ def run_worker(
         total.add(done)
         if callable(on_round):
             on_round(done)
-        stop.wait(poll_s)
+        _pause(stop, poll_s)
     return total
+
+
+def _pause(stop: threading.Event, seconds: float) -> None:
+    """
+    Wait ``seconds`` or until ``stop`` is set, in short relative sleeps.
+
+    Not ``stop.wait(seconds)``: a timed wait hands the kernel an absolute deadline, which a
+    shifted process clock (libfaketime in tests, a clock stepped by NTP) can put hours away.
+    """
+    end = time.monotonic() + seconds
+    while not stop.is_set():
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(left, 0.2))
