@@ -242,7 +242,9 @@ def sign_in(page: object, name: str, password: str = PASSWORD) -> None:
     page.get_by_label("User name").fill(name)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_text(f"Signed in as {name}").wait_for()
+    # The password check (argon2) and the run after it share two cores with the other test
+    # worker: give them a minute, not the default 30 s.
+    page.get_by_text(f"Signed in as {name}").wait_for(timeout=60_000)
 
 
 def map_frame(page: object) -> object:
