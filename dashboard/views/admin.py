@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import common
+from dashboard import common, frames
 from geo import InputError, PermissionDeniedError
 from geo.core.auth import ROLES
 from geo.core.names import printable
@@ -33,7 +33,7 @@ st.subheader(_("Accounts"))
 accounts = pd.DataFrame(list_users(store, actor=user))
 if len(accounts):
     accounts["name"] = accounts["name"].map(printable)
-st.dataframe(common.headed(accounts), hide_index=True, width="stretch")
+st.dataframe(frames.headed(accounts), hide_index=True, width="stretch")
 with st.form("add_user"):
     c1, c2, c3 = st.columns(3)
     name = c1.text_input(_("User name"), key="a_new_name")
@@ -73,7 +73,7 @@ st.caption(
         hours=number(sessions.lifetime().total_seconds() / 3600),
     )
 )
-st.dataframe(common.headed(live), hide_index=True, width="stretch")
+st.dataframe(frames.headed(live), hide_index=True, width="stretch")
 signed_in = sorted(set(live["user_name"]))
 if signed_in:
     c1, c2 = st.columns([2, 1])
@@ -96,7 +96,7 @@ if scenarios:
     )
     bindings = scenario_bindings(store, actor=user)
     if len(bindings):
-        st.dataframe(common.headed(bindings), hide_index=True, width="stretch")
+        st.dataframe(frames.headed(bindings), hide_index=True, width="stretch")
     accounts = [u["name"] for u in list_users(store, actor=user)]
     c1, c2, c3 = st.columns(3)
     b_who = c1.selectbox(_("Account"), accounts, key="a_bind_who")
@@ -188,4 +188,4 @@ st.caption(
 )
 for column in ("user_name", "action", "target", "before", "after"):
     log[column] = log[column].map(printable)  # control characters shown as escapes, never acted on
-st.dataframe(common.headed(log), hide_index=True, width="stretch")
+st.dataframe(frames.headed(log), hide_index=True, width="stretch")

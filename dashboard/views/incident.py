@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import common
+from dashboard import common, frames
 from geo import InputError, NotFoundError, PermissionDeniedError, StoreError
 from geo.core.categories import vocabulary
 from geo.core.duplicates import CROSS_SOURCE, DIFFERENT_EVENTS, SAME_EVENT, UNREVIEWED, count_events
@@ -454,4 +454,4 @@ history = store.verification_history(incident_id)
 if history.empty:
     st.caption(_("No verification changes yet."))
 else:
-    st.dataframe(common.headed(history), hide_index=True, width="stretch")
+    st.dataframe(frames.headed(history), hide_index=True, width="stretch")

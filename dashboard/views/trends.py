@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import before_after, common, filter_panel
+from dashboard import before_after, common, filter_panel, frames
 from geo import clock
 from geo.core.duplicates import distinct_events
 from geo.core.trends import NO_ZONE, UNATTRIBUTED, counts, spikes
@@ -110,7 +110,7 @@ with over_time:
         )
     )
     top = series.groupby("series")["count"].sum().nlargest(12).index
-    shown = common.zero_filled(series[series["series"].isin(top)], freq)
+    shown = frames.zero_filled(series[series["series"].isin(top)], freq)
     st.caption(
         _(
             "The {count} busiest zone × party series; a period with no incident counts 0. "

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard import common
+from dashboard import common, frames
 from geo import InputError, NotFoundError, PermissionDeniedError, ReaderError, StoreError
 from geo.core.names import printable
 from geo.i18n import N_, _, number
@@ -296,7 +296,7 @@ else:
     names = {p.id: p.name for p in scen.parties}
     actors["maps to"] = actors["party"].map(names).fillna(_("— (side of the line will be inferred)"))
     st.dataframe(
-        common.headed(
+        frames.headed(
             actors.sort_values("rows", ascending=False).head(200),
             {"actor": N_("Actor"), "party": N_("Party"), "rows": N_("Rows"), "maps to": N_("Maps to")},
         ),
@@ -409,7 +409,7 @@ if history.empty:
     st.caption(_("No uploads yet."))
 else:
     st.dataframe(
-        common.headed(
+        frames.headed(
             history[
                 [
                     "batch_id",

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.common import md, number, text, zero_filled
+from dashboard.common import md, number, text
+from dashboard.frames import zero_filled
 
 
 @pytest.mark.parametrize(
