@@ -214,6 +214,18 @@ def caption_count(page: object) -> int:
     return int(text.split(" incidents match")[0].rsplit("·", 1)[-1].strip().replace(",", ""))
 
 
+def caption_count_after(page: object, before: int) -> int:
+    """The live map's figure once it differs from ``before`` (a rerun redraws it after the KPIs)."""
+    page.wait_for_function(
+        """(before) => [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+            .some(c => { const m = c.innerText.match(/([0-9,]+) incidents match/);
+                         return m && Number(m[1].replace(/,/g, '')) !== before; })""",
+        arg=before,
+        timeout=60_000,
+    )
+    return caption_count(page)
+
+
 def metric(page: object, label: str) -> str:
     """The value of the KPI metric with ``label``."""
     box = page.locator('[data-testid="stMetric"]', has_text=label).first

@@ -21,6 +21,7 @@ from tests.e2e.conftest import (
     PASSWORD,
     Server,
     caption_count,
+    caption_count_after,
     map_frame,
     metric,
     pick,
@@ -93,7 +94,7 @@ def test_party_filter_changes_the_kpis_the_count_and_the_url(server: Server, new
         ".some(m => m.innerText.includes('South: breaches, last 7 days') && m.innerText.includes('\\n0'))"
     )
     assert metric(page, "South: breaches, last 7 days") == "0"
-    after = caption_count(page)
+    after = caption_count_after(page, before)
     assert 0 < after < before
     assert "parties=north" in page.url
     frame = map_frame(page)
