@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from dashboard import upload_spool
 from geo import TrucelineError
 from geo.core.auth import Principal
 from geo.services import sessions
@@ -168,6 +169,14 @@ class SessionGate:
                 reply = PlainTextResponse("sign in first", status_code=403)
                 await reply(scope, receive, send)
                 return
+            if need == "upload":
+                ids = path[len(self.upload) + 1 :].split("/")
+                if scope.get("method") == "PUT" and len(ids) == 2 and all(ids):
+                    answer = await upload_spool.receive(Request(scope, receive), *ids)
+                    await answer(scope, receive, send)
+                    return
+                if scope.get("method") == "DELETE" and len(ids) == 2:
+                    await anyio.to_thread.run_sync(upload_spool.forget, ids[0], ids[1])
         await self.app(scope, receive, send)
 
     @staticmethod

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import common, frames
+from dashboard import common, frames, upload_spool
 from geo import InputError, NotFoundError, PermissionDeniedError, StoreError
 from geo.core.categories import vocabulary
 from geo.core.duplicates import CROSS_SOURCE, DIFFERENT_EVENTS, SAME_EVENT, UNREVIEWED, count_events
@@ -373,9 +373,8 @@ if files is not None:
             ev_note = st.text_input(_("What it shows"), key=f"i_ev_note_{incident_id}", max_chars=500)
             if st.form_submit_button(_("Attach")) and upload is not None:
                 try:
-                    done = add_evidence(
-                        store, incident_id, upload.getvalue(), file_name=upload.name, actor=user, note=ev_note
-                    )
+                    data, name = upload_spool.contents(upload), upload.name
+                    done = add_evidence(store, incident_id, data, file_name=name, actor=user, note=ev_note)
                 except (PermissionDeniedError, InputError, NotFoundError, StoreError) as err:
                     st.error(common.md(err))
                 else:

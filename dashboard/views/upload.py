@@ -9,13 +9,12 @@ its reason, and downloadable) or duplicate, and the summary says how many of eac
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import common, frames
+from dashboard import common, frames, upload_spool
 from geo import InputError, NotFoundError, PermissionDeniedError, ReaderError, StoreError
 from geo.core.names import printable
 from geo.i18n import N_, _, number
@@ -33,7 +32,7 @@ from geo.services.upload_jobs import (
 )
 
 MAX_UPLOAD_MB = common.max_upload_mb()
-POLL_S = 0.8  # how often a running upload job's progress is shown again
+POLL_S = 0.8  # at most this long between two views of a running upload job's progress
 DETECT = N_("Detect from the file")
 ORDERS = {
     N_("Decide from the file's dates"): None,
@@ -72,15 +71,19 @@ def drop_jobs(*keys: str) -> None:
             job[1].close()
 
 
-def saved_file() -> Path:
-    """The upload, copied once into a private folder for the worker (never parsed here)."""
+def saved_file(spooled: upload_spool.Spooled | None) -> Path:
+    """The upload in a private folder for the worker (never parsed here): spooled there, or copied."""
     saved = st.session_state.get("u_saved")
     if saved is None or saved[0] != upload.file_id:
         drop_jobs("u_check", "u_commit_job")
         if saved is not None:
             shutil.rmtree(saved[1].parent, ignore_errors=True)
-        upload.seek(0)
-        st.session_state["u_saved"] = (upload.file_id, save_upload(upload, upload.name))
+        if spooled is not None:
+            path = spooled.path
+        else:
+            upload.seek(0)
+            path = save_upload(upload, upload.name)
+        st.session_state["u_saved"] = (upload.file_id, path)
         st.session_state.pop("u_needs_mapping", None)
     return st.session_state["u_saved"][1]
 
@@ -101,7 +104,7 @@ def follow(job: UploadJob, label: str, rows: int | None, key: str) -> JobStatus:
     if st.button(_("Cancel"), key=f"{key}_cancel"):
         job.cancel()
         return job.status()
-    time.sleep(POLL_S)
+    job.wait(POLL_S)  # a quick job's result shows as soon as it ends
     if flashed:
         common.flash(flashed)  # still shown while the job runs
     st.rerun()
@@ -115,16 +118,18 @@ if upload is None:
     if gone is not None:
         shutil.rmtree(gone[1].parent, ignore_errors=True)
 else:
-    if upload.size > MAX_UPLOAD_MB * 1024 * 1024:
+    spooled = upload_spool.saved(upload)  # the server kept the file on disk (a browser upload)
+    size = upload.size if spooled is None else spooled.size
+    if size > MAX_UPLOAD_MB * 1024 * 1024:
         st.error(
             _("{name}: {size} MB is over the {limit} MB upload limit (`TRUCELINE_MAX_UPLOAD_MB`).").format(
                 name=common.md(upload.name),
-                size=number(upload.size / 1e6, decimals=1),
+                size=number(size / 1e6, decimals=1),
                 limit=f"{MAX_UPLOAD_MB:g}",
             )
         )
         st.stop()
-    path = saved_file()
+    path = saved_file(spooled)
 
     # 2. Detection and mapping -----------------------------------------------------------------
     st.subheader(_("2. Format"))

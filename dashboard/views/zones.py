@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard import common
+from dashboard import common, upload_spool
 from geo import ManifestError, PermissionDeniedError, StoreError
 from geo.core.categories import vocabulary
 from geo.core.model import SEVERITIES, ZONE_KINDS, Rule, Scenario
@@ -210,7 +210,7 @@ with tabs[1], st.form("drawn_zone"):
                     zone_id=zone_id.strip(),
                     name=name,
                     kind=kind,
-                    data=upload.getvalue(),
+                    data=upload_spool.contents(upload),
                     file_name=upload.name,
                     valid_from=valid_from,
                     valid_to=valid_to,
@@ -302,7 +302,7 @@ with tabs[3], st.form("line"):
                     scen,
                     line_id=line_id.strip(),
                     name=name,
-                    data=upload.getvalue(),
+                    data=upload_spool.contents(upload),
                     file_name=upload.name,
                     left_party=left or None,
                     right_party=right or None,

@@ -15,6 +15,7 @@ written to ``rejected.csv`` in the job's folder.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -112,6 +113,11 @@ class UploadJob:
             )
             self._final = JobStatus("failed", message=msg, kind="error")
         return self._final
+
+    def wait(self, timeout: float) -> None:
+        """Return when the worker ends, or after ``timeout`` seconds, whichever is first."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=timeout)
 
     def cancel(self) -> None:
         """Stop the worker (a commit in progress is rolled back: nothing is stored)."""

@@ -10,6 +10,7 @@ migrations, ``meta``); the rest of the interface delegates to one module per con
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import threading
@@ -50,7 +51,7 @@ class Store(ABC):
         self.url = redact(url)
         """The URL for messages and logs, its password masked."""
         self._local = threading.local()
-        self._connections: list[Any] = []
+        self._connections: list[tuple[threading.Thread, Any]] = []  # each with the thread it serves
         self._lock = threading.Lock()
         self._scenario_id: str | None = None
         self._migrate()
@@ -176,11 +177,24 @@ class Store(ABC):
 
     # -- connections -----------------------------------------------------------------
     def _conn(self) -> Any:
+        """
+        The calling thread's connection, opened on its first use.
+
+        A connection serves one thread. Threads that have ended leave theirs behind (a
+        Streamlit server runs every page run in a new thread): they are closed here, when
+        the next thread connects, so a server holds about as many connections as it has
+        live threads, not one per page run.
+        """
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self._connect()
             with self._lock:
-                self._connections.append(conn)
+                ended = [pair for pair in self._connections if not pair[0].is_alive()]
+                self._connections = [pair for pair in self._connections if pair[0].is_alive()]
+                self._connections.append((threading.current_thread(), conn))
+            for _thread, old in ended:
+                with contextlib.suppress(Exception):  # a connection the server already dropped
+                    old.close()
         return conn
 
     @contextmanager
@@ -228,17 +242,21 @@ class Store(ABC):
             return
         self._local.conn = None
         with self._lock:
-            if conn in self._connections:
-                self._connections.remove(conn)
+            self._connections = [pair for pair in self._connections if pair[1] is not conn]
         conn.close()
 
     def close(self) -> None:
         """Close every connection this store opened."""
         with self._lock:
-            for conn in self._connections:
+            for _thread, conn in self._connections:
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+
+    def connections(self) -> int:
+        """How many connections this store holds open."""
+        with self._lock:
+            return len(self._connections)
 
     # -- encoding --------------------------------------------------------------------
     def encode(self, frame: pd.DataFrame) -> dict[str, list[Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -180,6 +181,63 @@ def test_analyst_uploads_a_csv_and_sees_it_on_the_map(
     frame.locator("path.tl-incident.tl-v-breach").last.wait_for()
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Upload").click()
     page.get_by_role("button", name="Undo this upload").wait_for()  # the analyst may undo their upload
+    watch.assert_clean()
+
+
+def uploads_held_in_memory(metrics: str) -> int:
+    """Bytes Streamlit's upload manager holds, from ``/_stcore/metrics`` (0 when it holds none)."""
+    found = re.search(r'cache_memory_bytes\{cache_type="UploadedFileManager"[^}]*\}\s+(\d+)', metrics)
+    return int(found.group(1)) if found else 0
+
+
+def test_a_browser_upload_goes_to_disk_and_streamlit_keeps_only_a_receipt(
+    server: Server, new_page: Callable, tmp_path: Path
+) -> None:
+    page, watch = new_page()
+    page.goto(server.url)
+    map_frame(page)
+    page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Sign in").click()
+    sign_in(page, "ana")
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Upload").click()
+    rows = [
+        f"SPOOL-{i},2026-01-0{1 + i % 9}T08:00:00Z,38.1,127.0,artillery_fire,KPA,{'x' * 150}"
+        for i in range(12_000)
+    ]
+    big = tmp_path / "spooled.csv"
+    big.write_text("event_id,occurred_at,lat,lon,category,actor,description\n" + "\n".join(rows) + "\n")
+    puts: list[str] = []
+    page.on(
+        "request", lambda r: puts.append(r.url) if r.method == "PUT" and "/upload_file/" in r.url else None
+    )
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(big))
+    wait_for_text(page, "6. Commit")  # the worker read every row from the file the server kept
+    assert metric(page, "Rows read") == "12,000"
+    api = page.context.request
+    held = uploads_held_in_memory(api.get(f"{server.url}/_stcore/metrics").text())
+    assert big.stat().st_size > 2_000_000
+    assert 0 < held < 200  # a receipt, not the file
+    # Streamlit's own checks still hold on the path that replaced its endpoint.
+    assert len(puts) == 1
+    session_id = puts[0].split("/upload_file/")[1].split("/")[0]
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
+    xsrf = next(c["value"] for c in page.context.cookies() if c["name"] == "_streamlit_xsrf")
+    host, port = server.url.removeprefix("http://").split(":")
+
+    def put(headers: dict[str, str], body: bytes = b"") -> int:
+        conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        conn.putrequest("PUT", f"/_stcore/upload_file/{session_id}/extra")
+        for key, value in {"Cookie": cookies, **headers}.items():
+            conn.putheader(key, value)
+        conn.endheaders(body)
+        status = conn.getresponse().status
+        conn.close()
+        return status
+
+    assert put({"Content-Length": "0"}) == 403  # no XSRF token
+    too_big = str(400 * 1024 * 1024)
+    assert put({"X-Xsrftoken": xsrf, "Content-Length": too_big}) == 413  # refused before any byte is read
+    assert put({"X-Xsrftoken": xsrf, "Content-Length": "4", "Content-Type": "text/plain"}, b"abcd") == 400
+    assert uploads_held_in_memory(api.get(f"{server.url}/_stcore/metrics").text()) == held
     watch.assert_clean()
 
 

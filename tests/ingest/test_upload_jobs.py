@@ -109,6 +109,16 @@ def test_a_commit_stores_the_batch_with_progress(loaded_url, upload_file) -> Non
     assert (job.folder / "progress.json").exists()
 
 
+def test_waiting_on_a_job_returns_when_it_ends_not_at_the_timeout(loaded_url, upload_file) -> None:
+    job = start_check(upload_file, name="mine.csv", store_url=loaded_url, actor=ANALYST)
+    job.wait(0.01)
+    assert job.status().state == "running"  # a short wait ends first: the worker needs far longer
+    started = time.monotonic()
+    job.wait(900)
+    assert job.status().state == "done", job.status().message
+    assert time.monotonic() - started < 450  # woken by the worker's end, not the timeout
+
+
 def test_a_cancelled_commit_stores_nothing(loaded_url, tmp_path) -> None:
     big = write_incidents_csv(tmp_path / "big.csv", 150_000, seed=9)
     before = store_state(loaded_url)

@@ -79,3 +79,23 @@ def test_a_second_writer_waits_then_succeeds(store_url, hold_s):
     assert first.meta("writer:a") == first.meta("writer:b") == "done"
     first.close()
     second.close()
+
+
+def test_a_connection_ends_with_its_thread_not_with_the_store(store_url):
+    """A Streamlit server runs every page run in a new thread: one connection per run, kept, was a leak."""
+    store = open_store(store_url)
+    try:
+        for _ in range(30):
+            worker = threading.Thread(target=lambda: store.scalar("SELECT 1"))
+            worker.start()
+            worker.join()
+        assert store.scalar("SELECT 1") == 1
+        assert store.connections() <= 2  # this thread's, and at most the last worker's until it is noticed
+        if store.dialect == "postgis":
+            sessions = store.scalar(
+                "SELECT COUNT(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            assert sessions <= 1  # the server agrees: the ended threads' sessions are closed
+    finally:
+        store.close()
