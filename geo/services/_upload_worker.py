@@ -1,4 +1,4 @@
-"""The upload worker: ``python -m geo.services._upload_worker FOLDER`` (see :mod:`geo.services.upload_jobs`).
+"""The upload worker: forked by :mod:`geo.services._fork_server`, or run as a module with a FOLDER.
 
 Reads ``FOLDER/request.pickle``, runs the check or the commit it asks for, writes its
 progress to ``FOLDER/progress.json`` (replaced atomically) and its outcome, a

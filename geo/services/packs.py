@@ -180,8 +180,13 @@ def read_synthetic(path: Path) -> SyntheticConfig:
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             problems.append(f"{key}: lon/lat out of range")
         places.append(
-            Place(str(p.get("name", "")), lon, lat, _number(p, "spread_m", key, problems),
-                  _number(p, "weight", key, problems))
+            Place(
+                str(p.get("name", "")),
+                lon,
+                lat,
+                _number(p, "spread_m", key, problems),
+                _number(p, "weight", key, problems),
+            )
         )
     actors = [
         Actor(
@@ -214,12 +219,24 @@ def read_synthetic(path: Path) -> SyntheticConfig:
         end=end,
         places=tuple(places),
         actors=tuple(actors),
-        date_precision=_weights(raw.get("date_precision", {"day": 1}), "synthetic.date_precision",
-                                tuple(p for p in DATE_PRECISIONS if p != "range"), problems),
-        location_precision=_weights(raw.get("location_precision", {"exact": 1}),
-                                    "synthetic.location_precision", LOCATION_PRECISIONS, problems),
-        verification=_weights(raw.get("verification", {"reported": 1}), "synthetic.verification",
-                              ("reported", "verified", "disputed", "rejected"), problems),
+        date_precision=_weights(
+            raw.get("date_precision", {"day": 1}),
+            "synthetic.date_precision",
+            tuple(p for p in DATE_PRECISIONS if p != "range"),
+            problems,
+        ),
+        location_precision=_weights(
+            raw.get("location_precision", {"exact": 1}),
+            "synthetic.location_precision",
+            LOCATION_PRECISIONS,
+            problems,
+        ),
+        verification=_weights(
+            raw.get("verification", {"reported": 1}),
+            "synthetic.verification",
+            ("reported", "verified", "disputed", "rejected"),
+            problems,
+        ),
     )
     if problems:
         raise ManifestError([f"{path}: {line}" for line in problems])
@@ -265,8 +282,15 @@ def read_pack(pack: str | Path) -> Pack:
             problems.append(f"{key}.data: must be real or synthetic")
         if not f.get("licence"):
             problems.append(f"{key}.licence: missing (say under which licence the records are shipped)")
-        files.append(IncidentFile(path, str(f.get("format", "auto")), str(f.get("data", "real")),
-                                  str(f.get("licence", "")), str(f.get("title", path.name))))
+        files.append(
+            IncidentFile(
+                path,
+                str(f.get("format", "auto")),
+                str(f.get("data", "real")),
+                str(f.get("licence", "")),
+                str(f.get("title", path.name)),
+            )
+        )
     synthetic: SyntheticConfig | str | None = None
     gen = raw.get("synthetic")
     if gen == BUILTIN_KOREA:
@@ -319,8 +343,12 @@ def _file_problems(f: IncidentFile, scenario: Scenario) -> list[str]:
     from geo.io.readers import read_incidents
 
     out = []
-    for chunk in read_incidents(f.path, format=f.format, party_mapping=scenario.party_mapping,
-                                parties={p.id for p in scenario.parties}):
+    for chunk in read_incidents(
+        f.path,
+        format=f.format,
+        party_mapping=scenario.party_mapping,
+        parties={p.id for p in scenario.parties},
+    ):
         out += [f"{f.path}: line {r.line_no}: {r.reason}" for r in chunk.rejected.itertuples()]
     return out
 
@@ -483,7 +511,11 @@ def load_pack(
     scoped = store.using(found.id)
     stored = scoped.scenario()
     changed = stored is None or (stored.name, stored.zones, stored.rules, stored.lines, stored.caveats) != (
-        scen.name, scen.zones, scen.rules, scen.lines, scen.caveats
+        scen.name,
+        scen.zones,
+        scen.rules,
+        scen.lines,
+        scen.caveats,
     )
     if changed:
         load_scenario_into_store(scoped, scen, manifest=str(found.manifest), actor=who)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -173,3 +174,42 @@ def test_a_process_clock_ahead_of_the_file_system_sweeps_no_live_folder(tmp_path
     monkeypatch.setattr(time, "time", lambda: ahead)
     assert sweep() == 0
     assert live.exists()
+
+
+def parent_pid(pid: int) -> int:
+    """A process's parent, read from ``/proc`` (field 4 of ``stat``, after the parenthesised name)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def test_workers_are_forked_by_one_preloaded_server_that_returns_if_killed(
+    loaded_url, upload_file
+) -> None:
+    first = start_check(upload_file, name="a.csv", store_url=loaded_url, actor=ANALYST)
+    server = parent_pid(first.process.pid)
+    assert server != os.getpid()  # not a child of this (threaded) process: of the fork server
+    assert wait(first).state == "done"
+    second = start_check(upload_file, name="b.csv", store_url=loaded_url, actor=ANALYST)
+    assert parent_pid(second.process.pid) == server  # the same server, started once
+    assert wait(second).result.rows_read == first.status().result.rows_read
+    os.kill(server, signal.SIGKILL)
+    while Path(f"/proc/{server}").exists() and "Z" not in Path(f"/proc/{server}/stat").read_text().split()[2]:
+        time.sleep(0.05)
+    third = start_check(upload_file, name="c.csv", store_url=loaded_url, actor=ANALYST)
+    assert parent_pid(third.process.pid) not in (server, os.getpid())  # a new fork server
+    assert wait(third).result.rows_read == first.status().result.rows_read
+
+
+def test_a_commit_whose_fork_server_dies_stores_nothing(loaded_url, tmp_path) -> None:
+    big = write_incidents_csv(tmp_path / "big.csv", 150_000, seed=9)
+    before = store_state(loaded_url)
+    job = start_commit(big, name="big.csv", store_url=loaded_url, actor=ANALYST, format="template")
+    deadline = time.monotonic() + 120
+    while job.status().done == 0:  # the server goes while rows are being written
+        assert job.status().state == "running", job.status().message
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(parent_pid(job.process.pid), signal.SIGKILL)
+    status = wait(job)
+    assert status.state == "failed" and "stopped unexpectedly" in status.message
+    assert store_state(loaded_url) == before
