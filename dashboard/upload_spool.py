@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import tempfile
 import threading
 from collections.abc import MutableMapping
 from dataclasses import dataclass
@@ -31,6 +30,8 @@ import anyio
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
+
+from geo.services.upload_jobs import save_upload
 
 RECEIPT = b"\x00truceline-spooled-upload\x00"
 """How a receipt starts; a random token follows."""
@@ -50,13 +51,6 @@ _lock = threading.Lock()
 _spooled: dict[str, Spooled] = {}  # receipt token -> the file
 
 
-def _folder() -> Path:
-    from geo.services.upload_jobs import sweep
-
-    sweep()
-    return Path(tempfile.mkdtemp(prefix="truceline-upload-"))  # the folder save_upload makes, swept alike
-
-
 def keep(source: IO[bytes], *, session_id: str, file_id: str, name: str) -> tuple[bytes, Spooled]:
     """
     Copy ``source`` into a new private folder and issue its receipt.
@@ -66,11 +60,7 @@ def keep(source: IO[bytes], *, session_id: str, file_id: str, name: str) -> tupl
     tuple of (bytes, Spooled)
         The receipt to hand to Streamlit in place of the file, and the file on disk.
     """
-    folder = _folder()
-    suffix = "".join(ch for ch in Path(name).suffix.lower()[:8] if ch.isalnum() or ch == ".")
-    path = folder / f"upload{suffix}"
-    with path.open("wb") as out:
-        shutil.copyfileobj(source, out, 1 << 20)
+    path = save_upload(source, name)  # the folder and name an upload copied by a page gets
     token = secrets.token_hex(16)
     spooled = Spooled(session_id, file_id, path, path.stat().st_size)
     with _lock:

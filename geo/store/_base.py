@@ -402,9 +402,9 @@ class Store(ABC):
         """The highest incident id (0 when empty)."""
         return int(self.scalar("SELECT COALESCE(MAX(incident_id), 0) FROM incidents"))
 
-    def compact(self, *, after_id: int = 0) -> pd.DataFrame:
-        """The columns of :data:`geo.store.COMPACT_COLUMNS` for incidents with a higher id."""
-        return _incidents.compact(self, after_id=after_id)
+    def compact(self, *, after_id: int = 0, limit: int | None = None) -> pd.DataFrame:
+        """:data:`geo.store.COMPACT_COLUMNS` of incidents with a higher id, by id (the first ``limit``)."""
+        return _incidents.compact(self, after_id=after_id, limit=limit)
 
     def max_scenario_incident_id(self) -> int:
         """The highest incident id of the current scenario (0 when it has none)."""

@@ -144,11 +144,11 @@ def incident(store: Store, incident_id: int) -> pd.Series:
     return frame.iloc[0]
 
 
-def compact(store: Store, *, after_id: int = 0) -> pd.DataFrame:
-    """The columns of :data:`COMPACT_COLUMNS` for incidents with a higher id, by id."""
+def compact(store: Store, *, after_id: int = 0, limit: int | None = None) -> pd.DataFrame:
+    """The columns of :data:`COMPACT_COLUMNS` for incidents with a higher id, by id (the first ``limit``)."""
     return store.frame(
         f"SELECT {', '.join(COMPACT_COLUMNS)} FROM incidents WHERE scenario_id = ? AND incident_id > ? "
-        "ORDER BY incident_id",
+        f"ORDER BY incident_id{'' if limit is None else f' LIMIT {int(limit)}'}",
         (store.scenario_id, after_id),
     )
 

@@ -150,15 +150,21 @@ def upload_file(folder: Path, db: Path) -> Path:
     return path
 
 
-def test_analyst_uploads_a_csv_and_sees_it_on_the_map(
-    server: Server, new_page: Callable, tmp_path: Path
-) -> None:
+def signed_in_analyst(server: Server, new_page: Callable) -> tuple[object, object]:
+    """A page on the live map, signed in as the analyst, and its console watch."""
     page, watch = new_page()
     page.goto(server.url)
     map_frame(page)
     page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Sign in").click()
     sign_in(page, "ana")
     map_frame(page)
+    return page, watch
+
+
+def test_analyst_uploads_a_csv_and_sees_it_on_the_map(
+    server: Server, new_page: Callable, tmp_path: Path
+) -> None:
+    page, watch = signed_in_analyst(server, new_page)
     before = caption_count(page)
     stored = open_store(server.db).count()
 
@@ -193,11 +199,7 @@ def uploads_held_in_memory(metrics: str) -> int:
 def test_a_browser_upload_goes_to_disk_and_streamlit_keeps_only_a_receipt(
     server: Server, new_page: Callable, tmp_path: Path
 ) -> None:
-    page, watch = new_page()
-    page.goto(server.url)
-    map_frame(page)
-    page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Sign in").click()
-    sign_in(page, "ana")
+    page, watch = signed_in_analyst(server, new_page)
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Upload").click()
     rows = [
         f"SPOOL-{i},2026-01-0{1 + i % 9}T08:00:00Z,38.1,127.0,artillery_fire,KPA,{'x' * 150}"

@@ -84,3 +84,18 @@ def test_groups_follow_new_links_and_reviews_without_a_reload(store):
     ingest_frame(store, hand_incidents([report | {"lon": 127.5, "source": "team-c"}], now=now, id_prefix="C"),
                  name="c")  # fmt: skip
     assert cache.snapshot().frame["duplicate_group"].tolist() == [1, 2, 3]
+
+
+@pytest.mark.parametrize("read_rows", [1, 7, 50])
+def test_reading_in_slices_gives_the_rows_of_one_read(store, demo_scenario, read_rows):
+    """Slices of 1, 7 and 50 rows (50 holds a whole upload, 7 splits it): the same frame as one read."""
+    ingest_frame(store, generate_incidents(demo_scenario, n=50, end=date(2026, 6, 1), seed=1), name="a")
+    whole = IncidentCache(store, persist=False, read_rows=10_000)
+    sliced = IncidentCache(store, persist=False, read_rows=read_rows)
+    pd.testing.assert_frame_equal(sliced.snapshot().frame, whole.snapshot().frame, check_categorical=False)
+    ingest_frame(store, generate_incidents(demo_scenario, n=23, end=date(2026, 6, 3), seed=5), name="b")
+    appended, reread = sliced.snapshot().frame, whole.snapshot().frame
+    assert len(appended) == 73 and appended["incident_id"].is_monotonic_increasing
+    pd.testing.assert_frame_equal(appended, reread, check_categorical=False)
+    for col in ("category", "verdict", "zones"):  # the categories of every slice are kept
+        assert set(appended[col].astype(str)) == set(reread[col].astype(str))
