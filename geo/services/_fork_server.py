@@ -88,6 +88,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def module_env(repo: Path) -> dict[str, str]:
+    """The environment of the calling process, ``repo`` first on ``PYTHONPATH`` (for ``python -m geo...``)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(repo), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
 class ForkServer:
     """The dashboard's side: start the fork server once, ask it for workers."""
 
@@ -98,11 +105,9 @@ class ForkServer:
 
     def _started(self) -> subprocess.Popen[bytes]:
         if self._process is None or self._process.poll() is not None:
-            env = dict(os.environ)
-            env["PYTHONPATH"] = os.pathsep.join(p for p in (str(self._repo), env.get("PYTHONPATH", "")) if p)
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "geo.services._fork_server"],
-                env=env,
+                env=module_env(self._repo),
                 cwd=str(self._repo),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,

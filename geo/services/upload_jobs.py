@@ -36,7 +36,7 @@ import pandas as pd
 import geo
 from geo.core.auth import Principal, require
 from geo.io.readers import ColumnMapping
-from geo.services._fork_server import ForkServer
+from geo.services._fork_server import ForkServer, module_env
 
 State = Literal["running", "done", "failed", "cancelled"]
 PREVIEW_ROWS = 20
@@ -287,12 +287,10 @@ def _start(task: str, path: Path, **request: Any) -> UploadJob:
 
 
 def _spawn(folder: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_REPO), env.get("PYTHONPATH", "")) if p)
     with (folder / "worker.log").open("wb") as log:
         return subprocess.Popen(  # noqa: S603 - our own module, with our interpreter
             [sys.executable, "-m", "geo.services._upload_worker", str(folder)],
-            env=env,
+            env=module_env(_REPO),
             cwd=str(_REPO),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

@@ -273,7 +273,7 @@ def test_a_shared_link_asks_a_signed_out_visitor_to_sign_in_then_opens(
     other = private_server()
     page, watch = new_page()
     page.goto(f"{other.url}/trends?window=30d&parties=south")
-    page.get_by_role("button", name="Sign in").wait_for()
+    page.locator('[data-testid="stForm"]').get_by_role("button", name="Sign in").wait_for()
     text = page.locator("body").inner_text()
     assert "incidents match" not in text
     assert "Trends" not in text
