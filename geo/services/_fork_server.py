@@ -160,7 +160,6 @@ def _child(folder: Path, env: dict[str, str]) -> NoReturn:
     """In the forked worker: settle its files, environment and priority, run the job, exit."""
     code = 1
     try:
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         null = os.open(os.devnull, os.O_RDWR)
         os.dup2(null, 0)
         os.dup2(null, 1)
@@ -192,13 +191,14 @@ def _record_ended(children: dict[int, Path]) -> None:
         if ended is None:
             return
         pid = ended.si_pid
-        _, status = os.waitpid(pid, 0)
+        code = ended.si_status if ended.si_code == os.CLD_EXITED else -ended.si_status  # killed: -signal
         folder = children.pop(pid, None)
         if folder is not None:
             with contextlib.suppress(OSError):
                 tmp = folder / f"{EXIT_FILE}.tmp"
-                tmp.write_text(str(os.waitstatus_to_exitcode(status)), encoding="ascii")
+                tmp.write_text(str(code), encoding="ascii")
                 tmp.replace(folder / EXIT_FILE)
+        os.waitpid(pid, 0)  # only now may the pid be reused: a dashboard never signals a stranger
 
 
 def serve() -> int:

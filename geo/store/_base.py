@@ -189,9 +189,11 @@ class Store(ABC):
         if conn is None:
             conn = self._local.conn = self._connect()
             with self._lock:
-                ended = [pair for pair in self._connections if not pair[0].is_alive()]
-                self._connections = [pair for pair in self._connections if pair[0].is_alive()]
-                self._connections.append((threading.current_thread(), conn))
+                kept: list[tuple[threading.Thread, Any]] = []
+                ended: list[tuple[threading.Thread, Any]] = []
+                for pair in self._connections:  # each thread asked once: one may end meanwhile
+                    (kept if pair[0].is_alive() else ended).append(pair)
+                self._connections = [*kept, (threading.current_thread(), conn)]
             for _thread, old in ended:
                 with contextlib.suppress(Exception):  # a connection the server already dropped
                     old.close()
