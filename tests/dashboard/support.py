@@ -201,16 +201,20 @@ def app(
     query_params: dict[str, str] | None = None,
     timeout: float = 60,
 ) -> AppTest:
-    """Run the dashboard once (as ``user``), then switch to ``page`` if given."""
+    """
+    Run the dashboard once (as ``user``), on ``page`` if given, as a link to that page opens it.
+
+    Every page's URL path is its file name, so the page is chosen before the first run
+    (the root would first run the live map, then switch).
+    """
     at = AppTest.from_file(str(APP), default_timeout=timeout)
     if user is not None:
         sign_in(at, user)
     if query_params:
         at.query_params.update(query_params)
-    at.run()
-    if page is not None and page != "live_map":
-        at.switch_page(f"views/{page}.py").run()
-    return at
+    if page is not None:
+        at.switch_page(f"views/{page}.py")
+    return at.run()
 
 
 def open_url_path(at: AppTest, url_path: str) -> AppTest:

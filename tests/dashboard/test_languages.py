@@ -44,8 +44,13 @@ def english() -> tuple[str, ...]:
 
 
 @cache
-def patterns(lang: str) -> tuple[tuple[str, re.Pattern[str], int], ...]:
-    """Each English message the ``lang`` catalogue changes, as a pattern of its rendered text."""
+def patterns(lang: str) -> tuple[tuple[str, re.Pattern[str], int, str], ...]:
+    """
+    Each English message the ``lang`` catalogue changes, as a pattern of its rendered text.
+
+    With the pattern: the length of its wording, and its longest literal part (a line
+    the pattern matches holds that part, a quick test before the pattern's).
+    """
     catalogue = translations(lang)
     out = []
     for msgid in english():
@@ -55,7 +60,7 @@ def patterns(lang: str) -> tuple[tuple[str, re.Pattern[str], int], ...]:
         if len(re.findall(r"[^\W\d_]", "".join(literal))) < 5:
             continue  # "{distance} to {line}", "{days} days": too little wording to tell from data
         pattern = re.compile(".+?".join(re.escape(part) for part in literal), re.DOTALL)
-        out.append((msgid, pattern, len("".join(literal))))
+        out.append((msgid, pattern, len("".join(literal)), max(literal, key=len)))
     return tuple(out)
 
 
@@ -91,8 +96,9 @@ def rendered(at: AppTest) -> list[str]:
 def untranslated(lines: list[str], lang: str) -> list[str]:
     """The English messages that show as such: a whole line, or within one when 30+ characters long."""
     hits = []
-    for msgid, pattern, size in patterns(lang):
-        if any(pattern.fullmatch(line) or (size >= 30 and pattern.search(line)) for line in lines):
+    for msgid, pattern, size, part in patterns(lang):
+        candidates = (line for line in lines if part in line)
+        if any(pattern.fullmatch(line) or (size >= 30 and pattern.search(line)) for line in candidates):
             hits.append(msgid)
     return hits
 
