@@ -22,6 +22,23 @@ def _quiet_streamlit() -> None:
     set_log_level(logging.ERROR)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _scan_components_once() -> Iterator[None]:
+    """
+    Scan the installed packages for Streamlit components once per session, as a server does.
+
+    Each new ``AppTest`` reads every installed package's metadata for component
+    manifests (a fifth of these tests' time); the packages do not change during a run,
+    so every app gets the first scan's real result.
+    """
+    from streamlit.components.v2 import manifest_scanner
+
+    found = manifest_scanner.scan_component_manifests()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(manifest_scanner, "scan_component_manifests", lambda **_: list(found))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _close_app_stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """
