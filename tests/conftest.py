@@ -139,14 +139,33 @@ def browser():
         chromium.close()
 
 
+SECOND_BROWSER = frozenset(
+    {"test_languages_e2e", "test_sessions_e2e", "test_e2e", "test_playback_e2e", "test_proxy"}
+)
+"""Browser test modules of the second browser group: about half of the browser tests' time."""
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """
+    ``-n auto``: one worker more than the machine has cores.
+
+    The two browser groups spend over half their time waiting on their dashboard and
+    Chromium; the third worker uses those cores meanwhile.
+    """
+    del config
+    return (os.cpu_count() or 1) + 1
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """
-    Keep the browser tests on one worker when the run is spread (``-n``, ``--dist loadgroup``).
+    Put the browser tests in two groups, each run on one worker (``-n``, ``--dist loadgroup``).
 
-    Each starts a dashboard and Chromium: two at once on a two-core machine would race
-    their own timeouts, while the other worker runs everything else.
+    Each module starts a dashboard and drives Chromium: two groups at once, each on its
+    own worker, leave the other workers the rest of the run; more at once on a two-core
+    machine would race their own timeouts. Groups are scheduled first (largest first).
     """
     del config
     for item in items:
         if item.get_closest_marker("e2e"):
-            item.add_marker(pytest.mark.xdist_group("browser"))
+            second = item.path.stem in SECOND_BROWSER
+            item.add_marker(pytest.mark.xdist_group("browser-2" if second else "browser-1"))
