@@ -124,6 +124,13 @@ def _mapping(path: str | None, pairs: tuple[str, ...]) -> Any:
 @click.option("--map", "pairs", multiple=True, type=KeyValue(), help="Column mapping pair, KEY=COLUMN.")
 @click.option("--source", "source_name", help="Source name for rows that carry none.")
 @reading_options
+@click.option(
+    "--chunk-rows",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    help="Rows read, classified and written per step: fewer hold less memory and report progress more often.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a summary.")
 @scenario_option
 @click.pass_context
@@ -138,6 +145,7 @@ def ingest_cmd(
     source_name: str | None,
     encoding: str | None,
     dayfirst: bool | None,
+    chunk_rows: int,
     as_json: bool,
 ) -> None:
     """Upload one incident file as one batch."""
@@ -155,6 +163,7 @@ def ingest_cmd(
             progress=progress,
             encoding=encoding,
             dayfirst=dayfirst,
+            chunk_rows=chunk_rows,
         )
     _report_ingest(summary, as_json=as_json)
     deliver_after_ingest(store)  # the batch's alerts go out now; the worker retries what fails

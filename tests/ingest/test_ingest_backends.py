@@ -117,6 +117,19 @@ def test_duplicates_within_a_chunk_across_chunks_and_across_uploads(loaded, demo
     assert loaded.count() == 190
 
 
+def test_a_file_read_in_small_chunks_reports_each_and_stores_every_row(loaded, tmp_path):
+    path = write_incidents_csv(tmp_path / "chunks.csv", 130, seed=5)
+    seen: list[tuple[int, str]] = []
+    summary = ingest_file(
+        loaded, path, now=NOW, chunk_rows=40, progress=lambda done, _, stage: seen.append((done, stage))
+    )
+    assert (summary.rows_read, summary.accepted, summary.duplicate) == (130, 130, 0)
+    assert [done for done, stage in seen if stage == "stored"] == [40, 80, 120, 130]
+    assert loaded.count() == 130
+    again = ingest_file(loaded, path.read_bytes() + b"", file_name="again.csv", now=NOW, chunk_rows=7)
+    assert (again.accepted, again.duplicate) == (0, 130)
+
+
 def test_failed_upload_leaves_the_store_exactly_as_it_was(loaded, loaded_url, tmp_path):
     ingest_file(loaded, write_incidents_csv(tmp_path / "first.csv", 150, seed=1), now=NOW)
     before = store_state(loaded_url)

@@ -32,7 +32,8 @@ from geo.services.ingest import ingest_file
 from geo.store import open_store
 from tests.ingest.helpers import NOW, REPO, geo_cli, store_state, write_incidents_csv
 
-BIG_ROWS = 150_000  # about three reader chunks: a few seconds of writing
+BIG_ROWS = 40_000
+CHUNK = ("--chunk-rows", "5000")  # eight chunks: a kill after the first stored leaves seven to write
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +71,7 @@ def test_an_upload_killed_while_writing_leaves_the_store_as_it_was(loaded_url, t
 
     master, slave = pty.openpty()  # a terminal: the CLI shows its progress bar there
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 160, 0, 0))  # 0 columns: no bar
-    proc = geo_cli("ingest", str(big_csv), db=loaded_url, stdout=subprocess.DEVNULL, stderr=slave)
+    proc = geo_cli("ingest", str(big_csv), *CHUNK, db=loaded_url, stdout=subprocess.DEVNULL, stderr=slave)
     os.close(slave)
     try:
         # "stored": a chunk has been written inside the upload's transaction, more are coming.
@@ -91,7 +92,7 @@ def test_an_upload_killed_while_writing_leaves_the_store_as_it_was(loaded_url, t
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         conn.close()
 
-    summary = _json_summary(geo_cli("ingest", str(big_csv), "--json", db=loaded_url,
+    summary = _json_summary(geo_cli("ingest", str(big_csv), *CHUNK, "--json", db=loaded_url,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE))  # fmt: skip
     assert (summary["rows_read"], summary["accepted"], summary["rejected"], summary["duplicate"]) == (
         BIG_ROWS, BIG_ROWS, 0, 0,
@@ -122,7 +123,7 @@ def test_a_reader_and_an_upload_side_by_side(loaded_url, tmp_path, big_csv):
     store.close()
     reader, stop, out = _start_reader(loaded_url, tmp_path)
     try:
-        summary = _json_summary(geo_cli("ingest", str(big_csv), "--json", db=loaded_url,
+        summary = _json_summary(geo_cli("ingest", str(big_csv), *CHUNK, "--json", db=loaded_url,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE))  # fmt: skip
         new = old + int(summary["accepted"])
         assert summary["accepted"] == BIG_ROWS

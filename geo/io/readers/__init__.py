@@ -9,10 +9,11 @@ from geo.io.readers import acled, mapped, template, ucdp
 from geo.io.readers._base import FORMATS, Detected, ReadChunk
 from geo.io.readers._encoding import ENCODINGS
 from geo.io.readers._party import MATCH_KINDS, map_party
-from geo.io.readers._read import detect, header, read_incidents
+from geo.io.readers._read import CHUNK_ROWS, detect, header, read_incidents
 from geo.io.readers.mapped import ColumnMapping, load_mapping, mapping_from_pairs
 
 __all__ = [
+    "CHUNK_ROWS",
     "ENCODINGS",
     "FORMATS",
     "MATCH_KINDS",

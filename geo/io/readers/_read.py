@@ -25,6 +25,8 @@ from geo.io.readers.mapped import ColumnMapping
 READERS: dict[str, FormatReader] = {"acled": acled, "ucdp": ucdp, "template": template}
 """Format name -> module, in the order detection tries them."""
 _LABELS = {"template": "house template", "acled": "ACLED", "ucdp": "UCDP GED", "mapped": "mapped CSV"}
+CHUNK_ROWS = 100_000
+"""The records a reader yields at once, unless asked otherwise."""
 SAMPLE_ROWS = 2000
 """Records looked at (in the first :data:`SAMPLE` bytes), when a file is opened, for dates whose
 day/month order matters."""
@@ -278,7 +280,7 @@ def read_incidents(
     source_name: str | None = None,
     party_mapping: Sequence[tuple[str, str, str]] = (),
     now: datetime | None = None,
-    chunk_rows: int = 100_000,
+    chunk_rows: int = CHUNK_ROWS,
     name: str | None = None,
     encoding: str | None = None,
     parties: Collection[str] | None = None,

@@ -35,6 +35,7 @@ def ingest_file(
     now: datetime | None = None,
     encoding: str | None = None,
     dayfirst: bool | None = None,
+    chunk_rows: int = readers.CHUNK_ROWS,
 ) -> UploadSummary:
     """
     Upload one incident file as one batch, in one transaction.
@@ -58,6 +59,9 @@ def ingest_file(
     encoding, dayfirst
         The file's encoding and the day/month order of its dates, instead of deciding
         them from the file; the ones used are in the summary (``encoding``).
+    chunk_rows
+        The rows read, checked, classified and written per step (and between two progress
+        reports): fewer hold less memory at once.
 
     Returns
     -------
@@ -103,6 +107,7 @@ def ingest_file(
         name=name,
         parties={p.id for p in scenario.parties},
         bbox=scenario_bounds(scenario),
+        chunk_rows=chunk_rows,
     )
     upload = replace(
         asked, format=detected.format, encoding=detected.encoding, warnings=tuple(detected.warnings)
@@ -138,7 +143,7 @@ def ingest_frame(
     name: str,
     actor: Principal = OPERATOR,
     progress: Progress = no_progress,
-    chunk_rows: int = 100_000,
+    chunk_rows: int = readers.CHUNK_ROWS,
 ) -> UploadSummary:
     """
     Upload already-normalised incidents (``geo.core.model.INCIDENT_COLUMNS``) as one batch.
