@@ -121,7 +121,7 @@ class _Pipeline:
         """Account for the chunk that is moving, once it has moved."""
         if self.moving is not None:
             moving, self.moving = self.moving, None
-            duplicates = _settle(self.tx, moving, self.summary, self.accepted, self.lookalikes)
+            duplicates = _settle(moving, self.summary, self.accepted, self.lookalikes)
             self.screen = duplicates * 2 > len(moving[1].ids)
             progress(self.summary.rows_read, None, "stored")
 
@@ -194,8 +194,8 @@ def _create_stage(tx: Tx) -> None:
     )
 
 
-_Moved = tuple[int, np.ndarray, np.ndarray]
-"""How many rows of a chunk went in, and its look-alike pairs (later id, earlier id)."""
+_Moved = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""The ids of a chunk that stayed out (duplicates), and its look-alike pairs (later id, earlier id)."""
 
 
 def _move_staged(tx: Tx, ids: np.ndarray, batch_id: int, ingested_at: Any) -> _Moved:
@@ -207,6 +207,7 @@ def _move_staged(tx: Tx, ids: np.ndarray, batch_id: int, ingested_at: Any) -> _M
     too; the caller leaves them out.
     """
     moved = staging.move(tx, ids, batch_id, ingested_at)
+    out = staging.stayed_out(tx) if moved != len(ids) else np.zeros(0, dtype=np.int64)
     # CROSS JOIN keeps the staged rows as the outer loop in SQLite: one index probe each.
     alike = tx.execute(
         "SELECT s.incident_id, MIN(i.incident_id) FROM stage_incidents s CROSS JOIN incidents i "
@@ -215,11 +216,10 @@ def _move_staged(tx: Tx, ids: np.ndarray, batch_id: int, ingested_at: Any) -> _M
         (tx.store.scenario_id,),
     ).fetchall()
     pairs = np.asarray(alike, dtype=np.int64).reshape(-1, 2)
-    return int(moved), pairs[:, 0], pairs[:, 1]
+    return out, pairs[:, 0], pairs[:, 1]
 
 
 def _settle(
-    tx: Tx,
     moving: tuple[Future[_Moved], _Staged],
     summary: UploadSummary,
     accepted: Accepted,
@@ -228,14 +228,10 @@ def _settle(
     """Wait for a chunk's move, then sort its rows into accepted and duplicate; how many were duplicates."""
     future, staged = moving
     frame, verdicts, ids, reports = staged.frame, staged.cls["verdict"], staged.ids, staged.reports
-    moved, later, earlier = future.result()
-    if moved != len(ids):  # some were duplicates: which ids went in?
-        bounds = (int(ids[0]), int(ids[-1]))
-        rows = tx.execute(
-            "SELECT incident_id FROM incidents WHERE incident_id >= ? AND incident_id <= ?", bounds
-        )
-        kept = np.isin(ids, np.array([r[0] for r in rows.fetchall()], dtype=np.int64))
-        summary.duplicate += int((~kept).sum())
+    out, later, earlier = future.result()
+    if len(out):  # some were duplicates
+        kept = ~np.isin(ids, out)
+        summary.duplicate += len(out)
         frame, verdicts, ids = frame[kept], verdicts[kept], ids[kept]
         reports = reports.take(np.isin(reports.ids, ids))
         went_in = np.isin(later, ids)
@@ -245,7 +241,7 @@ def _settle(
     summary.warnings += _kept_warnings(staged.chunk, frame)
     accepted.add(reports)
     lookalikes.append((later, earlier))
-    return len(staged.ids) - moved
+    return len(out)
 
 
 def _kept_warnings(chunk: Any, kept: pd.DataFrame) -> list[str]:

@@ -165,3 +165,12 @@ def move(tx: Tx, ids: np.ndarray, batch_id: int, ingested_at: Any) -> int:
             (int(ids[0]), int(ids[-1])),
         )
     return int(moved)
+
+
+def stayed_out(tx: Tx) -> np.ndarray:
+    """The ids of the staged rows that :func:`move` left out (their key was already stored)."""
+    rows = tx.execute(
+        "SELECT s.incident_id FROM stage_incidents s "
+        "WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE i.incident_id = s.incident_id)"
+    ).fetchall()
+    return np.asarray([row[0] for row in rows], dtype=np.int64)
