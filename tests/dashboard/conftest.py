@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import drop_database
 from tests.dashboard.support import build_store, copy_store
 
 
@@ -105,7 +106,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def db(
     request: pytest.FixtureRequest, seeded_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> str:
+) -> Iterator[str]:
     """
     A fresh copy of the seeded store, served by the app under test (a new URL per test).
 
@@ -128,5 +129,8 @@ def db(
         url = copy_store(seeded_db, tmp_path / "store.db")
     monkeypatch.setenv("TRUCELINE_DB", url)
     monkeypatch.delenv("TRUCELINE_SESSION_MINUTES", raising=False)
-    return url
+    yield url
+    if url.startswith("postgresql"):
+        server, _, name = url.rpartition("/")
+        drop_database(server, name)
 

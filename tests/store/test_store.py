@@ -40,6 +40,25 @@ def test_new_store_is_at_the_current_schema(store):
     assert store.count() == 0
 
 
+@pytest.mark.postgis
+def test_a_bare_postgresql_database_gets_postgis_and_the_schema_on_first_open(postgis_server_url):
+    import psycopg
+
+    with psycopg.connect(f"{postgis_server_url}/postgres", autocommit=True) as conn:
+        conn.execute('DROP DATABASE IF EXISTS "bare"')
+        conn.execute('CREATE DATABASE "bare" TEMPLATE template0')
+    url = f"{postgis_server_url}/bare"
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_extension WHERE extname = 'postgis'").fetchone() == (0,)
+    store = open_store(url)
+    try:
+        assert store.schema_version() == SCHEMA_VERSION and store.count() == 0
+    finally:
+        store.close()
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_extension WHERE extname = 'postgis'").fetchone() == (1,)
+
+
 def test_scenario_round_trips(store, demo_scenario):
     load_scenario_into_store(store, demo_scenario, manifest="korea.toml")
     back = store.scenario()
