@@ -127,7 +127,7 @@ def _mapping(path: str | None, pairs: tuple[str, ...]) -> Any:
 @click.option(
     "--chunk-rows",
     type=click.IntRange(min=1),
-    default=100_000,
+    default=100_000,  # geo.io.readers.CHUNK_ROWS, not imported: --help stays light
     show_default=True,
     help="Rows read, classified and written per step: fewer hold less memory and report progress more often.",
 )

@@ -209,3 +209,10 @@ def test_demo_live_adds_incidents_timestamped_now(demo_db):
     assert store.count() > before
     newest = store.query(limit=1)["occurred_at"].iloc[0]
     assert (pd.Timestamp(clock.now()) - newest) < pd.Timedelta(minutes=5)
+
+
+def test_ingest_reads_in_the_readers_chunks_unless_told() -> None:
+    from geo.io.readers import CHUNK_ROWS
+
+    option = next(p for p in cli.commands["ingest"].params if p.name == "chunk_rows")
+    assert option.default == CHUNK_ROWS
