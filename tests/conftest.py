@@ -71,6 +71,10 @@ def write_geojson(path: Path, geometries: list[dict], crs: str | None = None) ->
     return path
 
 
+WITH_POSTGIS = "with_postgis"
+"""The session server's template database: empty, with the PostGIS extension installed."""
+
+
 @pytest.fixture(scope="session")
 def postgis_server_url():
     """A real PostgreSQL + PostGIS server on 127.0.0.1 for the whole session."""
@@ -87,10 +91,6 @@ def postgis_server_url():
         with psycopg.connect(f"{url}/{WITH_POSTGIS}", autocommit=True) as conn:
             conn.execute("CREATE EXTENSION postgis")
         yield url
-
-
-WITH_POSTGIS = "with_postgis"
-"""The session server's template database: empty, with the PostGIS extension installed."""
 
 
 @pytest.fixture
@@ -185,9 +185,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """
     Put the browser tests in two groups, each run on one worker (``-n``, ``--dist loadgroup``).
 
-    Each module starts a dashboard and drives Chromium: two groups at once, each on its
-    own worker, leave the other workers the rest of the run; more at once on a two-core
-    machine would race their own timeouts. Groups are scheduled first (largest first).
+    Each module starts a dashboard and drives Chromium, and waits on them more than it
+    computes: the two groups start first (xdist schedules the largest units first), side
+    by side, while the other workers take the rest of the run. A module stays on one
+    worker, so its dashboard starts once.
     """
     del config
     for item in items:
