@@ -29,6 +29,7 @@ from tests.e2e.conftest import (
     run_cli,
     sign_in,
     streamlit_server,
+    wait_for_run,
     wait_for_text,
 )
 
@@ -283,8 +284,9 @@ def test_a_shared_link_asks_a_signed_out_visitor_to_sign_in_then_opens(
     page.get_by_role("heading", name="Trends").wait_for()
     assert "/trends" in page.url
     assert "parties=south" in page.url
-    chosen = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first.inner_text()
-    assert "South" in chosen
+    wait_for_run(page)  # the sidebar is redrawn widget by widget: read it once the run is over
+    party = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]', has_text="Party")
+    assert "South" in party.first.inner_text()
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
     watch.assert_clean()
 
