@@ -10,8 +10,10 @@ direction of the geometry on the sphere, so a scenario across ±180° is centred
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import cached_property
 
 import numpy as np
@@ -32,6 +34,39 @@ _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="truceline-proj")
 FloatArray = NDArray[np.float64]
 
 
+_Pair = tuple[Transformer, Transformer]
+_spare: OrderedDict[str, list[_Pair]] = OrderedDict()
+_spare_lock = threading.Lock()
+_SPARE_PROJECTIONS = 32
+
+
+@contextmanager
+def _borrowed(key: str, crs: CRS) -> Iterator[_Pair]:
+    """
+    A forward and inverse transformer pair of a projection, for one thread at a time.
+
+    pyproj transformers must not be shared by threads at once, and building a pair takes
+    milliseconds; every page run is a new thread. Pairs are lent out and given back, kept
+    for the last ``_SPARE_PROJECTIONS`` projections used.
+    """
+    with _spare_lock:
+        free = _spare.get(key)
+        pair = free.pop() if free else None
+    if pair is None:
+        pair = (
+            Transformer.from_crs(4326, crs, always_xy=True),
+            Transformer.from_crs(crs, 4326, always_xy=True),
+        )
+    try:
+        yield pair
+    finally:
+        with _spare_lock:
+            _spare.setdefault(key, []).append(pair)
+            _spare.move_to_end(key)
+            while len(_spare) > _SPARE_PROJECTIONS:
+                _spare.popitem(last=False)
+
+
 class LocalProjection:
     """
     An azimuthal equidistant projection on WGS84 centred on ``(lon0, lat0)``.
@@ -45,10 +80,10 @@ class LocalProjection:
     def __init__(self, lon0: float, lat0: float) -> None:
         self.lon0 = float(wrap(lon0))
         self.lat0 = float(lat0)
-        self.crs = CRS.from_proj4(
+        self._key = (
             f"+proj=aeqd +lat_0={self.lat0:.10f} +lon_0={self.lon0:.10f} +datum=WGS84 +units=m +no_defs"
         )
-        self._local = threading.local()
+        self.crs = CRS.from_proj4(self._key)
 
     @classmethod
     def around(cls, geometries: list[shapely.Geometry]) -> LocalProjection:
@@ -62,21 +97,18 @@ class LocalProjection:
         centre = mean_direction(geometries)
         return cls(0.0, 0.0) if centre is None else cls(*centre)
 
-    def _transformers(self) -> tuple[Transformer, Transformer]:
-        pair = getattr(self._local, "pair", None)
-        if pair is None:
-            fwd = Transformer.from_crs(4326, self.crs, always_xy=True)
-            inv = Transformer.from_crs(self.crs, 4326, always_xy=True)
-            pair = self._local.pair = (fwd, inv)
-        return pair
+    @contextmanager
+    def _transformer(self, *, inverse: bool) -> Iterator[Transformer]:
+        with _borrowed(self._key, self.crs) as (fwd, inv):
+            yield inv if inverse else fwd
 
     def _run(self, lon: FloatArray, lat: FloatArray, *, inverse: bool) -> tuple[FloatArray, FloatArray]:
         lon = np.ascontiguousarray(lon, dtype=np.float64)
         lat = np.ascontiguousarray(lat, dtype=np.float64)
 
         def part(sl: slice) -> tuple[FloatArray, FloatArray]:
-            transformer = self._transformers()[1 if inverse else 0]
-            x, y = transformer.transform(lon[sl], lat[sl])
+            with self._transformer(inverse=inverse) as transformer:
+                x, y = transformer.transform(lon[sl], lat[sl])
             return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
         n = lon.shape[0]

@@ -394,10 +394,10 @@ def scenario_bindings(store: Store, *, actor: Principal) -> pd.DataFrame:
 
 def scenario_roles(store: Store, name: str) -> dict[str, Role]:
     """The scenarios an account is bound to, with its role in each; empty: not bound (sees all)."""
-    frame = store.frame(
+    rows = store.records(
         "SELECT scenario_id, role FROM user_scenarios WHERE name = ? ORDER BY scenario_id", (name,)
     )
-    return {str(r.scenario_id): r.role for r in frame.itertuples()}
+    return {str(r["scenario_id"]): r["role"] for r in rows}
 
 
 def visible_scenarios(store: Store, principal: Principal | None) -> list[str]:

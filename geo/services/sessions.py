@@ -169,21 +169,21 @@ def resume(
         return None
     now = now or clock.now()
     key = digest(session_id)
-    row = store.frame(
+    found = store.records(
         "SELECT s.user_name, s.role, s.kind, s.last_seen, s.expires_at, s.ended_at, u.role AS account_role, "
         "u.disabled FROM sessions s LEFT JOIN users u ON u.name = s.user_name WHERE s.session_hash = ?",
         (key,),
     )
-    if row.empty or not pd.isna(row["ended_at"].iloc[0]):
+    if not found or found[0]["ended_at"] is not None:
         return None
-    rec = row.iloc[0]
+    rec = found[0]
     stamp = pd.Timestamp(now)
     reason = ""
     if stamp >= rec["expires_at"]:
         reason = "lifetime"
     elif stamp - rec["last_seen"] > idle_limit():
         reason = "idle"
-    elif rec["kind"] == "local" and (pd.isna(rec["account_role"]) or int(rec["disabled"] or 0)):
+    elif rec["kind"] == "local" and (rec["account_role"] is None or int(rec["disabled"] or 0)):
         reason = "account disabled"
     elif rec["kind"] == "local" and rec["account_role"] != rec["role"]:
         reason = "role changed"

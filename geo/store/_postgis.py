@@ -64,6 +64,9 @@ class PostGISStore(Store):
     def decode_times(self, values: pd.Series) -> pd.Series:
         return pd.to_datetime(values, utc=True).astype("datetime64[ns, UTC]")
 
+    def decode_time(self, value: Any) -> pd.Timestamp | None:
+        return None if value is None else pd.Timestamp(value).tz_convert("UTC")
+
     def date_param(self, day: Any) -> Any:
         return day
 

@@ -6,6 +6,7 @@ import contextlib
 import itertools
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,6 +38,62 @@ def _scan_components_once() -> Iterator[None]:
     found = manifest_scanner.scan_component_manifests()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(manifest_scanner, "scan_component_manifests", lambda **_: list(found))
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _compile_pages_once() -> Iterator[None]:
+    """
+    Compile the app's scripts once per session, as a server does for all its sessions.
+
+    Each ``AppTest`` makes new bytecode caches (one for its pages, one per run for the
+    entry script), so the entry script and the page were parsed, rewritten for "magic" and compiled on every
+    run. The files do not change during a run; one shared cache (keyed by path, locked)
+    serves every run the bytecode a server would.
+    """
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+    from streamlit.testing.v1 import app_test, local_script_runner
+
+    shared = ScriptCache()
+    with pytest.MonkeyPatch.context() as patch:
+        for module in (app_test, local_script_runner):  # the pages' cache and the entry script's
+            patch.setattr(module, "ScriptCache", lambda: shared)
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _wait_for_runs_without_polling() -> Iterator[None]:
+    """
+    Wait for each ``AppTest`` run's end on its shutdown event, not by polling.
+
+    Streamlit's harness checks every millisecond whether the run's event list (hundreds
+    of events, one per message) holds its shutdown, which took a tenth of these tests'
+    CPU and fought the script thread for the interpreter lock. The wait here ends on the
+    same event, with the same timeout and the same error.
+    """
+    from streamlit.runtime.scriptrunner import ScriptRunnerEvent
+    from streamlit.testing.v1 import local_script_runner
+
+    def wait(runner: local_script_runner.LocalScriptRunner, timeout: float = 3) -> None:
+        done = threading.Event()
+
+        def on_event(sender: object, event: ScriptRunnerEvent, **_: object) -> None:
+            del sender
+            if event == ScriptRunnerEvent.SHUTDOWN:
+                done.set()
+
+        runner.on_event.connect(on_event, weak=False)
+        try:
+            if runner.script_stopped() or done.wait(timeout):
+                return
+        finally:
+            runner.on_event.disconnect(on_event)
+        runner.request_stop()
+        runner.join()
+        raise RuntimeError(f"AppTest script run timed out after {timeout}(s)")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(local_script_runner, "require_widgets_deltas", wait)
         yield
 
 

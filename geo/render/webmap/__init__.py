@@ -28,7 +28,8 @@ Where things are:
 - :mod:`.layers`, :mod:`.markers`, :mod:`.cells`, :mod:`.popups`, :mod:`.columns`: the incidents;
   :mod:`.projected`: projecting many incidents fast (and exactly where it matters);
 - :mod:`.page`: the whole map and its export; :mod:`.assets`: the vendored Leaflet, served
-  or inlined; :mod:`.escape`: how data text is encoded for each place it lands in.
+  or inlined; :mod:`.escape`: how data text is encoded for each place it lands in;
+  :mod:`.literal`: rendered text kept as text (branca would compile each piece as a template).
 
 Every script and style comes from ``dashboard/static/vendor`` (served by Streamlit at
 ``/app/static/vendor``) or from ``templates/``; exports inline them. Text from data
@@ -51,6 +52,7 @@ A briefing file::
     Path("map.html").write_text(webmap.export_html(webmap.build_map(scenario, view, data_as_of=now)))
 """
 
+from geo.render.webmap import literal
 from geo.render.webmap.assets import STATIC_URL
 from geo.render.webmap.base import base_map, layer_control_for
 from geo.render.webmap.basemap import BASEMAP_PATH
@@ -59,6 +61,8 @@ from geo.render.webmap.markers import MAX_MARKER_BYTES
 from geo.render.webmap.page import build_map, check_offline, export_html
 from geo.render.webmap.pair import pair_map
 from geo.render.webmap.surroundings import surroundings_map
+
+literal.install()
 
 __all__ = [
     "BASEMAP_PATH",
