@@ -100,6 +100,10 @@ class Store(ABC):
         """A new DB-API connection in autocommit mode."""
 
     @abstractmethod
+    def _idle(self, conn: Any) -> bool:
+        """Whether a connection is open and outside any transaction (so another thread may use it)."""
+
+    @abstractmethod
     def _begin(self, conn: Any) -> None:
         """Start a write transaction."""
 
@@ -182,25 +186,38 @@ class Store(ABC):
     # -- connections -----------------------------------------------------------------
     def _conn(self) -> Any:
         """
-        The calling thread's connection, opened on its first use.
+        The calling thread's connection: one an ended thread left idle, else a new one.
 
-        A connection serves one thread. Threads that have ended leave theirs behind (a
-        Streamlit server runs every page run in a new thread): they are closed here, when
-        the next thread connects, so a server holds about as many connections as it has
-        live threads, not one per page run.
+        A connection serves one thread at a time. A Streamlit server runs every page run
+        in a new thread: the connection of a thread that has ended passes to the next
+        thread that asks (no new session with the database per page run), and the ended
+        threads' other connections are closed then, so a server holds about as many
+        connections as it has live threads. A connection left inside a transaction is
+        closed, never passed on.
         """
         conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._connect()
-            with self._lock:
-                kept: list[tuple[threading.Thread, Any]] = []
-                ended: list[tuple[threading.Thread, Any]] = []
-                for pair in self._connections:  # each thread asked once: one may end meanwhile
-                    (kept if pair[0].is_alive() else ended).append(pair)
-                self._connections = [*kept, (threading.current_thread(), conn)]
-            for _thread, old in ended:
+        if conn is not None:
+            return conn
+        with self._lock:
+            kept: list[tuple[threading.Thread, Any]] = []
+            ended: list[Any] = []
+            for thread, held in self._connections:  # each thread asked once: one may end meanwhile
+                if thread.is_alive():
+                    kept.append((thread, held))
+                else:
+                    ended.append(held)
+            passed = next((held for held in ended if self._idle(held)), None)
+            conn = passed
+            self._connections = kept
+        for old in ended:
+            if old is not passed:
                 with contextlib.suppress(Exception):  # a connection the server already dropped
                     old.close()
+        if conn is None:
+            conn = self._connect()
+        self._local.conn = conn
+        with self._lock:
+            self._connections.append((threading.current_thread(), conn))
         return conn
 
     @contextmanager

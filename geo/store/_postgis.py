@@ -26,6 +26,9 @@ class PostGISStore(Store):
     def _connect(self) -> psycopg.Connection:
         return psycopg.connect(self.dsn, autocommit=True)
 
+    def _idle(self, conn: psycopg.Connection) -> bool:
+        return not conn.closed and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
     def _begin(self, conn: psycopg.Connection) -> None:
         conn.execute("BEGIN")
 

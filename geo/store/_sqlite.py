@@ -52,6 +52,12 @@ class SQLiteStore(Store):
         conn.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
         return conn
 
+    def _idle(self, conn: sqlite3.Connection) -> bool:
+        try:
+            return not conn.in_transaction
+        except sqlite3.ProgrammingError:  # closed
+            return False
+
     def _begin(self, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
 

@@ -97,15 +97,8 @@ def _wait_for_runs_without_polling() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(autouse=True)
-def _close_app_stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """
-    After each test, close the store the app under test cached, with every thread's connection.
-
-    Each test serves a new store URL, and Streamlit's resource cache would keep each one's
-    connections (one per script thread, sockets for PostGIS) open until the session ends.
-    """
-    yield
+def close_app_stores() -> None:
+    """Close the store the app under test cached, with every thread's connection, and forget it."""
     url = os.environ.get("TRUCELINE_DB")
     if not url:
         return
@@ -115,6 +108,18 @@ def _close_app_stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         common.get_store(url).close()
     common.get_cache.clear()
     common.get_store.clear()
+
+
+@pytest.fixture(autouse=True)
+def _close_app_stores() -> Iterator[None]:
+    """
+    After each test, close the store the app under test cached (see :func:`close_app_stores`).
+
+    Each test serves a new store URL, and Streamlit's resource cache would keep each one's
+    connections (one per script thread, sockets for PostGIS) open until the session ends.
+    """
+    yield
+    close_app_stores()
 
 
 @pytest.fixture(scope="session")
@@ -188,6 +193,8 @@ def db(
     monkeypatch.delenv("TRUCELINE_SESSION_MINUTES", raising=False)
     yield url
     if url.startswith("postgresql"):
+        close_app_stores()  # first: a database with sessions open is dropped only after they are ended
+        monkeypatch.delenv("TRUCELINE_DB")
         server, _, name = url.rpartition("/")
         drop_database(server, name)
 

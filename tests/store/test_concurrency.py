@@ -81,6 +81,28 @@ def test_a_second_writer_waits_then_succeeds(store_url, hold_s):
     second.close()
 
 
+def test_the_next_thread_takes_over_the_connection_an_ended_thread_left(store_url):
+    """A page run does not open a new session with the database: it gets the last run's."""
+    store = open_store(store_url)
+    try:
+        def mark() -> None:
+            with store.write() as tx:
+                tx.execute("CREATE TEMP TABLE run_marker (x INTEGER)")
+
+        first = threading.Thread(target=mark)
+        first.start()
+        first.join()
+        found: list[int] = []
+        count = "SELECT COUNT(*) FROM run_marker"
+        second = threading.Thread(target=lambda: found.append(store.scalar(count)))
+        second.start()
+        second.join()
+        assert found == [0]  # the table exists only in the first thread's session: it is the same one
+        assert store.connections() == 2  # the one the store was opened on here, and the runs' one
+    finally:
+        store.close()
+
+
 def test_a_connection_ends_with_its_thread_not_with_the_store(store_url):
     """A Streamlit server runs every page run in a new thread: one connection per run, kept, was a leak."""
     store = open_store(store_url)
