@@ -56,8 +56,26 @@ class Server:
 
 @contextlib.contextmanager
 def streamlit_server(db: str, log: Path, **env: str) -> Iterator[Server]:
-    """Run ``streamlit run dashboard/app.py`` on a free port until the block ends."""
-    port = free_port()
+    """
+    Run ``streamlit run dashboard/app.py`` on a free port until the block ends.
+
+    A port found free may be taken (by another test's connection) before the server binds
+    it: the server is then started again on another, up to three times.
+    """
+    for _attempt in range(3):
+        port = free_port()
+        process = _start_streamlit(db, log, port, env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            if _answers(process, base, log):
+                yield Server(base, db, process, log)
+                return
+        finally:
+            _stop(process)
+    pytest.fail(f"streamlit could not bind a port three times: {log.read_text()[-2000:]}")
+
+
+def _start_streamlit(db: str, log: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     cmd = [
         sys.executable,
         "-m",
@@ -76,32 +94,38 @@ def streamlit_server(db: str, log: Path, **env: str) -> Iterator[Server]:
         "none",
     ]
     with log.open("wb") as out:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             cmd, cwd=REPO, env={**os.environ, "TRUCELINE_DB": db, **env}, stdout=out, stderr=subprocess.STDOUT
         )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with {process.returncode}: {log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:  # noqa: S310
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer within 60 s: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
-        yield Server(base, db, process, log)
-    finally:
-        process.terminate()
+
+
+def _answers(process: subprocess.Popen[bytes], base: str, log: Path) -> bool:
+    """Wait for the server's health check; ``False`` if its port was taken, a test failure otherwise."""
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            said = log.read_text()[-2000:]
+            if f"Port {base.rsplit(':', 1)[1]} is not available" in said:
+                return False
+            pytest.fail(f"streamlit exited with {process.returncode}: {said}")
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:  # noqa: S310
+                if reply.status == 200:
+                    return True
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"streamlit did not answer within 60 s: {log.read_text()[-2000:]}")
+        time.sleep(0.2)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=15)
 
 
 @dataclass

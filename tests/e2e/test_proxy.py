@@ -10,7 +10,6 @@ import contextlib
 import shutil
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,7 +52,6 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
          "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
         check=True, capture_output=True,
     )  # fmt: skip
-    https, http = free_port(), free_port()
     with contextlib.ExitStack() as stack:
         dashboards = [
             stack.enter_context(
@@ -62,44 +60,67 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
             for i in range(2)
         ]
         ports = [d.url.rsplit(":", 1)[1] for d in dashboards]
-        conf = CONF.read_text(encoding="utf-8")
-        for old, new in (
-            ("server 127.0.0.1:8501;", f"server 127.0.0.1:{ports[0]};"),
-            ("server 127.0.0.1:8502;", f"server 127.0.0.1:{ports[1]};"),
-            ("listen 443 ssl http2;", f"listen 127.0.0.1:{https} ssl http2;"),
-            ("listen 80;", f"listen 127.0.0.1:{http};"),
-            ("/etc/ssl/truceline/fullchain.pem", str(folder / "cert.pem")),
-            ("/etc/ssl/truceline/privkey.pem", str(folder / "key.pem")),
-            ("/var/log/nginx/truceline.access.log", str(folder / "access.log")),
-            ("/var/log/nginx/truceline.error.log", str(folder / "error.log")),
-            ("/run/nginx.pid", str(folder / "nginx.pid")),
-            ("client_max_body_size 200m;", "client_max_body_size 2m;"),
-            ("return 301 https://$host$request_uri;", f"return 301 https://$host:{https}$request_uri;"),
-        ):
-            assert old in conf, old
-            conf = conf.replace(old, new)
-        (folder / "nginx.conf").write_text(conf, encoding="utf-8")
-        log = (folder / "nginx.out").open("wb")
-        stack.callback(log.close)
+        # A port found free may be taken (by another test's connection) before nginx binds it.
+        for _attempt in range(3):
+            https, http = free_port(), free_port()
+            if start_nginx(nginx, folder, stack, conf(folder, ports, https, http)):
+                break
+        else:
+            pytest.fail("nginx did not start: the ports found free were taken three times")
+        yield {"https": f"https://127.0.0.1:{https}", "http": f"http://127.0.0.1:{http}", "db": url}
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copyfile(folder / "error.log", ARTIFACTS / "nginx-error.log")
+
+
+def conf(folder: Path, ports: list[str], https: int, http: int) -> str:
+    """The shipped nginx configuration on these ports, files and certificate."""
+    text = CONF.read_text(encoding="utf-8")
+    for old, new in (
+        ("server 127.0.0.1:8501;", f"server 127.0.0.1:{ports[0]};"),
+        ("server 127.0.0.1:8502;", f"server 127.0.0.1:{ports[1]};"),
+        ("listen 443 ssl http2;", f"listen 127.0.0.1:{https} ssl http2;"),
+        ("listen 80;", f"listen 127.0.0.1:{http};"),
+        ("/etc/ssl/truceline/fullchain.pem", str(folder / "cert.pem")),
+        ("/etc/ssl/truceline/privkey.pem", str(folder / "key.pem")),
+        ("/var/log/nginx/truceline.access.log", str(folder / "access.log")),
+        ("/var/log/nginx/truceline.error.log", str(folder / "error.log")),
+        ("/run/nginx.pid", str(folder / "nginx.pid")),
+        ("client_max_body_size 200m;", "client_max_body_size 2m;"),
+        ("return 301 https://$host$request_uri;", f"return 301 https://$host:{https}$request_uri;"),
+    ):
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+def start_nginx(nginx: str, folder: Path, stack: contextlib.ExitStack, config: str) -> bool:
+    """
+    Start nginx on ``config`` until ``stack`` closes; ``False`` if a port was taken meanwhile.
+
+    Fails the test for any other reason nginx does not start.
+    """
+    (folder / "nginx.conf").write_text(config, encoding="utf-8")
+    (folder / "nginx.pid").unlink(missing_ok=True)
+    out = folder / "nginx.out"
+    with out.open("wb") as log:
         process = subprocess.Popen(
             [nginx, "-c", str(folder / "nginx.conf"), "-p", str(folder), "-e", str(folder / "error.log"),
              "-g", "daemon off;"],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        stack.callback(process.wait, 15)
-        stack.callback(process.terminate)
-        deadline = time.monotonic() + 20
-        while True:
-            with contextlib.suppress(OSError), urllib.request.urlopen(f"http://127.0.0.1:{http}/") as reply:
-                del reply
-            if (folder / "nginx.pid").exists():
-                break
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"nginx did not start: {(folder / 'nginx.out').read_text()}")
-            time.sleep(0.2)
-        yield {"https": f"https://127.0.0.1:{https}", "http": f"http://127.0.0.1:{http}", "db": url}
-        ARTIFACTS.mkdir(exist_ok=True)
-        shutil.copyfile(folder / "error.log", ARTIFACTS / "nginx-error.log")
+    deadline = time.monotonic() + 20
+    while not (folder / "nginx.pid").exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait(15)
+            said = out.read_text()
+            if "Address already in use" in said:
+                return False
+            pytest.fail(f"nginx did not start: {said}")
+        time.sleep(0.2)
+    stack.callback(process.wait, 15)
+    stack.callback(process.terminate)
+    return True
 
 
 @pytest.fixture
