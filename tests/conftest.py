@@ -32,10 +32,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Set the clock before any test module is imported."""
+    """
+    Set the clock before any test module is imported, and cheap password hashing.
+
+    Every test, and every process a test starts, hashes passwords with argon2's cheapest
+    parameters (``TRUCELINE_PASSWORD_HASHING=test``): hundreds of accounts are made and
+    signed in to, at 0.15 s of CPU each with the standard ones. The tests of the hashing
+    itself set it back.
+    """
     from geo.clock import running_from
 
     os.environ["TRUCELINE_NOW"] = running_from(PINNED_NOW)
+    os.environ["TRUCELINE_PASSWORD_HASHING"] = "test"  # noqa: S105 (a setting, not a password)
 
 
 @pytest.fixture(autouse=True)

@@ -10,10 +10,11 @@ import json
 import os
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import pandas as pd
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from geo import clock
@@ -33,8 +34,45 @@ MAX_DELAY = timedelta(minutes=5)
 SETUP_TOKEN_MINUTES = 60
 """How long a first-run setup token stays valid."""
 MIN_PASSWORD = 10
-_HASHER = PasswordHasher()
-_DUMMY_HASH = _HASHER.hash("timing-equaliser")
+PASSWORD_HASHING = "TRUCELINE_PASSWORD_HASHING"  # noqa: S105 (a variable name)
+"""Environment variable naming the argon2 parameters of new password hashes (see :func:`hasher`)."""
+_PROFILES = {"standard": profiles.RFC_9106_LOW_MEMORY, "test": profiles.CHEAPEST}
+
+
+def hasher() -> PasswordHasher:
+    """
+    The password hasher: argon2id with the parameters ``TRUCELINE_PASSWORD_HASHING`` names.
+
+    ``standard`` (the default) is RFC 9106's second recommendation (3 passes over 64 MiB,
+    4 lanes; about 0.15 s of CPU per hash). ``test`` is argon2's cheapest, for test suites
+    only: it makes every sign-in in a test run cheap, and must never serve real accounts.
+    A hash keeps its own parameters, so hashes made under either are checked under both.
+
+    Raises
+    ------
+    InputError
+        For any other value.
+    """
+    return _hasher(_profile())
+
+
+def _profile() -> str:
+    name = os.environ.get(PASSWORD_HASHING) or "standard"
+    if name not in _PROFILES:
+        msg = f"{PASSWORD_HASHING}={name!r}: use one of {', '.join(_PROFILES)}"
+        raise InputError(msg)
+    return name
+
+
+@cache
+def _hasher(name: str) -> PasswordHasher:
+    return PasswordHasher.from_parameters(_PROFILES[name])
+
+
+@cache
+def _dummy_hash(name: str) -> str:
+    """A hash checked when the account does not exist, so that the answer takes as long."""
+    return _hasher(name).hash("timing-equaliser")
 
 
 def add_user(store: Store, name: str, role: str, password: str, *, actor: Principal = OPERATOR) -> None:
@@ -51,7 +89,7 @@ def add_user(store: Store, name: str, role: str, password: str, *, actor: Princi
                     {
                         "name": name,
                         "role": role,
-                        "password_hash": _HASHER.hash(password),
+                        "password_hash": hasher().hash(password),
                         "created_at": clock.now(),
                         "disabled": 0,
                     }
@@ -133,7 +171,7 @@ def create_first_admin(
     """
     _check_account(name, "admin", password)
     now = now or clock.now()
-    hashed = _HASHER.hash(password)
+    hashed = hasher().hash(password)
     system = Principal("first-run setup", "admin")
     with store.write() as tx:
         store.lock_for_accounts(tx)
@@ -222,9 +260,9 @@ def authenticate(
     if refused:
         raise AuthenticationError(refused)
     row = store.frame("SELECT role, password_hash, disabled FROM users WHERE name = ?", (name,))
-    stored = str(row["password_hash"].iloc[0]) if len(row) else _DUMMY_HASH
+    stored = str(row["password_hash"].iloc[0]) if len(row) else _dummy_hash(_profile())
     try:
-        ok = _HASHER.verify(stored, password) and len(row) == 1 and not int(row["disabled"].iloc[0])
+        ok = hasher().verify(stored, password) and len(row) == 1 and not int(row["disabled"].iloc[0])
     except (VerificationError, InvalidHashError):
         ok = False
     with store.write() as tx:

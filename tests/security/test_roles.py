@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from geo._errors import PermissionDeniedError
+from geo._errors import InputError, PermissionDeniedError
 from geo.core.auth import PERMISSIONS, ROLES, Principal, require
 from geo.core.filters import Filters
 from geo.services import accounts, exports, settings
@@ -122,6 +122,22 @@ def test_require_names_user_role_and_permission():
         require(Principal("vi", "viewer"), "fly")
 
 
+def test_hashes_made_with_either_hashing_are_checked_with_both(store, monkeypatch):
+    admin = Principal("root", "admin")
+    monkeypatch.setenv(accounts.PASSWORD_HASHING, "standard")
+    accounts.add_user(store, "ana", "analyst", "correct horse battery", actor=admin)
+    monkeypatch.setenv(accounts.PASSWORD_HASHING, "test")
+    accounts.add_user(store, "bo", "analyst", "battery staple horse", actor=admin)
+    assert accounts.authenticate(store, "ana", "correct horse battery") == Principal("ana", "analyst")
+    monkeypatch.setenv(accounts.PASSWORD_HASHING, "standard")
+    assert accounts.authenticate(store, "bo", "battery staple horse") == Principal("bo", "analyst")
+    with pytest.raises(accounts.AuthenticationError, match="wrong user name or password"):
+        accounts.authenticate(store, "bo", "correct horse battery")
+    monkeypatch.setenv(accounts.PASSWORD_HASHING, "fast")
+    with pytest.raises(InputError, match="TRUCELINE_PASSWORD_HASHING='fast': use one of standard, test"):
+        accounts.add_user(store, "cy", "analyst", "correct horse battery", actor=admin)
+
+
 def test_sign_in_is_rate_limited_and_audited(store):
     accounts.add_user(store, "ana", "analyst", "correct horse battery", actor=Principal("root", "admin"))
     assert accounts.authenticate(store, "ana", "correct horse battery") == Principal("ana", "analyst")
@@ -134,11 +150,12 @@ def test_sign_in_is_rate_limited_and_audited(store):
     assert actions.count("login") == 1 and actions.count("login_failed") == accounts.MAX_FAILURES + 1
 
 
-def test_passwords_are_stored_as_slow_salted_hashes(store):
+def test_passwords_are_stored_as_slow_salted_hashes(store, monkeypatch):
+    monkeypatch.delenv(accounts.PASSWORD_HASHING)  # the test run's cheap hashing: see tests/conftest.py
     accounts.add_user(store, "ana", "analyst", "correct horse battery", actor=Principal("root", "admin"))
     accounts.add_user(store, "bo", "analyst", "correct horse battery", actor=Principal("root", "admin"))
     hashes = store.frame("SELECT password_hash FROM users ORDER BY name")["password_hash"].tolist()
-    assert all(h.startswith("$argon2id$") for h in hashes)
+    assert all(h.startswith("$argon2id$v=19$m=65536,t=3,p=4$") for h in hashes)  # RFC 9106, second choice
     assert hashes[0] != hashes[1]  # salted
     assert "correct horse" not in " ".join(hashes)
     audit = " ".join(store.frame("SELECT before, after FROM audit_log")["after"])
