@@ -126,6 +126,7 @@ def _scenario_name(scenario_id: str) -> str:
             scenario_id,
             base_store().using(scenario_id).generation(),
             str(meta.get("loaded_at", "")),
+            None,
         )
         if scen is not None:
             name = scen.text("scenario.name", language(), scen.name)
@@ -150,10 +151,18 @@ def _session_principal() -> Principal | None:
     return user
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _scenario(url: str, scenario_id: str, generation: int, changed: str) -> Scenario | None:
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _scenario(url: str, scenario_id: str, generation: int, changed: str, lang: str | None) -> Scenario | None:
+    """
+    One scenario object per store state and language, shared by every run and session.
+
+    A scenario is immutable, and its map geometry and metric indexes are cached per
+    object (``geo.render.webmap.shapes``, ``geo.core.classify.prepare``): a copy per run
+    would compute them again at every run.
+    """
     del generation, changed
-    return get_store(url).using(scenario_id).scenario()
+    scen = get_store(url).using(scenario_id).scenario()
+    return scen if scen is None or lang is None else localized(scen, lang)
 
 
 def scenario(*, as_written: bool = False) -> Scenario | None:
@@ -167,8 +176,7 @@ def scenario(*, as_written: bool = False) -> Scenario | None:
     """
     s = store()
     loaded = str(s.scenario_meta().get("loaded_at", ""))
-    scen = _scenario(default_url(), s.scenario_id, s.generation(), loaded)
-    return scen if scen is None or as_written else localized(scen, language())
+    return _scenario(default_url(), s.scenario_id, s.generation(), loaded, None if as_written else language())
 
 
 # -- who is signed in ---------------------------------------------------------------------------------

@@ -9,12 +9,9 @@ direction of the geometry on the sphere, so a scenario across ±180° is centred
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import shapely
@@ -34,37 +31,18 @@ _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="truceline-proj")
 FloatArray = NDArray[np.float64]
 
 
-_Pair = tuple[Transformer, Transformer]
-_spare: OrderedDict[str, list[_Pair]] = OrderedDict()
-_spare_lock = threading.Lock()
-_SPARE_PROJECTIONS = 32
-
-
-@contextmanager
-def _borrowed(key: str, crs: CRS) -> Iterator[_Pair]:
+@lru_cache(maxsize=32)
+def _transformers(key: str) -> tuple[Transformer, Transformer]:
     """
-    A forward and inverse transformer pair of a projection, for one thread at a time.
+    The forward and inverse transformers of a projection (kept for the last 32 used).
 
-    pyproj transformers must not be shared by threads at once, and building a pair takes
-    milliseconds; every page run is a new thread. Pairs are lent out and given back, kept
-    for the last ``_SPARE_PROJECTIONS`` projections used.
+    A pyproj transformer may be shared by threads: each thread builds its own PROJ object
+    on first use, which takes milliseconds. Every transform therefore runs on the two
+    long-lived threads of ``_pool``, not on the calling thread (every page run is a new
+    thread).
     """
-    with _spare_lock:
-        free = _spare.get(key)
-        pair = free.pop() if free else None
-    if pair is None:
-        pair = (
-            Transformer.from_crs(4326, crs, always_xy=True),
-            Transformer.from_crs(crs, 4326, always_xy=True),
-        )
-    try:
-        yield pair
-    finally:
-        with _spare_lock:
-            _spare.setdefault(key, []).append(pair)
-            _spare.move_to_end(key)
-            while len(_spare) > _SPARE_PROJECTIONS:
-                _spare.popitem(last=False)
+    crs = CRS.from_proj4(key)
+    return Transformer.from_crs(4326, crs, always_xy=True), Transformer.from_crs(crs, 4326, always_xy=True)
 
 
 class LocalProjection:
@@ -97,23 +75,19 @@ class LocalProjection:
         centre = mean_direction(geometries)
         return cls(0.0, 0.0) if centre is None else cls(*centre)
 
-    @contextmanager
-    def _transformer(self, *, inverse: bool) -> Iterator[Transformer]:
-        with _borrowed(self._key, self.crs) as (fwd, inv):
-            yield inv if inverse else fwd
-
     def _run(self, lon: FloatArray, lat: FloatArray, *, inverse: bool) -> tuple[FloatArray, FloatArray]:
         lon = np.ascontiguousarray(lon, dtype=np.float64)
         lat = np.ascontiguousarray(lat, dtype=np.float64)
 
+        transformer = _transformers(self._key)[1 if inverse else 0]
+
         def part(sl: slice) -> tuple[FloatArray, FloatArray]:
-            with self._transformer(inverse=inverse) as transformer:
-                x, y = transformer.transform(lon[sl], lat[sl])
+            x, y = transformer.transform(lon[sl], lat[sl])
             return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
         n = lon.shape[0]
         if n < _PARALLEL_MIN:
-            return part(slice(None))
+            return _pool.submit(part, slice(None)).result()
         half = n // 2
         a, b = _pool.map(part, [slice(0, half), slice(half, None)])
         return np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]])
