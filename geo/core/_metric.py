@@ -36,10 +36,9 @@ def _transformers(key: str) -> tuple[Transformer, Transformer]:
     """
     The forward and inverse transformers of a projection (kept for the last 32 used).
 
-    A pyproj transformer may be shared by threads: each thread builds its own PROJ object
-    on first use, which takes milliseconds. Every transform therefore runs on the two
-    long-lived threads of ``_pool``, not on the calling thread (every page run is a new
-    thread).
+    A pyproj transformer may be shared by threads (each thread builds its own PROJ object
+    on first use); building the pair and its CRS takes milliseconds, and a page run makes
+    several projections with the same centre.
     """
     crs = CRS.from_proj4(key)
     return Transformer.from_crs(4326, crs, always_xy=True), Transformer.from_crs(crs, 4326, always_xy=True)
@@ -87,7 +86,7 @@ class LocalProjection:
 
         n = lon.shape[0]
         if n < _PARALLEL_MIN:
-            return _pool.submit(part, slice(None)).result()
+            return part(slice(None))
         half = n // 2
         a, b = _pool.map(part, [slice(0, half), slice(half, None)])
         return np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]])
