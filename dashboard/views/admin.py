@@ -17,6 +17,7 @@ from geo.services.accounts import (
     audit_entries,
     grant_scenario,
     list_users,
+    password_hashing,
     revoke_scenario,
     scenario_bindings,
     set_disabled,
@@ -30,6 +31,14 @@ store = common.store()
 common.flash()
 
 st.subheader(_("Accounts"))
+if password_hashing() == "test":
+    st.warning(
+        _(
+            "Passwords are hashed with test-only parameters (TRUCELINE_PASSWORD_HASHING=test), "
+            "which do not protect them: unset it and restart before real accounts are made."
+        ),
+        icon=":material/warning:",
+    )
 accounts = pd.DataFrame(list_users(store, actor=user))
 if len(accounts):
     accounts["name"] = accounts["name"].map(printable)

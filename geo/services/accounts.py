@@ -53,10 +53,11 @@ def hasher() -> PasswordHasher:
     InputError
         For any other value.
     """
-    return _hasher(_profile())
+    return _hasher(password_hashing())
 
 
-def _profile() -> str:
+def password_hashing() -> str:
+    """The argon2 parameters in use: ``standard`` or ``test`` (``TRUCELINE_PASSWORD_HASHING``)."""
     name = os.environ.get(PASSWORD_HASHING) or "standard"
     if name not in _PROFILES:
         msg = f"{PASSWORD_HASHING}={name!r}: use one of {', '.join(_PROFILES)}"
@@ -260,7 +261,7 @@ def authenticate(
     if refused:
         raise AuthenticationError(refused)
     row = store.frame("SELECT role, password_hash, disabled FROM users WHERE name = ?", (name,))
-    stored = str(row["password_hash"].iloc[0]) if len(row) else _dummy_hash(_profile())
+    stored = str(row["password_hash"].iloc[0]) if len(row) else _dummy_hash(password_hashing())
     try:
         ok = hasher().verify(stored, password) and len(row) == 1 and not int(row["disabled"].iloc[0])
     except (VerificationError, InvalidHashError):

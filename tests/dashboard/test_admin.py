@@ -162,3 +162,13 @@ def test_audit_table_shows_control_characters_as_escapes(db: str) -> None:
     names = at.dataframe[-1].value["User"].tolist()
     assert "x\\x1b[2J\\u202eevil" in names
     assert not any("\x1b" in n or "\u202e" in n for n in names)
+
+
+def test_admin_is_warned_while_passwords_are_hashed_for_tests(db: str, monkeypatch) -> None:
+    """The test run's cheap hashing (tests/conftest.py) is named on the page; the standard one is not."""
+    at = app(ADMIN, page="admin")
+    warnings = [w.value for w in at.warning]
+    assert any("TRUCELINE_PASSWORD_HASHING=test" in w for w in warnings), warnings
+    monkeypatch.delenv("TRUCELINE_PASSWORD_HASHING")
+    at = app(ADMIN, page="admin")
+    assert not any("TRUCELINE_PASSWORD_HASHING" in w.value for w in at.warning)
