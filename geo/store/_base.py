@@ -206,11 +206,10 @@ class Store(ABC):
                     kept.append((thread, held))
                 else:
                     ended.append(held)
-            passed = next((held for held in ended if self._idle(held)), None)
-            conn = passed
+            conn = next((held for held in ended if self._idle(held)), None)
             self._connections = kept
         for old in ended:
-            if old is not passed:
+            if old is not conn:
                 with contextlib.suppress(Exception):  # a connection the server already dropped
                     old.close()
         if conn is None:
@@ -239,14 +238,20 @@ class Store(ABC):
         for action in tx.committed:
             action()
 
-    def frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
-        """Run a read query into a frame."""
+    @contextmanager
+    def _read(self, sql: str, params: Sequence[Any]) -> Iterator[Any]:
+        """A cursor of the calling thread's connection that has run a read query, closed after."""
         cur = self._conn().cursor()
         try:
             cur.execute(self.sql(sql), tuple(params))
-            return self.decode(cur)
+            yield cur
         finally:
             cur.close()
+
+    def frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        """Run a read query into a frame."""
+        with self._read(sql, params) as cur:
+            return self.decode(cur)
 
     def records(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """
@@ -255,13 +260,9 @@ class Store(ABC):
         For the few rows a page reads at every run (the session, the scenarios): no frame
         is built, which costs a millisecond even for one row.
         """
-        cur = self._conn().cursor()
-        try:
-            cur.execute(self.sql(sql), tuple(params))
+        with self._read(sql, params) as cur:
             rows = cur.fetchall()
             names = [d[0] for d in cur.description]
-        finally:
-            cur.close()
         times = [name in TIME_COLUMNS for name in names]
         return [
             {
@@ -273,13 +274,9 @@ class Store(ABC):
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run a read query and return its first value."""
-        cur = self._conn().cursor()
-        try:
-            cur.execute(self.sql(sql), tuple(params))
+        with self._read(sql, params) as cur:
             row = cur.fetchone()
-            return None if row is None else row[0]
-        finally:
-            cur.close()
+        return None if row is None else row[0]
 
     def release(self) -> None:
         """Close the calling thread's connection, if it has one (for a thread about to end)."""

@@ -47,9 +47,9 @@ def _compile_pages_once() -> Iterator[None]:
     Compile the app's scripts once per session, as a server does for all its sessions.
 
     Each ``AppTest`` makes new bytecode caches (one for its pages, one per run for the
-    entry script), so the entry script and the page were parsed, rewritten for "magic" and compiled on every
-    run. The files do not change during a run; one shared cache (keyed by path, locked)
-    serves every run the bytecode a server would.
+    entry script), so the entry script and the page were parsed, rewritten for "magic"
+    and compiled at every run. The files do not change during a run; one shared cache
+    (keyed by path, locked) serves every run the bytecode a server would.
     """
     from streamlit.runtime.scriptrunner.script_cache import ScriptCache
     from streamlit.testing.v1 import app_test, local_script_runner
