@@ -3,6 +3,10 @@
 Every page is watched: any request that would leave 127.0.0.1 is aborted and recorded, and
 console errors, uncaught exceptions and dialogs (``alert`` from injected script) are kept.
 Screenshots of every test, passed or failed, go to ``test-artifacts/`` (git-ignored).
+
+A test's pages come from a pool of browser contexts, each emptied between tests (cookies,
+storage, other tabs, routes and listeners): a renderer that has run the dashboard once
+runs it again for half the CPU of a new one.
 """
 
 from __future__ import annotations
@@ -135,6 +139,8 @@ class Watch:
     refused: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    handlers: list[tuple[str, Callable[..., object]]] = field(default_factory=list, repr=False)
+    """The page's event handlers, removed when the page goes back to the pool."""
 
     def assert_clean(self) -> None:
         assert self.refused == [], f"requests tried to leave 127.0.0.1: {self.refused}"
@@ -178,12 +184,14 @@ def watch_page(page: object) -> Watch:
             r.abort()
 
     page.route("**/*", route)
-    page.on("dialog", lambda d: (watch.dialogs.append(f"{d.type}: {d.message}"), d.dismiss()))
-    page.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: watch.errors.append(f"uncaught: {e}"))
-    page.on(
-        "response", lambda r: watch.errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None
-    )
+    watch.handlers = [
+        ("dialog", lambda d: (watch.dialogs.append(f"{d.type}: {d.message}"), d.dismiss())),
+        ("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None),
+        ("pageerror", lambda e: watch.errors.append(f"uncaught: {e}")),
+        ("response", lambda r: watch.errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None),
+    ]
+    for event, handler in watch.handlers:
+        page.on(event, handler)
     return watch
 
 
@@ -195,31 +203,69 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+@pytest.fixture(scope="session")
+def page_pool(browser: object) -> Iterator[list[object]]:
+    """Emptied pages (each alone in its browser context) that the next test may take."""
+    free: list[object] = []
+    yield free
+    for page in free:
+        page.context.close()
+
+
 @pytest.fixture
-def new_page(browser: object, request: pytest.FixtureRequest) -> Iterator[Callable[[], tuple[object, Watch]]]:
-    """Pages in a fresh browser context each, screenshot at the end whatever the outcome."""
-    contexts: list[object] = []
-    pages: list[object] = []
+def new_page(
+    browser: object, page_pool: list[object], request: pytest.FixtureRequest
+) -> Iterator[Callable[[], tuple[object, Watch]]]:
+    """Pages in a browser context of their own each, screenshot at the end whatever the outcome."""
+    taken: list[tuple[object, Watch]] = []
 
     def make() -> tuple[object, Watch]:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        contexts.append(context)
-        page = context.new_page()
+        page = page_pool.pop() if page_pool else browser.new_context(viewport=VIEWPORT).new_page()
         page.set_default_timeout(30_000)
-        pages.append(page)
-        return page, watch_page(page)
+        watch = watch_page(page)
+        taken.append((page, watch))
+        return page, watch
 
     yield make
     ARTIFACTS.mkdir(exist_ok=True)
     failed = getattr(getattr(request.node, "rep_call", None), "failed", True)
-    for i, page in enumerate(pages):
+    for i, (page, _) in enumerate(taken):
         stem = f"{request.node.name}{'-' + str(i) if i else ''}"
         for old in (f"{stem}.png", f"{stem}-FAILED.png"):  # only this run's outcome stays
             (ARTIFACTS / old).unlink(missing_ok=True)
         with contextlib.suppress(Exception):  # a crashed page cannot be photographed; the test says why
             page.screenshot(path=str(ARTIFACTS / f"{stem}{'-FAILED' if failed else ''}.png"))
-    for context in contexts:
-        context.close()
+    for page, watch in taken:
+        if not failed and _emptied(page, watch):
+            page_pool.append(page)
+        else:
+            page.context.close()
+
+
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def _emptied(page: object, watch: Watch) -> bool:
+    """
+    Leave ``page`` as a new context's page would be: alone, blank, with no cookies or storage.
+
+    ``False`` if that failed (the page crashed): the caller closes its context instead.
+    """
+    try:
+        for other in page.context.pages:
+            if other is not page:
+                other.close()
+        page.unroute_all(behavior="ignoreErrors")
+        for event, handler in watch.handlers:
+            page.remove_listener(event, handler)
+        if page.url.startswith("http"):
+            page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+        page.goto("about:blank")
+        page.context.clear_cookies()
+        page.set_viewport_size(VIEWPORT)
+    except Exception:  # noqa: BLE001  (any failure: the context is not reused)
+        return False
+    return True
 
 
 # -- Streamlit in the browser -------------------------------------------------------------------------

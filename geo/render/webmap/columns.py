@@ -46,6 +46,11 @@ def text_col(view: pd.DataFrame, name: str) -> pd.Series:
     if name not in view:
         return pd.Series("", index=view.index, dtype="str")
     values = view[name]
+    if isinstance(values.dtype, pd.StringDtype):
+        return values.fillna("").astype("str")
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = pd.Index([str(c) for c in values.cat.categories] + [""], dtype="str")
+        return pd.Series(categories.take(values.cat.codes.to_numpy()), index=view.index, dtype="str")
     return values.astype(object).where(values.notna(), "").astype("str")
 
 
