@@ -165,6 +165,7 @@ def main() -> None:
             if common.public_read():
                 st.caption(_("Public read-only viewing is on."))
     page.run()
+    common.freeze_imports()
 
 
 if __name__ == "__main__":  # run by Streamlit as the page script

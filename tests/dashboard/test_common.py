@@ -1,14 +1,17 @@
-"""The dashboard's own helpers: markdown-inert text, missing values, zero-filled series."""
+"""The dashboard's own helpers: markdown-inert text, missing values, zero-filled series, the frozen heap."""
 
 from __future__ import annotations
 
+import gc
 import re
+import sys
+import types
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.common import md, number, text
+from dashboard.common import freeze_imports, md, number, text
 from dashboard.frames import zero_filled
 
 
@@ -62,3 +65,16 @@ def test_zero_filled_puts_empty_periods_back() -> None:
         }
     )
     assert zero_filled(weekly, "week")["count"].tolist() == [4, 0, 0, 1]
+
+
+def test_the_heap_is_frozen_after_a_run_that_loaded_modules_and_only_then(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    freeze_imports()  # whatever this process loaded before the test
+    frozen = gc.get_freeze_count()
+    kept = [[] for _ in range(1000)]  # objects made by the next "page run"
+    freeze_imports()
+    assert gc.get_freeze_count() == frozen  # no module loaded: nothing more is frozen
+    monkeypatch.setitem(sys.modules, "truceline_test_page", types.ModuleType("truceline_test_page"))
+    freeze_imports()
+    assert gc.get_freeze_count() >= frozen + len(kept)  # a module loaded: what exists now is frozen
