@@ -5,7 +5,9 @@ from __future__ import annotations
 import gc
 import json
 import os
+import shutil
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,43 @@ def pytest_configure(config: pytest.Config) -> None:
 
     os.environ["TRUCELINE_NOW"] = running_from(PINNED_NOW)
     os.environ["TRUCELINE_PASSWORD_HASHING"] = "test"  # noqa: S105 (a setting, not a password)
+    _use_a_temp_folder_of_the_run(config)
+
+
+_RUN_TEMP = "TRUCELINE_TEST_TEMP"
+"""The run's temporary folder, passed from the first process of a run to its workers."""
+_OWNED = pytest.StashKey[Path]()
+
+
+def _use_a_temp_folder_of_the_run(config: pytest.Config) -> None:
+    """
+    Send every temporary file of the run, and of every process it starts, to one folder.
+
+    Uploads, upload jobs, browser profiles and the PostgreSQL servers' folders all go to
+    the system's temporary folder, and a session that ends without removing its upload
+    (a browser closed; every ``AppTest``) leaves it for the dashboard's daily sweep: a run
+    left thousands of folders in ``/tmp``. The folder is removed when the run passes, and
+    kept (with pytest's own ``tmp_path`` folders in it) when it fails.
+    """
+    if _RUN_TEMP not in os.environ:  # the run's first process (xdist's controller): it owns the folder
+        folder = Path(tempfile.mkdtemp(prefix="truceline-tests-"))
+        folder.chmod(0o711)  # the PostgreSQL servers run as their own user, in folders of their own here
+        os.environ[_RUN_TEMP] = str(folder)
+        config.stash[_OWNED] = folder
+    os.environ["TMPDIR"] = os.environ[_RUN_TEMP]
+    tempfile.tempdir = None  # read again from TMPDIR
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove the run's temporary folder if the run passed (see :func:`_use_a_temp_folder_of_the_run`)."""
+    folder = session.config.stash.get(_OWNED, None)
+    if folder is None:
+        return
+    del os.environ[_RUN_TEMP]
+    if exitstatus == pytest.ExitCode.OK:
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        print(f"\nthe run's temporary files are kept in {folder}")
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ from geo.i18n import _, number
 from geo.labels import role as role_label
 from geo.services import sessions
 from geo.services.accounts import (
+    TEST_HASHING_WARNING,
     add_user,
     audit_entries,
     grant_scenario,
@@ -32,13 +33,7 @@ common.flash()
 
 st.subheader(_("Accounts"))
 if password_hashing() == "test":
-    st.warning(
-        _(
-            "Passwords are hashed with test-only parameters (TRUCELINE_PASSWORD_HASHING=test), "
-            "which do not protect them: unset it and restart before real accounts are made."
-        ),
-        icon=":material/warning:",
-    )
+    st.warning(_(TEST_HASHING_WARNING), icon=":material/warning:")
 accounts = pd.DataFrame(list_users(store, actor=user))
 if len(accounts):
     accounts["name"] = accounts["name"].map(printable)

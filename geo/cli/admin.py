@@ -162,8 +162,10 @@ def users() -> None:
 def users_add(ctx: click.Context, name: str, role: str, password: str) -> None:
     """Create or update a local account."""
     from geo.i18n import _
-    from geo.services.accounts import add_user
+    from geo.services.accounts import TEST_HASHING_WARNING, add_user, password_hashing
 
+    if password_hashing() == "test":
+        echo(_(TEST_HASHING_WARNING), err=True)
     add_user(store_of(ctx), name, role, password, actor=OPERATOR)
     echo(_("user {name}: {role}").format(name=name, role=role))
 

@@ -21,6 +21,7 @@ from geo import clock
 from geo._errors import AuthenticationError, InputError, PermissionDeniedError
 from geo.core.auth import OPERATOR, ROLES, Principal, Role, require
 from geo.core.names import USER_NAME, check_user_name
+from geo.i18n import N_
 from geo.services import sessions
 from geo.store import Store
 
@@ -37,6 +38,11 @@ MIN_PASSWORD = 10
 PASSWORD_HASHING = "TRUCELINE_PASSWORD_HASHING"  # noqa: S105 (a variable name)
 """Environment variable naming the argon2 parameters of new password hashes (see :func:`hasher`)."""
 _PROFILES = {"standard": profiles.RFC_9106_LOW_MEMORY, "test": profiles.CHEAPEST}
+TEST_HASHING_WARNING = N_(
+    "Passwords are hashed with test-only parameters (TRUCELINE_PASSWORD_HASHING=test), "
+    "which do not protect them: unset it and restart before real accounts are made."
+)
+"""What an administrator is told while ``test`` hashing is in use (translate with ``_``)."""
 
 
 def hasher() -> PasswordHasher:

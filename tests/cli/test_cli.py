@@ -179,6 +179,16 @@ def test_users_and_audit(demo_db):
     assert "user_set" in audit and "scenario_load" in audit and "upload" in audit
 
 
+def test_users_add_warns_while_passwords_are_hashed_for_tests(demo_db, monkeypatch):
+    args = ["--db", demo_db, "users", "add", "cy", "--role", "viewer", "--password", "correct horse battery"]
+    warned = CliRunner().invoke(cli, args)  # the test run hashes with the test parameters
+    assert warned.exit_code == 0 and "TRUCELINE_PASSWORD_HASHING=test" in warned.stderr
+    assert "user cy: viewer" in warned.stdout
+    monkeypatch.setenv("TRUCELINE_PASSWORD_HASHING", "standard")
+    quiet = CliRunner().invoke(cli, args)
+    assert quiet.exit_code == 0 and "TRUCELINE_PASSWORD_HASHING" not in quiet.output
+
+
 def test_bad_options_fail_clearly(demo_db):
     result = CliRunner().invoke(
         cli, ["--db", demo_db, "export", "--format", "csv", "--out", "x.csv", "--since", "yesterday-ish"]
