@@ -452,6 +452,15 @@ CREATE TRIGGER audit_log_append_only_insert BEFORE INSERT ON audit_log
 }
 """The triggers that refuse any rewrite of the audit log (created by migration 9's data step)."""
 
+_V12 = """
+DROP INDEX IF EXISTS incidents_time;
+DROP INDEX IF EXISTS incidents_verdict;
+DROP INDEX IF EXISTS incidents_party;
+DROP INDEX IF EXISTS incidents_category;
+"""
+"""Indexes no query needs: every read carries its scenario, which ``incidents_scenario``
+(``scenario_id, occurred_at``) leads with; each cost an upload a random-order insert per row."""
+
 DIALECT_WORDS = {
     "sqlite": {"TS": "INTEGER", "GEOM": "BLOB", "BLOB": "BLOB", "REAL": "REAL"},
     "postgis": {
@@ -475,6 +484,7 @@ MIGRATIONS: dict[str, list[str]] = {
         _V9_SQLITE,
         _V10,
         _V11,
+        _V12,
     ],
     "postgis": [
         _POSTGIS_EXTENSION + _V1 + _V1_POSTGIS,
@@ -488,11 +498,12 @@ MIGRATIONS: dict[str, list[str]] = {
         _V9_POSTGIS,
         _V10,
         _V11,
+        _V12,
     ],
 }
 """``MIGRATIONS[dialect][v - 1]`` brings a store from version ``v - 1`` to ``v``."""
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 
 def migration_sql(dialect: str, version: int) -> str:

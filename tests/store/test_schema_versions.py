@@ -624,7 +624,7 @@ def test_a_schema_9_store_gets_empty_alert_tables_that_work(tmp_path):
     conn.close()
     store = open_store(f"sqlite:///{path}")
     try:
-        assert store.schema_version() == SCHEMA_VERSION == 11
+        assert store.schema_version() == SCHEMA_VERSION
         assert store.scalar("SELECT COUNT(*) FROM alert_subscriptions") == 0
         assert store.scalar("SELECT COUNT(*) FROM alert_deliveries") == 0
         assert store.count() == 40 and store.scenario_ids() == ["korea"]
@@ -639,5 +639,61 @@ def test_a_schema_9_store_gets_empty_alert_tables_that_work(tmp_path):
         queued = store.scalar("SELECT COUNT(*) FROM alert_deliveries WHERE status = 'pending'")
         found = store.query(Filters(verdicts=("breach", "possible_breach")), columns=["batch_id"])
         assert queued == int((found["batch_id"] == summary.batch_id).sum()) > 0
+    finally:
+        store.close()
+
+
+INCIDENT_INDEXES = {"incidents_batch", "incidents_content_hash", "incidents_latlon", "incidents_scenario"}
+"""The named indexes of ``incidents`` in SQLite since migration 12 (besides the unique key)."""
+
+
+def _incident_indexes(store) -> set[str]:
+    if store.dialect == "sqlite":  # the unique key's automatic index has no SQL
+        sql = (
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'incidents' AND sql NOT NULL"
+        )
+    else:
+        sql = (
+            "SELECT indexname AS name FROM pg_indexes "
+            "WHERE tablename = 'incidents' AND indexname <> 'incidents_pkey'"
+        )
+    return set(store.frame(sql)["name"])
+
+
+def test_migration_12_drops_the_indexes_no_query_needs_and_searches_still_use_the_scenario_s(tmp_path):
+    """A schema-9 file loses the time, verdict, party and category indexes, as a new store never has them."""
+    path = tmp_path / "v9.sqlite"
+    shutil.copyfile(V9_KOREA, path)
+    conn = sqlite3.connect(path)
+    before = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'incidents'")}
+    conn.close()
+    assert {"incidents_time", "incidents_verdict", "incidents_party", "incidents_category"} <= before
+    old, new = open_store(f"sqlite:///{path}"), open_store(f"sqlite:///{tmp_path / 'new.db'}")
+    try:
+        assert _incident_indexes(old) == _incident_indexes(new) == INCIDENT_INDEXES
+        plan = " ".join(
+            str(row)
+            for row in old.frame(
+                "EXPLAIN QUERY PLAN SELECT incident_id FROM incidents WHERE scenario_id = 'korea' "
+                "AND verdict IN ('breach') AND occurred_at >= 0 ORDER BY occurred_at DESC LIMIT 10"
+            ).to_numpy()
+        )
+        assert "incidents_scenario" in plan
+        verdicts = old.query()["verdict"]
+        for verdict in ("breach", "no_breach"):
+            assert old.count(Filters(verdicts=(verdict,))) == (verdicts == verdict).sum() > 0
+    finally:
+        old.close()
+        new.close()
+
+
+@pytest.mark.postgis
+def test_a_postgis_store_has_the_same_incident_indexes_less_latlon_plus_its_point_index(postgis_url):
+    store = open_store(postgis_url)
+    try:
+        assert _incident_indexes(store) == (INCIDENT_INDEXES - {"incidents_latlon"}) | {
+            "incidents_geom",
+            "incidents_scenario_event",
+        }
     finally:
         store.close()
