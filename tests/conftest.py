@@ -36,7 +36,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """
-    Set the clock before any test module is imported, and cheap password hashing.
+    Set the clock before any test module is imported, cheap password hashing, and the run's temporary folder.
 
     Every test, and every process a test starts, hashes passwords with argon2's cheapest
     parameters (``TRUCELINE_PASSWORD_HASHING=test``): hundreds of accounts are made and
