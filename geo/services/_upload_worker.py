@@ -9,6 +9,8 @@ traceback on the page.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
 import pickle
@@ -149,9 +151,22 @@ def commit(request: dict[str, Any], folder: Path) -> object:
         store.close()
 
 
+_PR_SET_PDEATHSIG = 1
+"""Linux ``prctl`` option: the signal this process gets when its parent ends."""
+
+
 def _stop_with_parent() -> None:
-    """End this worker (rolling back) when the server that started it is gone."""
+    """
+    End this worker (rolling back) when the server that started it is gone.
+
+    On Linux the kernel sends SIGTERM the moment the server ends
+    (``prctl(PR_SET_PDEATHSIG)``): an upload does not go on writing for up to a second
+    after it. Elsewhere, and for a server gone before that was asked, a thread checks the
+    parent every second.
+    """
     parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):  # AttributeError: no prctl (not Linux)
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -161,25 +176,50 @@ def _stop_with_parent() -> None:
     threading.Thread(target=watch, daemon=True, name="truceline-parent-watch").start()
 
 
+_STOPPING = threading.Event()
+"""Set when SIGTERM arrived: the unwinding that follows is the stop, not the file's fault."""
+
+
+def _stop(*_: object) -> None:
+    """SIGTERM: unwind (the transaction rolls back) and exit 143."""
+    _STOPPING.set()
+    sys.exit(143)
+
+
+def _failure(err: Exception, path: Path, name: str) -> dict[str, str]:
+    """The outcome of a job that raised ``err``: its kind and one-line message."""
+    if isinstance(err, DateOrderError):
+        return {"kind": "date_order", "message": _message(err, path, name)}
+    if isinstance(err, TrucelineError):
+        kind = "layout" if "unknown layout" in str(err) or "missing column" in str(err) else "error"
+        return {"kind": kind, "message": _message(err, path, name)}
+    if isinstance(err, MemoryError):
+        return {"kind": "error", "message": f"{printable(name)}: too large to read"}
+    return {
+        "kind": "error",
+        "message": f"{printable(name)}: cannot be read ({type(err).__name__}: {_message(err, path, name)})",
+    }
+
+
 def main(folder: Path) -> int:
-    """Run the job in ``folder``; the outcome is written there whatever happens."""
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: the transaction rolls back
+    """
+    Run the job in ``folder``; the outcome is written there whatever happens.
+
+    Except when the worker is stopped (SIGTERM: the page cancelled, or its server is gone):
+    it then exits 143 without an outcome, even if the stop surfaced as another error (a
+    database connection closed under a query), and the page reports the stop.
+    """
+    signal.signal(signal.SIGTERM, _stop)
     _stop_with_parent()
     with (folder / "request.pickle").open("rb") as src:
         request: dict[str, Any] = pickle.load(src)  # noqa: S301 - written by the page, in our folder
     path, name = Path(request["path"]), str(request["name"])
     try:
         result = check(request, folder) if request["task"] == "check" else commit(request, folder)
-    except DateOrderError as err:
-        _outcome(folder, state="failed", kind="date_order", message=_message(err, path, name))
-    except TrucelineError as err:
-        kind = "layout" if "unknown layout" in str(err) or "missing column" in str(err) else "error"
-        _outcome(folder, state="failed", kind=kind, message=_message(err, path, name))
-    except MemoryError:
-        _outcome(folder, state="failed", kind="error", message=f"{printable(name)}: too large to read")
-    except Exception as err:  # noqa: BLE001 - the page shows one line, never a traceback
-        msg = f"{printable(name)}: cannot be read ({type(err).__name__}: {_message(err, path, name)})"
-        _outcome(folder, state="failed", kind="error", message=msg)
+    except Exception as err:  # the page shows one line, never a traceback
+        if _STOPPING.is_set():
+            raise SystemExit(143) from err
+        _outcome(folder, state="failed", **_failure(err, path, name))
     else:
         _outcome(folder, state="done", result=result)
     return 0
