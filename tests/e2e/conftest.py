@@ -29,6 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 PASSWORD = "correct horse battery"  # noqa: S105  (test accounts)
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+VIEWPORT = {"width": 1400, "height": 1000}
 
 
 def free_port() -> int:
@@ -241,8 +242,6 @@ def new_page(
         else:
             page.context.close()
 
-
-VIEWPORT = {"width": 1400, "height": 1000}
 
 
 def _emptied(page: object, watch: Watch) -> bool:
