@@ -74,7 +74,9 @@ def test_the_heap_is_frozen_after_a_run_that_loaded_modules_and_only_then(
     frozen = gc.get_freeze_count()
     kept = [[] for _ in range(1000)]  # objects made by the next "page run"
     freeze_imports()
-    assert gc.get_freeze_count() == frozen  # no module loaded: nothing more is frozen
+    # No module loaded: nothing more is frozen. (Frozen objects freed meanwhile, by this
+    # process's other threads, lower the count; a freeze would raise it by the 1,000 lists.)
+    assert gc.get_freeze_count() < frozen + len(kept)
     monkeypatch.setitem(sys.modules, "truceline_test_page", types.ModuleType("truceline_test_page"))
     freeze_imports()
     assert gc.get_freeze_count() >= frozen + len(kept)  # a module loaded: what exists now is frozen
