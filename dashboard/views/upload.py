@@ -20,7 +20,7 @@ from geo.core.names import printable
 from geo.i18n import N_, _, number
 from geo.io import readers
 from geo.io.writers import csv_bytes
-from geo.services.ingest import delete_batch
+from geo.services.ingest import delete_batch, stage_words
 from geo.services.settings import save_mapping, saved_mappings
 from geo.services.upload_jobs import (
     CheckResult,
@@ -99,7 +99,7 @@ def follow(job: UploadJob, label: str, rows: int | None, key: str) -> JobStatus:
         else _("{done} rows").format(done=number(status.done))
     )
     fraction = min(status.done / rows, 1.0) if rows else 0.0
-    stage = common.md(status.stage or _("starting"))
+    stage = common.md(stage_words(status.stage or "starting"))
     st.progress(fraction, text=f"{common.md(label)}: {stage}, {done}")
     if st.button(_("Cancel"), key=f"{key}_cancel"):
         job.cancel()
@@ -237,7 +237,7 @@ else:
     if committing is not None and committing[1].status().state == "running":
         # While the worker commits, this page only shows its progress: the server stays idle.
         st.subheader(_("6. Commit"))
-        follow(committing[1], "Uploading", committing[2], "u_commit")
+        follow(committing[1], _("Uploading"), committing[2], "u_commit")
     check = st.session_state.get("u_check")
     if check is None or check[0] != key:
         drop_jobs("u_check")

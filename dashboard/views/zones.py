@@ -20,7 +20,7 @@ from geo.core.categories import vocabulary
 from geo.core.model import SEVERITIES, ZONE_KINDS, Rule, Scenario
 from geo.i18n import _, number
 from geo.labels import category, severity, zone_kind
-from geo.services.ingest import load_scenario_into_store
+from geo.services.ingest import load_scenario_into_store, stage_words
 from geo.services.scenarios import (
     add_drawn_zone,
     add_line,
@@ -51,7 +51,7 @@ def save(new: Scenario, what: str) -> None:
         bar.progress(
             min(done / max(total or 1, 1), 1.0),
             text=_("{stage}: {done} of {total}").format(
-                stage=stage, done=number(done), total=number(total or 0)
+                stage=stage_words(stage), done=number(done), total=number(total or 0)
             ),
         )
 

@@ -145,12 +145,14 @@ def progress_bar(
         return
     from tqdm import tqdm
 
+    from geo.services.ingest import stage_words
+
     bar = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, dynamic_ncols=True)
 
     def update(done: int, total: int | None, stage: str) -> None:
         if total is not None and bar.total != total:
             bar.total = total
-        bar.set_postfix_str(stage, refresh=False)
+        bar.set_postfix_str(stage_words(stage), refresh=False)
         bar.update(done - bar.n)
 
     try:

@@ -61,7 +61,7 @@ def check(request: dict[str, Any], folder: Path) -> CheckResult:
     if scenario is None:
         msg = f"{name}: no scenario is loaded"
         raise TrucelineError(msg)
-    _write_progress(folder, 0, None, "detecting the format")
+    _write_progress(folder, 0, None, "detecting")
     detected = readers.detect(
         path,
         format=request["format"],
@@ -104,7 +104,7 @@ def check(request: dict[str, Any], folder: Path) -> CheckResult:
                 out.write(data if out.tell() == 0 else data.split(b"\r\n", 1)[1])
         warning_count += len(chunk.warnings)
         warnings += list(chunk.warnings)[: max(0, SHOWN_WARNINGS - len(warnings))]
-        _write_progress(folder, rows, None, "reading and checking rows")
+        _write_progress(folder, rows, None, "checking")
     table = (
         actors.astype("int64").rename("rows").reset_index()
         if actors is not None
@@ -135,6 +135,12 @@ def check(request: dict[str, Any], folder: Path) -> CheckResult:
 def commit(request: dict[str, Any], folder: Path) -> object:
     """Upload the file as one batch, reporting progress after each chunk."""
     store = open_store(request["store_url"])
+
+    def progress(done: int, total: int | None, stage: str) -> None:
+        if stage == "committing":
+            _COMMITTING.set()  # a stop now waits for the commit and its outcome
+        _write_progress(folder, done, total, stage)
+
     try:
         return ingest_file(
             store,
@@ -143,7 +149,7 @@ def commit(request: dict[str, Any], folder: Path) -> object:
             format=request["format"],
             mapping=request["mapping"],
             actor=request["actor"],
-            progress=lambda done, total, stage: _write_progress(folder, done, total, stage),
+            progress=progress,
             encoding=request["encoding"],
             dayfirst=request["dayfirst"],
         )
@@ -178,12 +184,21 @@ def _stop_with_parent() -> None:
 
 _STOPPING = threading.Event()
 """Set when SIGTERM arrived: the unwinding that follows is the stop, not the file's fault."""
+_COMMITTING = threading.Event()
+"""Set once every row is written and the transaction commits next: too late to roll back."""
 
 
 def _stop(*_: object) -> None:
-    """SIGTERM: unwind (the transaction rolls back) and exit 143."""
+    """
+    SIGTERM: unwind (the transaction rolls back) and exit 143.
+
+    Once the upload is committing, the stop waits: the commit ends, its outcome (stored,
+    or failed) is written, and only then does the worker exit. Stopped there, the page
+    would report "nothing stored" for rows that are stored.
+    """
     _STOPPING.set()
-    sys.exit(143)
+    if not _COMMITTING.is_set():
+        sys.exit(143)
 
 
 def _failure(err: Exception, path: Path, name: str) -> dict[str, str]:
@@ -205,9 +220,10 @@ def main(folder: Path) -> int:
     """
     Run the job in ``folder``; the outcome is written there whatever happens.
 
-    Except when the worker is stopped (SIGTERM: the page cancelled, or its server is gone):
-    it then exits 143 without an outcome, even if the stop surfaced as another error (a
-    database connection closed under a query), and the page reports the stop.
+    Except when the worker is stopped (SIGTERM: the page cancelled, or its server is gone)
+    before a commit's last step: it then exits 143 without an outcome, even if the stop
+    surfaced as another error (a database connection closed under a query), and the page
+    reports the stop. Stopped while committing, it writes the outcome and then exits 143.
     """
     signal.signal(signal.SIGTERM, _stop)
     _stop_with_parent()
@@ -217,12 +233,12 @@ def main(folder: Path) -> int:
     try:
         result = check(request, folder) if request["task"] == "check" else commit(request, folder)
     except Exception as err:  # the page shows one line, never a traceback
-        if _STOPPING.is_set():
+        if _STOPPING.is_set() and not _COMMITTING.is_set():
             raise SystemExit(143) from err
         _outcome(folder, state="failed", **_failure(err, path, name))
     else:
         _outcome(folder, state="done", result=result)
-    return 0
+    return 143 if _STOPPING.is_set() else 0
 
 
 if __name__ == "__main__":

@@ -40,6 +40,10 @@ from geo.services._fork_server import ForkServer, module_env
 
 State = Literal["running", "done", "failed", "cancelled"]
 PREVIEW_ROWS = 20
+STOP_WAIT_S = 5.0
+"""How long a cancelled worker has to roll back and end before it is killed."""
+COMMIT_WAIT_S = 120.0
+"""How long a worker cancelled while committing has to finish the commit before it is killed."""
 SHOWN_REJECTED = 500
 SHOWN_WARNINGS = 1000
 _REPO = Path(geo.__file__).resolve().parent.parent
@@ -112,16 +116,16 @@ class UploadJob:
         """The job's state, progress, and its result or error once it has ended."""
         if self._final is not None:
             return self._final
-        if self.cancelled:
-            return JobStatus("cancelled", message=f"{self.name}: cancelled: nothing was stored")
         code = self.process.poll()
         result = self.folder / "result.pickle"
-        if code is None or (code == 0 and not result.exists()):
-            return JobStatus("running", **_progress(self.folder))
-        if result.exists():
+        if code is not None and result.exists():  # also a job cancelled too late: it had committed
             with result.open("rb") as src:
                 outcome: dict[str, Any] = pickle.load(src)  # noqa: S301 - written by our worker, in our folder
             self._final = JobStatus(**outcome)
+        elif self.cancelled:
+            return JobStatus("cancelled", message=f"{self.name}: cancelled: nothing was stored")
+        elif code is None or code == 0:
+            return JobStatus("running", **_progress(self.folder))
         else:
             msg = (
                 f"{self.name}: the upload worker stopped unexpectedly (exit code {code}): nothing was stored"
@@ -135,11 +139,18 @@ class UploadJob:
             self.process.wait(timeout=timeout)
 
     def cancel(self) -> None:
-        """Stop the worker (a commit in progress is rolled back: nothing is stored)."""
+        """
+        Stop the worker (a commit in progress is rolled back: nothing is stored).
+
+        A commit already committing is not stopped: it ends, and :meth:`status` gives its
+        outcome. Only a worker that does not end is killed (after :data:`STOP_WAIT_S`, or
+        :data:`COMMIT_WAIT_S` while committing).
+        """
         if self.process.poll() is None:
+            committing = _progress(self.folder)["stage"] == "committing"
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=5)
+                self.process.wait(timeout=COMMIT_WAIT_S if committing else STOP_WAIT_S)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()

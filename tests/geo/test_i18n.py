@@ -13,6 +13,7 @@ from geo.core.auth import Principal
 from geo.core.localized import localized
 from geo.i18n import _, accepted, choose, digits, is_rtl, number, set_digits, use_language, when
 from geo.labels import category, status, verdict
+from geo.services.ingest import STAGES, stage_words
 from geo.services.preferences import get_preference, set_preference
 from geo.store import open_store
 
@@ -90,6 +91,22 @@ def test_vocabulary_labels_are_translated() -> None:
     with use_language("ar"):
         assert verdict("breach") == "خرق"
         assert _("Live map") == "الخريطة المباشرة"
+
+
+def test_progress_stages_are_told_in_the_reader_s_language() -> None:
+    # Every stage an upload, its check or a reclassification reports (geo.services.ingest).
+    stages = (
+        "starting", "detecting", "checking", "read", "stored", "committing", "unchanged", "reclassified"
+    )  # fmt: skip
+    assert set(STAGES) == set(stages)
+    english = [stage_words(s) for s in stages]
+    assert english[4] == "rows stored" and len(set(english)) == len(stages)
+    for code in ("ar", "fr"):
+        with use_language(code):
+            assert all(stage_words(s) != e for s, e in zip(stages, english, strict=True)), code
+    with use_language("fr"):
+        assert stage_words("stored") == "lignes enregistrées"
+        assert stage_words("some new stage") == "some new stage"  # shown as it is, not lost
 
 
 def test_vocabulary_module_lists_every_palette_and_category_text() -> None:

@@ -131,6 +131,21 @@ def test_a_file_read_in_small_chunks_reports_each_and_stores_every_row(loaded, t
     assert (again.accepted, again.duplicate) == (0, 130)
 
 
+def test_committing_is_the_last_stage_and_comes_before_any_row_is_visible(loaded, loaded_url, tmp_path):
+    path = write_incidents_csv(tmp_path / "commit.csv", 50, seed=6)
+    seen: list[tuple[int, str, int]] = []
+
+    def progress(done: int, _: int | None, stage: str) -> None:
+        # What another connection sees, at each report: only what is committed.
+        seen.append((done, stage, store_state(loaded_url).counts["incidents"]))
+
+    summary = ingest_file(loaded, path, now=NOW, chunk_rows=20, progress=progress)
+    assert summary.accepted == 50
+    assert [stage for _, stage, _ in seen] == ["stored", "stored", "stored", "committing"]
+    assert seen[-1] == (50, "committing", 0)
+    assert store_state(loaded_url).counts["incidents"] == 50
+
+
 def test_failed_upload_leaves_the_store_exactly_as_it_was(loaded, loaded_url, tmp_path):
     ingest_file(loaded, write_incidents_csv(tmp_path / "first.csv", 150, seed=1), now=NOW)
     before = store_state(loaded_url)

@@ -135,6 +135,42 @@ def test_a_cancelled_commit_stores_nothing(loaded_url, tmp_path) -> None:
     assert store_state(loaded_url) == before
 
 
+def test_a_commit_cancelled_while_committing_ends_stored_and_says_so(loaded_url, upload_file) -> None:
+    """Cancel pressed as the transaction commits: the rows are stored, so the page must say so."""
+    if not loaded_url.startswith("postgresql"):
+        pytest.skip("a commit is held open by a deferred trigger, which only PostGIS has")
+    import psycopg
+
+    with psycopg.connect(loaded_url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(4242)")  # the worker's COMMIT waits for it
+        holder.execute(
+            "CREATE FUNCTION hold_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "PERFORM pg_advisory_lock(4242); PERFORM pg_advisory_unlock(4242); RETURN NULL; END $$"
+        )
+        holder.execute(
+            "CREATE CONSTRAINT TRIGGER hold AFTER INSERT ON batches DEFERRABLE INITIALLY DEFERRED "
+            "FOR EACH ROW EXECUTE FUNCTION hold_commit()"
+        )
+        job = start_commit(
+            upload_file, name="mine.csv", store_url=loaded_url, actor=ANALYST, format="template"
+        )
+        deadline = time.monotonic() + 120
+        while (status := job.status()).stage != "committing":
+            assert status.state == "running", status.message
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        job.process.send_signal(signal.SIGTERM)  # the server's stop, or the page's Cancel
+        assert job.process.poll() is None  # the worker waits for its commit
+        assert store_state(loaded_url).counts["incidents"] == 0
+        holder.execute("SELECT pg_advisory_unlock(4242)")
+        job.cancel()  # as the page does: it waits for the commit to end
+    status = job.status()
+    assert job.process.returncode == 143
+    assert status.state == "done", status.message
+    assert status.result.accepted > 0
+    assert store_state(loaded_url).counts["incidents"] == status.result.accepted
+
+
 def test_viewers_cannot_start_upload_jobs(loaded_url, upload_file) -> None:
     with pytest.raises(PermissionDeniedError):
         start_check(upload_file, name="x.csv", store_url=loaded_url, actor=VIEWER)

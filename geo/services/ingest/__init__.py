@@ -15,11 +15,12 @@ from geo.services.ingest._batches import (
     set_verification,
     undo_link_review,
 )
-from geo.services.ingest._common import Progress, ReclassifySummary, UploadSummary
+from geo.services.ingest._common import STAGES, Progress, ReclassifySummary, UploadSummary, stage_words
 from geo.services.ingest._reclassify import load_scenario_into_store, reclassify
 from geo.services.ingest._upload import ingest_file, ingest_frame, scenario_bounds
 
 __all__ = [
+    "STAGES",
     "Progress",
     "ReclassifySummary",
     "UploadSummary",
@@ -32,5 +33,6 @@ __all__ = [
     "set_grading",
     "set_link_status",
     "set_verification",
+    "stage_words",
     "undo_link_review",
 ]

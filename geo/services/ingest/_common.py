@@ -15,10 +15,35 @@ from geo import clock
 from geo._errors import StoreError
 from geo.core.auth import Principal
 from geo.core.model import Scenario
+from geo.i18n import N_, _
 from geo.store import Store, Tx
 
 Progress = Callable[[int, int | None, str], None]
-"""``progress(done, total, stage)``: rows done, rows expected (``None`` if unknown), stage name."""
+"""
+``progress(done, total, stage)``: rows done, rows expected (``None`` if unknown), stage name.
+
+An upload's stages are ``read`` (a chunk read, all of it already stored), ``stored`` (a
+chunk written), ``unchanged`` (the file was uploaded before: nothing to do) and, once
+every row is written, ``committing`` (the transaction commits next); a reclassification
+reports ``reclassified``; an upload's check (:mod:`geo.services._upload_worker`) reports
+``detecting`` and ``checking``. What a user reads for each: :func:`stage_words`.
+"""
+STAGES = {
+    "starting": N_("starting"),
+    "detecting": N_("detecting the format"),
+    "checking": N_("reading and checking rows"),
+    "read": N_("rows read"),
+    "stored": N_("rows stored"),
+    "committing": N_("committing"),
+    "unchanged": N_("unchanged: uploaded before"),
+    "reclassified": N_("reclassified"),
+}
+"""Progress stage -> its words (a message id)."""
+
+
+def stage_words(stage: str) -> str:
+    """A progress stage in the current language's words (an unknown stage as it is)."""
+    return _(STAGES[stage]) if stage in STAGES else stage
 
 
 @dataclass

@@ -72,6 +72,7 @@ def run_upload(
         if summary.accepted:  # the batch's alerts commit with it, or not at all
             queue_batch(tx, scenario, summary.batch_id)
         tx.touch(rewrite=False)
+        progress(summary.rows_read, None, "committing")  # the last step: from here on, all or nothing
     return summary
 
 
