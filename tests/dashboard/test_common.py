@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import gc
+import json
 import re
+import subprocess
 import sys
-import types
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.common import freeze_imports, md, number, text
+from dashboard.common import md, number, text
 from dashboard.frames import zero_filled
 
 
@@ -67,16 +68,27 @@ def test_zero_filled_puts_empty_periods_back() -> None:
     assert zero_filled(weekly, "week")["count"].tolist() == [4, 0, 0, 1]
 
 
-def test_the_heap_is_frozen_after_a_run_that_loaded_modules_and_only_then(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    freeze_imports()  # whatever this process loaded before the test
-    frozen = gc.get_freeze_count()
-    kept = [[] for _ in range(1000)]  # objects made by the next "page run"
-    freeze_imports()
-    # No module loaded: nothing more is frozen. (Frozen objects freed meanwhile, by this
-    # process's other threads, lower the count; a freeze would raise it by the 1,000 lists.)
-    assert gc.get_freeze_count() < frozen + len(kept)
-    monkeypatch.setitem(sys.modules, "truceline_test_page", types.ModuleType("truceline_test_page"))
-    freeze_imports()
-    assert gc.get_freeze_count() >= frozen + len(kept)  # a module loaded: what exists now is frozen
+REPO = Path(__file__).resolve().parents[2]
+FREEZES = """
+import gc, json, sys, types
+from dashboard.common import freeze_imports
+freeze_imports()  # what this process loaded so far
+frozen = [gc.get_freeze_count()]
+kept = [[] for _ in range(1000)]  # objects made by the next "page run"
+freeze_imports()  # no module loaded since
+frozen.append(gc.get_freeze_count())
+sys.modules["truceline_test_page"] = types.ModuleType("truceline_test_page")
+freeze_imports()  # a module loaded since
+frozen.append(gc.get_freeze_count())
+print(json.dumps(frozen))
+"""
+
+
+def test_the_heap_is_frozen_after_a_run_that_loaded_modules_and_only_then() -> None:
+    # In a process of its own: a test worker's other threads import and free as they go.
+    done = subprocess.run(
+        [sys.executable, "-c", FREEZES], cwd=REPO, capture_output=True, text=True, check=True, timeout=120
+    )
+    first, unchanged, loaded = json.loads(done.stdout)
+    assert unchanged == first  # no module loaded: nothing more is frozen
+    assert loaded >= first + 1000  # a module loaded: what exists now, the 1,000 lists too, is frozen
