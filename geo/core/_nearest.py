@@ -13,6 +13,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -197,8 +198,9 @@ def _side(
     return float(ux * (py - ay[s]) - uy * (px - ax[s]))
 
 
-@nb.njit(parallel=True, cache=_CACHE)
-def _query(
+@nb.njit(cache=_CACHE)
+def _point(
+    i: int,
     px: np.ndarray,
     py: np.ndarray,
     ax: np.ndarray,
@@ -214,41 +216,57 @@ def _query(
     out_seg: np.ndarray,
     out_t: np.ndarray,
 ) -> None:
-    n = px.shape[0]
+    """Point ``i``'s signed distance, nearest segment and foot, into the outputs."""
     nc = start.shape[0] - 1
-    for i in nb.prange(n):
-        x = px[i]
-        y = py[i]
-        first = 0
-        lbmin = np.inf
-        for c in range(nc):
-            lb = _box_d2(x, y, box, c)
-            if lb < lbmin:
-                lbmin = lb
-                first = c
-        best = np.inf
-        bseg = -1
-        bt = 0.0
-        for s in range(start[first], start[first + 1]):
+    x = px[i]
+    y = py[i]
+    first = 0
+    lbmin = np.inf
+    for c in range(nc):
+        lb = _box_d2(x, y, box, c)
+        if lb < lbmin:
+            lbmin = lb
+            first = c
+    best = np.inf
+    bseg = -1
+    bt = 0.0
+    for s in range(start[first], start[first + 1]):
+        d2, t = _seg_d2(x, y, ax[s], ay[s], bx[s], by[s])
+        if d2 < best:
+            best, bseg, bt = d2, s, t
+    for c in range(nc):
+        if c == first or _box_d2(x, y, box, c) >= best:
+            continue
+        for s in range(start[c], start[c + 1]):
             d2, t = _seg_d2(x, y, ax[s], ay[s], bx[s], by[s])
             if d2 < best:
                 best, bseg, bt = d2, s, t
-        for c in range(nc):
-            if c == first or _box_d2(x, y, box, c) >= best:
-                continue
-            for s in range(start[c], start[c + 1]):
-                d2, t = _seg_d2(x, y, ax[s], ay[s], bx[s], by[s])
-                if d2 < best:
-                    best, bseg, bt = d2, s, t
-        d = math.sqrt(best)
-        if d >= tol:
-            if _side(x, y, bseg, bt, ax, ay, bx, by, prev, nxt) < 0.0:
-                d = -d
-        else:
-            d = 0.0
-        out_d[i] = d
-        out_seg[i] = bseg
-        out_t[i] = bt
+    d = math.sqrt(best)
+    if d >= tol:
+        if _side(x, y, bseg, bt, ax, ay, bx, by, prev, nxt) < 0.0:
+            d = -d
+    else:
+        d = 0.0
+    out_d[i] = d
+    out_seg[i] = bseg
+    out_t[i] = bt
+
+
+@nb.njit(parallel=True, cache=_CACHE)
+def _query(*args: Any) -> None:  # the arguments of _point but i
+    for i in nb.prange(args[0].shape[0]):
+        _point(i, *args)
+
+
+@nb.njit(cache=_CACHE)
+def _query_serial(*args: Any) -> None:  # the arguments of _point but i
+    for i in range(args[0].shape[0]):
+        _point(i, *args)
+
+
+PARALLEL_FROM = 10_000
+"""Points from which :func:`nearest` runs on every core: for fewer, starting the threads costs
+more than the work (1–5 ms against 10 µs for 20 points, 1 ms for 2,000)."""
 
 
 def nearest(index: SegmentIndex, x: FloatArray, y: FloatArray) -> tuple[FloatArray, IntArray, FloatArray]:
@@ -276,7 +294,7 @@ def nearest(index: SegmentIndex, x: FloatArray, y: FloatArray) -> tuple[FloatArr
     out_seg = np.empty(n, dtype=np.int64)
     out_t = np.empty(n, dtype=np.float64)
     if n:
-        _query(
+        (_query if n >= PARALLEL_FROM else _query_serial)(
             x,
             y,
             index.ax,
