@@ -101,7 +101,11 @@ def follow(job: UploadJob, label: str, rows: int | None, key: str) -> JobStatus:
     fraction = min(status.done / rows, 1.0) if rows else 0.0
     stage = common.md(stage_words(status.stage or "starting"))
     st.progress(fraction, text=f"{common.md(label)}: {stage}, {done}")
-    if st.button(_("Cancel"), key=f"{key}_cancel"):
+    if not status.cancellable:  # every row is written: the commit ends whatever is pressed
+        st.caption(
+            _("Every row is written and the upload is being committed: it can no longer be cancelled.")
+        )
+    elif st.button(_("Cancel"), key=f"{key}_cancel"):
         job.cancel()
         return job.status()
     job.wait(POLL_S)  # a quick job's result shows as soon as it ends

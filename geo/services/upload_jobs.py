@@ -89,6 +89,11 @@ class JobStatus:
     kind: str = ""
     result: Any = None
 
+    @property
+    def cancellable(self) -> bool:
+        """Whether cancelling can still stop the job: it runs and has not begun to commit."""
+        return self.state == "running" and self.stage != "committing"
+
 
 class WorkerProcess(Protocol):
     """What a job needs of its worker: a ``subprocess.Popen``, or a :class:`ForkedWorker`."""

@@ -125,10 +125,11 @@ def test_a_cancelled_commit_stores_nothing(loaded_url, tmp_path) -> None:
     before = store_state(loaded_url)
     job = start_commit(big, name="big.csv", store_url=loaded_url, actor=ANALYST, format="template")
     deadline = time.monotonic() + 120
-    while job.status().done == 0:  # cancel while rows are being written
-        assert job.status().state == "running", job.status().message
+    while (status := job.status()).done == 0:  # cancel while rows are being written
+        assert status.state == "running", status.message
         assert time.monotonic() < deadline
         time.sleep(0.05)
+    assert status.cancellable
     job.cancel()
     assert job.status().state == "cancelled"
     assert job.process.returncode is not None
@@ -159,6 +160,7 @@ def test_a_commit_cancelled_while_committing_ends_stored_and_says_so(loaded_url,
             assert status.state == "running", status.message
             assert time.monotonic() < deadline
             time.sleep(0.05)
+        assert not status.cancellable  # the page offers no Cancel now
         job.process.send_signal(signal.SIGTERM)  # the server's stop, or the page's Cancel
         assert job.process.poll() is None  # the worker waits for its commit
         assert store_state(loaded_url).counts["incidents"] == 0
