@@ -148,18 +148,25 @@ class UploadJob:
         Stop the worker (a commit in progress is rolled back: nothing is stored).
 
         A commit already committing is not stopped: it ends, and :meth:`status` gives its
-        outcome. Only a worker that does not end is killed (after :data:`STOP_WAIT_S`, or
-        :data:`COMMIT_WAIT_S` while committing).
+        outcome. Only a worker that does not end is killed: after :data:`STOP_WAIT_S`, or
+        :data:`COMMIT_WAIT_S` more once it is committing.
         """
         if self.process.poll() is None:
-            committing = _progress(self.folder)["stage"] == "committing"
             self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=COMMIT_WAIT_S if committing else STOP_WAIT_S)
-            except subprocess.TimeoutExpired:
+            ended = self._ends_within(STOP_WAIT_S) or (
+                _progress(self.folder)["stage"] == "committing" and self._ends_within(COMMIT_WAIT_S)
+            )
+            if not ended:
                 self.process.kill()
                 self.process.wait()
             self.cancelled = True
+
+    def _ends_within(self, seconds: float) -> bool:
+        try:
+            self.process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
     def rejected_csv(self) -> Path | None:
         """The full rejected rows of a check, as formula-safe CSV, if any."""

@@ -6,6 +6,7 @@ import io
 import os
 import signal
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from geo._errors import PermissionDeniedError
 from geo.core.auth import Principal
 from geo.io import readers
+from geo.services import upload_jobs
 from geo.services.ingest import scenario_bounds
 from geo.services.upload_jobs import CheckResult, JobStatus, UploadJob, save_upload, start_check, start_commit
 from geo.store import open_store
@@ -136,11 +138,15 @@ def test_a_cancelled_commit_stores_nothing(loaded_url, tmp_path) -> None:
     assert store_state(loaded_url) == before
 
 
-def test_a_commit_cancelled_while_committing_ends_stored_and_says_so(loaded_url, upload_file) -> None:
+def test_a_commit_cancelled_while_committing_ends_stored_and_says_so(
+    loaded_url, upload_file, monkeypatch
+) -> None:
     """Cancel pressed as the transaction commits: the rows are stored, so the page must say so."""
     if not loaded_url.startswith("postgresql"):
         pytest.skip("a commit is held open by a deferred trigger, which only PostGIS has")
     import psycopg
+
+    monkeypatch.setattr(upload_jobs, "STOP_WAIT_S", 0.5)  # a shorter grace before a kill
 
     with psycopg.connect(loaded_url, autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(4242)")  # the worker's COMMIT waits for it
@@ -160,12 +166,14 @@ def test_a_commit_cancelled_while_committing_ends_stored_and_says_so(loaded_url,
             assert status.state == "running", status.message
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        assert not status.cancellable  # the page offers no Cancel now
-        job.process.send_signal(signal.SIGTERM)  # the server's stop, or the page's Cancel
-        assert job.process.poll() is None  # the worker waits for its commit
+        assert not status.cancellable  # the page offers no Cancel now; a stop may still come
+        cancelling = threading.Thread(target=job.cancel)  # SIGTERM, then it waits for the commit
+        cancelling.start()
+        time.sleep(3 * upload_jobs.STOP_WAIT_S)
+        assert job.process.poll() is None  # neither ended by the SIGTERM nor killed after STOP_WAIT_S
         assert store_state(loaded_url).counts["incidents"] == 0
         holder.execute("SELECT pg_advisory_unlock(4242)")
-        job.cancel()  # as the page does: it waits for the commit to end
+        cancelling.join(timeout=120)
     status = job.status()
     assert job.process.returncode == 143
     assert status.state == "done", status.message
