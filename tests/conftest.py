@@ -36,7 +36,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """
-    Set the clock before any test module is imported, cheap password hashing, and the run's temporary folder.
+    Set the clock before any test module is imported, cheap password hashing, the run's
+    temporary folder, and property tests that draw the same examples in every run.
 
     Every test, and every process a test starts, hashes passwords with argon2's cheapest
     parameters (``TRUCELINE_PASSWORD_HASHING=test``): hundreds of accounts are made and
@@ -48,6 +49,22 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["TRUCELINE_NOW"] = running_from(PINNED_NOW)
     os.environ["TRUCELINE_PASSWORD_HASHING"] = "test"  # noqa: S105 (a setting, not a password)
     _use_a_temp_folder_of_the_run(config)
+    _hypothesis_profiles()
+
+
+def _hypothesis_profiles() -> None:
+    """
+    Property tests draw the same examples in every run (profile ``ci``, the default).
+
+    A run's verdict never depends on luck, and no example database in ``.hypothesis/``
+    makes one machine's run differ from another's. ``--hypothesis-profile=explore`` draws
+    new examples each run and keeps the failing ones, to hunt for bugs by hand.
+    """
+    from hypothesis import settings
+
+    settings.register_profile("ci", derandomize=True, database=None)
+    settings.register_profile("explore", derandomize=False)
+    settings.load_profile("ci")  # the plugin loads --hypothesis-profile after this hook
 
 
 _RUN_TEMP = "TRUCELINE_TEST_TEMP"
