@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +13,7 @@ import pytest
 
 from dashboard.common import md, number, text
 from dashboard.frames import zero_filled
+from tests.dashboard.support import REPO
 
 
 @pytest.mark.parametrize(
@@ -68,7 +68,6 @@ def test_zero_filled_puts_empty_periods_back() -> None:
     assert zero_filled(weekly, "week")["count"].tolist() == [4, 0, 0, 1]
 
 
-REPO = Path(__file__).resolve().parents[2]
 FREEZES = """
 import gc, json, sys, types
 from dashboard.common import freeze_imports

@@ -243,7 +243,6 @@ def new_page(
             page.context.close()
 
 
-
 def _emptied(page: object, watch: Watch) -> bool:
     """
     Leave ``page`` as a new context's page would be: alone, blank, with no cookies or storage.
