@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from datetime import timedelta
 
@@ -22,6 +23,7 @@ from geo.services.ingest import (
     set_verification,
 )
 from geo.store import SCHEMA_VERSION, open_store
+from geo.store._sqlite import PAGE_BYTES
 
 END = pd.Timestamp("2026-06-30", tz="UTC").date()
 
@@ -38,6 +40,42 @@ def test_new_store_is_at_the_current_schema(store):
     assert store.schema_version() == SCHEMA_VERSION
     assert store.scenario() is None
     assert store.count() == 0
+
+
+def _page_size(path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("PRAGMA page_size").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_a_new_sqlite_store_is_made_with_large_pages(tmp_path, demo_scenario):
+    path = tmp_path / "new.db"
+    store = open_store(f"sqlite:///{path}")
+    try:
+        load_scenario_into_store(store, demo_scenario)
+        assert store.dialect == "sqlite"
+    finally:
+        store.close()
+    assert _page_size(path) == PAGE_BYTES == 16_384
+
+
+def test_a_sqlite_store_made_with_small_pages_keeps_them_and_works(tmp_path, demo_scenario):
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA page_size = 4096")
+    conn.execute("PRAGMA journal_mode = WAL")  # the page size is fixed from here on
+    conn.close()
+    store = open_store(f"sqlite:///{path}")
+    try:
+        load_scenario_into_store(store, demo_scenario)
+        incidents = generate_incidents(demo_scenario, n=300, days=30, end=END, seed=5)
+        summary = ingest_frame(store, incidents, name="small-pages.csv")
+        assert summary.accepted == store.count() == 300
+    finally:
+        store.close()
+    assert _page_size(path) == 4096
 
 
 @pytest.mark.postgis
