@@ -34,7 +34,10 @@ from typing import IO, Any, Literal, Protocol
 import pandas as pd
 
 import geo
+from geo import clock
+from geo._errors import TrucelineError
 from geo.core.auth import Principal, require
+from geo.core.names import printable
 from geo.io.readers import ColumnMapping
 from geo.services._fork_server import ForkServer, module_env
 
@@ -127,6 +130,8 @@ class UploadJob:
             with result.open("rb") as src:
                 outcome: dict[str, Any] = pickle.load(src)  # noqa: S301 - written by our worker, in our folder
             self._final = JobStatus(**outcome)
+        elif code not in (None, 0) and _progress(self.folder)["stage"] == "committing":
+            self._final = self._stopped_while_committing(code)  # killed: the store says what happened
         elif self.cancelled:
             return JobStatus("cancelled", message=f"{self.name}: cancelled: nothing was stored")
         elif code is None or code == 0:
@@ -137,6 +142,39 @@ class UploadJob:
             )
             self._final = JobStatus("failed", message=msg, kind="error")
         return self._final
+
+    def _stopped_while_committing(self, code: int) -> JobStatus:
+        """
+        The outcome of a commit whose worker ended without writing one, read from the store.
+
+        Its transaction committed or not; :func:`geo.services.ingest.committed_upload`
+        finds its batch, once any commit still in flight has ended.
+        """
+        from geo.services.ingest import committed_upload  # only here: the server starts without it
+        from geo.store import open_store
+
+        with (self.folder / "request.pickle").open("rb") as src:
+            request: dict[str, Any] = pickle.load(src)  # noqa: S301 - written by the page, in our folder
+        stopped = f"{self.name}: the upload worker stopped while committing (exit code {code})"
+        try:
+            store = open_store(request["store_url"])
+            try:
+                summary = committed_upload(
+                    store, request["path"], user_name=request["actor"].name, since=request["started_at"]
+                )
+            finally:
+                store.close()
+        except (TrucelineError, OSError) as err:
+            message = f"{stopped}; whether it was stored could not be checked ({err}): see the upload history"
+            return JobStatus("failed", message=printable(message), kind="error")
+        if summary is None:
+            if self.cancelled:
+                return JobStatus("cancelled", message=f"{self.name}: cancelled: nothing was stored")
+            message = f"{stopped}; the store holds no batch of it: nothing was stored"
+            return JobStatus("failed", message=message, kind="error")
+        note = f"the upload worker stopped (exit code {code}) after its commit: "
+        summary.warnings.insert(0, note + "this summary is read from the store")
+        return JobStatus("done", result=summary)
 
     def wait(self, timeout: float) -> None:
         """Return when the worker ends, or after ``timeout`` seconds, whichever is first."""
@@ -300,7 +338,7 @@ atexit.register(_FORKS.stop)
 def _start(task: str, path: Path, **request: Any) -> UploadJob:
     folder = Path(tempfile.mkdtemp(prefix=f"truceline-{task}-"))
     with (folder / "request.pickle").open("wb") as out:
-        pickle.dump({"task": task, "path": str(path), **request}, out)
+        pickle.dump({"task": task, "path": str(path), "started_at": clock.now(), **request}, out)
     process: WorkerProcess
     try:
         process = _FORKS.fork(folder, dict(os.environ))

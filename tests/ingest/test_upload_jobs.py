@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import os
+import pickle
 import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -13,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from geo import clock
 from geo._errors import PermissionDeniedError
 from geo.core.auth import Principal
 from geo.io import readers
@@ -181,6 +185,97 @@ def test_a_commit_cancelled_while_committing_ends_stored_and_says_so(
     assert store_state(loaded_url).counts["incidents"] == status.result.accepted
 
 
+def killed_process() -> subprocess.Popen[bytes]:
+    """A process that ended as a worker killed from outside ends (SIGKILL)."""
+    proc = subprocess.Popen([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    return proc
+
+
+def test_a_worker_killed_after_its_commit_reports_what_the_store_holds(loaded_url, upload_file) -> None:
+    """Killed between COMMIT and writing its outcome: the batch is stored, so the page must say so."""
+    committed = start_commit(
+        upload_file, name="mine.csv", store_url=loaded_url, actor=ANALYST, format="template"
+    )
+    summary = wait(committed).result
+    assert upload_jobs._progress(committed.folder)["stage"] == "committing"  # its last progress
+    (committed.folder / "result.pickle").unlink()  # as if killed before writing it
+    status = UploadJob(committed.folder, killed_process(), "mine.csv").status()
+    assert status.state == "done", status.message
+    assert status.result.batch_id == summary.batch_id
+    assert (status.result.accepted, status.result.rejected, status.result.duplicate) == (
+        summary.accepted, summary.rejected, summary.duplicate,
+    )  # fmt: skip
+    assert status.result.accepted == store_state(loaded_url).counts["incidents"] > 0
+    assert status.result.warnings[0].startswith("the upload worker stopped (exit code -9) after its commit")
+    assert status.result.warnings[1:] == summary.warnings
+
+
+def test_a_worker_killed_while_committing_that_stored_nothing_says_so(loaded_url, upload_file) -> None:
+    """The same file committed by an earlier upload is not taken for this one's batch."""
+    earlier = start_commit(
+        upload_file, name="mine.csv", store_url=loaded_url, actor=ANALYST, format="template"
+    )
+    assert wait(earlier).state == "done"
+    before = store_state(loaded_url)
+    # A later upload of the same file, killed as it committed; its transaction rolled back.
+    folder = Path(tempfile.mkdtemp(prefix="truceline-commit-"))
+    request = pickle.loads((earlier.folder / "request.pickle").read_bytes())  # noqa: S301 - our own
+    (folder / "request.pickle").write_bytes(pickle.dumps({**request, "started_at": clock.now()}))
+    (folder / "progress.json").write_text('{"done": 301, "total": null, "stage": "committing"}')
+    status = UploadJob(folder, killed_process(), "mine.csv").status()
+    assert status.state == "failed"
+    assert status.message == (
+        "mine.csv: the upload worker stopped while committing (exit code -9); "
+        "the store holds no batch of it: nothing was stored"
+    )
+    cancelled = UploadJob(folder, killed_process(), "mine.csv", cancelled=True).status()
+    assert (cancelled.state, cancelled.message) == ("cancelled", "mine.csv: cancelled: nothing was stored")
+    assert store_state(loaded_url) == before
+
+
+def test_a_worker_killed_during_a_commit_in_flight_is_answered_once_the_commit_ends(
+    loaded_url, upload_file
+) -> None:
+    """PostgreSQL finishes a COMMIT it received though its client is gone: the answer waits for it."""
+    if not loaded_url.startswith("postgresql"):
+        pytest.skip("a commit is held open by a deferred trigger, which only PostGIS has")
+    import psycopg
+
+    with psycopg.connect(loaded_url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(4242)")  # the worker's COMMIT waits for it
+        holder.execute(
+            "CREATE FUNCTION hold_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "PERFORM pg_advisory_lock(4242); PERFORM pg_advisory_unlock(4242); RETURN NULL; END $$"
+        )
+        holder.execute(
+            "CREATE CONSTRAINT TRIGGER hold AFTER INSERT ON batches DEFERRABLE INITIALLY DEFERRED "
+            "FOR EACH ROW EXECUTE FUNCTION hold_commit()"
+        )
+        job = start_commit(
+            upload_file, name="mine.csv", store_url=loaded_url, actor=ANALYST, format="template"
+        )
+        deadline = time.monotonic() + 120
+        while job.status().stage != "committing":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(0.5)  # the COMMIT is sent and held
+        job.process.kill()
+        job.process.wait()
+        answers: list[JobStatus] = []
+        asking = threading.Thread(target=lambda: answers.append(job.status()))
+        asking.start()
+        asking.join(timeout=3)
+        assert not answers  # it waits for the commit still in flight
+        holder.execute("SELECT pg_advisory_unlock(4242)")
+        asking.join(timeout=120)
+    (status,) = answers
+    assert job.process.returncode == -signal.SIGKILL
+    assert status.state == "done", status.message
+    assert status.result.accepted == store_state(loaded_url).counts["incidents"] > 0
+
+
 def test_viewers_cannot_start_upload_jobs(loaded_url, upload_file) -> None:
     with pytest.raises(PermissionDeniedError):
         start_check(upload_file, name="x.csv", store_url=loaded_url, actor=VIEWER)
@@ -228,9 +323,7 @@ def parent_pid(pid: int) -> int:
     return int(stat.rsplit(")", 1)[1].split()[1])
 
 
-def test_workers_are_forked_by_one_preloaded_server_that_returns_if_killed(
-    loaded_url, upload_file
-) -> None:
+def test_workers_are_forked_by_one_preloaded_server_that_returns_if_killed(loaded_url, upload_file) -> None:
     first = start_check(upload_file, name="a.csv", store_url=loaded_url, actor=ANALYST)
     server = parent_pid(first.process.pid)
     assert server != os.getpid()  # not a child of this (threaded) process: of the fork server

@@ -17,6 +17,7 @@ from geo.services.ingest._batches import (
 )
 from geo.services.ingest._common import STAGES, Progress, ReclassifySummary, UploadSummary, stage_words
 from geo.services.ingest._reclassify import load_scenario_into_store, reclassify
+from geo.services.ingest._stopped import committed_upload
 from geo.services.ingest._upload import ingest_file, ingest_frame, scenario_bounds
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Progress",
     "ReclassifySummary",
     "UploadSummary",
+    "committed_upload",
     "delete_batch",
     "ingest_file",
     "ingest_frame",
