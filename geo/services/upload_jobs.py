@@ -130,7 +130,7 @@ class UploadJob:
             with result.open("rb") as src:
                 outcome: dict[str, Any] = pickle.load(src)  # noqa: S301 - written by our worker, in our folder
             self._final = JobStatus(**outcome)
-        elif code not in (None, 0) and _progress(self.folder)["stage"] == "committing":
+        elif code is not None and code != 0 and _progress(self.folder)["stage"] == "committing":
             self._final = self._stopped_while_committing(code)  # killed: the store says what happened
         elif self.cancelled:
             return JobStatus("cancelled", message=f"{self.name}: cancelled: nothing was stored")

@@ -121,6 +121,16 @@ class Store(ABC):
     def lock_for_ingest(self, tx: Tx) -> None:
         """Serialise uploads and rewrites (the caller is inside a write transaction)."""
 
+    def settle_orphaned_commits(self, timeout_s: float) -> bool:
+        """
+        Wait for a commit whose writer is gone to end; ``False`` when it takes over ``timeout_s``.
+
+        SQLite never has one: a writer that is gone has rolled back. PostgreSQL finishes a
+        COMMIT it has received whether or not its client is still there (see the PostGIS store).
+        """
+        del timeout_s
+        return True
+
     @abstractmethod
     def lock_for_accounts(self, tx: Tx) -> None:
         """Serialise sign-in counting and first-run setup (not uploads) until ``tx`` ends."""

@@ -40,6 +40,20 @@ class PostGISStore(Store):
     def lock_for_ingest(self, tx: Tx) -> None:
         tx.execute("SELECT pg_advisory_xact_lock(?)", (_INGEST_LOCK,))
 
+    def settle_orphaned_commits(self, timeout_s: float) -> bool:
+        """
+        Wait until no upload or rewrite holds the ingest lock; ``False`` after ``timeout_s``.
+
+        A commit whose client is gone still holds the lock until the server has ended it.
+        """
+        try:
+            with self.write() as tx:
+                tx.execute(f"SET LOCAL lock_timeout = {max(1, round(timeout_s * 1000))}")
+                self.lock_for_ingest(tx)
+        except psycopg.errors.LockNotAvailable:
+            return False
+        return True
+
     def lock_for_accounts(self, tx: Tx) -> None:
         tx.execute("SELECT pg_advisory_xact_lock(?)", (_ACCOUNTS_LOCK,))
 

@@ -21,6 +21,7 @@ from geo._errors import PermissionDeniedError
 from geo.core.auth import Principal
 from geo.io import readers
 from geo.services import upload_jobs
+from geo.services.ingest import _stopped as stopped
 from geo.services.ingest import scenario_bounds
 from geo.services.upload_jobs import CheckResult, JobStatus, UploadJob, save_upload, start_check, start_commit
 from geo.store import open_store
@@ -236,7 +237,7 @@ def test_a_worker_killed_while_committing_that_stored_nothing_says_so(loaded_url
 
 
 def test_a_worker_killed_during_a_commit_in_flight_is_answered_once_the_commit_ends(
-    loaded_url, upload_file
+    loaded_url, upload_file, monkeypatch
 ) -> None:
     """PostgreSQL finishes a COMMIT it received though its client is gone: the answer waits for it."""
     if not loaded_url.startswith("postgresql"):
@@ -263,6 +264,15 @@ def test_a_worker_killed_during_a_commit_in_flight_is_answered_once_the_commit_e
         time.sleep(0.5)  # the COMMIT is sent and held
         job.process.kill()
         job.process.wait()
+        monkeypatch.setattr(stopped, "SETTLE_WAIT_S", 0.5)
+        early = UploadJob(job.folder, job.process, "mine.csv").status()  # asked with a short wait
+        assert early.state == "failed"
+        assert early.message == (
+            "mine.csv: the upload worker stopped while committing (exit code -9); whether it was stored "
+            "could not be checked (an upload is still being written to the store after 0.5 s): "
+            "see the upload history"
+        )
+        monkeypatch.setattr(stopped, "SETTLE_WAIT_S", 30.0)
         answers: list[JobStatus] = []
         asking = threading.Thread(target=lambda: answers.append(job.status()))
         asking.start()

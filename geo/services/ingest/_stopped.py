@@ -14,9 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo._errors import StoreError
 from geo.services.ingest._common import UploadSummary
 from geo.services.ingest._hashing import file_digest
 from geo.store import Store
+
+SETTLE_WAIT_S = 30.0
+"""How long to wait for a commit still in flight (or another upload holding the store)."""
 
 
 def committed_upload(store: Store, path: str, *, user_name: str, since: datetime) -> UploadSummary | None:
@@ -38,18 +42,22 @@ def committed_upload(store: Store, path: str, *, user_name: str, since: datetime
     -------
     UploadSummary or None
         The batch's counts and warnings as it recorded them, or ``None`` when it stored nothing.
+
+    Raises
+    ------
+    StoreError
+        When a commit still in flight has not ended within :data:`SETTLE_WAIT_S`.
     """
     digest = file_digest(Path(path))
-    with store.write() as tx:
-        store.lock_for_ingest(tx)  # a commit still in flight holds it until it has ended
-        found = tx.scalar(
-            "SELECT MAX(batch_id) FROM batches WHERE sha256 = ? AND user_name = ? AND started_at >= ? "
-            "AND status = 'committed' AND scenario_id = ?",
-            (digest, user_name, store.encode_times(pd.Series([since]))[0], store.scenario_id),
-        )
+    found = _batch_of(store, digest, user_name, since)
+    if found is None:
+        if not store.settle_orphaned_commits(SETTLE_WAIT_S):
+            msg = f"an upload is still being written to the store after {SETTLE_WAIT_S:g} s"
+            raise StoreError(msg)
+        found = _batch_of(store, digest, user_name, since)
     if found is None:
         return None
-    batch = store.batch(int(found))
+    batch = store.batch(found)
     return UploadSummary(
         batch.batch_id,
         batch.file_name,
@@ -65,3 +73,13 @@ def committed_upload(store: Store, path: str, *, user_name: str, since: datetime
         warnings=list(batch.warnings),
         status=batch.status,
     )
+
+
+def _batch_of(store: Store, digest: str, user_name: str, since: datetime) -> int | None:
+    """The newest committed batch of a file (its SHA-256) by ``user_name`` started since ``since``."""
+    found = store.scalar(
+        "SELECT MAX(batch_id) FROM batches WHERE sha256 = ? AND user_name = ? AND started_at >= ? "
+        "AND status = 'committed' AND scenario_id = ?",
+        (digest, user_name, store.encode_times(pd.Series([since]))[0], store.scenario_id),
+    )
+    return None if found is None else int(found)
