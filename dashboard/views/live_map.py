@@ -86,6 +86,7 @@ def kpi_strip(table: pd.DataFrame, view_filters: Filters, s: Scenario) -> None:
                 number(last),
                 delta,
                 delta_color="inverse" if change else "off",
+                delta_arrow="up" if change > 0 else "down" if change < 0 else "off",  # "no change": no arrow
             )
     if narrowed:
         st.caption(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 
 from geo import clock
 from geo.services.ingest import ingest_frame
@@ -90,6 +91,14 @@ def test_default_view_counts_the_last_7_days_and_draws_every_match(db: str) -> N
     assert deltas["North: breaches, last 24 h"] == (
         f"{north_change:+,} vs previous 24 h" if north_change else "no change"
     )
+    # The arrow follows the change; "no change" has none (an up arrow read as a rise).
+    arrows = {m.label: m.proto.direction for m in at.metric}
+    for party, name in PARTIES.items():
+        for hours, words in ((24, "24 h"), (168, "7 days")):
+            change = breaches(db, party, hours, 0) - breaches(db, party, 2 * hours, hours)
+            want = MetricProto.UP if change > 0 else MetricProto.DOWN if change < 0 else MetricProto.NONE
+            assert arrows[f"{name}: breaches, last {words}"] == want, (name, hours, change)
+    assert MetricProto.NONE in arrows.values()  # the planted data has a "no change": the case is tested
     assert at.query_params["window"] == "7d"
     assert "Data as of" in all_text(at)
     assert "These breach counts follow the filters" not in all_text(at)
