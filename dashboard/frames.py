@@ -1,10 +1,14 @@
-"""Data frames shaped for the pages' charts and tables: zero-filled series, translated headings."""
+"""Data shaped for the pages' charts and tables: zero-filled series, period axes, translated headings."""
 
 from __future__ import annotations
 
+import json
+
+import altair as alt
 import pandas as pd
 
-from geo.i18n import N_, _
+from geo.i18n import N_, _, is_rtl
+from geo.localize import day, month_day, month_year
 
 HEADINGS: dict[str, str] = {
     "name": N_("Name"),
@@ -51,3 +55,40 @@ def zero_filled(series: pd.DataFrame, freq: str) -> pd.DataFrame:
     wide = wide.reindex(wide.index.union(periods)).fillna(0).astype("int64")
     wide = wide.rename_axis(index="period", columns="series").reset_index()
     return wide.melt(id_vars="period", var_name="series", value_name="count")
+
+
+def period_label(start: pd.Timestamp, freq: str, *, year: bool = False) -> str:
+    """A period's start as the language writes it: a day (with its year if ``year``), or a month."""
+    if freq == "month":
+        return month_year(start)
+    return day(start) if year else month_day(start)
+
+
+def period_labels(periods: pd.Series, freq: str) -> pd.Series:
+    """Each period start's :func:`period_label` with its year (each distinct start formatted once)."""
+    starts = periods.drop_duplicates()
+    return periods.map(dict(zip(starts, (period_label(t, freq, year=True) for t in starts), strict=True)))
+
+
+def period_axis(periods: pd.Series, freq: str, *, most: int = 10) -> alt.Axis:
+    """
+    An x axis of period starts (UTC), each labelled by :func:`period_label`.
+
+    Vega-Lite would label a time axis in the browser's time zone (a day that starts at
+    00:00 UTC reads as the day before anywhere west of Greenwich), in English, and with
+    ticks between the periods. Here the ticks are the period starts, at most ``most`` of
+    them evenly spaced, and each label is written here; the labels are dates, never user text.
+    """
+    starts = pd.DatetimeIndex(periods.drop_duplicates().sort_values())
+    ticks = starts[:: max(1, -(-len(starts) // most))]
+    rtl = "\u2067{}\u2069" if is_rtl() else "{}"  # a right-to-left label isolated in the left-to-right chart
+    labels = [json.dumps(rtl.format(period_label(t, freq)), ensure_ascii=False) for t in ticks]
+    expr = "".join(
+        f"time(datum.value) === {t.value // 1_000_000} ? {label} : "
+        for t, label in zip(ticks.as_unit("ns"), labels, strict=True)
+    )
+    values = [  # Vega-Lite draws no tick for plain numbers on a time axis: DateTime objects
+        alt.DateTime(year=t.year, month=t.month, date=t.day, hours=t.hour, minutes=t.minute, utc=True)
+        for t in ticks
+    ]
+    return alt.Axis(values=values, labelExpr=expr + "''", labelOverlap=False, grid=False)

@@ -21,7 +21,9 @@ OFFERED = ("en", "ar", "fr")
 
 # The page mirrored for right-to-left languages: with the app's container right to left, its
 # flex row puts the sidebar on the right; text and tables read from the right (the map's legend
-# and controls swap sides in geo.render.webmap). No user text here.
+# and controls swap sides in geo.render.webmap). Charts are drawn left to right, time running
+# rightwards: Vega's SVG text inherits the page's direction, and its labels and legend, anchored
+# for left to right, would then run off the chart's edges. No user text here.
 RTL_CSS = """
 <style>
 .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"], [data-testid="stSidebar"],
@@ -32,6 +34,7 @@ th, td { text-align: right; }
 [data-testid="stSidebarNavLink"] { flex-direction: row-reverse; justify-content: flex-end; }
 [data-testid="stMetric"] { direction: rtl; text-align: right; }
 code, pre, [data-testid="stCode"] { direction: ltr; unicode-bidi: isolate; }
+[data-testid="stVegaLiteChart"] { direction: ltr; }
 </style>
 """
 

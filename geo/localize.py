@@ -149,6 +149,14 @@ def month_day(ts: datetime | date | pd.Timestamp | str) -> str:
     return _shape_digits(format_skeleton("MMMd", t.to_pydatetime().replace(tzinfo=None), locale=_locale()))
 
 
+def month_year(ts: datetime | date | pd.Timestamp | str) -> str:
+    """A month in UTC, for chart axes: ``2025-01`` in English, ``janv. 2025``, ``يناير 2025``."""
+    t = _utc(ts)
+    if language() == DEFAULT:
+        return str(t.strftime("%Y-%m"))
+    return _shape_digits(format_skeleton("yMMM", t.to_pydatetime().replace(tzinfo=None), locale=_locale()))
+
+
 def language_from_environment(environ: Mapping[str, str] | None = None) -> str:
     """
     The language a command line run asks for.

@@ -13,8 +13,6 @@ from geo.core.trends import NO_ZONE, UNATTRIBUTED, counts, spikes
 from geo.i18n import _, number, when
 from geo.render.palette import VERDICT_COLOURS, VERDICT_LABELS
 
-TICKS = {"day": "%d %b", "week": "%d %b", "month": "%b %Y"}
-
 st.title(_("Trends"))
 common.require_page("view")
 scen = common.loaded_scenario(
@@ -117,11 +115,17 @@ with over_time:
             "An incident in nested zones counts once in each."
         ).format(count=number(len(top)))
     )
+    shown["from"] = frames.period_labels(shown["period"], freq)  # the tooltip's, with the year
     chart = (
         alt.Chart(shown)
         .mark_line(point=True)
         .encode(
-            x=alt.X("period:T", title=None, axis=alt.Axis(format=TICKS[freq])),
+            x=alt.X(
+                "period:T",
+                title=None,
+                scale=alt.Scale(type="utc"),
+                axis=frames.period_axis(shown["period"], freq),
+            ),
             y=alt.Y("count:Q", title=_("incidents"), axis=alt.Axis(tickMinStep=1)),
             color=alt.Color(
                 "series:N",
@@ -129,7 +133,7 @@ with over_time:
                 legend=alt.Legend(orient="bottom", columns=2, labelLimit=420),
             ),
             tooltip=[
-                alt.Tooltip("period:T", title=_("From")),
+                alt.Tooltip("from:N", title=_("From")),
                 alt.Tooltip("series:N", title=_("Zone · party")),
                 alt.Tooltip("count:Q", title=_("incidents")),
             ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -128,6 +129,40 @@ def test_heat_table_series_and_verdict_breakdown(trend_db: str) -> None:
     assert at.dataframe[0].value.loc["Demilitarized Zone", "North"] == 18
     at.radio(key="t_freq").set_value("week").run()
     assert not at.exception
+
+
+def series_chart(at) -> dict:
+    import json
+
+    return json.loads(at.get("vega_lite_chart")[0].proto.spec)
+
+
+@pytest.mark.parametrize(
+    ("lang", "label"), [("en", lambda t: t.strftime("%m-%d")), ("fr", lambda t: f"{t.day} {FRENCH[t.month]}")]
+)
+def test_the_time_axis_shows_each_utc_period_start_in_the_language(trend_db: str, lang: str, label) -> None:
+    """Vega-Lite left alone labels in the browser's zone (the day before, west of UTC), in English."""
+    at = app(VIEWER, page="trends", query_params={"window": "30d", "lang": lang})
+    assert not at.exception
+    x = series_chart(at)["encoding"]["x"]
+    assert x["scale"] == {"type": "utc"}
+    ticks = [
+        pd.Timestamp(year=v["year"], month=v["month"], day=v["date"], hour=v["hours"], tz="UTC")
+        for v in x["axis"]["values"]
+    ]
+    assert all(v["utc"] for v in x["axis"]["values"])
+    assert 5 <= len(ticks) <= 10  # 30 days, at most ten labels
+    assert all(t == t.normalize() for t in ticks)  # day starts, 00:00 UTC
+    assert ticks == sorted(ticks) and len({b - a for a, b in itertools.pairwise(ticks)}) == 1  # evenly spaced
+    expr = x["axis"]["labelExpr"]
+    for t in ticks:  # each tick's value (epoch ms) maps to its label
+        assert f'time(datum.value) === {t.value // 1_000_000} ? "{label(t)}"' in expr
+    tooltip = {item["field"]: item for item in series_chart(at)["encoding"]["tooltip"]}
+    assert tooltip["from"] == {"field": "from", "type": "nominal", "title": {"en": "From", "fr": "Du"}[lang]}
+
+
+FRENCH = {1: "janv.", 2: "févr.", 3: "mars", 4: "avr.", 5: "mai", 6: "juin", 7: "juil.", 8: "août",
+          9: "sept.", 10: "oct.", 11: "nov.", 12: "déc."}  # fmt: skip
 
 
 def test_no_match_says_so(trend_db: str) -> None:

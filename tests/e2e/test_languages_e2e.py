@@ -106,6 +106,14 @@ def test_every_page_speaks_the_language_of_the_link(server: Server, new_page: ob
         page.goto(f"{server.url}/{name}?lang={lang}")
         _check_page(page, lang, name)
         assert f"lang={lang}" in page.url  # the language stays in the address: a shared link keeps it
+    # Charts are drawn left to right, in either language: Vega's labels would run off the edges.
+    page.goto(f"{server.url}/trends?lang={lang}&window=all")
+    label = page.locator('[data-testid="stVegaLiteChart"] svg .role-axis-label text').first
+    label.wait_for()
+    assert label.evaluate("e => getComputedStyle(e).direction") == "ltr"
+    assert page.locator('[data-testid="stMain"]').evaluate("e => getComputedStyle(e).direction") == (
+        "rtl" if lang == "ar" else "ltr"
+    )
     # The map: its legend, layer list and zoom buttons, on the side a reader of the language expects.
     page.goto(f"{server.url}/live_map?lang={lang}")
     frame = map_frame(page)

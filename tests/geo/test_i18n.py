@@ -5,6 +5,7 @@ from __future__ import annotations
 import runpy
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -75,6 +76,19 @@ def test_dates_are_written_the_locale_s_way() -> None:
         assert when(at, style="iso") == "2026-11-27 13:05 UTC"
     with use_language("ar"):
         assert "2026" in when(at) and when(at).endswith("UTC")
+
+
+def test_chart_axis_dates_are_utc_days_and_months_in_the_language() -> None:
+    from geo.localize import month_day, month_year, use_digits
+
+    late = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)  # still November in UTC, December in Beirut
+    beirut = late.astimezone(ZoneInfo("Asia/Beirut"))
+    with use_language("en"):
+        assert (month_day(beirut), month_year(beirut)) == ("11-30", "2026-11")
+    with use_language("fr"):
+        assert (month_day(beirut), month_year(beirut)) == ("30 nov.", "nov. 2026")
+    with use_language("ar"), use_digits("arab"):
+        assert (month_day(beirut), month_year(beirut)) == ("٣٠ نوفمبر", "نوفمبر ٢٠٢٦")
 
 
 def test_direction() -> None:
