@@ -80,6 +80,12 @@ def to_live_map() -> None:
 def refused(user: Principal, title: str) -> None:
     """What a page the user's role does not allow shows instead of itself."""
     st.title(_("Not allowed"))
+    if common.is_anonymous(user):  # a public viewer: an account may well allow it
+        st.info(
+            _("The {page} page needs an account: sign in with the button in the sidebar.").format(page=title),
+            icon=":material/login:",
+        )
+        return
     st.error(
         _("Your role ({role}) does not allow the {page} page.").format(
             role=common.role_name(user.role), page=title

@@ -111,7 +111,10 @@ def test_each_role_against_each_page(db: str, role: str) -> None:
         assert not at.exception
         assert title(at) == landing, f"{role} reached {page} by URL"
         assert not FORBIDDEN_MARKS[page](at)
-        if allowed:
+        if WHO[role] is None and allowed:  # the public viewer is asked to sign in, not told off
+            assert f"The {MENU[page]} page needs an account: sign in" in all_text(at)
+            assert "does not allow" not in all_text(at)
+        elif allowed:
             assert f"does not allow the {MENU[page]} page" in all_text(at)
 
 
