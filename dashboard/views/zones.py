@@ -73,6 +73,10 @@ def save(new: Scenario, what: str) -> None:
     st.rerun()
 
 
+OPEN = "—"
+"""A validity without a start or an end: in force since, or until, whenever (no English "None")."""
+
+
 def headers() -> dict[str, str]:
     """The tables' column headings in the page's language."""
     return {
@@ -114,8 +118,8 @@ lines = pd.DataFrame(
             "name": ln.name,
             "left": ln.left_party,
             "right": ln.right_party,
-            "valid_from": ln.valid_from,
-            "valid_to": ln.valid_to,
+            "valid_from": ln.valid_from or OPEN,
+            "valid_to": ln.valid_to or OPEN,
             "agreement": ln.agreement,
         }
         for ln in scen.lines
@@ -134,8 +138,8 @@ zones = pd.DataFrame(
                 if z.derived
                 else _("drawn ({source})").format(source=z.source)
             ),
-            "valid_from": z.valid_from,
-            "valid_to": z.valid_to,
+            "valid_from": z.valid_from or OPEN,
+            "valid_to": z.valid_to or OPEN,
         }
         for z in scen.zones
     ]

@@ -189,6 +189,20 @@ def test_zones_page_refuses_an_analyst_even_when_opened_directly(db: str) -> Non
     assert not [b for b in at.button if "reclassify" in b.label]
 
 
+def test_an_open_validity_reads_as_a_dash_in_every_language(db: str) -> None:
+    """A line or zone in force with no end date: never the English word "None" in the tables."""
+    for lang in ("en", "fr", "ar"):
+        at = app(ADMIN, page="zones", query_params={"lang": lang})
+        assert not at.exception
+        _, lines, zones = (frame.value for frame in at.dataframe[:3])
+        ends = {"en": "Valid to", "fr": "Valide jusqu'au", "ar": None}[lang] or lines.columns[5]
+        assert lines.set_index(lines.columns[0]).loc["mdl", ends] == "—"
+        by_id = zones.set_index(zones.columns[0])
+        assert by_id.loc["dmz", ends] == "—" and by_id.loc["nofly-uav", ends] == "—"
+        assert by_id.loc["nofly-uav", by_id.columns[3]] == date(2018, 11, 1)  # a real start stays a date
+        assert not (lines.isna().any().any() or zones.isna().any().any())
+
+
 def test_a_zone_with_no_dates_is_in_force_while_its_line_is(db: str) -> None:
     at = app(ADMIN, page="zones")
     at.text_input(key="bz_id").set_value("always")
