@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 
 from geo.i18n import N_, _, is_rtl
-from geo.localize import day, month_day, month_year
+from geo.localize import day, month_day, month_year, table_times
 
 HEADINGS: dict[str, str] = {
     "name": N_("Name"),
@@ -35,9 +35,16 @@ HEADINGS: dict[str, str] = {
 
 
 def headed(frame: pd.DataFrame, extra: dict[str, str] | None = None) -> pd.DataFrame:
-    """``frame`` with its column names as headings in the page's language (others kept as they are)."""
+    """
+    ``frame`` with its column names as headings in the page's language (others kept as they are).
+
+    Its time columns are written as :func:`geo.localize.table_times` writes them (the table
+    would show ``+00:00`` offsets), which sorts as the times do.
+    """
     names = HEADINGS | (extra or {})
-    return frame.rename(columns={c: _(names[c]) for c in frame.columns if c in names})
+    is_time = pd.api.types.is_datetime64_any_dtype
+    times = {c: table_times(frame[c]) for c in frame.columns if is_time(frame[c])}
+    return frame.assign(**times).rename(columns={c: _(names[c]) for c in frame.columns if c in names})
 
 
 def zero_filled(series: pd.DataFrame, freq: str) -> pd.DataFrame:

@@ -133,6 +133,14 @@ def short_time(ts: datetime | pd.Timestamp | str) -> str:
     return _shape_digits(_utc(ts).strftime("%Y-%m-%d %H:%M"))
 
 
+def table_times(times: pd.Series) -> pd.Series:
+    """Times in UTC for table cells, to the second: ``2025-01-26 14:05:09 UTC`` (digits as chosen)."""
+    import pandas as pd
+
+    utc = pd.to_datetime(times, utc=True)
+    return utc.dt.strftime("%Y-%m-%d %H:%M:%S UTC").fillna("").map(_shape_digits)
+
+
 def day(ts: datetime | date | pd.Timestamp | str) -> str:
     """A day: ``2025-01-26`` in English, ``26 janv. 2025``, ``26 يناير 2025``."""
     t = _utc(ts)

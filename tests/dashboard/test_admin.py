@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from tests.dashboard.support import (
@@ -106,6 +107,10 @@ def test_admin_sees_live_sessions_and_signs_an_account_out_everywhere(db: str) -
     live = at.dataframe[1].value
     assert sorted(live["User"]) == ["ada", "ana", "ana"]
     assert "session_hash" not in live.columns
+    stamped = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")  # no "+00:00" offsets in a table
+    for heading in ("Created", "Last seen", "Expires"):
+        assert all(stamped.fullmatch(value) for value in live[heading]), live[heading]
+    assert all(stamped.fullmatch(value) for value in at.dataframe[-1].value["When"])  # the audit log
     at.selectbox(key="a_sessions_of").set_value("ana")
     at.button(key="a_end_sessions").click().run()
     assert "2 sessions of ana ended." in all_text(at)

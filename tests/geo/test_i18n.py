@@ -91,6 +91,18 @@ def test_chart_axis_dates_are_utc_days_and_months_in_the_language() -> None:
         assert (month_day(beirut), month_year(beirut)) == ("٣٠ نوفمبر", "نوفمبر ٢٠٢٦")
 
 
+def test_table_times_are_utc_to_the_second_with_the_chosen_digits() -> None:
+    import pandas as pd
+
+    from geo.localize import table_times, use_digits
+
+    times = pd.Series([pd.Timestamp("2026-12-02 09:43:45", tz="Asia/Beirut"), pd.NaT])
+    with use_language("fr"):
+        assert table_times(times).tolist() == ["2026-12-02 07:43:45 UTC", ""]
+    with use_language("ar"), use_digits("arab"):
+        assert table_times(times).tolist() == ["٢٠٢٦-١٢-٠٢ ٠٧:٤٣:٤٥ UTC", ""]
+
+
 def test_direction() -> None:
     assert is_rtl("ar") and not is_rtl("fr") and not is_rtl("en")
     with use_language("ar"):
