@@ -26,6 +26,14 @@ from geo.services.accounts import (
 from geo.services.audit import verify_audit
 from geo.services.settings import get_setting, set_setting
 
+
+def table(frame: pd.DataFrame) -> None:
+    """A table of the page: headings, times and roles in the page's language."""
+    if "role" in frame:
+        frame = frame.assign(role=frame["role"].map(role_label))
+    st.dataframe(frames.headed(frame), hide_index=True, width="stretch")
+
+
 st.title(_("Users & audit"))
 user = common.require_page("manage_users")
 store = common.store()
@@ -37,7 +45,7 @@ if password_hashing() == "test":
 accounts = pd.DataFrame(list_users(store, actor=user))
 if len(accounts):
     accounts["name"] = accounts["name"].map(printable)
-st.dataframe(frames.headed(accounts), hide_index=True, width="stretch")
+table(accounts)
 with st.form("add_user"):
     c1, c2, c3 = st.columns(3)
     name = c1.text_input(_("User name"), key="a_new_name")
@@ -77,7 +85,7 @@ st.caption(
         hours=number(sessions.lifetime().total_seconds() / 3600),
     )
 )
-st.dataframe(frames.headed(live), hide_index=True, width="stretch")
+table(live)
 signed_in = sorted(set(live["user_name"]))
 if signed_in:
     c1, c2 = st.columns([2, 1])
@@ -100,7 +108,7 @@ if scenarios:
     )
     bindings = scenario_bindings(store, actor=user)
     if len(bindings):
-        st.dataframe(frames.headed(bindings), hide_index=True, width="stretch")
+        table(bindings)
     accounts = [u["name"] for u in list_users(store, actor=user)]
     c1, c2, c3 = st.columns(3)
     b_who = c1.selectbox(_("Account"), accounts, key="a_bind_who")
@@ -192,4 +200,4 @@ st.caption(
 )
 for column in ("user_name", "action", "target", "before", "after"):
     log[column] = log[column].map(printable)  # control characters shown as escapes, never acted on
-st.dataframe(frames.headed(log), hide_index=True, width="stretch")
+table(log)

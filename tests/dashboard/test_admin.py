@@ -101,6 +101,15 @@ def test_public_viewing_toggle(db: str) -> None:
     assert audit == [("ada", "public_read", '{"value": true}')]
 
 
+def test_roles_in_the_tables_are_in_the_page_s_language(db: str) -> None:
+    app(ANALYST, page="upload")  # an open session of another role
+    at = app(ADMIN, page="admin", query_params={"lang": "fr"})
+    accounts, live = at.dataframe[0].value, at.dataframe[1].value
+    roles = dict(zip(accounts["Nom"], accounts["Rôle"], strict=True))
+    assert (roles["ada"], roles["ana"]) == ("administrateur", "analyste")
+    assert set(live["Rôle"]) == {"administrateur", "analyste"}
+
+
 def test_admin_sees_live_sessions_and_signs_an_account_out_everywhere(db: str) -> None:
     tabs = [app(ANALYST, page="upload") for _ in range(2)]
     at = app(ADMIN, page="admin")
