@@ -32,6 +32,8 @@ from geo.store import Store, default_url, open_store
 
 DEFAULT_SESSION_MINUTES = 60.0
 ANONYMOUS = "anonymous"
+CHOOSE = N_("Choose options")
+"""What an empty multiselect says (Streamlit's own words are English only)."""
 _FROZEN_AT: list[int] = [0]
 """How many modules were loaded when the heap was last frozen (:func:`freeze_imports`)."""
 

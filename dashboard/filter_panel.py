@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard.common import get_store, md, scenario_id
+from dashboard.common import CHOOSE, get_store, md, scenario_id
 from geo import clock
 from geo.core.categories import vocabulary
 from geo.core.filters import Filters
@@ -123,7 +123,11 @@ def sidebar_filters(scen: Scenario, snap: CachedIncidents, *, page: str) -> Filt
 
     def multi(label: str, name: str) -> tuple[str, ...]:
         choices = options[name]
-        return tuple(sb.multiselect(label, list(choices), format_func=choices.get, key=_LIST_WIDGETS[name]))
+        return tuple(
+            sb.multiselect(
+                label, list(choices), format_func=choices.get, key=_LIST_WIDGETS[name], placeholder=_(CHOOSE)
+            )
+        )
 
     result = Filters(
         since=since,

@@ -6,9 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import common
+from dashboard.common import CHOOSE
 from geo import InputError, PermissionDeniedError
 from geo.core.names import printable
 from geo.i18n import _
+from geo.labels import verdict
 from geo.services.alerts import (
     SECURITY,
     SmtpSettings,
@@ -51,16 +53,17 @@ if secret:
 st.subheader(_("Subscriptions"))
 subs = subscriptions(store)
 counts = delivery_counts(store)
+channels = {"webhook": _("webhook"), "email": _("e-mail")}
 if subs:
     table = pd.DataFrame(
         [
             {
                 _("name"): printable(s.name),
-                _("channel"): s.channel,
+                _("channel"): channels.get(s.channel, s.channel),
                 _("to"): printable(s.target),
                 _("zones"): ", ".join(s.zones) or _("any"),
                 _("parties"): ", ".join(s.parties) or _("any"),
-                _("verdicts"): ", ".join(s.verdicts) or _("none (spikes only)"),
+                _("verdicts"): ", ".join(map(verdict, s.verdicts)) or _("none (spikes only)"),
                 _("spikes"): s.spikes,
                 _("digest"): s.digest or _("none"),
                 _("retries"): s.retries,
@@ -95,17 +98,32 @@ with st.form("al_add"):
     st.markdown(_("**Add a subscription**"))
     c1, c2, c3 = st.columns([1, 1, 2])
     new_name = c1.text_input(_("Name"), key="al_name")
-    channel = c2.selectbox(_("Channel"), ["webhook", "email"], key="al_channel")
+    channel = c2.selectbox(_("Channel"), list(channels), format_func=channels.get, key="al_channel")
     target = c3.text_input(_("Webhook URL (http/https) or e-mail address"), key="al_target")
     c1, c2, c3 = st.columns(3)
+    zone_names = {z.id: z.name for z in scenario.zones} if scenario else {}
+    party_names = {p.id: p.name for p in scenario.parties} if scenario else {}
     zones = c1.multiselect(
-        _("Zones (none: any)"), [z.id for z in scenario.zones] if scenario else [], key="al_zones"
+        _("Zones (none: any)"),
+        list(zone_names),
+        format_func=zone_names.get,
+        key="al_zones",
+        placeholder=_(CHOOSE),
     )
     parties = c2.multiselect(
-        _("Parties (none: any)"), [p.id for p in scenario.parties] if scenario else [], key="al_parties"
+        _("Parties (none: any)"),
+        list(party_names),
+        format_func=party_names.get,
+        key="al_parties",
+        placeholder=_(CHOOSE),
     )
     verdicts = c3.multiselect(
-        _("Verdicts"), ["breach", "possible_breach"], default=["breach", "possible_breach"], key="al_verdicts"
+        _("Verdicts"),
+        ["breach", "possible_breach"],
+        default=["breach", "possible_breach"],
+        format_func=verdict,
+        key="al_verdicts",
+        placeholder=_(CHOOSE),
     )
     c1, c2, c3, c4 = st.columns(4)
     spikes = c1.checkbox(_("Also new spikes"), key="al_spikes")
@@ -205,7 +223,11 @@ with st.form("al_smtp"):
     host = c1.text_input(_("SMTP server"), value=current.host, key="al_smtp_host")
     port = c2.number_input(_("Port"), min_value=1, max_value=65535, value=current.port, key="al_smtp_port")
     security = c3.selectbox(
-        _("Security"), SECURITY, index=SECURITY.index(current.security), key="al_smtp_security"
+        _("Security"),
+        SECURITY,
+        index=SECURITY.index(current.security),
+        format_func=lambda s: _("none (plain text)") if s == "none" else {"ssl": "SSL/TLS"}.get(s, s.upper()),
+        key="al_smtp_security",
     )
     c1, c2 = st.columns(2)
     sender = c1.text_input(_("Sender address"), value=current.sender, key="al_smtp_sender")

@@ -104,6 +104,7 @@ if kind == "pdf" and "incident_id" in view:
             list(labels),
             format_func=labels.get,
             key="e_evidence_pick",
+            placeholder=_(common.CHOOSE),
         )
     elif found is not None:
         st.caption(_("No evidence images are attached to the incidents of this view."))

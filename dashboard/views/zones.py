@@ -351,6 +351,7 @@ with tabs[4]:
             default=list(base.prohibits) if base else [],
             format_func=category,
             key=f"r_cats_{pick}",
+            placeholder=_(common.CHOOSE),
         )
         everyone = st.checkbox(
             _("Binds every party"), value=base.binds_all if base else True, key=f"r_all_{pick}"
@@ -360,6 +361,7 @@ with tabs[4]:
             [p.id for p in scen.parties],
             default=[p for p in base.parties if p != "*"] if base else [],
             key=f"r_parties_{pick}",
+            placeholder=_(common.CHOOSE),
         )
         text = st.text_area(_("Text of the agreement"), value=base.text if base else "", key=f"r_text_{pick}")
         d1, d2 = st.columns(2)

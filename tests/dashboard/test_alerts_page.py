@@ -100,3 +100,21 @@ def test_an_analyst_cannot_open_the_alerts_page(db: str) -> None:
     open_url_path(at, "alerts")
     assert not any(b.label == "Add subscription" for b in at.button)
     assert "does not allow" in all_text(at) or "Not allowed" in [t.value for t in at.title]
+
+
+def test_the_subscription_form_speaks_the_page_s_language(db: str) -> None:
+    """Names, not ids, and no English left from Streamlit: the verdicts, zones, channel, security."""
+    from geo.i18n import use_language
+
+    with use_language("fr"):  # AppTest formats options in the test's thread
+        at = app(ADMIN, page="alerts", query_params={"lang": "fr"})
+    assert not at.exception
+    verdicts = at.multiselect(key="al_verdicts")
+    assert verdicts.options == ["Violation", "Violation possible"]
+    assert verdicts.value == ["breach", "possible_breach"]
+    zones = at.multiselect(key="al_zones")
+    assert "Demilitarized Zone" in zones.options and "dmz" not in zones.options
+    for key in ("al_zones", "al_parties", "al_verdicts"):
+        assert at.multiselect(key=key).proto.placeholder == "Choisir des options"
+    assert at.selectbox(key="al_channel").options == ["webhook", "courriel"]
+    assert at.selectbox(key="al_smtp_security").options == ["aucune (texte en clair)", "STARTTLS", "SSL/TLS"]

@@ -157,6 +157,8 @@ def test_the_time_axis_shows_each_utc_period_start_in_the_language(trend_db: str
     expr = x["axis"]["labelExpr"]
     for t in ticks:  # each tick's value (epoch ms) maps to its label
         assert f'time(datum.value) === {t.value // 1_000_000} ? "{label(t)}"' in expr
+    placeholder = {"en": "Choose options", "fr": "Choisir des options"}[lang]  # Streamlit's is English only
+    assert at.sidebar.multiselect(key="f_party").proto.placeholder == placeholder
     tooltip = {item["field"]: item for item in series_chart(at)["encoding"]["tooltip"]}
     assert tooltip["from"] == {"field": "from", "type": "nominal", "title": {"en": "From", "fr": "Du"}[lang]}
 
