@@ -101,10 +101,11 @@ def widget_css() -> str:
     from dashboard.common import max_upload_mb
 
     limit = _("{size} MB per file").format(size=f"{max_upload_mb():g}")
+    browse = _("Browse files")
     return (
         "<style>"
         f"{BUTTON} {{ {HIDDEN} }} {BUTTON}::after "
-        f"{{ content: {css_string(_('Browse files'))}; font-size: 0.875rem; visibility: visible; }}"
+        f"{{ content: {css_string(browse)}; font-size: 0.875rem; visibility: visible; }}"
         f"{HINT} {{ {HIDDEN} }} {HINT}::after "
         f"{{ content: {css_string(limit)}; font-size: 0.75rem; visibility: visible; }}"
         "</style>"

@@ -1,4 +1,4 @@
-"""Structural rules: geo/ never imports streamlit; every geo module has a docstring; property tests repeat."""
+"""Structural rules: geo/ never imports streamlit; messages are extractable; property tests repeat."""
 
 from __future__ import annotations
 
@@ -36,6 +36,20 @@ def test_dashboard_uses_only_the_public_geo_modules():
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("geo."):
                 private = [part for part in node.module.split(".")[1:] if part.startswith("_")]
                 assert not private, f"{path}: imports {node.module} (use the public modules or `geo`)"
+
+
+def test_no_message_hides_inside_an_f_string() -> None:
+    """``f"{_('Browse files')}"``: the catalogue extraction never sees it, so it is never translated."""
+    found = []
+    for path in [*modules(), *(GEO.parent / "dashboard").rglob("*.py")]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for joined in (n for n in ast.walk(tree) if isinstance(n, ast.JoinedStr)):
+            for call in (n for n in ast.walk(joined) if isinstance(n, ast.Call)):
+                first = call.args[0] if call.args else None
+                literal = isinstance(first, ast.Constant) and isinstance(first.value, str)
+                if isinstance(call.func, ast.Name) and call.func.id in ("_", "N_", "ngettext") and literal:
+                    found.append(f"{path.relative_to(GEO.parent)}:{call.lineno}: {call.args[0].value!r}")
+    assert found == []
 
 
 def test_property_tests_draw_the_same_examples_in_every_run() -> None:

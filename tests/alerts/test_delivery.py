@@ -334,3 +334,14 @@ def test_undoing_an_upload_drops_its_alerts_not_yet_sent(backend_store, receiver
     assert alerts.deliver_due(alert_store).sent == 0
     delete_batch(alert_store, first.batch_id)  # sent alerts stay on record
     assert len(alerts.deliveries(alert_store, status="sent")) == sent
+
+
+def test_an_e_mail_s_own_words_are_in_the_language_of_the_run() -> None:
+    from geo.i18n import use_language
+    from geo.services.alerts._send import html_body
+
+    payload = {"message": "m", "link": "https://truceline.mission.example/incident?id=1"}
+    with use_language("fr"):
+        body = html_body(payload, image_cid="<map@truceline>")
+    assert ">Ouvrir dans Truceline</a>" in body
+    assert 'alt="Carte de l&#x27;incident et de ses environs"' in body

@@ -183,3 +183,14 @@ def test_catalogues_are_read_without_a_build_step(tmp_path: Path) -> None:
     assert "*.mo" in tracked
     with use_language("ar"):
         assert translations("ar").gettext("Live map") == "الخريطة المباشرة"
+
+
+@pytest.mark.parametrize(("lang", "words"), [("fr", ("Parcourir les fichiers", "Mo par fichier")),
+                                             ("ar", ("استعراض الملفات", "ميغابايت لكل ملف"))])  # fmt: skip
+def test_the_file_uploader_s_own_words_are_replaced_in_the_language(db: str, lang: str, words) -> None:
+    """Streamlit draws "Upload" and "200MB per file" in English only: the page's CSS shows ours instead."""
+    at = _run(lang, "upload")
+    css = "".join(element.proto.body for element in at.get("html"))
+    for text in words:
+        assert text in css
+    assert "Browse files" not in css

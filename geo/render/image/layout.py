@@ -101,7 +101,8 @@ def _sources_line(view: pd.DataFrame) -> str:
     if "source" not in view or not len(view):
         return _("Incidents: none in view")
     top = view["source"].astype(object).fillna("").value_counts()
-    shown = _(", ").join(f"{name or _('unknown')} ({number(n)})" for name, n in top.head(5).items())
+    unknown = _("unknown")
+    shown = _(", ").join(f"{name or unknown} ({number(n)})" for name, n in top.head(5).items())
     if len(top) > 5:
         more = len(top) - 5
         return ngettext(

@@ -63,7 +63,8 @@ def map_page(doc: BriefingDocument, view: pd.DataFrame, dpi: int) -> None:
     )
     doc.key([(pal.VERDICT_COLOURS[v], _(pal.VERDICT_LABELS[v])) for v in VERDICTS])
     sources = view["source"].astype(object).fillna("").value_counts().head(5) if "source" in view else {}
-    src = _(", ").join(f"{k or _('unknown')} ({number(n)})" for k, n in sources.items())
+    unknown = _("unknown")
+    src = _(", ").join(f"{k or unknown} ({number(n)})" for k, n in sources.items())
     agreements = "; ".join(dict.fromkeys(ln.agreement for ln in doc.scenario.lines if ln.agreement))
     lines_zones = doc.scenario.name + (f" ({agreements})" if agreements else "")
     caption = _(

@@ -94,8 +94,9 @@ def place_legend_html(verdict: str, kinds: list[str], *, radius_text: str, uncer
     )
     search = f'{_SVG18}<circle cx="9" cy="9" r="7" fill="none" stroke="#444" stroke-dasharray="4 3"/></svg>'
     line = f'{_SVG26}<line x1="1" y1="8" x2="25" y2="8" stroke="{pal.LINE_COLOUR}" stroke-width="3.5"/></svg>'
+    title = _("Legend")
     parts = [
-        f"<details><summary>{html_text(_('Legend'))}</summary>",
+        f"<details><summary>{html_text(title)}</summary>",
         _ROW.format(
             f'{_SVG18}<circle cx="9" cy="9" r="6" fill="{colour}" stroke="#000" stroke-width="3"/></svg>',
             html_text(_("This incident")),

@@ -169,14 +169,15 @@ def html_body(payload: dict[str, Any], *, image_cid: str | None = None) -> str:
     """The HTML body of an alert: the same words, every piece of text escaped."""
     paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in text_lines(payload) if line)
     link = payload.get("link")
+    open_words, map_words = _("Open in Truceline"), _("Map of the incident and its surroundings")
     anchor = (
-        f'<p><a href="{html.escape(link, quote=True)}">{html.escape(_("Open in Truceline"))}</a></p>'
+        f'<p><a href="{html.escape(link, quote=True)}">{html.escape(open_words)}</a></p>'
         if isinstance(link, str) and link.startswith(("http://", "https://"))
         else ""
     )
     image = (
         f'<p><img src="cid:{html.escape(image_cid.strip("<>"), quote=True)}" alt="'
-        f'{html.escape(_("Map of the incident and its surroundings"), quote=True)}" width="640"></p>'
+        f'{html.escape(map_words, quote=True)}" width="640"></p>'
         if image_cid
         else ""
     )
