@@ -30,6 +30,9 @@ HEADINGS: dict[str, str] = {
     "old": N_("From"),
     "new": N_("To"),
     "note": N_("Note"),
+    "line_no": N_("Line"),
+    "reason": N_("Reason"),
+    "raw": N_("Row as written"),
 }
 """Column headings of the tables the pages show straight from the store, by column name."""
 

@@ -298,7 +298,7 @@ else:
         )
         st.stop()
     st.subheader(_("3. Preview"))
-    st.dataframe(result.preview, hide_index=True, width="stretch")
+    st.dataframe(frames.headed(result.preview), hide_index=True, width="stretch")
 
     st.subheader(_("4. Parties"))
     actors = result.actors.copy()
@@ -328,7 +328,7 @@ else:
     v3.metric(_("Rejected"), number(result.rejected))
     rejected_csv = job.rejected_csv()
     if result.rejected and rejected_csv is not None:
-        st.dataframe(result.rejected_rows, hide_index=True, width="stretch")
+        st.dataframe(frames.headed(result.rejected_rows), hide_index=True, width="stretch")
         st.download_button(
             _("Download rejected rows (CSV)"),
             rejected_csv.read_bytes(),

@@ -137,8 +137,9 @@ def test_bad_rows_are_reported_with_reasons_and_accounted_for(db: str) -> None:
     at = upload(app(ANALYST, page="upload"), "bad.csv", data)
     assert not at.exception
     assert (metric(at, "Rows read"), metric(at, "Valid"), metric(at, "Rejected")) == (6, 2, 4)
-    rejected = next(d.value for d in at.dataframe if "reason" in d.value)
-    reasons = dict(zip(rejected["line_no"], rejected["reason"], strict=True))
+    rejected = next(d.value for d in at.dataframe if "Reason" in d.value)
+    assert list(rejected.columns) == ["Line", "Reason", "Row as written"]
+    reasons = dict(zip(rejected["Line"], rejected["Reason"], strict=True))
     assert set(reasons) == {3, 4, 5, 6}
     assert reasons[3].startswith("lat: missing value")
     assert "'yesterday' is not a date" in reasons[4]
