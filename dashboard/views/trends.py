@@ -13,6 +13,13 @@ from geo.core.trends import NO_ZONE, UNATTRIBUTED, counts, spikes
 from geo.i18n import _, number, when
 from geo.render.palette import VERDICT_COLOURS, VERDICT_LABELS
 
+TOP_SERIES = 10
+"""The busiest zone × party series drawn: the chart's palette has ten colours, and an eleventh series
+would share one with the first."""
+PLOT_HEIGHT, LEGEND_ROW = 260, 30
+"""Pixels of the series chart's plot and of a row of its legend: the legend (two columns) comes
+below the plot, and the chart grows to hold it rather than squash the plot."""
+
 st.title(_("Trends"))
 common.require_page("view")
 scen = common.loaded_scenario(
@@ -107,7 +114,7 @@ with over_time:
             freq, _("Per month, by zone and party")
         )
     )
-    top = series.groupby("series")["count"].sum().nlargest(12).index
+    top = series.groupby("series")["count"].sum().nlargest(TOP_SERIES).index
     shown = frames.zero_filled(series[series["series"].isin(top)], freq)
     st.caption(
         _(
@@ -139,7 +146,8 @@ with over_time:
             ],
         )
     )
-    st.altair_chart(chart, width="stretch")
+    legend_rows = -(-len(top) // 2)  # two columns
+    st.altair_chart(chart, width="stretch", height=PLOT_HEIGHT + LEGEND_ROW * legend_rows + 60)
 
     left, right = st.columns(2)
     with left:

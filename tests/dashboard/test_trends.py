@@ -224,3 +224,17 @@ def test_names_are_chart_data_never_spec(hostile_trend_db: str) -> None:
             table = pa.ipc.open_stream(data).read_all()
             values += [str(v) for col in table.columns for v in col.to_pylist()]
     assert any(HOSTILE in v for v in values)
+
+
+def test_the_series_chart_draws_no_two_series_in_one_colour(db: str) -> None:
+    """Ten series at most: the palette has ten colours."""
+    import pyarrow as pa
+
+    at = app(VIEWER, page="trends")
+    at.sidebar.radio(key="f_window").set_value("all").run()
+    assert not at.exception
+    chart = at.get("vega_lite_chart")[0].proto
+    table = pa.ipc.open_stream(chart.datasets[0].data.data).read_all()
+    drawn = set(table.column("series").to_pylist())
+    assert len(drawn) == 10  # the demo store has more zone × party series than that
+    assert "The 10 busiest zone × party series" in all_text(at)
