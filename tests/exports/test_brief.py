@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 import re
 import unicodedata
 
@@ -218,3 +219,28 @@ def test_two_sources_reporting_one_breach_count_once(one_breach, scenario):
     apart = view.assign(duplicate_group=[1, 2])  # not linked: two events
     text = " ".join(pages_text(render_briefing_pdf(apart, scenario, filters=FILTERS, as_of=AS_OF, dpi=150)))
     assert "All 2 breaches, most recent first." in text
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "first", "step", "label"),
+    [  # over a month's end; over years (labelled by month and year)
+        ("2026-10-28", "2026-12-02 07:57", "2026-10-29", pd.Timedelta(days=4), "29 oct."),
+        ("2024-01-01", "2026-12-02", "2024-01-01", pd.DateOffset(months=4), "janv. 2024"),
+    ],
+)
+def test_the_trend_axis_ticks_are_evenly_spaced_and_say_enough(start, end, first, step, label) -> None:
+    """No tick on a month's first day two days after the 29th; over years, each label has its year."""
+    from matplotlib import dates as mdates
+
+    from geo.i18n import use_language
+    from geo.render.pdf.chart import MOST_TICKS, date_ticks
+
+    lo, hi = pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC")
+    locator, name = date_ticks(lo, hi)
+    values = locator.tick_values(lo.to_pydatetime(), hi.to_pydatetime())
+    ticks = [t for t in (pd.Timestamp(mdates.num2date(x)) for x in values) if lo <= t <= hi]
+    assert 4 <= len(ticks) <= MOST_TICKS
+    assert ticks[0] == pd.Timestamp(first, tz="UTC")
+    assert all(b == a + step for a, b in itertools.pairwise(ticks))
+    with use_language("fr"):
+        assert name(ticks[0]) == label

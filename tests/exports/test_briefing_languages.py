@@ -170,3 +170,37 @@ def test_arabic_briefing_is_shaped(lebanon):
     assert len(lam) >= 3, pairs
     ligatures = [text for _cid, text in pairs if len(text) == 8 and "0644" in text.upper()]  # lam-alef
     assert ligatures, pairs
+
+
+def test_bold_arabic_has_its_own_face(lebanon):
+    """Headings of an Arabic briefing are set in the bold Arabic face, not the regular one."""
+    from matplotlib import font_manager
+    from matplotlib.font_manager import FontProperties
+
+    from geo.render.fonts import font_families
+
+    font_families()
+    arabic = FontProperties(fname=str(font_path("arabic"))).get_name()
+    bold = font_manager.findfont(FontProperties(family=arabic, weight="bold"), fallback_to_default=False)
+    assert bold.endswith("NotoSansArabic-Bold.ttf")
+    pdf = bytes(brief(lebanon, "ar"))
+    assert b"+NotoSansArabicBold" in pdf and b"+NotoSansArabic\n" in pdf  # both faces embedded
+
+
+def test_hangul_drawn_regular_in_bold_text_warns_no_one(caplog):
+    """Only the regular Hangul face ships: matplotlib's warning about it is dropped, no other."""
+    import logging
+
+    from matplotlib.font_manager import FontProperties
+
+    from geo.render.fonts import font_families
+
+    font_families()
+    hangul = FontProperties(fname=str(font_path("korean"))).get_name()
+    log = logging.getLogger("matplotlib.font_manager")
+    with caplog.at_level(logging.WARNING, logger="matplotlib.font_manager"):
+        log.warning("findfont: Failed to find font weight bold for %s, now using 400.", hangul)
+        log.warning("findfont: Failed to find font weight bold for %s, now using 400.", "Some Other Sans")
+    assert [r.getMessage() for r in caplog.records] == [
+        "findfont: Failed to find font weight bold for Some Other Sans, now using 400."
+    ]

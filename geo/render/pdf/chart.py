@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 import pandas as pd
 from matplotlib import dates as mdates
 from matplotlib.ticker import FuncFormatter
@@ -9,12 +12,16 @@ from matplotlib.ticker import FuncFormatter
 from geo.core import trends
 from geo.core.model import Scenario
 from geo.i18n import _, is_rtl, language
-from geo.localize import month_day, number
+from geo.localize import month_day, month_year, number
 from geo.render.figure import new_figure, png_bytes
 from geo.render.fonts import font, font_families
 from geo.render.palette import UNATTRIBUTED_COLOUR, UNATTRIBUTED_LABEL, VERDICT_PLURALS, party_colours
 from geo.render.pdf.period import SPIKE_LOOKBACK, Period
 
+MOST_TICKS = 9
+"""Dates labelled on the chart's time axis, at most."""
+DAYS_LABELLED = 200
+"""Up to this many days, the time axis is labelled with days; beyond, with months and years."""
 CHART_IN = (10.6, 2.2)
 """The chart's size in inches (it is printed across the page's width)."""
 
@@ -51,6 +58,8 @@ def trend_png(history: pd.DataFrame, scenario: Scenario, period: Period, dpi: in
                 label=f"{names.get(pid, _(UNATTRIBUTED_LABEL))}: {_(VERDICT_PLURALS[verdict]).lower()}",
             )
     ax.set_xlim(start, period.end)
+    locator, tick_label = date_ticks(start, period.end)
+    ax.xaxis.set_major_locator(locator)
     ax.set_ylim(bottom=0)
     per = _("incidents per day") if freq == "day" else _("incidents per week")
     ax.set_ylabel(per, fontproperties=font(8), parse_math=False)
@@ -61,7 +70,7 @@ def trend_png(history: pd.DataFrame, scenario: Scenario, period: Period, dpi: in
         ax.xaxis.set_major_formatter(dates)
     else:  # the month named in the language of the run (Babel)
         day_of = mdates.num2date  # untyped in matplotlib
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: month_day(day_of(x))))  # type: ignore[no-untyped-call]
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: tick_label(day_of(x))))  # type: ignore[no-untyped-call]
         ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: number(y) if y == int(y) else ""))
     ax.tick_params(labelsize=7.5, labelfontfamily=list(font_families()))
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
@@ -82,6 +91,24 @@ def trend_png(history: pd.DataFrame, scenario: Scenario, period: Period, dpi: in
     for label in legend.get_texts():
         label.set_parse_math(False)  # party names are text, never mathtext
     return png_bytes(fig)
+
+
+def date_ticks(
+    start: pd.Timestamp, end: pd.Timestamp, *, most: int = MOST_TICKS
+) -> tuple[mdates.DateLocator, Callable[[datetime], str]]:
+    """
+    Evenly spaced ticks of the time axis, at most ``most`` of them, and how to label one.
+
+    Every so many days (labelled with the day) up to :data:`DAYS_LABELLED` days, else every
+    so many months (labelled with the month and year). Matplotlib's own choice starts again
+    on each month's first day (29 Nov, then 1 Dec): two labels two days apart collide once
+    the month is named.
+    """
+    days = max(1, (end - start).days)
+    if days <= DAYS_LABELLED:
+        return mdates.DayLocator(interval=-(-days // most)), month_day  # type: ignore[no-untyped-call]
+    months = -(-days // (31 * most))
+    return mdates.MonthLocator(interval=months), month_year  # type: ignore[no-untyped-call]
 
 
 def _floor(ts: pd.Timestamp, freq: str) -> pd.Timestamp:

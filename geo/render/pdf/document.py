@@ -97,7 +97,9 @@ class BriefingDocument(FPDF):
         self.add_font("noto", "B", font_path("bold"))
         self.add_font("noto-kr", "", font_path("korean"))
         self.add_font("noto-ar", "", font_path("arabic"))
+        self.add_font("noto-ar", "B", font_path("arabic-bold"))
         _logical_ligatures(self, "noto-ar")
+        _logical_ligatures(self, "noto-arB")
         self.set_fallback_fonts(["noto-kr", "noto-ar"], exact_match=False)
         self.set_lang(lang)
         if rtl:
