@@ -280,7 +280,7 @@ else:
             "**delimiter** {delimiter} · **header** {header}"
         ).format(
             format=result.format,
-            layout=result.layout,
+            layout="standard" if result.layout == result.format else result.layout,
             encoding=result.encoding,
             delimiter=repr(result.delimiter),
             header=_("yes") if result.has_header else _("no"),

@@ -137,6 +137,9 @@ def test_bad_rows_are_reported_with_reasons_and_accounted_for(db: str) -> None:
     at = upload(app(ANALYST, page="upload"), "bad.csv", data)
     assert not at.exception
     assert (metric(at, "Rows read"), metric(at, "Valid"), metric(at, "Rejected")) == (6, 2, 4)
+    assert "**Format** template (standard) · **encoding** utf-8 · **delimiter** ',' · **header** yes" in [
+        m.value for m in at.markdown
+    ]
     rejected = next(d.value for d in at.dataframe if "Reason" in d.value)
     assert list(rejected.columns) == ["Line", "Reason", "Row as written"]
     reasons = dict(zip(rejected["Line"], rejected["Reason"], strict=True))
