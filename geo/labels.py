@@ -93,6 +93,8 @@ STATUSES: dict[str, str] = {
 """Verification statuses as shown."""
 ROLES: dict[str, str] = {"viewer": N_("viewer"), "analyst": N_("analyst"), "admin": N_("admin")}
 """Roles as shown."""
+BATCH_STATUSES: dict[str, str] = {"committed": N_("stored"), "deleted": N_("undone")}
+"""Upload (batch) statuses as shown."""
 
 
 def label(text: str) -> str:
@@ -103,6 +105,11 @@ def label(text: str) -> str:
 def status(value: str) -> str:
     """A verification status as shown, in the current language."""
     return _(STATUSES.get(value, value.capitalize()))
+
+
+def batch_status(value: str) -> str:
+    """An upload's status as shown, in the current language."""
+    return _(BATCH_STATUSES.get(value, value))
 
 
 def role(value: str) -> str:

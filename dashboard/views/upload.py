@@ -20,6 +20,7 @@ from geo.core.names import printable
 from geo.i18n import N_, _, number
 from geo.io import readers
 from geo.io.writers import csv_bytes
+from geo.labels import batch_status
 from geo.services.ingest import delete_batch, stage_words
 from geo.services.settings import save_mapping, saved_mappings
 from geo.services.upload_jobs import (
@@ -417,9 +418,10 @@ history = pd.DataFrame([b.__dict__ for b in store.batches()])
 if history.empty:
     st.caption(_("No uploads yet."))
 else:
+    shown = history.assign(status=history["status"].map(batch_status))
     st.dataframe(
         frames.headed(
-            history[
+            shown[
                 [
                     "batch_id",
                     "status",

@@ -346,3 +346,16 @@ def test_an_encoding_the_file_does_not_tell_is_chosen_on_the_page(db: str) -> No
     assert query(db, "SELECT actor FROM incidents WHERE batch_id = ?", (batch["batch_id"],)) == [
         ("צבא ההגנה לישראל",)
     ]
+
+
+def test_the_upload_history_says_each_upload_s_status_in_the_language(db: str) -> None:
+    from geo.services.ingest import delete_batch
+    from geo.store import open_store
+
+    store = open_store(db)
+    delete_batch(store, 1)  # the seeded upload, undone
+    store.close()
+    for lang, words in (("en", "undone"), ("fr", "annulé")):
+        at = app(ANALYST, page="upload", query_params={"lang": lang})
+        history = at.dataframe[-1].value
+        assert history[history.columns[1]].tolist() == [words]  # Status / Statut
