@@ -134,11 +134,10 @@ def short_time(ts: datetime | pd.Timestamp | str) -> str:
 
 
 def table_times(times: pd.Series) -> pd.Series:
-    """Times in UTC for table cells, to the second: ``2025-01-26 14:05:09 UTC`` (digits as chosen)."""
+    """Times in UTC for data table cells, to the second: ``2025-01-26 14:05:09 UTC``, Western digits."""
     import pandas as pd
 
-    utc = pd.to_datetime(times, utc=True)
-    return utc.dt.strftime("%Y-%m-%d %H:%M:%S UTC").fillna("").map(_shape_digits)
+    return pd.to_datetime(times, utc=True).dt.strftime("%Y-%m-%d %H:%M:%S UTC").fillna("")
 
 
 def day(ts: datetime | date | pd.Timestamp | str) -> str:

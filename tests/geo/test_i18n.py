@@ -91,7 +91,7 @@ def test_chart_axis_dates_are_utc_days_and_months_in_the_language() -> None:
         assert (month_day(beirut), month_year(beirut)) == ("٣٠ نوفمبر", "نوفمبر ٢٠٢٦")
 
 
-def test_table_times_are_utc_to_the_second_with_the_chosen_digits() -> None:
+def test_table_times_are_utc_to_the_second_in_western_digits() -> None:
     import pandas as pd
 
     from geo.localize import table_times, use_digits
@@ -99,8 +99,8 @@ def test_table_times_are_utc_to_the_second_with_the_chosen_digits() -> None:
     times = pd.Series([pd.Timestamp("2026-12-02 09:43:45", tz="Asia/Beirut"), pd.NaT])
     with use_language("fr"):
         assert table_times(times).tolist() == ["2026-12-02 07:43:45 UTC", ""]
-    with use_language("ar"), use_digits("arab"):
-        assert table_times(times).tolist() == ["٢٠٢٦-١٢-٠٢ ٠٧:٤٣:٤٥ UTC", ""]
+    with use_language("ar"), use_digits("arab"):  # data table cells keep 0-9, as identifiers do
+        assert table_times(times).tolist() == ["2026-12-02 07:43:45 UTC", ""]
 
 
 def test_direction() -> None:
