@@ -52,6 +52,20 @@ def test_no_message_hides_inside_an_f_string() -> None:
     assert found == []
 
 
+def test_no_page_script_prints_a_stray_string() -> None:
+    """Streamlit's magic writes a page script's bare strings on the page (a constant's docstring)."""
+    dashboard = GEO.parent / "dashboard"
+    found = []
+    for path in [dashboard / "app.py", *sorted((dashboard / "views").glob("*.py"))]:
+        body = ast.parse(path.read_text(encoding="utf-8")).body
+        found += [
+            f"{path.name}:{node.lineno}"
+            for node in body[1:]  # the module docstring is not shown
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        ]
+    assert found == []
+
+
 def test_property_tests_draw_the_same_examples_in_every_run() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st

@@ -13,12 +13,13 @@ from geo.core.trends import NO_ZONE, UNATTRIBUTED, counts, spikes
 from geo.i18n import _, number, when
 from geo.render.palette import VERDICT_COLOURS, VERDICT_LABELS
 
+# (Comments, not docstrings: Streamlit's magic would print a bare string on the page.)
+# The busiest zone × party series drawn: the chart's palette has ten colours, and an eleventh
+# series would share one with the first.
 TOP_SERIES = 10
-"""The busiest zone × party series drawn: the chart's palette has ten colours, and an eleventh series
-would share one with the first."""
+# Pixels of the series chart's plot and of a row of its legend: the legend (two columns) comes
+# below the plot, and the chart grows to hold it rather than squash the plot.
 PLOT_HEIGHT, LEGEND_ROW = 260, 30
-"""Pixels of the series chart's plot and of a row of its legend: the legend (two columns) comes
-below the plot, and the chart grows to hold it rather than squash the plot."""
 
 st.title(_("Trends"))
 common.require_page("view")

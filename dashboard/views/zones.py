@@ -73,8 +73,8 @@ def save(new: Scenario, what: str) -> None:
     st.rerun()
 
 
+# A validity without a start or an end: in force since, or until, whenever (no English "None").
 OPEN = "—"
-"""A validity without a start or an end: in force since, or until, whenever (no English "None")."""
 
 
 def headers() -> dict[str, str]:
