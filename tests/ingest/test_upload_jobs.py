@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import pickle
@@ -11,7 +12,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -143,17 +146,17 @@ def test_a_cancelled_commit_stores_nothing(loaded_url, tmp_path) -> None:
     assert store_state(loaded_url) == before
 
 
-def test_a_commit_cancelled_while_committing_ends_stored_and_says_so(
-    loaded_url, upload_file, monkeypatch
-) -> None:
-    """Cancel pressed as the transaction commits: the rows are stored, so the page must say so."""
-    if not loaded_url.startswith("postgresql"):
-        pytest.skip("a commit is held open by a deferred trigger, which only PostGIS has")
+@contextlib.contextmanager
+def commit_held_open(url: str, upload_file: Path) -> Iterator[tuple[Any, UploadJob]]:
+    """
+    A commit job of ``upload_file`` whose COMMIT is held open (PostGIS), from its ``committing`` stage.
+
+    A deferred constraint trigger on ``batches`` waits at COMMIT for an advisory lock that the
+    yielded connection holds; ``SELECT pg_advisory_unlock(4242)`` on it lets the commit end.
+    """
     import psycopg
 
-    monkeypatch.setattr(upload_jobs, "STOP_WAIT_S", 0.5)  # a shorter grace before a kill
-
-    with psycopg.connect(loaded_url, autocommit=True) as holder:
+    with psycopg.connect(url, autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(4242)")  # the worker's COMMIT waits for it
         holder.execute(
             "CREATE FUNCTION hold_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
@@ -163,15 +166,25 @@ def test_a_commit_cancelled_while_committing_ends_stored_and_says_so(
             "CREATE CONSTRAINT TRIGGER hold AFTER INSERT ON batches DEFERRABLE INITIALLY DEFERRED "
             "FOR EACH ROW EXECUTE FUNCTION hold_commit()"
         )
-        job = start_commit(
-            upload_file, name="mine.csv", store_url=loaded_url, actor=ANALYST, format="template"
-        )
+        job = start_commit(upload_file, name="mine.csv", store_url=url, actor=ANALYST, format="template")
         deadline = time.monotonic() + 120
         while (status := job.status()).stage != "committing":
             assert status.state == "running", status.message
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        assert not status.cancellable  # the page offers no Cancel now; a stop may still come
+        yield holder, job
+
+
+def test_a_commit_cancelled_while_committing_ends_stored_and_says_so(
+    loaded_url, upload_file, monkeypatch
+) -> None:
+    """Cancel pressed as the transaction commits: the rows are stored, so the page must say so."""
+    if not loaded_url.startswith("postgresql"):
+        pytest.skip("a commit is held open by a deferred trigger, which only PostGIS has")
+    monkeypatch.setattr(upload_jobs, "STOP_WAIT_S", 0.5)  # a shorter grace before a kill
+
+    with commit_held_open(loaded_url, upload_file) as (holder, job):
+        assert not job.status().cancellable  # the page offers no Cancel now; a stop may still come
         cancelling = threading.Thread(target=job.cancel)  # SIGTERM, then it waits for the commit
         cancelling.start()
         time.sleep(3 * upload_jobs.STOP_WAIT_S)
@@ -242,25 +255,7 @@ def test_a_worker_killed_during_a_commit_in_flight_is_answered_once_the_commit_e
     """PostgreSQL finishes a COMMIT it received though its client is gone: the answer waits for it."""
     if not loaded_url.startswith("postgresql"):
         pytest.skip("a commit is held open by a deferred trigger, which only PostGIS has")
-    import psycopg
-
-    with psycopg.connect(loaded_url, autocommit=True) as holder:
-        holder.execute("SELECT pg_advisory_lock(4242)")  # the worker's COMMIT waits for it
-        holder.execute(
-            "CREATE FUNCTION hold_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            "PERFORM pg_advisory_lock(4242); PERFORM pg_advisory_unlock(4242); RETURN NULL; END $$"
-        )
-        holder.execute(
-            "CREATE CONSTRAINT TRIGGER hold AFTER INSERT ON batches DEFERRABLE INITIALLY DEFERRED "
-            "FOR EACH ROW EXECUTE FUNCTION hold_commit()"
-        )
-        job = start_commit(
-            upload_file, name="mine.csv", store_url=loaded_url, actor=ANALYST, format="template"
-        )
-        deadline = time.monotonic() + 120
-        while job.status().stage != "committing":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+    with commit_held_open(loaded_url, upload_file) as (holder, job):
         time.sleep(0.5)  # the COMMIT is sent and held
         job.process.kill()
         job.process.wait()
