@@ -147,7 +147,7 @@ with over_time:
             ],
         )
     )
-    legend_rows = -(-len(top) // 2)  # two columns
+    legend_rows = -(-len(top) // 2)  # two columns; 60 px more for the axis labels and the legend's title
     st.altair_chart(chart, width="stretch", height=PLOT_HEIGHT + LEGEND_ROW * legend_rows + 60)
 
     left, right = st.columns(2)
