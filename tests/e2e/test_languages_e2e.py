@@ -116,6 +116,12 @@ def test_every_page_speaks_the_language_of_the_link(server: Server, new_page: ob
     )
     # The map: its legend, layer list and zoom buttons, on the side a reader of the language expects.
     page.goto(f"{server.url}/live_map?lang={lang}")
+    # Three parties make six KPIs in a row: each label wraps, none is cut off with an ellipsis.
+    labels = page.locator('[data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"]')
+    labels.first.wait_for()
+    assert labels.count() == 6
+    cut = labels.evaluate_all("bs => bs.filter(b => b.scrollWidth > b.clientWidth + 1).map(b => b.innerText)")
+    assert cut == []
     frame = map_frame(page)
     legend = frame.locator(".tl-legend")
     legend.wait_for()
