@@ -216,7 +216,7 @@ def describe(filters: Filters) -> str:
         values = getattr(filters, name)
         if values:
             shown = ", ".join(v or _("(unattributed)") for v in values)
-            parts.append(f"{_(label)}: {shown}")
+            parts.append(_("{name}: {values}").format(name=_(label), values=shown))
     if filters.bbox:
         west, south, east, north = (number(v, decimals=3) for v in filters.bbox)
         parts.append(

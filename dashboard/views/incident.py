@@ -63,7 +63,9 @@ rules = {r.id: r for r in scen.rules}
 zones = {z.id: z.name for z in scen.zones}
 parties = {p.id: p.name for p in scen.parties}
 verdict = verdict_noted(row["verdict"], row["verdict_note"])
-st.subheader(f"{verdict}: {common.md(category_label(row['category']))}")
+st.subheader(
+    _("{verdict}: {category}").format(verdict=verdict, category=common.md(category_label(row["category"])))
+)
 left, right = st.columns(2)
 with left:
     st.markdown(

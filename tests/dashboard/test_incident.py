@@ -159,3 +159,16 @@ def test_an_incident_without_links_shows_no_duplicates_section(db: str) -> None:
     at = app(VIEWER, page="incident", query_params={"id": "3"})
     assert not at.exception
     assert "Possible duplicates" not in all_text(at)
+
+
+def test_the_heading_follows_the_language_s_typography(db: str) -> None:
+    """French puts a space before a colon: "Violation : Tirs d'artillerie"."""
+    from geo.i18n import use_language
+    from geo.labels import category, verdict
+
+    row = query(db, "SELECT verdict, category FROM incidents WHERE incident_id = 3")[0]
+    for lang, colon in (("en", ": "), ("fr", " : ")):
+        at = app(VIEWER, page="incident", query_params={"id": "3", "lang": lang})
+        with use_language(lang):
+            words = (verdict(row[0]), category(row[1]))
+        assert plain(at.subheader[0].value) == words[0] + colon + words[1]
