@@ -194,3 +194,15 @@ def test_the_file_uploader_s_own_words_are_replaced_in_the_language(db: str, lan
     for text in words:
         assert text in css
     assert "Browse files" not in css
+
+
+def test_the_filter_summary_follows_the_language_s_typography() -> None:
+    """ "parties: north" in English, "parties : north" in French (a space before the colon)."""
+    from dashboard.filter_panel import describe
+    from geo.core.filters import Filters
+
+    filters = Filters(parties=("north",), verdicts=("breach",))
+    with use_language("en"):
+        assert plain(describe(filters)).endswith("; parties: north; verdicts: breach")
+    with use_language("fr"):
+        assert plain(describe(filters)).endswith("; parties : north; verdicts : breach")
