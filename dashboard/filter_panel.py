@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 import numpy as np
@@ -203,8 +204,20 @@ FILTER_NAMES = {
 }
 
 
-def describe(filters: Filters) -> str:
-    """The filters in one line, in the page's language and safe for markdown (the text comes from the URL)."""
+def describe(filters: Filters, scen: Scenario) -> str:
+    """
+    The filters in one line, in the page's language and safe for markdown (the text comes from the URL).
+
+    Parties and zones by their names, verdicts, categories and verification statuses by their
+    labels; an id the scenario does not know (a stale link) as it is.
+    """
+    names: dict[str, Callable[[str], str]] = {
+        "parties": {p.id: p.short_name or p.name for p in scen.parties}.get,
+        "zones": {z.id: z.name for z in scen.zones}.get,
+        "verdicts": verdict,
+        "categories": category,
+        "verifications": status,
+    }
 
     def at(t: datetime | None, default: str) -> str:
         return when(t, style="iso") if t else default
@@ -215,7 +228,8 @@ def describe(filters: Filters) -> str:
     for name, label in FILTER_NAMES.items():
         values = getattr(filters, name)
         if values:
-            shown = ", ".join(v or _("(unattributed)") for v in values)
+            named = names.get(name, str)
+            shown = ", ".join((named(v) or v) if v else _("(unattributed)") for v in values)
             parts.append(_("{name}: {values}").format(name=_(label), values=shown))
     if filters.bbox:
         west, south, east, north = (number(v, decimals=3) for v in filters.bbox)

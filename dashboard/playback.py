@@ -201,9 +201,8 @@ def show(store: Store, scen: Scenario, filters: Filters) -> None:
         shown = frames.frames[index]
         view = live_view.frame_view(matching, shown)
         _write_url({"frame": shown.key, "frame_step": step, "frame_window": str(window), "frame_show": mode})
-        st.caption(
-            f"{_caption(frames, shown)} · {common.how_many(view, 'shown')} · {filter_panel.describe(filters)}"
-        )
+        summary = filter_panel.describe(filters, scen)
+        st.caption(f"{_caption(frames, shown)} · {common.how_many(view, 'shown')} · {summary}")
         live_view.show_map(scen, live_view.frame_layers(store, view, scen, cells=cells))
 
     frame()

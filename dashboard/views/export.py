@@ -18,9 +18,8 @@ snap = common.snapshot()
 filters = filter_panel.sidebar_filters(scen, snap, page="export")
 view = filter_panel.apply(filters, snap)
 matching = len(view)
-st.caption(
-    f"{common.how_many(view, 'in this view')} · {filter_panel.describe(filters)} · {common.data_as_of(snap)}"
-)
+summary = filter_panel.describe(filters, scen)
+st.caption(f"{common.how_many(view, 'in this view')} · {summary} · {common.data_as_of(snap)}")
 
 KINDS = {
     "pdf": N_("PDF briefing (map, KPIs, trend, spike alerts, breach table)"),

@@ -113,7 +113,7 @@ def live() -> None:
             if new
             else _("no new incidents")
         )
-        + f" · {filter_panel.describe(now_filters)}"
+        + f" · {filter_panel.describe(now_filters, scen)}"
     )
     live_view.show_map(scen, refresh.layers)
     breaches = (

@@ -34,7 +34,7 @@ as_of = pd.Timestamp(filters.until or clock.now())
 # Spikes compare the last 7 days with the 4 weeks before, whatever window is shown.
 since = (as_of - pd.Timedelta(days=35)).to_pydatetime()
 history = distinct_events(filter_panel.apply(filters.with_(since=since, until=None), snap))
-st.caption(f"{filter_panel.describe(filters)} · {common.data_as_of(snap)}")
+st.caption(f"{filter_panel.describe(filters, scen)} · {common.data_as_of(snap)}")
 
 over_time, compared = st.tabs([_("Over time"), _("Before / after")])
 with compared:

@@ -196,13 +196,18 @@ def test_the_file_uploader_s_own_words_are_replaced_in_the_language(db: str, lan
     assert "Browse files" not in css
 
 
-def test_the_filter_summary_follows_the_language_s_typography() -> None:
-    """ "parties: north" in English, "parties : north" in French (a space before the colon)."""
+def test_the_filter_summary_names_what_it_filters_in_the_language() -> None:
+    """Names and labels, not ids; in French a space before the colon; an unknown id as it is."""
     from dashboard.filter_panel import describe
     from geo.core.filters import Filters
+    from tests.dashboard.support import demo_scenario
 
-    filters = Filters(parties=("north",), verdicts=("breach",))
+    filters = Filters(parties=("north", ""), zones=("dmz", "gone"), verdicts=("breach",))
     with use_language("en"):
-        assert plain(describe(filters)).endswith("; parties: north; verdicts: breach")
+        assert plain(describe(filters, demo_scenario())).endswith(
+            "; parties: North, (unattributed); zones: Demilitarized Zone, gone; verdicts: Breach"
+        )
     with use_language("fr"):
-        assert plain(describe(filters)).endswith("; parties : north; verdicts : breach")
+        assert plain(describe(filters, demo_scenario())).endswith(
+            "; parties : North, (non attribué); zones : Demilitarized Zone, gone; verdicts : Violation"
+        )
