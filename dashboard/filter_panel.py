@@ -211,7 +211,7 @@ def describe(filters: Filters, scen: Scenario) -> str:
     Parties and zones by their names, verdicts, categories and verification statuses by their
     labels; an id the scenario does not know (a stale link) as it is.
     """
-    names: dict[str, Callable[[str], str]] = {
+    names: dict[str, Callable[[str], str | None]] = {
         "parties": {p.id: p.short_name or p.name for p in scen.parties}.get,
         "zones": {z.id: z.name for z in scen.zones}.get,
         "verdicts": verdict,
