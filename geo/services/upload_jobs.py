@@ -133,7 +133,7 @@ class UploadJob:
         elif code is not None and code != 0 and _progress(self.folder)["stage"] == "committing":
             self._final = self._stopped_while_committing(code)  # killed: the store says what happened
         elif self.cancelled:
-            return JobStatus("cancelled", message=f"{self.name}: cancelled: nothing was stored")
+            return self._cancelled()
         elif code is None or code == 0:
             return JobStatus("running", **_progress(self.folder))
         else:
@@ -142,6 +142,9 @@ class UploadJob:
             )
             self._final = JobStatus("failed", message=msg, kind="error")
         return self._final
+
+    def _cancelled(self) -> JobStatus:
+        return JobStatus("cancelled", message=f"{self.name}: cancelled: nothing was stored")
 
     def _stopped_while_committing(self, code: int) -> JobStatus:
         """
@@ -169,7 +172,7 @@ class UploadJob:
             return JobStatus("failed", message=printable(message), kind="error")
         if summary is None:
             if self.cancelled:
-                return JobStatus("cancelled", message=f"{self.name}: cancelled: nothing was stored")
+                return self._cancelled()
             message = f"{stopped}; the store holds no batch of it: nothing was stored"
             return JobStatus("failed", message=message, kind="error")
         note = f"the upload worker stopped (exit code {code}) after its commit: "
